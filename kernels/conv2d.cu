@@ -1,0 +1,81 @@
+/* conv2d.cu - conv2d on the GPU: im2col kernel + cuBLAS SGEMM + bias/ReLU epilogue.
+ *
+ * Same algorithm and arguments as rv_conv2d_cpu (src/conv2d.c); the im2col
+ * index arithmetic is the shared rv_im2col_elem (src/rv_elem.h).
+ *
+ * Row-major onto column-major cuBLAS. For one image and group g we want
+ *   Y_g (Og x PQ) = W_g (Og x K) * col_g (K x PQ),   all row-major.
+ * A row-major r x c matrix is the column-major c x r matrix (its transpose)
+ * with leading dimension c. Transposing the product,
+ *   Y_g^T (PQ x Og) = col_g^T (PQ x K) * W_g^T (K x Og),
+ * is a plain column-major GEMM with m = PQ, n = Og, k = K, A = col_g (lda PQ),
+ * B = W_g (ldb K), C = Y_g (ldc PQ): no transposes, no copies. Images are the
+ * batch of cublasSgemmStridedBatched (W shared: stride 0), groups a loop.
+ * A batch is processed in chunks so the column buffer stays <= 512 MiB.
+ */
+#include "cuda_check.h"
+#include "rv_alloc.h"
+#include "rv_elem.h"
+#include "rv_ops.h"
+
+static const size_t COL_BUDGET = (size_t)512 << 20;
+
+/* col (n_img, C*KH*KW, P*Q) from x (n_img, C, H, W); n = n_img * C*KH*KW*P*Q */
+__global__ void im2col_kernel(const float *x, rv_conv_geom g, int64_t n, float *col)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) col[i] = rv_im2col_batched_elem(x, g, i);
+}
+
+/* y := y + bias[c], then ReLU, in place on (N, C, HW) */
+__global__ void bias_act_kernel(float *y, const float *bias, int relu, int64_t C, int64_t HW,
+                                int64_t n)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_bias_act_elem(y, bias, relu, C, HW, i);
+}
+
+extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                                    rv_conv_params p, rv_tensor *y)
+{
+    rv_conv_geom g = {x->dim[1], x->dim[2], x->dim[3], w->dim[2], w->dim[3],
+                      y->dim[2], y->dim[3], p.stride, p.pad};
+    int64_t N = x->dim[0], O = w->dim[0], G = p.groups;
+    int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW;
+    int64_t col_per_img = g.C * g.KH * g.KW * PQ; /* = G * K * PQ */
+    int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad == 0;
+
+    int64_t chunk = N;
+    float *col = NULL;
+    if (!pointwise) {
+        int64_t fit = (int64_t)(COL_BUDGET / ((size_t)col_per_img * sizeof(float)));
+        chunk = fit < 1 ? 1 : (fit < N ? fit : N);
+        col = (float *)rv_workspace(RV_CUDA, (size_t)(chunk * col_per_img) * sizeof(float));
+        if (!col) return RV_ENOMEM;
+    }
+    cublasHandle_t h = NULL;
+    rv_status st = rv_cublas(&h);
+    if (st != RV_OK) return st;
+    const float one = 1.0f, zero = 0.0f;
+    for (int64_t n0 = 0; n0 < N; n0 += chunk) {
+        int64_t nb = N - n0 < chunk ? N - n0 : chunk;
+        const float *xn = x->data + n0 * g.C * g.H * g.W;
+        if (!pointwise) {
+            int64_t total = nb * col_per_img;
+            im2col_kernel<<<RV_GRID(total)>>>(xn, g, total, col);
+            CUDA_CHECK_LAUNCH();
+        }
+        const float *cn = pointwise ? xn : col;
+        for (int64_t grp = 0; grp < G; grp++)
+            CUBLAS_CHECK(cublasSgemmStridedBatched(
+                h, CUBLAS_OP_N, CUBLAS_OP_N, (int)PQ, (int)Og, (int)K, &one, cn + grp * K * PQ,
+                (int)PQ, col_per_img, w->data + grp * Og * K, (int)K, 0, &zero,
+                y->data + n0 * O * PQ + grp * Og * PQ, (int)PQ, O * PQ, (int)nb));
+    }
+    if (b || p.relu) {
+        int64_t n = N * O * PQ;
+        bias_act_kernel<<<RV_GRID(n)>>>(y->data, b ? b->data : NULL, p.relu, O, PQ, n);
+        CUDA_CHECK_LAUNCH();
+    }
+    return RV_OK;
+}

@@ -1,0 +1,46 @@
+/* cuda_check.h - checking every CUDA and cuBLAS call (C++ side only).
+ *
+ * CUDA_CHECK / CUBLAS_CHECK return RV_EDEVICE from the enclosing function
+ * with "file:line: call: error name (error string)" as the message.
+ * CUDA_CHECK_LAUNCH() follows every kernel launch; with REPVGG_CUDA_SYNC=1 in
+ * the environment it also synchronises, so an asynchronous fault is reported
+ * at the launch that caused it.
+ */
+#ifndef RV_CUDA_CHECK_H
+#define RV_CUDA_CHECK_H
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "rv_status.h"
+
+rv_status rv_cuda_fail(const char *file, int line, const char *call, cudaError_t err);
+rv_status rv_cublas_fail(const char *file, int line, const char *call, cublasStatus_t st);
+rv_status rv_cuda_launch_check(const char *file, int line);
+/* The process's cuBLAS handle, created on first use. */
+rv_status rv_cublas(cublasHandle_t *out);
+
+#define CUDA_CHECK(call)                                                                       \
+    do {                                                                                       \
+        cudaError_t err_ = (call);                                                             \
+        if (err_ != cudaSuccess) return rv_cuda_fail(__FILE__, __LINE__, #call, err_);         \
+    } while (0)
+
+#define CUBLAS_CHECK(call)                                                                     \
+    do {                                                                                       \
+        cublasStatus_t st_ = (call);                                                           \
+        if (st_ != CUBLAS_STATUS_SUCCESS) return rv_cublas_fail(__FILE__, __LINE__, #call, st_); \
+    } while (0)
+
+#define CUDA_CHECK_LAUNCH()                                                                    \
+    do {                                                                                       \
+        rv_status ls_ = rv_cuda_launch_check(__FILE__, __LINE__);                              \
+        if (ls_ != RV_OK) return ls_;                                                          \
+    } while (0)
+
+/* 1-D launches (RV_BLOCK, rv_ceil_div in rv_elem.h): kernel<<<RV_GRID(n)>>>(...),
+ * and in the kernel `if (i < n)` with i = RV_THREAD_INDEX. */
+#define RV_GRID(n) (unsigned)rv_ceil_div((n), RV_BLOCK), RV_BLOCK
+#define RV_THREAD_INDEX ((int64_t)blockIdx.x * blockDim.x + threadIdx.x)
+
+#endif

@@ -1,0 +1,67 @@
+/* elementwise.cu - batch norm (inference), ReLU, add and kernel padding on the GPU.
+ *
+ * One thread per output element; each body is the shared rv_*_elem function
+ * (src/rv_elem.h) that the CPU versions in src/ loop over.
+ */
+#include "cuda_check.h"
+#include "rv_elem.h"
+#include "rv_ops.h"
+
+__global__ void affine_kernel(const float *x, const float *scale, const float *shift, int64_t C,
+                              int64_t HW, int64_t n, float *y)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_affine_elem(x, scale, shift, C, HW, i);
+}
+
+__global__ void relu_kernel(const float *x, int64_t n, float *y)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_relu_elem(x, i);
+}
+
+__global__ void add_kernel(const float *a, const float *b, int64_t n, float *y)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_add_elem(a, b, i);
+}
+
+__global__ void pad_kernel_kernel(const float *w, int64_t KH, int64_t KW, int64_t pad, int64_t n,
+                                  float *y)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_pad_kernel_elem(w, KH, KW, pad, i);
+}
+
+extern "C" rv_status rv_batchnorm_cuda(const rv_tensor *x, const rv_bn *bn, rv_tensor *y)
+{
+    int64_t n = rv_tensor_numel(x);
+    affine_kernel<<<RV_GRID(n)>>>(x->data, bn->scale.data, bn->shift.data, x->dim[1],
+                                  x->dim[2] * x->dim[3], n, y->data);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
+}
+
+extern "C" rv_status rv_relu_cuda(const rv_tensor *x, rv_tensor *y)
+{
+    int64_t n = rv_tensor_numel(x);
+    relu_kernel<<<RV_GRID(n)>>>(x->data, n, y->data);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
+}
+
+extern "C" rv_status rv_add_cuda(const rv_tensor *a, const rv_tensor *b, rv_tensor *y)
+{
+    int64_t n = rv_tensor_numel(a);
+    add_kernel<<<RV_GRID(n)>>>(a->data, b->data, n, y->data);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
+}
+
+extern "C" rv_status rv_pad_kernel_cuda(const rv_tensor *w, int pad, rv_tensor *y)
+{
+    int64_t n = rv_tensor_numel(y);
+    pad_kernel_kernel<<<RV_GRID(n)>>>(w->data, w->dim[2], w->dim[3], pad, n, y->data);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
+}

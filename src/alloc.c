@@ -1,0 +1,83 @@
+/* alloc.c - tracking allocator: counts live and peak bytes per device. */
+#include "rv_alloc.h"
+
+#include <stdlib.h>
+
+#ifdef RV_HAVE_CUDA
+#include "rv_cuda.h"
+#endif
+
+static rv_mem_stats stats[RV_NUM_DEVICES];
+static struct {
+    void *p;
+    size_t bytes;
+} workspace[RV_NUM_DEVICES];
+
+/* 64-byte alignment: a cache line, and enough for any SIMD load. */
+enum { HOST_ALIGN = 64 };
+
+static void *raw_alloc(rv_device dev, size_t bytes)
+{
+    if (dev == RV_CPU) {
+        size_t rounded = (bytes + HOST_ALIGN - 1) / HOST_ALIGN * HOST_ALIGN;
+        return aligned_alloc(HOST_ALIGN, rounded);
+    }
+#ifdef RV_HAVE_CUDA
+    return rv_cuda_malloc(bytes);
+#else
+    return NULL;
+#endif
+}
+
+void *rv_alloc(rv_device dev, size_t bytes, const char *what)
+{
+    if (bytes == 0) {
+        rv_error(RV_EINVAL, "cannot allocate %s: size is zero", what);
+        return NULL;
+    }
+    void *p = raw_alloc(dev, bytes);
+    if (!p) {
+        rv_error(RV_ENOMEM, "out of memory: cannot allocate %s (%zu bytes) on %s", what, bytes,
+                 rv_device_name(dev));
+        return NULL;
+    }
+    rv_mem_stats *s = &stats[dev];
+    s->current += bytes;
+    if (s->current > s->peak) s->peak = s->current;
+    return p;
+}
+
+void rv_free(rv_device dev, void *p, size_t bytes)
+{
+    if (!p) return;
+    if (dev == RV_CPU) {
+        free(p);
+    } else {
+#ifdef RV_HAVE_CUDA
+        rv_cuda_free(p);
+#endif
+    }
+    stats[dev].current -= bytes;
+}
+
+rv_mem_stats rv_mem(rv_device dev) { return stats[dev]; }
+
+void rv_mem_reset_peak(rv_device dev) { stats[dev].peak = stats[dev].current; }
+
+void *rv_workspace(rv_device dev, size_t bytes)
+{
+    if (workspace[dev].bytes >= bytes) return workspace[dev].p;
+    rv_workspace_release(dev);
+    workspace[dev].p = rv_alloc(dev, bytes, "workspace");
+    if (workspace[dev].p) workspace[dev].bytes = bytes;
+    return workspace[dev].p;
+}
+
+size_t rv_workspace_bytes(rv_device dev) { return workspace[dev].bytes; }
+
+void rv_workspace_release(rv_device dev)
+{
+    rv_free(dev, workspace[dev].p, workspace[dev].bytes);
+    workspace[dev].p = NULL;
+    workspace[dev].bytes = 0;
+}

@@ -1,0 +1,97 @@
+/* batchnorm.c - batch norm in inference mode: parameters, the fold, the CPU op. */
+#include <math.h>
+#include <string.h>
+
+#include "rv_dispatch.h"
+#include "rv_elem.h"
+#include "rv_ops.h"
+
+rv_status rv_bn_alloc(rv_bn *bn, int64_t channels)
+{
+    memset(bn, 0, sizeof *bn);
+    bn->eps = RV_BN_EPS;
+    bn->channels = channels;
+    rv_tensor *p[4] = {&bn->gamma, &bn->beta, &bn->mean, &bn->var};
+    const char *names[4] = {"bn.gamma", "bn.beta", "bn.running_mean", "bn.running_var"};
+    const float init[4] = {1.0f, 0.0f, 0.0f, 1.0f};
+    for (int i = 0; i < 4; i++) {
+        rv_status st = rv_tensor_alloc1(p[i], RV_CPU, channels, names[i]);
+        if (st != RV_OK) {
+            rv_bn_free(bn);
+            return st;
+        }
+        rv_tensor_fill(p[i], init[i]);
+    }
+    return RV_OK;
+}
+
+rv_status rv_bn_randomize(rv_bn *bn, rv_rng *r)
+{
+    rv_tensor_fill_uniform(&bn->gamma, r, 0.5f, 1.5f);
+    rv_tensor_fill_uniform(&bn->beta, r, -0.5f, 0.5f);
+    rv_tensor_fill_uniform(&bn->mean, r, -0.5f, 0.5f);
+    return rv_tensor_fill_uniform(&bn->var, r, 0.01f, 1.0f);
+}
+
+void rv_bn_coeffs(const rv_bn *bn, int64_t c, double *scale, double *shift)
+{
+    double s = (double)bn->gamma.data[c] / sqrt((double)bn->var.data[c] + bn->eps);
+    *scale = s;
+    *shift = (double)bn->beta.data[c] - (double)bn->mean.data[c] * s;
+}
+
+rv_status rv_bn_prepare(rv_bn *bn, rv_device dev)
+{
+    rv_tensor scale, shift;
+    rv_status st = rv_tensor_alloc1(&scale, RV_CPU, bn->channels, "bn.scale");
+    if (st != RV_OK) return st;
+    st = rv_tensor_alloc1(&shift, RV_CPU, bn->channels, "bn.shift");
+    if (st != RV_OK) {
+        rv_tensor_free(&scale);
+        return st;
+    }
+    for (int64_t c = 0; c < bn->channels; c++) {
+        double s, t;
+        rv_bn_coeffs(bn, c, &s, &t);
+        scale.data[c] = (float)s;
+        shift.data[c] = (float)t;
+    }
+    rv_tensor_free(&bn->scale);
+    rv_tensor_free(&bn->shift);
+    if (dev == RV_CPU) {
+        bn->scale = scale;
+        bn->shift = shift;
+        return RV_OK;
+    }
+    st = rv_tensor_clone(&bn->scale, &scale, dev, "bn.scale");
+    if (st == RV_OK) st = rv_tensor_clone(&bn->shift, &shift, dev, "bn.shift");
+    rv_tensor_free(&scale);
+    rv_tensor_free(&shift);
+    return st;
+}
+
+void rv_bn_free(rv_bn *bn)
+{
+    rv_tensor *p[6] = {&bn->gamma, &bn->beta, &bn->mean, &bn->var, &bn->scale, &bn->shift};
+    for (int i = 0; i < 6; i++) rv_tensor_free(p[i]);
+}
+
+rv_status rv_batchnorm_cpu(const rv_tensor *x, const rv_bn *bn, rv_tensor *y)
+{
+    int64_t n = rv_tensor_numel(x), C = x->dim[1], HW = x->dim[2] * x->dim[3];
+    for (int64_t i = 0; i < n; i++)
+        y->data[i] = rv_affine_elem(x->data, bn->scale.data, bn->shift.data, C, HW, i);
+    return RV_OK;
+}
+
+rv_status rv_batchnorm(const rv_tensor *x, const rv_bn *bn, rv_tensor *y)
+{
+    if (x->ndim != 4 || !rv_tensor_same_shape(x, y))
+        return rv_error(RV_EINVAL, "batchnorm: x and y must be NCHW tensors of the same shape");
+    if (x->dim[1] != bn->channels)
+        return rv_error(RV_EINVAL, "batchnorm: x has %lld channels, bn has %lld",
+                        (long long)x->dim[1], (long long)bn->channels);
+    if (!bn->scale.data || bn->scale.device != x->device || y->device != x->device)
+        return rv_error(RV_EINVAL, "batchnorm: x, y and the prepared bn must be on one device");
+    return RV_DISPATCH(x->device, rv_batchnorm, x, bn, y);
+}

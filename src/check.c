@@ -1,0 +1,83 @@
+/* check.c - the tolerance model of rv_check.h. */
+#include <math.h>
+
+#include "rv_check.h"
+
+rv_cmp rv_compare(const float *a, const float *ref, int64_t n, rv_tol tol)
+{
+    rv_cmp c = {.n = n};
+    double err2 = 0.0, ref2 = 0.0, worst_ratio = -1.0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)ref[i]);
+        if (d != d) d = INFINITY; /* NaN: the worst possible error */
+        double bound = tol.atol + tol.rtol * fabs((double)ref[i]);
+        double ratio = bound > 0 ? d / bound : (d > 0 ? INFINITY : 0.0);
+        if (d > bound) c.failures++;
+        if (ratio > worst_ratio) {
+            worst_ratio = ratio;
+            c.worst = i;
+        }
+        if (d > c.max_abs) c.max_abs = d;
+        err2 += d * d;
+        ref2 += (double)ref[i] * ref[i];
+    }
+    c.rel_l2 = ref2 > 0 ? sqrt(err2 / ref2) : (err2 > 0 ? INFINITY : 0.0);
+    c.pass = c.failures == 0 && c.rel_l2 <= tol.max_rel_l2;
+    return c;
+}
+
+static rv_status host_view(const rv_tensor *t, rv_tensor *host)
+{
+    if (t->device == RV_CPU) {
+        *host = *t;
+        return RV_OK;
+    }
+    return rv_tensor_clone(host, t, RV_CPU, "comparison copy");
+}
+
+static void drop_view(const rv_tensor *t, rv_tensor *host)
+{
+    if (t->device != RV_CPU) rv_tensor_free(host);
+}
+
+void rv_cmp_print(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const float *a,
+                  const float *ref)
+{
+    fprintf(f, "%s: %lld elements, max |a-r| = %.3g, rel L2 = %.3g, worst [%lld] %.9g vs %.9g "
+               "(tol |a-r| <= %g + %g|r|, rel L2 <= %g) -> %s\n",
+            what, (long long)c->n, c->max_abs, c->rel_l2, (long long)c->worst, a[c->worst],
+            ref[c->worst], tol.atol, tol.rtol, tol.max_rel_l2, c->pass ? "ok" : "FAIL");
+    if (c->pass) return;
+    int shown = 0;
+    for (int64_t i = 0; i < c->n && shown < 4; i++) {
+        double d = fabs((double)a[i] - (double)ref[i]);
+        if (!(d <= tol.atol + tol.rtol * fabs((double)ref[i]))) { /* NaN included */
+            fprintf(f, "  [%lld] %.9g vs %.9g\n", (long long)i, a[i], ref[i]);
+            shown++;
+        }
+    }
+}
+
+int rv_expect_close(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
+                    rv_tol tol)
+{
+    rv_tensor ha, hr;
+    if (!rv_tensor_same_shape(a, ref)) {
+        fprintf(f, "%s: shapes differ -> FAIL\n", what);
+        return 0;
+    }
+    if (host_view(a, &ha) != RV_OK) {
+        fprintf(f, "%s: %s -> FAIL\n", what, rv_last_error());
+        return 0;
+    }
+    if (host_view(ref, &hr) != RV_OK) {
+        fprintf(f, "%s: %s -> FAIL\n", what, rv_last_error());
+        drop_view(a, &ha);
+        return 0;
+    }
+    rv_cmp c = rv_compare(ha.data, hr.data, rv_tensor_numel(a), tol);
+    rv_cmp_print(f, what, &c, tol, ha.data, hr.data);
+    drop_view(a, &ha);
+    drop_view(ref, &hr);
+    return c.pass;
+}

@@ -1,0 +1,80 @@
+/* cli.c - "--name value" parsing with a help table. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_cli.h"
+
+static void print_help(const char *usage, const rv_opt *opts, int nopts)
+{
+    printf("%s\n\noptions:\n", usage);
+    for (int i = 0; i < nopts; i++) {
+        char left[48];
+        snprintf(left, sizeof left, "--%s %s", opts[i].name,
+                 opts[i].type == RV_OPT_INT ? "N" : "S");
+        if (opts[i].type == RV_OPT_INT)
+            printf("  %-22s %s (default %d)\n", left, opts[i].help, *(int *)opts[i].dest);
+        else
+            printf("  %-22s %s (default %s)\n", left, opts[i].help, *(const char **)opts[i].dest);
+    }
+    printf("  %-22s %s\n", "--help", "print this help and exit");
+}
+
+static int set_value(const char *prog, const rv_opt *o, const char *val)
+{
+    if (o->type == RV_OPT_STR) {
+        *(const char **)o->dest = val;
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(val, &end, 10);
+    if (errno || *val == '\0' || *end != '\0' || v < 1 || v > INT_MAX) {
+        fprintf(stderr, "%s: --%s: expected a positive integer, got '%s'\n", prog, o->name, val);
+        return 2;
+    }
+    *(int *)o->dest = (int)v;
+    return -1;
+}
+
+int rv_parse_args(int argc, char **argv, const char *usage, const rv_opt *opts, int nopts)
+{
+    const char *prog = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help(usage, opts, nopts);
+            return 0;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, arg);
+            return 2;
+        }
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const rv_opt *o = NULL;
+        for (int k = 0; k < nopts; k++)
+            if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0) o = &opts[k];
+        if (!o) {
+            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, arg);
+            return 2;
+        }
+        const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!val) {
+            fprintf(stderr, "%s: --%s needs a value\n", prog, o->name);
+            return 2;
+        }
+        int rc = set_value(prog, o, val);
+        if (rc >= 0) return rc;
+    }
+    return -1;
+}
+
+int rv_cli_device(const char *prog, const char *arg, rv_device *out)
+{
+    if (rv_device_select(arg, out) == RV_OK) return -1;
+    fprintf(stderr, "%s: %s\n", prog, rv_last_error());
+    return 2;
+}

@@ -1,0 +1,46 @@
+/* report.c - measure a form (latency, peak bytes) and print it. */
+#include <stdio.h>
+
+#include "rv_alloc.h"
+#include "rv_report.h"
+
+rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat,
+                          rv_form_result *out)
+{
+    rv_workspace_release(dev);
+    rv_mem_reset_peak(dev);
+    size_t before = rv_mem(dev).current;
+    rv_status st = fn(ctx);
+    if (st == RV_OK) st = rv_device_sync(dev);
+    if (st != RV_OK) return st;
+    out->peak_bytes = rv_mem(dev).peak - before;
+    return rv_time(fn, ctx, dev, warmup, repeat, &out->time);
+}
+
+const char *rv_bytes_str(size_t bytes, char *buf, size_t len)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1024.0 && u < 3) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+    return buf;
+}
+
+void rv_print_form(const char *name, const rv_form_result *r)
+{
+    char b[32];
+    printf("  %-28s median %9.4f ms  [min %.4f, max %.4f] over %d runs  peak +%s\n", name,
+           r->time.median_ms, r->time.min_ms, r->time.max_ms, r->time.repeat,
+           rv_bytes_str(r->peak_bytes, b, sizeof b));
+}
+
+void rv_print_device(rv_device dev)
+{
+    char desc[256];
+    rv_device_describe(dev, desc, sizeof desc);
+    printf("device: %s (%s)\n", rv_device_name(dev), desc);
+}

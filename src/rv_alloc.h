@@ -1,0 +1,41 @@
+/* rv_alloc.h - the one tracking allocator for host and device memory.
+ *
+ * Every buffer the library, lessons and benchmarks use comes from here, so
+ * "peak memory" is exact: live bytes and the high-water mark are counted per
+ * device. A workspace (im2col columns) is one growable buffer per device,
+ * counted like any other allocation and also reported on its own.
+ */
+#ifndef RV_ALLOC_H
+#define RV_ALLOC_H
+
+#include <stddef.h>
+
+#include "rv_device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    size_t current; /* live bytes now */
+    size_t peak;    /* high-water mark since the last reset */
+} rv_mem_stats;
+
+/* Returns NULL and records "cannot allocate <what> (<bytes> bytes) on <dev>"
+ * when the allocation fails. bytes must be > 0. */
+void *rv_alloc(rv_device dev, size_t bytes, const char *what);
+void rv_free(rv_device dev, void *p, size_t bytes);
+
+rv_mem_stats rv_mem(rv_device dev);
+void rv_mem_reset_peak(rv_device dev); /* peak := current */
+
+/* A scratch buffer of at least `bytes` on `dev`, valid until the next call
+ * for the same device; NULL (with rv_error) on failure. */
+void *rv_workspace(rv_device dev, size_t bytes);
+size_t rv_workspace_bytes(rv_device dev);
+void rv_workspace_release(rv_device dev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,55 @@
+/* rv_check.h - the project's one tolerance model.
+ *
+ * A result a agrees with a reference r when, for every element,
+ *     |a - r| <= atol + rtol * |r|
+ * and, over the whole tensor, the relative L2 error
+ *     ||a - r||_2 / ||r||_2 <= max_rel_l2.
+ * RV_TOL_FP32 is for float32 rewrites that are exact only in real arithmetic
+ * (summation order changes); RV_TOL_EXACT demands bit-equality, for rewrites
+ * checked on small-integer data where float arithmetic is exact too.
+ * NaN never agrees with anything.
+ */
+#ifndef RV_CHECK_H
+#define RV_CHECK_H
+
+#include <stdio.h>
+
+#include "rv_tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    double atol, rtol, max_rel_l2;
+} rv_tol;
+
+#define RV_TOL_FP32 ((rv_tol){1e-5, 1e-4, 1e-5})
+#define RV_TOL_EXACT ((rv_tol){0.0, 0.0, 0.0})
+
+typedef struct {
+    int64_t n;        /* elements compared */
+    int64_t failures; /* elements outside atol + rtol*|r| */
+    int64_t worst;    /* index of the largest |a - r| / (atol + rtol*|r|) */
+    double max_abs;   /* largest |a - r| */
+    double rel_l2;
+    int pass;
+} rv_cmp;
+
+rv_cmp rv_compare(const float *a, const float *ref, int64_t n, rv_tol tol);
+
+/* One line: "<what>: max |a-r| = .., rel L2 = .., worst [i] a vs r -> ok|FAIL";
+ * on failure also the first few failing pairs. a/ref are host arrays. */
+void rv_cmp_print(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const float *a,
+                  const float *ref);
+
+/* Compares tensors on any device (copied to the host when needed) and prints
+ * the rv_cmp_print line; returns 1 when they agree, 0 otherwise (also when
+ * the comparison cannot be made, with the reason printed). */
+int rv_expect_close(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
+                    rv_tol tol);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,35 @@
+/* rv_cli.h - command-line options shared by the lessons, tools and benchmarks.
+ *
+ * Options are "--name value" or "--name=value"; "--help" prints the usage and
+ * the option table. Programs exit 2 on bad usage with a one-line error that
+ * names the argument.
+ */
+#ifndef RV_CLI_H
+#define RV_CLI_H
+
+#include "rv_device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { RV_OPT_INT, RV_OPT_STR } rv_opt_type;
+
+typedef struct {
+    const char *name; /* without the leading "--" */
+    rv_opt_type type; /* RV_OPT_INT: a positive int; RV_OPT_STR: a const char * */
+    void *dest;       /* int * or const char ** holding the default */
+    const char *help;
+} rv_opt;
+
+/* Returns -1 to go on, or the exit code to leave with: 0 after --help, 2
+ * after a usage error (already printed as "<prog>: <problem>"). */
+int rv_parse_args(int argc, char **argv, const char *usage, const rv_opt *opts, int nopts);
+
+/* rv_device_select with a message on failure; returns -1 to go on, or 2. */
+int rv_cli_device(const char *prog, const char *arg, rv_device *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

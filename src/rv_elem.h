@@ -1,0 +1,89 @@
+/* rv_elem.h - per-element bodies shared by the CPU ops and the CUDA kernels.
+ *
+ * Each function computes output element `i` of an op from its inputs. The CPU
+ * version of the op is a loop over i; the CUDA kernel runs one thread per i
+ * (i = blockIdx.x * blockDim.x + threadIdx.x, grid = rv_ceil_div(n, block)).
+ * Because the body is the same code on both sides, the CPU tests check the
+ * kernels' index arithmetic too, on machines with no GPU.
+ */
+#ifndef RV_ELEM_H
+#define RV_ELEM_H
+
+#include <stdint.h>
+
+#ifdef __CUDACC__
+#define RV_HD __host__ __device__ static inline
+#else
+#define RV_HD static inline
+#endif
+
+/* Threads per block of every 1-D kernel: a launch over n elements has
+ * rv_ceil_div(n, RV_BLOCK) blocks, and thread i works on element i < n. */
+#define RV_BLOCK 256
+
+RV_HD int64_t rv_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Geometry of one convolution: input (C, H, W) of one image, kernel KH x KW,
+ * output P x Q. */
+typedef struct {
+    int64_t C, H, W, KH, KW, P, Q;
+    int64_t stride, pad;
+} rv_conv_geom;
+
+/* im2col: the column matrix of one image, (C*KH*KW) rows by (P*Q) columns,
+ * row-major. Row r = (c*KH + kh)*KW + kw holds, for every output pixel (p, q),
+ * the input pixel that kernel tap (c, kh, kw) multiplies there, or 0 where that
+ * pixel is padding. Channels are the slowest index, so the rows of group g
+ * form one contiguous block. */
+RV_HD float rv_im2col_elem(const float *x /* (C, H, W) */, rv_conv_geom g, int64_t i)
+{
+    int64_t pq = g.P * g.Q;
+    int64_t row = i / pq, col = i % pq;
+    int64_t kw = row % g.KW, kh = (row / g.KW) % g.KH, c = row / (g.KW * g.KH);
+    int64_t p = col / g.Q, q = col % g.Q;
+    int64_t ih = p * g.stride - g.pad + kh, iw = q * g.stride - g.pad + kw;
+    if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return 0.0f;
+    return x[(c * g.H + ih) * g.W + iw];
+}
+
+/* im2col of a batch of images x (n, C, H, W): element i of (n, C*KH*KW, P*Q). */
+RV_HD float rv_im2col_batched_elem(const float *x, rv_conv_geom g, int64_t i)
+{
+    int64_t per_img = g.C * g.KH * g.KW * g.P * g.Q;
+    return rv_im2col_elem(x + i / per_img * g.C * g.H * g.W, g, i % per_img);
+}
+
+/* Per-channel affine of an NCHW tensor, y = x * scale[c] + shift[c]: batch
+ * norm in inference mode (scale, shift from rv_bn_coeffs). */
+RV_HD float rv_affine_elem(const float *x, const float *scale, const float *shift, int64_t C,
+                           int64_t HW, int64_t i)
+{
+    int64_t c = (i / HW) % C;
+    return x[i] * scale[c] + shift[c];
+}
+
+/* Conv epilogue: y + bias[c] (bias may be NULL), then ReLU when relu != 0. */
+RV_HD float rv_bias_act_elem(const float *y, const float *bias, int relu, int64_t C, int64_t HW,
+                             int64_t i)
+{
+    float v = y[i] + (bias ? bias[(i / HW) % C] : 0.0f);
+    return relu && v < 0.0f ? 0.0f : v;
+}
+
+RV_HD float rv_relu_elem(const float *x, int64_t i) { return x[i] > 0.0f ? x[i] : 0.0f; }
+
+RV_HD float rv_add_elem(const float *a, const float *b, int64_t i) { return a[i] + b[i]; }
+
+/* Zero-pads every KH x KW kernel slice by `pad` on each side: element i of
+ * the (rows, KH+2pad, KW+2pad) output. Used for 1x1 -> 3x3 (pad = 1). */
+RV_HD float rv_pad_kernel_elem(const float *w /* (rows, KH, KW) */, int64_t KH, int64_t KW,
+                               int64_t pad, int64_t i)
+{
+    int64_t OH = KH + 2 * pad, OW = KW + 2 * pad;
+    int64_t ow = i % OW, oh = (i / OW) % OH, r = i / (OW * OH);
+    int64_t kh = oh - pad, kw = ow - pad;
+    if (kh < 0 || kh >= KH || kw < 0 || kw >= KW) return 0.0f;
+    return w[(r * KH + kh) * KW + kw];
+}
+
+#endif

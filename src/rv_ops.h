@@ -1,0 +1,64 @@
+/* rv_ops.h - the ops: conv2d, batch norm (inference), ReLU, add, kernel padding.
+ *
+ * Each op has a dispatcher (rv_conv2d) that checks shapes and devices and
+ * calls the version for the tensors' device: _cpu (C, OpenBLAS) or _cuda
+ * (kernels/, cuBLAS), declared side by side with the same arguments. conv2d
+ * also has _ref, the naive loop nest every fast path is tested against.
+ * Outputs are preallocated by the caller; ops never allocate tensors.
+ */
+#ifndef RV_OPS_H
+#define RV_OPS_H
+
+#include "rv_bn.h"
+#include "rv_tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int stride, pad, groups;
+    int relu; /* apply ReLU after the bias (the fused deploy-time layer) */
+} rv_conv_params;
+
+/* Output shape of conv2d, after checking x (N, C, H, W), w (O, C/groups, KH, KW)
+ * and b (O) or NULL against each other and p. */
+rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                          rv_conv_params p, int64_t out[4]);
+
+/* y (N, O, P, Q) = conv(x, w) + b, ReLU if p.relu; P = (H + 2 pad - KH) / stride + 1.
+ * Multiply-adds: N*O*P*Q*(C/groups)*KH*KW. */
+rv_status rv_conv2d(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, rv_conv_params p,
+                    rv_tensor *y);
+rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                        rv_conv_params p, rv_tensor *y);
+rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                        rv_conv_params p, rv_tensor *y);
+rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                         rv_conv_params p, rv_tensor *y);
+
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta per channel, with the
+ * running statistics (bn->scale, bn->shift on x's device; see rv_bn.h). */
+rv_status rv_batchnorm(const rv_tensor *x, const rv_bn *bn, rv_tensor *y);
+rv_status rv_batchnorm_cpu(const rv_tensor *x, const rv_bn *bn, rv_tensor *y);
+rv_status rv_batchnorm_cuda(const rv_tensor *x, const rv_bn *bn, rv_tensor *y);
+
+/* y = max(x, 0); y may be x. */
+rv_status rv_relu(const rv_tensor *x, rv_tensor *y);
+rv_status rv_relu_cpu(const rv_tensor *x, rv_tensor *y);
+rv_status rv_relu_cuda(const rv_tensor *x, rv_tensor *y);
+
+/* y = a + b, same shapes; y may be a or b. */
+rv_status rv_add(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
+rv_status rv_add_cpu(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
+rv_status rv_add_cuda(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
+
+/* y (O, C, KH+2pad, KW+2pad) = w (O, C, KH, KW) zero-padded on each side. */
+rv_status rv_pad_kernel(const rv_tensor *w, int pad, rv_tensor *y);
+rv_status rv_pad_kernel_cpu(const rv_tensor *w, int pad, rv_tensor *y);
+rv_status rv_pad_kernel_cuda(const rv_tensor *w, int pad, rv_tensor *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

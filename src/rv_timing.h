@@ -1,0 +1,34 @@
+/* rv_timing.h - honest timing, and the notebook's naive timing beside it.
+ *
+ * Honest: `warmup` untimed calls, then `repeat` timed calls, each followed by
+ * a device sync before the clock is read (a CUDA launch returns before the
+ * GPU has done the work); median, min, max and mean of the samples.
+ * Naive (the notebook's cell): the host clock around one call, no warm-up, no
+ * sync; on a GPU it measures the launch, and the first call also pays for
+ * context, handle and module set-up.
+ */
+#ifndef RV_TIMING_H
+#define RV_TIMING_H
+
+#include "rv_device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef rv_status (*rv_fn)(void *ctx);
+
+typedef struct {
+    double median_ms, min_ms, max_ms, mean_ms;
+    int repeat;
+} rv_timing;
+
+double rv_now_ms(void); /* monotonic clock */
+
+rv_status rv_time(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat, rv_timing *out);
+rv_status rv_time_naive(rv_fn fn, void *ctx, double *ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

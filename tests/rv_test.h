@@ -1,0 +1,45 @@
+/* rv_test.h - the few lines every test program shares.
+ *
+ * A test takes --device cpu|cuda (CTest registers one per device), prints one
+ * line per check and exits 0 when all passed, 1 otherwise; a missing device
+ * exits 2 with the text CTest reports as "skipped".
+ */
+#ifndef RV_TEST_H
+#define RV_TEST_H
+
+#include <stdio.h>
+
+#include "rv_check.h"
+#include "rv_cli.h"
+
+/* Returns -1 to go on, or the exit code. */
+static inline int rv_test_init(int argc, char **argv, const char *usage, rv_device *dev)
+{
+    const char *device = "cpu";
+    rv_opt opts[] = {{"device", RV_OPT_STR, &device, "cpu or cuda"}};
+    int rc = rv_parse_args(argc, argv, usage, opts, 1);
+    return rc >= 0 ? rc : rv_cli_device(argv[0], device, dev);
+}
+
+/* Counts failed checks; CHECK_OK also prints the error of a failed call. */
+static int rv_test_failures;
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            rv_test_failures++;                                                                \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                        \
+            printf(__VA_ARGS__);                                                               \
+            printf("\n");                                                                      \
+        }                                                                                      \
+    } while (0)
+#define CHECK_OK(call) CHECK((call) == RV_OK, "%s: %s", #call, rv_last_error())
+#define CHECK_CLOSE(what, a, ref, tol) CHECK(rv_expect_close(stdout, what, a, ref, tol), "%s", what)
+
+static inline int rv_test_finish(const char *name)
+{
+    printf("%s %s: %d failed check(s)\n", rv_test_failures ? "FAIL" : "PASS", name,
+           rv_test_failures);
+    return rv_test_failures ? 1 : 0;
+}
+
+#endif

@@ -1,0 +1,90 @@
+/* test_conv2d.c - conv2d against the naive reference.
+ *
+ * --device cpu:  im2col + OpenBLAS against rv_conv2d_ref.
+ * --device cuda: im2col + cuBLAS against rv_conv2d_ref.
+ * Shapes that make index bugs visible: odd sizes, C=3, K=5, stride 2, padding
+ * 0/1/2, groups 2 and 4, batch > 1, bias or not, ReLU. Each shape runs twice:
+ * with small integers (every product and sum exact in float, so the result
+ * must be bit-identical) and with uniform floats (RV_TOL_FP32).
+ */
+#include <string.h>
+
+#include "rv_ops.h"
+#include "rv_test.h"
+
+typedef struct {
+    int64_t n, c, h, w, o, k;
+    int stride, pad, groups, bias, relu;
+} conv_case;
+
+static const conv_case cases[] = {
+    {2, 3, 7, 7, 5, 3, 1, 1, 1, 1, 0}, {1, 4, 9, 7, 8, 3, 2, 1, 2, 0, 0},
+    {3, 8, 5, 6, 8, 1, 1, 0, 4, 1, 0}, {2, 6, 8, 8, 4, 5, 2, 2, 2, 1, 1},
+    {1, 3, 7, 7, 5, 1, 2, 0, 1, 1, 0}, {2, 8, 7, 7, 8, 3, 1, 0, 4, 0, 1},
+    {1, 16, 14, 14, 32, 3, 2, 1, 1, 1, 1}, {4, 5, 3, 3, 7, 3, 1, 1, 1, 1, 0},
+};
+
+static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t seed)
+{
+    rv_rng rng = rv_rng_seed(seed);
+    rv_conv_params p = {cc->stride, cc->pad, cc->groups, cc->relu};
+    rv_tensor x, w, b, y_ref, hx, hw, hb, y;
+    CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, cc->n, cc->c, cc->h, cc->w, "x"));
+    CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, cc->o, cc->c / cc->groups, cc->k, cc->k, "w"));
+    CHECK_OK(rv_tensor_alloc1(&hb, RV_CPU, cc->o, "b"));
+    rv_tensor *fill[3] = {&hx, &hw, &hb};
+    for (int i = 0; i < 3; i++) {
+        if (integers) rv_tensor_fill_int(fill[i], &rng, -3, 3);
+        else rv_tensor_fill_uniform(fill[i], &rng, -1.0f, 1.0f);
+    }
+    int64_t out[4];
+    CHECK_OK(rv_conv2d_shape(&hx, &hw, cc->bias ? &hb : NULL, p, out));
+    CHECK_OK(rv_tensor_alloc(&y_ref, RV_CPU, 4, out, "y_ref"));
+    CHECK_OK(rv_conv2d_ref(&hx, &hw, cc->bias ? &hb : NULL, p, &y_ref));
+
+    CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
+    CHECK_OK(rv_tensor_clone(&w, &hw, dev, "w"));
+    CHECK_OK(rv_tensor_clone(&b, &hb, dev, "b"));
+    CHECK_OK(rv_tensor_alloc(&y, dev, 4, out, "y"));
+    CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
+    char what[160];
+    snprintf(what, sizeof what, "conv %lldx%lldx%lldx%lld k%lld s%d p%d g%d%s%s %s",
+             (long long)cc->n, (long long)cc->c, (long long)cc->h, (long long)cc->w,
+             (long long)cc->k, cc->stride, cc->pad, cc->groups, cc->bias ? " bias" : "",
+             cc->relu ? " relu" : "", integers ? "integers" : "floats");
+    CHECK_CLOSE(what, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+    rv_tensor *all[8] = {&x, &w, &b, &y_ref, &hx, &hw, &hb, &y};
+    for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);
+}
+
+static void bad_shapes(rv_device dev)
+{
+    rv_tensor x, w, y;
+    CHECK_OK(rv_tensor_alloc4(&x, dev, 1, 6, 5, 5, "x"));
+    CHECK_OK(rv_tensor_alloc4(&w, dev, 4, 4, 3, 3, "w")); /* needs C/groups = 6 */
+    CHECK_OK(rv_tensor_alloc4(&y, dev, 1, 4, 5, 5, "y"));
+    rv_conv_params p = {1, 1, 1, 0};
+    CHECK(rv_conv2d(&x, &w, NULL, p, &y) == RV_EINVAL, "mismatched C accepted");
+    CHECK(strstr(rv_last_error(), "does not fit") != NULL, "message: %s", rv_last_error());
+    p.groups = 4; /* 6 channels do not split into 4 groups */
+    CHECK(rv_conv2d(&x, &w, NULL, p, &y) == RV_EINVAL, "groups 4 with 6 channels accepted");
+    p.groups = 1;
+    p.stride = 0;
+    CHECK(rv_conv2d(&x, &w, NULL, p, &y) == RV_EINVAL, "stride 0 accepted");
+    rv_tensor_free(&x);
+    rv_tensor_free(&w);
+    rv_tensor_free(&y);
+}
+
+int main(int argc, char **argv)
+{
+    rv_device dev;
+    int rc = rv_test_init(argc, argv, "test_conv2d --device cpu|cuda: conv2d vs the reference", &dev);
+    if (rc >= 0) return rc;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_case(&cases[i], dev, 1, 100 + i);
+        run_case(&cases[i], dev, 0, 200 + i);
+    }
+    bad_shapes(dev);
+    return rv_test_finish("test_conv2d");
+}

@@ -1,0 +1,119 @@
+/* test_kernel_index.c - the CUDA kernels' index arithmetic, run on the CPU.
+ *
+ * Every kernel in kernels/ is `if (i < n) out[i] = rv_*_elem(..., i)` with
+ * i = blockIdx.x * RV_BLOCK + threadIdx.x over rv_ceil_div(n, RV_BLOCK)
+ * blocks. This test emulates that grid thread by thread and compares each
+ * body with a loop nest written from the definition, on shapes where a
+ * swapped index or an off-by-one shows: batched im2col (odd sizes, stride 2,
+ * padding 2, C=3, K=5), the channel of the BN/bias epilogue, kernel padding.
+ * It also checks that the grid covers every element exactly once.
+ */
+#include <string.h>
+
+#include "rv_elem.h"
+#include "rv_test.h"
+
+/* Runs body(i) for every thread of the emulated grid with i < n. */
+#define EMULATE_GRID(n, body)                                                                  \
+    for (int64_t blk = 0; blk < rv_ceil_div((n), RV_BLOCK); blk++)                             \
+        for (int64_t thr = 0; thr < RV_BLOCK; thr++) {                                         \
+            int64_t i = blk * RV_BLOCK + thr;                                                  \
+            if (i < (n)) body;                                                                 \
+        }
+
+static float out[1 << 16], expect[1 << 16], src[1 << 14];
+static int hits[1 << 16];
+
+static void check_arrays(const char *what, int64_t n)
+{
+    rv_cmp c = rv_compare(out, expect, n, RV_TOL_EXACT);
+    rv_cmp_print(stdout, what, &c, RV_TOL_EXACT, out, expect);
+    CHECK(c.pass, "%s", what);
+}
+
+static void test_grid_coverage(void)
+{
+    int64_t sizes[] = {1, RV_BLOCK - 1, RV_BLOCK, RV_BLOCK + 1, 3 * RV_BLOCK + 17};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        memset(hits, 0, sizeof hits);
+        EMULATE_GRID(n, hits[i]++);
+        int ok = 1;
+        for (int64_t i = 0; i < n; i++) ok &= hits[i] == 1;
+        CHECK(ok, "grid over %lld elements does not cover each exactly once", (long long)n);
+    }
+}
+
+static void test_im2col(int64_t N, rv_conv_geom g)
+{
+    for (int64_t i = 0; i < N * g.C * g.H * g.W; i++) src[i] = (float)(i + 1);
+    int64_t n = N * g.C * g.KH * g.KW * g.P * g.Q;
+    EMULATE_GRID(n, out[i] = rv_im2col_batched_elem(src, g, i));
+    int64_t k = 0;
+    for (int64_t img = 0; img < N; img++)
+        for (int64_t c = 0; c < g.C; c++)
+            for (int64_t kh = 0; kh < g.KH; kh++)
+                for (int64_t kw = 0; kw < g.KW; kw++)
+                    for (int64_t p = 0; p < g.P; p++)
+                        for (int64_t q = 0; q < g.Q; q++) {
+                            int64_t ih = p * g.stride - g.pad + kh, iw = q * g.stride - g.pad + kw;
+                            int inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+                            expect[k++] =
+                                inside ? src[((img * g.C + c) * g.H + ih) * g.W + iw] : 0.0f;
+                        }
+    char what[96];
+    snprintf(what, sizeof what, "im2col N%lld C%lld %lldx%lld k%lldx%lld s%lld p%lld",
+             (long long)N, (long long)g.C, (long long)g.H, (long long)g.W, (long long)g.KH,
+             (long long)g.KW, (long long)g.stride, (long long)g.pad);
+    check_arrays(what, n);
+}
+
+static void test_channel_bodies(void)
+{
+    int64_t N = 2, C = 3, HW = 35, n = N * C * HW;
+    float scale[3] = {2, 3, 5}, shift[3] = {7, 11, 13};
+    for (int64_t i = 0; i < n; i++) src[i] = (float)(i % 17) - 8.0f;
+    EMULATE_GRID(n, out[i] = rv_affine_elem(src, scale, shift, C, HW, i));
+    for (int64_t b = 0, k = 0; b < N; b++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t s = 0; s < HW; s++, k++) expect[k] = src[k] * scale[c] + shift[c];
+    check_arrays("affine (batch norm) channel index", n);
+
+    EMULATE_GRID(n, out[i] = rv_bias_act_elem(src, shift, 1, C, HW, i));
+    for (int64_t b = 0, k = 0; b < N; b++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t s = 0; s < HW; s++, k++) {
+                float v = src[k] + shift[c];
+                expect[k] = v > 0 ? v : 0;
+            }
+    check_arrays("bias + relu epilogue channel index", n);
+}
+
+static void test_pad_body(int64_t rows, int64_t KH, int64_t KW, int64_t pad)
+{
+    for (int64_t i = 0; i < rows * KH * KW; i++) src[i] = (float)(i + 1);
+    int64_t OH = KH + 2 * pad, OW = KW + 2 * pad, n = rows * OH * OW;
+    EMULATE_GRID(n, out[i] = rv_pad_kernel_elem(src, KH, KW, pad, i));
+    memset(expect, 0, (size_t)n * sizeof(float));
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t kh = 0; kh < KH; kh++)
+            for (int64_t kw = 0; kw < KW; kw++)
+                expect[(r * OH + kh + pad) * OW + kw + pad] = src[(r * KH + kh) * KW + kw];
+    check_arrays("pad kernel", n);
+}
+
+int main(int argc, char **argv)
+{
+    rv_device dev;
+    int rc = rv_test_init(argc, argv, "test_kernel_index: CUDA index logic on the CPU", &dev);
+    if (rc >= 0) return rc;
+    test_grid_coverage();
+    test_im2col(2, (rv_conv_geom){3, 7, 7, 3, 3, 7, 7, 1, 1});
+    test_im2col(3, (rv_conv_geom){3, 9, 7, 5, 5, 5, 4, 2, 2});
+    test_im2col(1, (rv_conv_geom){4, 8, 8, 1, 1, 4, 4, 2, 0});
+    test_im2col(2, (rv_conv_geom){2, 6, 5, 3, 3, 2, 2, 2, 0});
+    test_channel_bodies();
+    test_pad_body(6, 1, 1, 1);
+    test_pad_body(4, 3, 3, 2);
+    return rv_test_finish("test_kernel_index");
+}

@@ -1,0 +1,96 @@
+/* test_ops.c - batch norm, ReLU, add and kernel padding against naive formulas.
+ *
+ * The naive versions here are written from the definitions (BN straight from
+ * (x - mean) / sqrt(var + eps) * gamma + beta in float), not from the shared
+ * rv_*_elem bodies, so a wrong body or index fails. --device picks where the
+ * library op runs; the expectations are always computed on the CPU.
+ */
+#include <math.h>
+
+#include "rv_ops.h"
+#include "rv_test.h"
+
+static void test_batchnorm(rv_device dev, rv_rng *rng)
+{
+    rv_tensor hx, x, y, expect;
+    rv_bn bn;
+    CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, 3, 5, 7, 6, "x"));
+    rv_tensor_fill_uniform(&hx, rng, -2.0f, 2.0f);
+    CHECK_OK(rv_bn_alloc(&bn, 5));
+    CHECK_OK(rv_bn_randomize(&bn, rng));
+    bn.var.data[2] = 1e-4f; /* a variance near eps: a lost or doubled eps shows */
+    CHECK_OK(rv_bn_prepare(&bn, dev));
+    CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
+    CHECK_OK(rv_tensor_alloc4(&y, dev, 3, 5, 7, 6, "y"));
+    CHECK_OK(rv_tensor_alloc4(&expect, RV_CPU, 3, 5, 7, 6, "expect"));
+    for (int64_t i = 0; i < rv_tensor_numel(&hx); i++) {
+        int64_t c = (i / 42) % 5;
+        expect.data[i] = (hx.data[i] - bn.mean.data[c]) / sqrtf(bn.var.data[c] + (float)bn.eps) *
+                             bn.gamma.data[c] + bn.beta.data[c];
+    }
+    CHECK_OK(rv_batchnorm(&x, &bn, &y));
+    CHECK_CLOSE("batchnorm 3x5x7x6", &y, &expect, RV_TOL_FP32);
+    rv_tensor wrong;
+    CHECK_OK(rv_tensor_alloc4(&wrong, dev, 3, 4, 7, 6, "wrong"));
+    CHECK(rv_batchnorm(&wrong, &bn, &wrong) == RV_EINVAL, "channel mismatch accepted");
+    rv_tensor_free(&wrong);
+    rv_tensor_free(&hx);
+    rv_tensor_free(&x);
+    rv_tensor_free(&y);
+    rv_tensor_free(&expect);
+    rv_bn_free(&bn);
+}
+
+static void test_relu_add(rv_device dev, rv_rng *rng)
+{
+    rv_tensor ha, hb, a, b, y, expect;
+    CHECK_OK(rv_tensor_alloc4(&ha, RV_CPU, 2, 3, 5, 7, "a"));
+    CHECK_OK(rv_tensor_alloc4(&hb, RV_CPU, 2, 3, 5, 7, "b"));
+    CHECK_OK(rv_tensor_alloc4(&expect, RV_CPU, 2, 3, 5, 7, "expect"));
+    rv_tensor_fill_int(&ha, rng, -4, 4);
+    rv_tensor_fill_int(&hb, rng, -4, 4);
+    CHECK_OK(rv_tensor_clone(&a, &ha, dev, "a"));
+    CHECK_OK(rv_tensor_clone(&b, &hb, dev, "b"));
+    CHECK_OK(rv_tensor_alloc4(&y, dev, 2, 3, 5, 7, "y"));
+    int64_t n = rv_tensor_numel(&ha);
+
+    for (int64_t i = 0; i < n; i++) expect.data[i] = ha.data[i] + hb.data[i];
+    CHECK_OK(rv_add(&a, &b, &y));
+    CHECK_CLOSE("add", &y, &expect, RV_TOL_EXACT);
+
+    for (int64_t i = 0; i < n; i++) expect.data[i] = ha.data[i] > 0 ? ha.data[i] : 0.0f;
+    CHECK_OK(rv_relu(&a, &a)); /* in place */
+    CHECK_CLOSE("relu in place", &a, &expect, RV_TOL_EXACT);
+
+    rv_tensor *all[6] = {&ha, &hb, &a, &b, &y, &expect};
+    for (int i = 0; i < 6; i++) rv_tensor_free(all[i]);
+}
+
+static void test_pad_kernel(rv_device dev, rv_rng *rng)
+{
+    rv_tensor hw, w, y, expect;
+    CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, 6, 3, 1, 1, "w1x1"));
+    rv_tensor_fill_int(&hw, rng, 1, 9); /* non-zero, so a misplaced tap shows */
+    CHECK_OK(rv_tensor_clone(&w, &hw, dev, "w1x1"));
+    CHECK_OK(rv_tensor_alloc4(&y, dev, 6, 3, 3, 3, "w3x3"));
+    CHECK_OK(rv_tensor_alloc4(&expect, RV_CPU, 6, 3, 3, 3, "expect"));
+    rv_tensor_fill(&expect, 0.0f);
+    for (int64_t r = 0; r < 18; r++) expect.data[r * 9 + 4] = hw.data[r];
+    CHECK_OK(rv_pad_kernel(&w, 1, &y));
+    CHECK_CLOSE("pad 1x1 -> 3x3", &y, &expect, RV_TOL_EXACT);
+    CHECK(rv_pad_kernel(&w, 2, &y) == RV_EINVAL, "pad 2 into a 3x3 output accepted");
+    rv_tensor *all[4] = {&hw, &w, &y, &expect};
+    for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
+}
+
+int main(int argc, char **argv)
+{
+    rv_device dev;
+    int rc = rv_test_init(argc, argv, "test_ops --device cpu|cuda: BN, ReLU, add, pad", &dev);
+    if (rc >= 0) return rc;
+    rv_rng rng = rv_rng_seed(7);
+    test_batchnorm(dev, &rng);
+    test_relu_add(dev, &rng);
+    test_pad_kernel(dev, &rng);
+    return rv_test_finish("test_ops");
+}
