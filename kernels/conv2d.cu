@@ -27,14 +27,6 @@ __global__ void im2col_kernel(const float *x, rv_conv_geom g, int64_t n, float *
     if (i < n) col[i] = rv_im2col_batched_elem(x, g, i);
 }
 
-/* y := y + bias[c], then ReLU, in place on (N, C, HW) */
-__global__ void bias_act_kernel(float *y, const float *bias, int relu, int64_t C, int64_t HW,
-                                int64_t n)
-{
-    int64_t i = RV_THREAD_INDEX;
-    if (i < n) y[i] = rv_bias_act_elem(y, bias, relu, C, HW, i);
-}
-
 extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                                     rv_conv_params p, rv_tensor *y)
 {
@@ -72,10 +64,6 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
                 (int)PQ, col_per_img, w->data + grp * Og * K, (int)K, 0, &zero,
                 y->data + n0 * O * PQ + grp * Og * PQ, (int)PQ, O * PQ, (int)nb));
     }
-    if (b || p.relu) {
-        int64_t n = N * O * PQ;
-        bias_act_kernel<<<RV_GRID(n)>>>(y->data, b ? b->data : NULL, p.relu, O, PQ, n);
-        CUDA_CHECK_LAUNCH();
-    }
+    if (b || p.relu) return rv_bias_act_cuda(y->data, b ? b->data : NULL, p.relu, O, PQ, N * O * PQ);
     return RV_OK;
 }

@@ -43,4 +43,8 @@ rv_status rv_cublas(cublasHandle_t *out);
 #define RV_GRID(n) (unsigned)rv_ceil_div((n), RV_BLOCK), RV_BLOCK
 #define RV_THREAD_INDEX ((int64_t)blockIdx.x * blockDim.x + threadIdx.x)
 
+/* The epilogue shared by conv2d and linear: y (n elements, channel-major in
+ * blocks of HW) := y + bias[c] (bias may be NULL), then ReLU if relu. */
+rv_status rv_bias_act_cuda(float *y, const float *bias, int relu, int64_t C, int64_t HW, int64_t n);
+
 #endif

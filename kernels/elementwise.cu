@@ -1,4 +1,5 @@
-/* elementwise.cu - batch norm (inference), ReLU, add and kernel padding on the GPU.
+/* elementwise.cu - batch norm (inference), ReLU, add, kernel padding and the
+ * bias/ReLU epilogue on the GPU.
  *
  * One thread per output element; each body is the shared rv_*_elem function
  * (src/rv_elem.h) that the CPU versions in src/ loop over.
@@ -31,6 +32,20 @@ __global__ void pad_kernel_kernel(const float *w, int64_t KH, int64_t KW, int64_
 {
     int64_t i = RV_THREAD_INDEX;
     if (i < n) y[i] = rv_pad_kernel_elem(w, KH, KW, pad, i);
+}
+
+__global__ void bias_act_kernel(float *y, const float *bias, int relu, int64_t C, int64_t HW,
+                                int64_t n)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_bias_act_elem(y, bias, relu, C, HW, i);
+}
+
+rv_status rv_bias_act_cuda(float *y, const float *bias, int relu, int64_t C, int64_t HW, int64_t n)
+{
+    bias_act_kernel<<<RV_GRID(n)>>>(y, bias, relu, C, HW, n);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
 }
 
 extern "C" rv_status rv_batchnorm_cuda(const rv_tensor *x, const rv_bn *bn, rv_tensor *y)

@@ -74,6 +74,15 @@ RV_HD float rv_relu_elem(const float *x, int64_t i) { return x[i] > 0.0f ? x[i] 
 
 RV_HD float rv_add_elem(const float *a, const float *b, int64_t i) { return a[i] + b[i]; }
 
+/* Global average pooling: element i of y (N*C) is the mean of the HW values
+ * of plane i of x. Summed in double so the mean does not depend on HW's size. */
+RV_HD float rv_avgpool_elem(const float *x, int64_t HW, int64_t i)
+{
+    double sum = 0.0;
+    for (int64_t k = 0; k < HW; k++) sum += x[i * HW + k];
+    return (float)(sum / (double)HW);
+}
+
 /* Zero-pads every KH x KW kernel slice by `pad` on each side: element i of
  * the (rows, KH+2pad, KW+2pad) output. Used for 1x1 -> 3x3 (pad = 1). */
 RV_HD float rv_pad_kernel_elem(const float *w /* (rows, KH, KW) */, int64_t KH, int64_t KW,

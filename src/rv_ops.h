@@ -58,6 +58,16 @@ rv_status rv_pad_kernel(const rv_tensor *w, int pad, rv_tensor *y);
 rv_status rv_pad_kernel_cpu(const rv_tensor *w, int pad, rv_tensor *y);
 rv_status rv_pad_kernel_cuda(const rv_tensor *w, int pad, rv_tensor *y);
 
+/* The classification head. y (N, C) = mean of x (N, C, H, W) over H and W. */
+rv_status rv_global_avgpool(const rv_tensor *x, rv_tensor *y);
+rv_status rv_global_avgpool_cpu(const rv_tensor *x, rv_tensor *y);
+rv_status rv_global_avgpool_cuda(const rv_tensor *x, rv_tensor *y);
+
+/* y (N, M) = x (N, K) w^T + b, w (M, K), b (M). */
+rv_status rv_linear(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, rv_tensor *y);
+rv_status rv_linear_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, rv_tensor *y);
+rv_status rv_linear_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, rv_tensor *y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,38 @@
+/* head.cu - the classifier head on the GPU: global average pooling, linear layer.
+ *
+ * Linear as column-major cuBLAS: y (N x M row-major) is y^T (M x N col-major,
+ * ld M); w (M x K row-major) is the col-major K x M matrix, so op(A) = T with
+ * lda K; x (N x K row-major) is x^T (K x N col-major, ld K), op(B) = N:
+ *     y^T = w * x^T  ->  cublasSgemm(T, N, m = M, n = N, k = K).
+ * The bias is added by the conv epilogue (rv_bias_act_cuda) with HW = 1.
+ */
+#include "cuda_check.h"
+#include "rv_elem.h"
+#include "rv_ops.h"
+
+__global__ void avgpool_kernel(const float *x, int64_t HW, int64_t n, float *y)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_avgpool_elem(x, HW, i);
+}
+
+extern "C" rv_status rv_global_avgpool_cuda(const rv_tensor *x, rv_tensor *y)
+{
+    int64_t n = y->dim[0] * y->dim[1];
+    avgpool_kernel<<<RV_GRID(n)>>>(x->data, x->dim[2] * x->dim[3], n, y->data);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
+}
+
+extern "C" rv_status rv_linear_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                                    rv_tensor *y)
+{
+    int64_t N = x->dim[0], K = x->dim[1], M = w->dim[0];
+    cublasHandle_t h = NULL;
+    rv_status st = rv_cublas(&h);
+    if (st != RV_OK) return st;
+    const float one = 1.0f, zero = 0.0f;
+    CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)M, (int)N, (int)K, &one, w->data,
+                             (int)K, x->data, (int)K, &zero, y->data, (int)M));
+    return b ? rv_bias_act_cuda(y->data, b->data, 0, M, 1, N * M) : RV_OK;
+}

@@ -1,0 +1,161 @@
+/* block.c - the RepVGG block: random init, both forward passes, the switch. */
+#include <math.h>
+#include <string.h>
+
+#include "rv_block.h"
+#include "rv_reparam.h"
+
+int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride)
+{
+    return in_ch == out_ch && stride == 1;
+}
+
+static rv_conv_params conv3_params(const rv_block_spec *s, int relu)
+{
+    return (rv_conv_params){.stride = s->stride, .pad = 1, .groups = s->groups, .relu = relu};
+}
+
+static rv_conv_params conv1_params(const rv_block_spec *s)
+{
+    return (rv_conv_params){.stride = s->stride, .pad = 0, .groups = s->groups, .relu = 0};
+}
+
+/* A conv weight (O, I/g, k, k) filled on the host, then put on dev. */
+static rv_status random_weight(rv_tensor *w, const rv_block_spec *s, int64_t k, rv_rng *r,
+                               rv_device dev, const char *what)
+{
+    rv_tensor h;
+    int64_t fan_in = s->in_ch / s->groups * k * k;
+    float bound = (float)(1.0 / sqrt((double)fan_in));
+    rv_status st = rv_tensor_alloc4(&h, RV_CPU, s->out_ch, s->in_ch / s->groups, k, k, what);
+    if (st != RV_OK) return st;
+    rv_tensor_fill_uniform(&h, r, -bound, bound);
+    st = rv_tensor_clone(w, &h, dev, what);
+    rv_tensor_free(&h);
+    return st;
+}
+
+static rv_status random_bn(rv_bn *bn, int64_t channels, rv_rng *r, rv_device dev)
+{
+    rv_status st = rv_bn_alloc(bn, channels);
+    if (st == RV_OK) st = rv_bn_randomize(bn, r);
+    if (st == RV_OK) st = rv_bn_prepare(bn, dev);
+    return st;
+}
+
+rv_status rv_block_init_random(rv_block *b, rv_block_spec spec, rv_rng *r, rv_device dev)
+{
+    memset(b, 0, sizeof *b);
+    b->spec = spec;
+    if (spec.groups < 1 || spec.in_ch % spec.groups || spec.out_ch % spec.groups)
+        return rv_error(RV_EINVAL, "block: %lld -> %lld channels do not split into %d groups",
+                        (long long)spec.in_ch, (long long)spec.out_ch, spec.groups);
+    rv_status st = random_weight(&b->w3, &spec, 3, r, dev, "block 3x3 weight");
+    if (st == RV_OK) st = random_bn(&b->bn3, spec.out_ch, r, dev);
+    if (st == RV_OK) st = random_weight(&b->w1, &spec, 1, r, dev, "block 1x1 weight");
+    if (st == RV_OK) st = random_bn(&b->bn1, spec.out_ch, r, dev);
+    if (st == RV_OK && spec.has_identity) st = random_bn(&b->bnid, spec.out_ch, r, dev);
+    if (st != RV_OK) rv_block_free(b);
+    return st;
+}
+
+void rv_block_free(rv_block *b)
+{
+    rv_tensor_free(&b->w3);
+    rv_tensor_free(&b->w1);
+    rv_bn_free(&b->bn3);
+    rv_bn_free(&b->bn1);
+    rv_bn_free(&b->bnid);
+}
+
+rv_status rv_block_out_shape(const rv_block_spec *spec, const rv_tensor *x, int64_t out[4])
+{
+    rv_tensor w = {.ndim = 4, .dim = {spec->out_ch, spec->in_ch / spec->groups, 3, 3}};
+    return rv_conv2d_shape(x, &w, NULL, conv3_params(spec, 0), out);
+}
+
+rv_status rv_block_forward(const rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y)
+{
+    const rv_block_spec *s = &b->spec;
+    rv_status st = rv_conv2d(x, &b->w3, NULL, conv3_params(s, 0), y);
+    if (st == RV_OK) st = rv_batchnorm(y, &b->bn3, y);
+    if (st == RV_OK) st = rv_conv2d(x, &b->w1, NULL, conv1_params(s), tmp);
+    if (st == RV_OK) st = rv_batchnorm(tmp, &b->bn1, tmp);
+    if (st == RV_OK) st = rv_add(y, tmp, y);
+    if (st == RV_OK && s->has_identity) {
+        st = rv_batchnorm(x, &b->bnid, tmp);
+        if (st == RV_OK) st = rv_add(y, tmp, y);
+    }
+    if (st == RV_OK) st = rv_relu(y, y);
+    return st;
+}
+
+/* The fusion runs on host copies of the weights (rv_reparam.h works on the
+ * CPU); the block's BN statistics are already on the host. */
+static rv_status fuse_branches(const rv_block *b, rv_tensor *w, rv_tensor *bias)
+{
+    const rv_block_spec *s = &b->spec;
+    int64_t O = s->out_ch, Ig = s->in_ch / s->groups;
+    rv_tensor w3 = {0}, w1 = {0}, w1f = {0}, w1p = {0}, bb = {0}, id = {0};
+    rv_status st = rv_tensor_clone(&w3, &b->w3, RV_CPU, "3x3 weight");
+    if (st == RV_OK) st = rv_tensor_clone(&w1, &b->w1, RV_CPU, "1x1 weight");
+    if (st == RV_OK) st = rv_tensor_alloc4(w, RV_CPU, O, Ig, 3, 3, "fused weight");
+    if (st == RV_OK) st = rv_tensor_alloc1(bias, RV_CPU, O, "fused bias");
+    if (st == RV_OK) st = rv_tensor_alloc4(&w1f, RV_CPU, O, Ig, 1, 1, "fused 1x1 weight");
+    if (st == RV_OK) st = rv_tensor_alloc4(&w1p, RV_CPU, O, Ig, 3, 3, "padded 1x1 weight");
+    if (st == RV_OK) st = rv_tensor_alloc1(&bb, RV_CPU, O, "branch bias");
+    /* 3x3 conv + BN */
+    if (st == RV_OK) st = rv_fuse_conv_bn(&w3, NULL, &b->bn3, w, bias);
+    /* 1x1 conv + BN, padded to 3x3 */
+    if (st == RV_OK) st = rv_fuse_conv_bn(&w1, NULL, &b->bn1, &w1f, &bb);
+    if (st == RV_OK) st = rv_pad_kernel(&w1f, 1, &w1p);
+    if (st == RV_OK) st = rv_add(w, &w1p, w);
+    if (st == RV_OK) st = rv_add(bias, &bb, bias);
+    /* identity as a 3x3 conv + BN */
+    if (st == RV_OK && s->has_identity) {
+        st = rv_tensor_alloc4(&id, RV_CPU, O, Ig, 3, 3, "identity kernel");
+        if (st == RV_OK) st = rv_identity_kernel(s->groups, &id);
+        if (st == RV_OK) st = rv_fuse_conv_bn(&id, NULL, &b->bnid, &id, &bb);
+        if (st == RV_OK) st = rv_add(w, &id, w);
+        if (st == RV_OK) st = rv_add(bias, &bb, bias);
+    }
+    rv_tensor *tmp[6] = {&w3, &w1, &w1f, &w1p, &bb, &id};
+    for (int i = 0; i < 6; i++) rv_tensor_free(tmp[i]);
+    if (st != RV_OK) {
+        rv_tensor_free(w);
+        rv_tensor_free(bias);
+    }
+    return st;
+}
+
+rv_status rv_block_switch_to_fast(const rv_block *b, rv_fast_block *out)
+{
+    memset(out, 0, sizeof *out);
+    out->spec = b->spec;
+    rv_tensor w, bias;
+    rv_status st = fuse_branches(b, &w, &bias);
+    if (st != RV_OK) return st;
+    rv_device dev = b->w3.device;
+    if (dev == RV_CPU) {
+        out->w = w;
+        out->b = bias;
+        return RV_OK;
+    }
+    st = rv_tensor_clone(&out->w, &w, dev, "fused weight");
+    if (st == RV_OK) st = rv_tensor_clone(&out->b, &bias, dev, "fused bias");
+    rv_tensor_free(&w);
+    rv_tensor_free(&bias);
+    if (st != RV_OK) rv_fast_block_free(out);
+    return st;
+}
+
+rv_status rv_fast_block_forward(const rv_fast_block *f, const rv_tensor *x, rv_tensor *y)
+{
+    return rv_conv2d(x, &f->w, &f->b, conv3_params(&f->spec, 1), y);
+}
+
+void rv_fast_block_free(rv_fast_block *f)
+{
+    rv_tensor_free(&f->w);
+    rv_tensor_free(&f->b);
+}

@@ -1,0 +1,219 @@
+/* net.c - a RepVGG network: init, switch, planned buffers, forward. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_net.h"
+
+const rv_block_spec *rv_net_spec(const rv_net *net, int i)
+{
+    return net->blocks ? &net->blocks[i].spec : &net->fast[i].spec;
+}
+
+rv_status rv_net_alloc(rv_net *net, int n, int deploy, rv_device dev)
+{
+    memset(net, 0, sizeof *net);
+    net->device = dev;
+    net->n_blocks = n;
+    if (n < 1 || n > RV_MAX_BLOCKS)
+        return rv_error(RV_EINVAL, "net: %d blocks is outside 1..%d", n, RV_MAX_BLOCKS);
+    /* The block arrays are structure, not tensors: plain calloc. */
+    if (deploy) net->fast = calloc((size_t)n, sizeof *net->fast);
+    else net->blocks = calloc((size_t)n, sizeof *net->blocks);
+    if (!net->fast && !net->blocks) return rv_error(RV_ENOMEM, "net: cannot hold %d blocks", n);
+    return RV_OK;
+}
+
+static rv_status random_head(rv_net *net, int64_t classes, rv_rng *r)
+{
+    const rv_block_spec *last = rv_net_spec(net, net->n_blocks - 1);
+    rv_tensor w, b;
+    int64_t dim[2] = {classes, last->out_ch};
+    rv_status st = rv_tensor_alloc(&w, RV_CPU, 2, dim, "linear.weight");
+    if (st != RV_OK) return st;
+    st = rv_tensor_alloc1(&b, RV_CPU, classes, "linear.bias");
+    if (st == RV_OK) {
+        rv_tensor_fill_uniform(&w, r, -0.1f, 0.1f);
+        rv_tensor_fill_uniform(&b, r, -0.1f, 0.1f);
+        st = rv_tensor_clone(&net->head_w, &w, net->device, "linear.weight");
+        if (st == RV_OK) st = rv_tensor_clone(&net->head_b, &b, net->device, "linear.bias");
+        rv_tensor_free(&b);
+    }
+    rv_tensor_free(&w);
+    return st;
+}
+
+rv_status rv_net_init_random(rv_net *net, const rv_block_spec *specs, int n, int64_t classes,
+                             rv_rng *r, rv_device dev)
+{
+    rv_status st = rv_net_alloc(net, n, 0, dev);
+    for (int i = 0; i < n && st == RV_OK; i++)
+        st = rv_block_init_random(&net->blocks[i], specs[i], r, dev);
+    if (st == RV_OK && classes > 0) st = random_head(net, classes, r);
+    if (st != RV_OK) rv_net_free(net);
+    return st;
+}
+
+void rv_net_free(rv_net *net)
+{
+    for (int i = 0; i < net->n_blocks; i++) {
+        if (net->blocks) rv_block_free(&net->blocks[i]);
+        if (net->fast) rv_fast_block_free(&net->fast[i]);
+    }
+    free(net->blocks);
+    free(net->fast);
+    rv_tensor_free(&net->head_w);
+    rv_tensor_free(&net->head_b);
+    for (int i = 0; i < 3; i++) rv_tensor_free(&net->buf[i]);
+    memset(net, 0, sizeof *net);
+}
+
+rv_status rv_net_switch_to_fast(const rv_net *train, rv_net *fast)
+{
+    if (!train->blocks) return rv_error(RV_EINVAL, "switch_to_fast: the net is already deploy-time");
+    rv_status st = rv_net_alloc(fast, train->n_blocks, 1, train->device);
+    for (int i = 0; i < train->n_blocks && st == RV_OK; i++)
+        st = rv_block_switch_to_fast(&train->blocks[i], &fast->fast[i]);
+    if (st == RV_OK && train->head_w.data) {
+        st = rv_tensor_clone(&fast->head_w, &train->head_w, train->device, "linear.weight");
+        if (st == RV_OK)
+            st = rv_tensor_clone(&fast->head_b, &train->head_b, train->device, "linear.bias");
+    }
+    if (st != RV_OK) rv_net_free(fast);
+    return st;
+}
+
+/* Shapes of every block's output for input x; returns the final rank-4 shape. */
+static rv_status walk_shapes(const rv_net *net, const rv_tensor *x, int64_t shapes[][4])
+{
+    rv_tensor cur = {.ndim = 4, .dim = {x->dim[0], x->dim[1], x->dim[2], x->dim[3]}};
+    if (x->ndim != 4) return rv_error(RV_EINVAL, "input: expected rank 4 (N, C, H, W)");
+    for (int i = 0; i < net->n_blocks; i++) {
+        const rv_block_spec *s = rv_net_spec(net, i);
+        if (cur.dim[1] != s->in_ch)
+            return rv_error(RV_EINVAL, "input: block %d expects %lld channels, got %lld", i,
+                            (long long)s->in_ch, (long long)cur.dim[1]);
+        rv_status st = rv_block_out_shape(s, &cur, shapes[i]);
+        if (st != RV_OK) return st;
+        memcpy(cur.dim, shapes[i], sizeof cur.dim);
+    }
+    return RV_OK;
+}
+
+rv_status rv_net_out_shape(const rv_net *net, const rv_tensor *x, int64_t out[4], int *rank)
+{
+    int64_t shapes[RV_MAX_BLOCKS][4];
+    rv_status st = walk_shapes(net, x, shapes);
+    if (st != RV_OK) return st;
+    memcpy(out, shapes[net->n_blocks - 1], 4 * sizeof *out);
+    *rank = 4;
+    if (net->head_w.data) {
+        out[1] = net->head_w.dim[0];
+        out[2] = out[3] = 0;
+        *rank = 2;
+    }
+    return RV_OK;
+}
+
+static int64_t numel4(const int64_t *s) { return s[0] * s[1] * s[2] * s[3]; }
+
+static rv_status plan(rv_net *net, const rv_tensor *x, int64_t shapes[][4])
+{
+    rv_status st = walk_shapes(net, x, shapes);
+    if (st != RV_OK || memcmp(net->planned, x->dim, sizeof net->planned) == 0) return st;
+    int64_t need[3] = {0, 0, 0};
+    for (int i = 0; i < net->n_blocks; i++) {
+        int64_t n = numel4(shapes[i]);
+        if (n > need[i % 2]) need[i % 2] = n;
+        if (net->blocks && n > need[2]) need[2] = n; /* the branch buffer */
+    }
+    if (net->head_w.data) { /* pooled features */
+        int64_t pooled = shapes[net->n_blocks - 1][0] * shapes[net->n_blocks - 1][1];
+        if (pooled > need[2]) need[2] = pooled;
+    }
+    const char *what[3] = {"activations (even blocks)", "activations (odd blocks)", "branch scratch"};
+    for (int i = 0; i < 3; i++) {
+        rv_tensor_free(&net->buf[i]);
+        if (need[i] && (st = rv_tensor_alloc1(&net->buf[i], net->device, need[i], what[i])) != RV_OK) {
+            memset(net->planned, 0, sizeof net->planned);
+            return st;
+        }
+    }
+    memcpy(net->planned, x->dim, sizeof net->planned);
+    return RV_OK;
+}
+
+/* A tensor of shape s over buffer b's memory (no ownership). */
+static rv_tensor view(const rv_tensor *b, int ndim, const int64_t *s)
+{
+    rv_tensor v = {.data = b->data, .ndim = ndim, .device = b->device};
+    memcpy(v.dim, s, (size_t)ndim * sizeof *s);
+    return v;
+}
+
+rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y)
+{
+    int64_t shapes[RV_MAX_BLOCKS][4], out[4];
+    int rank;
+    rv_status st = rv_net_out_shape(net, x, out, &rank);
+    if (st != RV_OK) return st;
+    rv_tensor expect = {.ndim = rank, .dim = {out[0], out[1], out[2], out[3]}};
+    if (!rv_tensor_same_shape(y, &expect) || y->device != net->device || x->device != net->device)
+        return rv_error(RV_EINVAL, "forward: input and output must be on the net's device, "
+                        "output shaped as rv_net_out_shape says");
+    if ((st = plan(net, x, shapes)) != RV_OK) return st;
+    rv_tensor cur = *x;
+    int last = net->n_blocks - 1;
+    for (int i = 0; i <= last && st == RV_OK; i++) {
+        rv_tensor next = (i == last && !net->head_w.data) ? *y : view(&net->buf[i % 2], 4, shapes[i]);
+        if (net->blocks) {
+            rv_tensor tmp = view(&net->buf[2], 4, shapes[i]);
+            st = rv_block_forward(&net->blocks[i], &cur, &tmp, &next);
+        } else {
+            st = rv_fast_block_forward(&net->fast[i], &cur, &next);
+        }
+        cur = next;
+    }
+    if (st == RV_OK && net->head_w.data) {
+        int64_t pooled[2] = {shapes[last][0], shapes[last][1]};
+        rv_tensor feat = view(&net->buf[2], 2, pooled);
+        st = rv_global_avgpool(&cur, &feat);
+        if (st == RV_OK) st = rv_linear(&feat, &net->head_w, &net->head_b, y);
+    }
+    return st;
+}
+
+int64_t rv_net_params(const rv_net *net)
+{
+    int64_t n = 0;
+    for (int i = 0; i < net->n_blocks; i++) {
+        const rv_block_spec *s = rv_net_spec(net, i);
+        int64_t conv = s->out_ch * (s->in_ch / s->groups);
+        if (net->blocks) /* 3x3 + 1x1 weights, 4 BN vectors per BN */
+            n += conv * 10 + s->out_ch * 4 * (s->has_identity ? 3 : 2);
+        else
+            n += conv * 9 + s->out_ch;
+    }
+    if (net->head_w.data) n += rv_tensor_numel(&net->head_w) + rv_tensor_numel(&net->head_b);
+    return n;
+}
+
+int64_t rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w)
+{
+    int64_t macs = 0;
+    for (int i = 0; i < net->n_blocks; i++) {
+        const rv_block_spec *s = rv_net_spec(net, i);
+        h = (h - 1) / s->stride + 1; /* 3x3 pad 1 and 1x1 pad 0 agree */
+        w = (w - 1) / s->stride + 1;
+        int64_t per_tap = n * s->out_ch * h * w * (s->in_ch / s->groups);
+        macs += per_tap * (net->blocks ? 9 + 1 : 9);
+    }
+    if (net->head_w.data) macs += n * rv_tensor_numel(&net->head_w);
+    return macs;
+}
+
+size_t rv_net_buffer_bytes(const rv_net *net)
+{
+    size_t b = 0;
+    for (int i = 0; i < 3; i++) b += rv_tensor_bytes(&net->buf[i]);
+    return b;
+}

@@ -1,0 +1,60 @@
+/* rv_net.h - a RepVGG network: a chain of blocks in one form, and an optional
+ * classifier head (global average pooling + linear), as in the paper's code.
+ *
+ * Train-time nets hold rv_block's, deploy-time nets rv_fast_block's;
+ * rv_net_switch_to_fast builds the second from the first (the notebook's
+ * RepVGG.switch_to_fast). The forward pass runs on planned buffers: for an
+ * input shape, two ping-pong activation buffers (the largest even-numbered
+ * and the largest odd-numbered block output) and, for the train-time form,
+ * one branch buffer; planned on the first forward of a shape, so later
+ * forwards allocate nothing.
+ */
+#ifndef RV_NET_H
+#define RV_NET_H
+
+#include "rv_arch.h"
+#include "rv_block.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int n_blocks;
+    rv_block *blocks;     /* train-time form: n_blocks, or NULL */
+    rv_fast_block *fast;  /* deploy-time form: n_blocks, or NULL */
+    rv_tensor head_w;     /* (classes, C_last); data NULL when there is no head */
+    rv_tensor head_b;     /* (classes) */
+    rv_device device;
+    int64_t planned[4];   /* input shape the buffers are planned for */
+    rv_tensor buf[3];     /* ping, pong, branch/pool scratch (flat) */
+} rv_net;
+
+/* A train-time net of the given blocks with random weights (rv_block_init_random);
+ * with classes > 0 also a random head. */
+rv_status rv_net_init_random(rv_net *net, const rv_block_spec *specs, int n, int64_t classes,
+                             rv_rng *r, rv_device dev);
+/* An empty net of n blocks of one form (deploy = 0 or 1), for loaders that
+ * fill the weights themselves. */
+rv_status rv_net_alloc(rv_net *net, int n, int deploy, rv_device dev);
+void rv_net_free(rv_net *net);
+
+/* *fast = the deploy-time form of the train-time net `train` (same device). */
+rv_status rv_net_switch_to_fast(const rv_net *train, rv_net *fast);
+
+/* Output shape for input x: (N, C_last, H', W') with rank 4, or (N, classes)
+ * with rank 2 when the net has a head. */
+rv_status rv_net_out_shape(const rv_net *net, const rv_tensor *x, int64_t out[4], int *rank);
+rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y);
+
+const rv_block_spec *rv_net_spec(const rv_net *net, int i);
+int64_t rv_net_params(const rv_net *net); /* number of parameters (BN statistics included) */
+/* Multiply-adds of one forward for input x (conv and linear layers). */
+int64_t rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w);
+/* Bytes of the planned activation buffers. */
+size_t rv_net_buffer_bytes(const rv_net *net);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,142 @@
+/* test_net.c - the RepVGG block and network: switch_to_fast keeps the function.
+ *
+ * Blocks: stride 1 with identity, stride 2 (no identity), groups 2 and 4,
+ * odd sizes, batch > 1; train-time forward vs the fast block within
+ * RV_TOL_FP32. Networks: a small five-stage net with a head, train vs deploy.
+ * Architecture: the presets' block lists (RepVGG-A0 has no identity branch in
+ * the first block of a stage even where in == out: the notebook's bug) and
+ * their deploy-time parameter counts against the paper's Table 2/4.
+ */
+#include <math.h>
+
+#include "rv_alloc.h"
+#include "rv_net.h"
+#include "rv_test.h"
+
+static void test_block(rv_device dev, rv_block_spec spec, int64_t n, int64_t hw, uint64_t seed)
+{
+    rv_rng rng = rv_rng_seed(seed);
+    rv_block b;
+    rv_fast_block f;
+    rv_tensor hx, x, tmp, y, yf;
+    int64_t out[4];
+    CHECK_OK(rv_block_init_random(&b, spec, &rng, dev));
+    CHECK_OK(rv_block_switch_to_fast(&b, &f));
+    CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, n, spec.in_ch, hw, hw, "x"));
+    rv_tensor_fill_uniform(&hx, &rng, -1, 1);
+    CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
+    CHECK_OK(rv_block_out_shape(&spec, &x, out));
+    CHECK_OK(rv_tensor_alloc(&tmp, dev, 4, out, "tmp"));
+    CHECK_OK(rv_tensor_alloc(&y, dev, 4, out, "y"));
+    CHECK_OK(rv_tensor_alloc(&yf, dev, 4, out, "yf"));
+    CHECK_OK(rv_block_forward(&b, &x, &tmp, &y));
+    CHECK_OK(rv_fast_block_forward(&f, &x, &yf));
+    char what[96];
+    snprintf(what, sizeof what, "block %lld->%lld s%d g%d%s on %lldx%lld", (long long)spec.in_ch,
+             (long long)spec.out_ch, spec.stride, spec.groups, spec.has_identity ? " +id" : "",
+             (long long)hw, (long long)hw);
+    CHECK_CLOSE(what, &yf, &y, RV_TOL_FP32);
+    rv_tensor *all[5] = {&hx, &x, &tmp, &y, &yf};
+    for (int i = 0; i < 5; i++) rv_tensor_free(all[i]);
+    rv_block_free(&b);
+    rv_fast_block_free(&f);
+}
+
+static void test_small_net(rv_device dev)
+{
+    rv_arch a = {.name = "small", .widths = {8, 8, 12, 16, 24}, .depths = {1, 2, 3, 2, 1},
+                 .groups = 2};
+    rv_block_spec specs[RV_MAX_BLOCKS];
+    int n;
+    CHECK_OK(rv_arch_specs(&a, 3, specs, &n));
+    rv_rng rng = rv_rng_seed(5);
+    rv_net train, fast;
+    CHECK_OK(rv_net_init_random(&train, specs, n, 10, &rng, dev));
+    CHECK_OK(rv_net_switch_to_fast(&train, &fast));
+    rv_tensor hx, x, y, yf;
+    CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, 3, 3, 37, 29, "x"));
+    rv_tensor_fill_uniform(&hx, &rng, -1, 1);
+    CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
+    int64_t out[4];
+    int rank;
+    CHECK_OK(rv_net_out_shape(&train, &x, out, &rank));
+    CHECK(rank == 2 && out[0] == 3 && out[1] == 10, "head output shape");
+    CHECK_OK(rv_tensor_alloc(&y, dev, rank, out, "y"));
+    CHECK_OK(rv_tensor_alloc(&yf, dev, rank, out, "yf"));
+    CHECK_OK(rv_net_forward(&train, &x, &y));
+    CHECK_OK(rv_net_forward(&fast, &x, &yf));
+    CHECK_CLOSE("small net with head, train vs deploy", &yf, &y, RV_TOL_FP32);
+    /* a second forward reuses the planned buffers: nothing new is allocated */
+    size_t before = rv_mem(dev).current;
+    CHECK_OK(rv_net_forward(&fast, &x, &yf));
+    CHECK(rv_mem(dev).current == before, "second forward allocated memory");
+    rv_tensor wrong;
+    CHECK_OK(rv_tensor_alloc4(&wrong, dev, 1, 4, 16, 16, "wrong input"));
+    CHECK(rv_net_out_shape(&fast, &wrong, out, &rank) == RV_EINVAL, "4-channel input accepted");
+    rv_tensor *all[5] = {&hx, &x, &y, &yf, &wrong};
+    for (int i = 0; i < 5; i++) rv_tensor_free(all[i]);
+    rv_net_free(&train);
+    rv_net_free(&fast);
+}
+
+/* Deploy-time weights with a 1000-class head, from the spec list alone. The
+ * paper's table is rounded inconsistently (with or without biases, rounded or
+ * truncated: no single rule gives all seven), so the check allows 0.1%; a
+ * wrong width, depth or set of grouped layers moves the count by far more. */
+static double deploy_weights(const rv_block_spec *s, int n)
+{
+    double p = 0;
+    for (int i = 0; i < n; i++) p += (double)s[i].out_ch * (s[i].in_ch / s[i].groups) * 9;
+    return p + 1000.0 * s[n - 1].out_ch;
+}
+
+static void test_presets(void)
+{
+    /* The paper's parameter counts (millions), Table 2/4. */
+    const struct {
+        const char *name;
+        int blocks;
+        double mparams;
+    } expect[] = {{"A0", 22, 8.30}, {"A1", 22, 12.78}, {"A2", 22, 25.49}, {"B0", 28, 14.33},
+                  {"B1", 28, 51.82}, {"B1g2", 28, 41.36}, {"B1g4", 28, 36.12}};
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        rv_arch a;
+        rv_block_spec s[RV_MAX_BLOCKS];
+        int n = 0;
+        CHECK_OK(rv_arch_preset(expect[i].name, &a));
+        CHECK_OK(rv_arch_specs(&a, 3, s, &n));
+        double m = deploy_weights(s, n) / 1e6;
+        printf("%-5s %d blocks, %.3fM deploy-time weights (paper: %.2fM)\n", expect[i].name, n,
+               m, expect[i].mparams);
+        CHECK(n == expect[i].blocks, "%s: %d blocks", expect[i].name, n);
+        CHECK(fabs(m - expect[i].mparams) <= 1e-3 * expect[i].mparams, "%s: %.3fM parameters", expect[i].name, m);
+    }
+    rv_arch a0;
+    rv_block_spec s[RV_MAX_BLOCKS];
+    int n = 0;
+    CHECK_OK(rv_arch_preset("A0", &a0));
+    CHECK_OK(rv_arch_specs(&a0, 3, s, &n));
+    /* stage 1 starts 48 -> 48 at stride 2: no identity (the notebook adds one and crashes) */
+    CHECK(s[1].in_ch == 48 && s[1].out_ch == 48 && s[1].stride == 2 && !s[1].has_identity,
+          "A0 block 1 must be 48->48, stride 2, without identity");
+    CHECK(s[2].has_identity && s[2].stride == 1, "A0 block 2 must have the identity branch");
+    rv_arch bad;
+    CHECK(rv_arch_preset("A9", &bad) == RV_EINVAL, "unknown preset accepted");
+    CHECK(rv_arch_preset("A0g2", &bad) == RV_EINVAL, "A0g2 accepted");
+}
+
+int main(int argc, char **argv)
+{
+    rv_device dev;
+    int rc = rv_test_init(argc, argv, "test_net --device cpu|cuda: blocks and networks", &dev);
+    if (rc >= 0) return rc;
+    test_block(dev, (rv_block_spec){8, 8, 1, 1, 1}, 2, 7, 1);
+    test_block(dev, (rv_block_spec){8, 8, 2, 1, 0}, 2, 9, 2);
+    test_block(dev, (rv_block_spec){3, 16, 2, 1, 0}, 1, 15, 3);
+    test_block(dev, (rv_block_spec){8, 8, 1, 2, 1}, 3, 5, 4);
+    test_block(dev, (rv_block_spec){16, 16, 1, 4, 1}, 2, 6, 5);
+    test_block(dev, (rv_block_spec){8, 16, 1, 4, 0}, 2, 7, 6);
+    test_small_net(dev);
+    test_presets();
+    return rv_test_finish("test_net");
+}
