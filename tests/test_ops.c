@@ -1,4 +1,5 @@
-/* test_ops.c - batch norm, ReLU, add and kernel padding against naive formulas.
+/* test_ops.c - batch norm, ReLU, add, kernel padding and the classifier head
+ * (global average pooling, linear) against naive formulas.
  *
  * The naive versions here are written from the definitions (BN straight from
  * (x - mean) / sqrt(var + eps) * gamma + beta in float), not from the shared
@@ -83,6 +84,46 @@ static void test_pad_kernel(rv_device dev, rv_rng *rng)
     for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
 }
 
+/* Global average pooling then linear, against sums written out here. */
+static void test_head(rv_device dev, rv_rng *rng)
+{
+    enum { N = 3, C = 5, HW = 6, M = 4 };
+    rv_tensor hx, hw, hb, x, w, b, pooled, y;
+    int64_t pdim[2] = {N, C}, wdim[2] = {M, C}, ydim[2] = {N, M};
+    CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, N, C, 2, 3, "x"));
+    CHECK_OK(rv_tensor_alloc(&hw, RV_CPU, 2, wdim, "w"));
+    CHECK_OK(rv_tensor_alloc1(&hb, RV_CPU, M, "b"));
+    rv_tensor_fill_int(&hx, rng, -5, 5);
+    rv_tensor_fill_int(&hw, rng, -3, 3);
+    rv_tensor_fill_int(&hb, rng, -3, 3);
+    float expect_pool[N * C], expect_y[N * M];
+    for (int i = 0; i < N * C; i++) {
+        float sum = 0;
+        for (int k = 0; k < HW; k++) sum += hx.data[i * HW + k];
+        expect_pool[i] = sum / HW;
+    }
+    for (int n = 0; n < N; n++)
+        for (int m = 0; m < M; m++) {
+            double acc = hb.data[m];
+            for (int c = 0; c < C; c++) acc += (double)expect_pool[n * C + c] * hw.data[m * C + c];
+            expect_y[n * M + m] = (float)acc;
+        }
+    CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
+    CHECK_OK(rv_tensor_clone(&w, &hw, dev, "w"));
+    CHECK_OK(rv_tensor_clone(&b, &hb, dev, "b"));
+    CHECK_OK(rv_tensor_alloc(&pooled, dev, 2, pdim, "pooled"));
+    CHECK_OK(rv_tensor_alloc(&y, dev, 2, ydim, "y"));
+    CHECK_OK(rv_global_avgpool(&x, &pooled));
+    CHECK_OK(rv_linear(&pooled, &w, &b, &y));
+    rv_tensor ep = {.data = expect_pool, .ndim = 2, .dim = {N, C}};
+    rv_tensor ey = {.data = expect_y, .ndim = 2, .dim = {N, M}};
+    CHECK_CLOSE("global average pool", &pooled, &ep, RV_TOL_FP32);
+    CHECK_CLOSE("linear", &y, &ey, RV_TOL_FP32);
+    CHECK(rv_linear(&x, &w, &b, &y) == RV_EINVAL, "rank-4 input to linear accepted");
+    rv_tensor *all[8] = {&hx, &hw, &hb, &x, &w, &b, &pooled, &y};
+    for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);
+}
+
 int main(int argc, char **argv)
 {
     rv_device dev;
@@ -92,5 +133,6 @@ int main(int argc, char **argv)
     test_batchnorm(dev, &rng);
     test_relu_add(dev, &rng);
     test_pad_kernel(dev, &rng);
+    test_head(dev, &rng);
     return rv_test_finish("test_ops");
 }
