@@ -9,6 +9,7 @@
  */
 #include <cblas.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "rv_alloc.h"
 #include "rv_dispatch.h"
@@ -88,6 +89,29 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     return RV_OK;
 }
 
+/* im2col of one image, row by row: the same matrix as rv_im2col_elem (which
+ * the CUDA kernel runs one element per thread), without a division per
+ * element. */
+static void im2col_rows(const float *x /* (C, H, W) */, rv_conv_geom g, float *col)
+{
+    for (int64_t c = 0; c < g.C; c++)
+        for (int64_t kh = 0; kh < g.KH; kh++)
+            for (int64_t kw = 0; kw < g.KW; kw++)
+                for (int64_t p = 0; p < g.P; p++) {
+                    float *dst = col + (((c * g.KH + kh) * g.KW + kw) * g.P + p) * g.Q;
+                    int64_t ih = p * g.stride - g.pad + kh;
+                    if (ih < 0 || ih >= g.H) {
+                        memset(dst, 0, (size_t)g.Q * sizeof *dst);
+                        continue;
+                    }
+                    const float *row = x + (c * g.H + ih) * g.W;
+                    for (int64_t q = 0; q < g.Q; q++) {
+                        int64_t iw = q * g.stride - g.pad + kw;
+                        dst[q] = iw >= 0 && iw < g.W ? row[iw] : 0.0f;
+                    }
+                }
+}
+
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y)
 {
@@ -105,8 +129,7 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     for (int64_t n = 0; n < N; n++) {
         const float *xn = x->data + n * g.C * g.H * g.W;
         float *yn = y->data + n * O * PQ;
-        if (!pointwise)
-            for (int64_t i = 0; i < G * K * PQ; i++) col[i] = rv_im2col_elem(xn, g, i);
+        if (!pointwise) im2col_rows(xn, g, col);
         const float *cn = pointwise ? xn : col;
         for (int64_t o = 0; o < O; o++)
             for (int64_t i = 0; i < PQ; i++) yn[o * PQ + i] = b ? b->data[o] : 0.0f;

@@ -1,0 +1,143 @@
+/* Lesson 05 - the whole RepVGG block becomes one 3x3 conv (the notebook's
+ * get_fused_conv_state_dict_from_block and RepVGGBlock.to_fast).
+ *
+ * Train-time block:  y = ReLU( BN3(conv3x3(x)) + BN1(conv1x1(x)) + BNid(x) )
+ * Deploy-time block: y = ReLU( conv3x3(x, W) + b ) with
+ *     W = W3*s3 + pad(W1*s1) + I*sid,   b = t3 + t1 + tid
+ * where s = gamma / sqrt(var + eps), t = beta - mean * s for each BN
+ * (lesson 02), pad() grows the 1x1 kernel to 3x3 with zeros (lesson 03) and
+ * I is the identity kernel (lesson 04). Every step is linear in the input, so
+ * the sum of the fused branches is the fused sum. The identity branch exists
+ * only when in == out and stride == 1; at stride 2 (a stage's first block)
+ * the block has two branches.
+ *
+ * Run:   build/bin/05_repvgg_block [--device auto|cpu|cuda] [--batch N]
+ *                                  [--channels C] [--size S] [--repeat R]
+ * Checks three blocks: C -> C stride 1 (three branches), C -> 2C stride 2
+ * (two branches), C -> C stride 1 with groups 2; times the first.
+ * Exit:  0 PASS, 1 FAIL, 2 bad usage or no such device.
+ */
+#include <stdio.h>
+
+#include "rv_block.h"
+#include "rv_check.h"
+#include "rv_cli.h"
+#include "rv_report.h"
+
+typedef struct {
+    rv_block train;
+    rv_fast_block fast;
+    rv_tensor x, tmp, y, yf; /* x: (N, C, S, S); tmp, y, yf: the block's output */
+} lesson;
+
+static rv_status train_form(void *ctx)
+{
+    lesson *l = ctx;
+    return rv_block_forward(&l->train, &l->x, &l->tmp, &l->y);
+}
+
+static rv_status fast_form(void *ctx)
+{
+    lesson *l = ctx;
+    return rv_fast_block_forward(&l->fast, &l->x, &l->yf);
+}
+
+static rv_status build(lesson *l, rv_block_spec spec, rv_device dev, int n, int s)
+{
+    rv_rng rng = rv_rng_seed(5);
+    rv_tensor hx;
+    int64_t out[4];
+    rv_status st = rv_block_init_random(&l->train, spec, &rng, dev);
+    if (st == RV_OK) st = rv_block_switch_to_fast(&l->train, &l->fast);
+    if (st == RV_OK) st = rv_tensor_alloc4(&hx, RV_CPU, n, spec.in_ch, s, s, "x");
+    if (st != RV_OK) return st;
+    rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
+    st = rv_tensor_clone(&l->x, &hx, dev, "x");
+    rv_tensor_free(&hx);
+    if (st == RV_OK) st = rv_block_out_shape(&spec, &l->x, out);
+    rv_tensor *o[3] = {&l->tmp, &l->y, &l->yf};
+    for (int i = 0; i < 3 && st == RV_OK; i++) st = rv_tensor_alloc(o[i], dev, 4, out, "block output");
+    return st;
+}
+
+static void destroy(lesson *l)
+{
+    rv_block_free(&l->train);
+    rv_fast_block_free(&l->fast);
+    rv_tensor *t[4] = {&l->x, &l->tmp, &l->y, &l->yf};
+    for (int i = 0; i < 4; i++) rv_tensor_free(t[i]);
+}
+
+/* Builds the block, runs both forms, compares; 1 when they agree. */
+static int check(lesson *l, rv_block_spec spec, rv_device dev, int n, int s)
+{
+    char what[128];
+    snprintf(what, sizeof what, "  %lld -> %lld, stride %d, groups %d, %s", (long long)spec.in_ch,
+             (long long)spec.out_ch, spec.stride, spec.groups,
+             spec.has_identity ? "3 branches" : "2 branches (no identity)");
+    if (build(l, spec, dev, n, s) != RV_OK || train_form(l) != RV_OK || fast_form(l) != RV_OK) {
+        printf("%s: error: %s\n", what, rv_last_error());
+        return 0;
+    }
+    return rv_expect_close(stdout, what, &l->yf, &l->y, RV_TOL_FP32);
+}
+
+int main(int argc, char **argv)
+{
+    int batch = 1, channels = 8, size = 7, repeat = 100;
+    const char *device = "auto";
+    rv_opt opts[] = {
+        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
+        {"batch", RV_OPT_INT, &batch, "images per batch"},
+        {"channels", RV_OPT_INT, &channels, "input channels (even, for groups 2)"},
+        {"size", RV_OPT_INT, &size, "input height and width"},
+        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
+    };
+    int rc = rv_parse_args(argc, argv, "05_repvgg_block: 3x3 conv-BN + 1x1 conv-BN + identity BN "
+                                       "== one 3x3 conv with bias, then ReLU", opts, 5);
+    if (rc >= 0) return rc;
+    if (channels % 2) {
+        fprintf(stderr, "%s: --channels: must be even (one check uses groups 2), got %d\n",
+                argv[0], channels);
+        return 2;
+    }
+    rv_device dev;
+    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
+
+    printf("Lesson 05: the RepVGG block, %dx%dx%dx%d input\n", batch, channels, size, size);
+    rv_print_device(dev);
+    printf("\nDo the forms agree? (train-time block vs its fused 3x3 conv, RV_TOL_FP32)\n");
+    int64_t C = channels;
+    rv_block_spec specs[3] = {
+        {C, C, 1, 1, rv_block_wants_identity(C, C, 1)},
+        {C, 2 * C, 2, 1, rv_block_wants_identity(C, 2 * C, 2)},
+        {C, C, 1, 2, rv_block_wants_identity(C, C, 1)},
+    };
+    int pass = 1;
+    for (int i = 0; i < 3; i++) {
+        lesson t = {0};
+        pass &= check(&t, specs[i], dev, batch, size);
+        destroy(&t);
+    }
+
+    lesson l = {0};
+    rv_form_result r_train, r_fast;
+    rv_status st = build(&l, specs[0], dev, batch, size);
+    if (st == RV_OK) st = rv_measure_form(train_form, &l, dev, 10, repeat, &r_train);
+    if (st == RV_OK) st = rv_measure_form(fast_form, &l, dev, 10, repeat, &r_fast);
+    if (st == RV_OK) {
+        printf("\nHonest measurement, %lld -> %lld stride 1 (10 warm-up runs, synchronised, median "
+               "of %d):\n", (long long)C, (long long)C, repeat);
+        rv_print_form("train-time (3 branches)", &r_train);
+        rv_print_form("deploy-time (1 conv)", &r_fast);
+        printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",
+               r_train.time.median_ms / r_fast.time.median_ms);
+    } else {
+        fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
+        pass = 0;
+    }
+    destroy(&l);
+    printf("\n%s: the fused block %s the three-branch block on %s\n", pass ? "PASS" : "FAIL",
+           pass ? "matches" : "does NOT match", rv_device_name(dev));
+    return pass ? 0 : 1;
+}
