@@ -1,5 +1,6 @@
 /* batchnorm.c - batch norm in inference mode: parameters, the fold, the CPU op. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rv_dispatch.h"
@@ -68,6 +69,55 @@ rv_status rv_bn_prepare(rv_bn *bn, rv_device dev)
     rv_tensor_free(&scale);
     rv_tensor_free(&shift);
     return st;
+}
+
+rv_status rv_channel_stats(const rv_tensor *x, double *mean, double *var)
+{
+    if (x->ndim != 4) return rv_error(RV_EINVAL, "channel_stats: need an NCHW tensor");
+    rv_tensor h = *x;
+    if (x->device != RV_CPU) {
+        rv_status st = rv_tensor_clone(&h, x, RV_CPU, "statistics copy");
+        if (st != RV_OK) return st;
+    }
+    int64_t N = x->dim[0], C = x->dim[1], HW = x->dim[2] * x->dim[3];
+    for (int64_t c = 0; c < C; c++) {
+        double sum = 0.0, sum2 = 0.0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < HW; i++) {
+                double v = h.data[(n * C + c) * HW + i];
+                sum += v;
+                sum2 += v * v;
+            }
+        mean[c] = sum / (double)(N * HW);
+        var[c] = fmax(sum2 / (double)(N * HW) - mean[c] * mean[c], 0.0);
+    }
+    if (x->device != RV_CPU) rv_tensor_free(&h);
+    return RV_OK;
+}
+
+rv_status rv_bn_calibrate(rv_bn *bn, const rv_tensor *x, rv_rng *r)
+{
+    if (x->ndim != 4 || x->dim[1] != bn->channels)
+        return rv_error(RV_EINVAL, "bn_calibrate: input must have %lld channels",
+                        (long long)bn->channels);
+    int64_t C = bn->channels;
+    double *stats = malloc(2 * (size_t)C * sizeof *stats); /* bookkeeping, not a tensor */
+    if (!stats) return rv_error(RV_ENOMEM, "bn_calibrate: no memory for %lld channels", (long long)C);
+    rv_status st = rv_channel_stats(x, stats, stats + C);
+    /* A floor of a tenth of the layer's mean variance: a near-constant
+     * channel (a small batch, a dead ReLU) would otherwise be scaled up by
+     * 1/sqrt(tiny), amplifying float rounding far beyond what a trained
+     * network shows. */
+    double mean_var = 0.0;
+    for (int64_t c = 0; c < C; c++) mean_var += stats[C + c] / (double)C;
+    for (int64_t c = 0; c < C && st == RV_OK; c++) {
+        double sd = sqrt(stats[C + c]);
+        bn->mean.data[c] = (float)(stats[c] + rv_rng_uniform(r, -0.2f, 0.2f) * sd);
+        bn->var.data[c] = (float)(stats[C + c] * rv_rng_uniform(r, 0.5f, 2.0f) + 0.1 * mean_var +
+                                  1e-6);
+    }
+    free(stats);
+    return st == RV_OK ? rv_bn_prepare(bn, x->device) : st;
 }
 
 void rv_bn_free(rv_bn *bn)

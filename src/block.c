@@ -90,6 +90,19 @@ rv_status rv_block_forward(const rv_block *b, const rv_tensor *x, rv_tensor *tmp
     return st;
 }
 
+rv_status rv_block_calibrate_bn(rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y,
+                                rv_rng *r)
+{
+    const rv_block_spec *s = &b->spec;
+    rv_status st = rv_conv2d(x, &b->w3, NULL, conv3_params(s, 0), tmp);
+    if (st == RV_OK) st = rv_bn_calibrate(&b->bn3, tmp, r);
+    if (st == RV_OK) st = rv_conv2d(x, &b->w1, NULL, conv1_params(s), tmp);
+    if (st == RV_OK) st = rv_bn_calibrate(&b->bn1, tmp, r);
+    if (st == RV_OK && s->has_identity) st = rv_bn_calibrate(&b->bnid, x, r);
+    if (st == RV_OK) st = rv_block_forward(b, x, tmp, y);
+    return st;
+}
+
 /* The fusion runs on host copies of the weights (rv_reparam.h works on the
  * CPU); the block's BN statistics are already on the host. */
 static rv_status fuse_branches(const rv_block *b, rv_tensor *w, rv_tensor *bias)

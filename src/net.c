@@ -150,9 +150,39 @@ static rv_tensor view(const rv_tensor *b, int ndim, const int64_t *s)
     return v;
 }
 
+/* Runs the blocks (and the head) on planned buffers. With y == NULL the last
+ * block writes into a buffer and the head is skipped; with r != NULL every
+ * train-time block calibrates its BN statistics on the way. */
+static rv_status run(rv_net *net, const rv_tensor *x, rv_tensor *y, rv_rng *r)
+{
+    int64_t shapes[RV_MAX_BLOCKS][4];
+    rv_status st = plan(net, x, shapes);
+    if (st != RV_OK) return st;
+    rv_tensor cur = *x;
+    int last = net->n_blocks - 1, head = y && net->head_w.data;
+    for (int i = 0; i <= last && st == RV_OK; i++) {
+        rv_tensor next = (i == last && y && !head) ? *y : view(&net->buf[i % 2], 4, shapes[i]);
+        if (net->blocks) {
+            rv_tensor tmp = view(&net->buf[2], 4, shapes[i]);
+            st = r ? rv_block_calibrate_bn(&net->blocks[i], &cur, &tmp, &next, r)
+                   : rv_block_forward(&net->blocks[i], &cur, &tmp, &next);
+        } else {
+            st = rv_fast_block_forward(&net->fast[i], &cur, &next);
+        }
+        cur = next;
+    }
+    if (st == RV_OK && head) {
+        int64_t pooled[2] = {shapes[last][0], shapes[last][1]};
+        rv_tensor feat = view(&net->buf[2], 2, pooled);
+        st = rv_global_avgpool(&cur, &feat);
+        if (st == RV_OK) st = rv_linear(&feat, &net->head_w, &net->head_b, y);
+    }
+    return st;
+}
+
 rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y)
 {
-    int64_t shapes[RV_MAX_BLOCKS][4], out[4];
+    int64_t out[4];
     int rank;
     rv_status st = rv_net_out_shape(net, x, out, &rank);
     if (st != RV_OK) return st;
@@ -160,26 +190,14 @@ rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y)
     if (!rv_tensor_same_shape(y, &expect) || y->device != net->device || x->device != net->device)
         return rv_error(RV_EINVAL, "forward: input and output must be on the net's device, "
                         "output shaped as rv_net_out_shape says");
-    if ((st = plan(net, x, shapes)) != RV_OK) return st;
-    rv_tensor cur = *x;
-    int last = net->n_blocks - 1;
-    for (int i = 0; i <= last && st == RV_OK; i++) {
-        rv_tensor next = (i == last && !net->head_w.data) ? *y : view(&net->buf[i % 2], 4, shapes[i]);
-        if (net->blocks) {
-            rv_tensor tmp = view(&net->buf[2], 4, shapes[i]);
-            st = rv_block_forward(&net->blocks[i], &cur, &tmp, &next);
-        } else {
-            st = rv_fast_block_forward(&net->fast[i], &cur, &next);
-        }
-        cur = next;
-    }
-    if (st == RV_OK && net->head_w.data) {
-        int64_t pooled[2] = {shapes[last][0], shapes[last][1]};
-        rv_tensor feat = view(&net->buf[2], 2, pooled);
-        st = rv_global_avgpool(&cur, &feat);
-        if (st == RV_OK) st = rv_linear(&feat, &net->head_w, &net->head_b, y);
-    }
-    return st;
+    return run(net, x, y, NULL);
+}
+
+rv_status rv_net_calibrate_bn(rv_net *net, const rv_tensor *x, rv_rng *r)
+{
+    if (!net->blocks) return rv_error(RV_EINVAL, "calibrate_bn: the net is deploy-time (no BN)");
+    if (x->device != net->device) return rv_error(RV_EINVAL, "calibrate_bn: input on another device");
+    return run(net, x, NULL, r);
 }
 
 int64_t rv_net_params(const rv_net *net)

@@ -48,6 +48,10 @@ int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride);
  * from rv_bn_randomize; all from `r`, then put on `dev`. */
 rv_status rv_block_init_random(rv_block *b, rv_block_spec spec, rv_rng *r, rv_device dev);
 void rv_block_free(rv_block *b);
+/* Gives every BN of the block statistics calibrated on input x
+ * (rv_bn_calibrate), then runs the block: y = block(x); tmp is scratch. */
+rv_status rv_block_calibrate_bn(rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y,
+                                rv_rng *r);
 
 /* Output shape of either form for input x. */
 rv_status rv_block_out_shape(const rv_block_spec *spec, const rv_tensor *x, int64_t out[4]);

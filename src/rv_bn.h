@@ -34,6 +34,19 @@ rv_status rv_bn_randomize(rv_bn *bn, rv_rng *r);
 rv_status rv_bn_prepare(rv_bn *bn, rv_device dev);
 void rv_bn_free(rv_bn *bn);
 
+/* Per-channel mean and (biased) variance of an NCHW tensor on any device,
+ * in double: the statistics BN uses in training mode. mean, var: (C). */
+rv_status rv_channel_stats(const rv_tensor *x, double *mean, double *var);
+
+/* Sets the running statistics the way training leaves them: from the batch
+ * statistics of the BN's input x, each perturbed (mean + U(-0.2, 0.2) * std,
+ * var * U(0.5, 2) + a tenth of the mean variance over channels) so they are
+ * not exactly the batch's; then rv_bn_prepare
+ * on x's device. A network with such statistics keeps its activations near
+ * unit scale, as a trained one does, where purely random statistics let them
+ * grow by ~1.7x per block. */
+rv_status rv_bn_calibrate(rv_bn *bn, const rv_tensor *x, rv_rng *r);
+
 /* scale and shift of channel c, in double (see the header comment). */
 void rv_bn_coeffs(const rv_bn *bn, int64_t c, double *scale, double *shift);
 

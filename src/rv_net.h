@@ -38,6 +38,9 @@ rv_status rv_net_init_random(rv_net *net, const rv_block_spec *specs, int n, int
  * fill the weights themselves. */
 rv_status rv_net_alloc(rv_net *net, int n, int deploy, rv_device dev);
 void rv_net_free(rv_net *net);
+/* Calibrates every BN of a train-time net on the batch x, block by block
+ * (rv_block_calibrate_bn): random weights with trained-like statistics. */
+rv_status rv_net_calibrate_bn(rv_net *net, const rv_tensor *x, rv_rng *r);
 
 /* *fast = the deploy-time form of the train-time net `train` (same device). */
 rv_status rv_net_switch_to_fast(const rv_net *train, rv_net *fast);
