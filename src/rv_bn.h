@@ -40,7 +40,7 @@ rv_status rv_channel_stats(const rv_tensor *x, double *mean, double *var);
 
 /* Sets the running statistics the way training leaves them: from the batch
  * statistics of the BN's input x, each perturbed (mean + U(-0.2, 0.2) * std,
- * var * U(0.5, 2) + a tenth of the mean variance over channels) so they are
+ * var * U(0.5, 2) + a tenth of the mean E[x^2] over channels) so they are
  * not exactly the batch's; then rv_bn_prepare
  * on x's device. A network with such statistics keeps its activations near
  * unit scale, as a trained one does, where purely random statistics let them
