@@ -58,11 +58,13 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
             CUDA_CHECK_LAUNCH();
         }
         const float *cn = pointwise ? xn : col;
-        for (int64_t grp = 0; grp < G; grp++)
+        for (int64_t grp = 0; grp < G; grp++) {
             CUBLAS_CHECK(cublasSgemmStridedBatched(
                 h, CUBLAS_OP_N, CUBLAS_OP_N, (int)PQ, (int)Og, (int)K, &one, cn + grp * K * PQ,
                 (int)PQ, col_per_img, w->data + grp * Og * K, (int)K, 0, &zero,
                 y->data + n0 * O * PQ + grp * Og * PQ, (int)PQ, O * PQ, (int)nb));
+            rv_cuda_count_launch();
+        }
     }
     if (b || p.relu) return rv_bias_act_cuda(y->data, b ? b->data : NULL, p.relu, O, PQ, N * O * PQ);
     return RV_OK;

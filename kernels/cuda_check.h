@@ -17,8 +17,12 @@
 rv_status rv_cuda_fail(const char *file, int line, const char *call, cudaError_t err);
 rv_status rv_cublas_fail(const char *file, int line, const char *call, cublasStatus_t st);
 rv_status rv_cuda_launch_check(const char *file, int line);
-/* The process's cuBLAS handle, created on first use. */
+/* The process's cuBLAS handle, created on first use, bound to the stream. */
 rv_status rv_cublas(cublasHandle_t *out);
+/* The stream all library work is queued on. */
+cudaStream_t rv_cuda_stream(void);
+/* Counts a launch that CUDA_CHECK_LAUNCH does not see (a cuBLAS call). */
+void rv_cuda_count_launch(void);
 
 #define CUDA_CHECK(call)                                                                       \
     do {                                                                                       \
@@ -38,9 +42,9 @@ rv_status rv_cublas(cublasHandle_t *out);
         if (ls_ != RV_OK) return ls_;                                                          \
     } while (0)
 
-/* 1-D launches (RV_BLOCK, rv_ceil_div in rv_elem.h): kernel<<<RV_GRID(n)>>>(...),
- * and in the kernel `if (i < n)` with i = RV_THREAD_INDEX. */
-#define RV_GRID(n) (unsigned)rv_ceil_div((n), RV_BLOCK), RV_BLOCK
+/* 1-D launches (RV_BLOCK, rv_ceil_div in rv_elem.h): kernel<<<RV_GRID(n)>>>(...)
+ * on the library's stream, and in the kernel `if (i < n)` with i = RV_THREAD_INDEX. */
+#define RV_GRID(n) (unsigned)rv_ceil_div((n), RV_BLOCK), RV_BLOCK, 0, rv_cuda_stream()
 #define RV_THREAD_INDEX ((int64_t)blockIdx.x * blockDim.x + threadIdx.x)
 
 /* The epilogue shared by conv2d and linear: y (n elements, channel-major in

@@ -34,5 +34,6 @@ extern "C" rv_status rv_linear_cuda(const rv_tensor *x, const rv_tensor *w, cons
     const float one = 1.0f, zero = 0.0f;
     CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)M, (int)N, (int)K, &one, w->data,
                              (int)K, x->data, (int)K, &zero, y->data, (int)M));
+    rv_cuda_count_launch();
     return b ? rv_bias_act_cuda(y->data, b->data, 0, M, 1, N * M) : RV_OK;
 }

@@ -1,4 +1,9 @@
-/* runtime.cu - CUDA device probe, memory, copies, error reporting, cuBLAS handle. */
+/* runtime.cu - CUDA device probe, memory, copies, error reporting, the
+ * library's stream and cuBLAS handle, launch counting, CUDA Graphs.
+ *
+ * All work goes to one non-blocking stream (not the legacy default stream,
+ * which cannot be captured into a graph); cuBLAS is bound to it.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,12 @@ rv_status rv_cublas_fail(const char *file, int line, const char *call, cublasSta
                     cublasGetStatusString(st));
 }
 
+static long launches;
+
+void rv_cuda_count_launch(void) { launches++; }
+
+extern "C" long rv_cuda_launches(void) { return launches; }
+
 rv_status rv_cuda_launch_check(const char *file, int line)
 {
     static int sync_each = -1;
@@ -25,9 +36,26 @@ rv_status rv_cuda_launch_check(const char *file, int line)
         const char *env = getenv("REPVGG_CUDA_SYNC");
         sync_each = env && strcmp(env, "1") == 0;
     }
+    launches++;
     cudaError_t err = cudaGetLastError();
-    if (err == cudaSuccess && sync_each) err = cudaDeviceSynchronize();
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    if (err == cudaSuccess && sync_each) {
+        err = cudaStreamIsCapturing(rv_cuda_stream(), &capturing);
+        if (err == cudaSuccess && capturing == cudaStreamCaptureStatusNone)
+            err = cudaStreamSynchronize(rv_cuda_stream());
+    }
     return err == cudaSuccess ? RV_OK : rv_cuda_fail(file, line, "kernel launch", err);
+}
+
+static cudaStream_t stream;
+
+cudaStream_t rv_cuda_stream(void)
+{
+    /* Created on first use; if that fails the legacy stream (0) is used and
+     * the failure shows up at the first checked call. */
+    if (!stream && cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) != cudaSuccess)
+        stream = 0;
+    return stream;
 }
 
 extern "C" int rv_cuda_probe(char *why, int len)
@@ -60,7 +88,8 @@ extern "C" rv_status rv_cuda_memcpy(void *dst, int dst_dev, const void *src, int
 {
     cudaMemcpyKind kind = dst_dev ? (src_dev ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
                                   : (src_dev ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
-    CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, rv_cuda_stream()));
+    CUDA_CHECK(cudaStreamSynchronize(rv_cuda_stream()));
     return RV_OK;
 }
 
@@ -89,6 +118,7 @@ rv_status rv_cublas(cublasHandle_t *out)
 {
     if (!handle) {
         CUBLAS_CHECK(cublasCreate(&handle));
+        CUBLAS_CHECK(cublasSetStream(handle, rv_cuda_stream()));
         /* FP32 products: no TF32 unless asked for (rv_cuda_set_tf32). */
         CUBLAS_CHECK(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH));
     }
@@ -103,4 +133,51 @@ extern "C" rv_status rv_cuda_set_tf32(int on)
     if (st != RV_OK) return st;
     CUBLAS_CHECK(cublasSetMathMode(h, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     return RV_OK;
+}
+
+struct rv_cuda_graph {
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+};
+
+extern "C" rv_status rv_cuda_graph_capture(rv_status (*fn)(void *), void *ctx,
+                                           rv_cuda_graph **out)
+{
+    *out = NULL;
+    rv_cuda_graph *g = (rv_cuda_graph *)calloc(1, sizeof *g);
+    if (!g) return rv_error(RV_ENOMEM, "graph: no memory");
+    /* Relaxed mode: the forward is captured after a warm-up call, so it
+     * allocates nothing; cuBLAS may still query the device while captured. */
+    cudaError_t err = cudaStreamBeginCapture(rv_cuda_stream(), cudaStreamCaptureModeRelaxed);
+    if (err != cudaSuccess) {
+        free(g);
+        return rv_cuda_fail(__FILE__, __LINE__, "cudaStreamBeginCapture", err);
+    }
+    rv_status st = fn(ctx);
+    err = cudaStreamEndCapture(rv_cuda_stream(), &g->graph);
+    if (st == RV_OK && err != cudaSuccess)
+        st = rv_cuda_fail(__FILE__, __LINE__, "cudaStreamEndCapture", err);
+    if (st == RV_OK && (err = cudaGraphInstantiate(&g->exec, g->graph, 0)) != cudaSuccess)
+        st = rv_cuda_fail(__FILE__, __LINE__, "cudaGraphInstantiate", err);
+    if (st != RV_OK) {
+        rv_cuda_graph_destroy(g);
+        return st;
+    }
+    *out = g;
+    return RV_OK;
+}
+
+extern "C" rv_status rv_cuda_graph_launch(rv_cuda_graph *g)
+{
+    launches++;
+    CUDA_CHECK(cudaGraphLaunch(g->exec, rv_cuda_stream()));
+    return RV_OK;
+}
+
+extern "C" void rv_cuda_graph_destroy(rv_cuda_graph *g)
+{
+    if (!g) return;
+    if (g->exec) cudaGraphExecDestroy(g->exec);
+    if (g->graph) cudaGraphDestroy(g->graph);
+    free(g);
 }

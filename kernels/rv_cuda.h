@@ -26,6 +26,17 @@ void rv_cuda_describe(char *buf, int len);
 /* cuBLAS math mode: 0 = FP32 (the default), 1 = TF32 tensor cores. */
 rv_status rv_cuda_set_tf32(int on);
 
+/* Kernel launches (and cuBLAS calls, and graph launches) so far: the
+ * difference around a forward pass is its launch count. */
+long rv_cuda_launches(void);
+
+/* A forward pass captured once into a CUDA Graph and replayed with one
+ * launch. fn must already have run once (buffers planned, workspace grown). */
+typedef struct rv_cuda_graph rv_cuda_graph;
+rv_status rv_cuda_graph_capture(rv_status (*fn)(void *), void *ctx, rv_cuda_graph **out);
+rv_status rv_cuda_graph_launch(rv_cuda_graph *g);
+void rv_cuda_graph_destroy(rv_cuda_graph *g);
+
 #ifdef __cplusplus
 }
 #endif
