@@ -145,6 +145,7 @@ rv_status rv_block_switch_to_fast(const rv_block *b, rv_fast_block *out)
 {
     memset(out, 0, sizeof *out);
     out->spec = b->spec;
+    out->spec.has_identity = 0; /* one branch now */
     rv_tensor w, bias;
     rv_status st = fuse_branches(b, &w, &bias);
     if (st != RV_OK) return st;

@@ -25,7 +25,8 @@ extern "C" {
 typedef struct {
     int64_t in_ch, out_ch;
     int stride, groups;
-    int has_identity; /* in_ch == out_ch && stride == 1 for the paper's nets */
+    int has_identity; /* in_ch == out_ch && stride == 1 for the paper's nets;
+                       * always 0 in a fast block */
 } rv_block_spec;
 
 typedef struct {
