@@ -1,0 +1,265 @@
+/* Lesson 02 - fusing a conv and its batch norm (the notebook's
+ * get_fused_bn_to_conv_state_dict, In [6] and In [7]).
+ *
+ * In inference mode BN is a fixed affine map per channel of the conv output,
+ *
+ *     bn(z) = (z - mean) / sqrt(var + eps) * gamma + beta = s*z + t,
+ *     s = gamma / sqrt(var + eps),   t = beta - mean*s          (src/rv_bn.h)
+ *
+ * and scaling output channel o of a conv by s[o] is scaling its kernel:
+ *
+ *     bn(conv(x, W) + b) = conv(x, s*W) + (t + s*b)             (rv_fuse_conv_bn)
+ *
+ * b = 0 for the notebook's conv (bias=False). Exact in real arithmetic; in
+ * float32 the two sides round differently and agree within RV_TOL_FP32.
+ *
+ * The fold needs mean and var to be constants: the running statistics, BN in
+ * eval mode (the notebook: "be sure to switch to eval mode!!"). In training
+ * mode BN normalises with the mean and (biased) variance of the batch it is
+ * given, numbers that change with every batch, so no fixed conv computes it:
+ * the lesson shows the fused conv missing training-mode BN by far, and that
+ * folding this batch's statistics instead matches this batch, and only it.
+ *
+ * Run:   build/bin/02_conv_bn_fusion [--device auto|cpu|cuda] [--batch N]
+ *                                    [--channels C] [--size S] [--repeat R]
+ * Defaults are the notebook's check: 1x8x7x7 input, 8 -> 8 channels, 3x3, no
+ * padding; BN statistics random (rv_bn_randomize), never 1/0.
+ * Exit:  0 PASS (fused == conv + BN, with and without the conv's bias, and
+ *        training-mode BN far from the fused conv), 1 FAIL, 2 bad usage or no
+ *        such device.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rv_check.h"
+#include "rv_cli.h"
+#include "rv_ops.h"
+#include "rv_reparam.h"
+#include "rv_report.h"
+
+/* "Far": a relative L2 error 1000x what RV_TOL_FP32 allows. The fold's own
+ * rounding stays below the tolerance; a wrong statistic is a different
+ * function, with errors of the order of the output itself. */
+#define FAR_REL_L2 (1000 * RV_TOL_FP32.max_rel_l2)
+
+static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
+
+typedef struct {
+    rv_tensor h_w, h_b;    /* host: w (C, C, 3, 3), b (C) */
+    rv_tensor x, w, b;     /* device: x (N, C, S, S), w, b */
+    const rv_tensor *bias; /* &b, or NULL: a conv without bias (the notebook's) */
+    rv_bn bn;              /* running statistics, prepared on the device */
+    rv_tensor wf, bf;      /* device: the fused conv, (C, C, 3, 3) and (C) */
+    rv_tensor z, y, yf;    /* device: conv(x), bn(conv(x)), fused(x); (N, C, S-2, S-2) */
+} lesson;
+
+static rv_status conv_then_bn(void *ctx)
+{
+    lesson *l = ctx;
+    rv_status st = rv_conv2d(&l->x, &l->w, l->bias, P, &l->z);
+    return st == RV_OK ? rv_batchnorm(&l->z, &l->bn, &l->y) : st;
+}
+
+static rv_status fused(void *ctx)
+{
+    lesson *l = ctx;
+    return rv_conv2d(&l->x, &l->wf, &l->bf, P, &l->yf);
+}
+
+/* The fusion, on the host: (wf, bf) = fold of the conv with `bn`, then put
+ * on the device. */
+static rv_status fold(const lesson *l, const rv_bn *bn, rv_device dev, rv_tensor *wf,
+                      rv_tensor *bf)
+{
+    rv_tensor hwf = {0}, hbf = {0};
+    rv_status st = rv_tensor_alloc(&hwf, RV_CPU, 4, l->h_w.dim, "fused weight");
+    if (st == RV_OK) st = rv_tensor_alloc1(&hbf, RV_CPU, l->h_w.dim[0], "fused bias");
+    if (st == RV_OK) st = rv_fuse_conv_bn(&l->h_w, l->bias ? &l->h_b : NULL, bn, &hwf, &hbf);
+    if (st == RV_OK) st = rv_tensor_clone(wf, &hwf, dev, "fused weight");
+    if (st == RV_OK) st = rv_tensor_clone(bf, &hbf, dev, "fused bias");
+    rv_tensor_free(&hwf);
+    rv_tensor_free(&hbf);
+    return st;
+}
+
+static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int with_bias)
+{
+    rv_rng rng = rv_rng_seed(with_bias ? 22 : 21);
+    rv_tensor hx = {0};
+    l->bias = with_bias ? &l->b : NULL;
+    rv_status st = rv_tensor_alloc4(&hx, RV_CPU, n, c, s, s, "x");
+    if (st == RV_OK) st = rv_tensor_alloc4(&l->h_w, RV_CPU, c, c, 3, 3, "conv weight");
+    if (st == RV_OK) st = rv_tensor_alloc1(&l->h_b, RV_CPU, c, "conv bias");
+    if (st == RV_OK) st = rv_bn_alloc(&l->bn, c);
+    if (st == RV_OK) {
+        rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
+        rv_tensor_fill_uniform(&l->h_w, &rng, -0.5f, 0.5f);
+        rv_tensor_fill_uniform(&l->h_b, &rng, -0.5f, 0.5f);
+        st = rv_bn_randomize(&l->bn, &rng);
+    }
+    if (st == RV_OK) st = rv_bn_prepare(&l->bn, dev);
+    if (st == RV_OK) st = rv_tensor_clone(&l->x, &hx, dev, "x");
+    if (st == RV_OK) st = rv_tensor_clone(&l->w, &l->h_w, dev, "conv weight");
+    if (st == RV_OK) st = rv_tensor_clone(&l->b, &l->h_b, dev, "conv bias");
+    if (st == RV_OK) st = fold(l, &l->bn, dev, &l->wf, &l->bf);
+    rv_tensor *out[3] = {&l->z, &l->y, &l->yf};
+    for (int i = 0; i < 3 && st == RV_OK; i++)
+        st = rv_tensor_alloc4(out[i], dev, n, c, s - 2, s - 2, "output");
+    rv_tensor_free(&hx);
+    return st;
+}
+
+static void destroy(lesson *l)
+{
+    rv_tensor *all[10] = {&l->h_w, &l->h_b, &l->x, &l->w, &l->b,
+                          &l->wf, &l->bf, &l->z, &l->y, &l->yf};
+    for (int i = 0; i < 10; i++) rv_tensor_free(all[i]);
+    rv_bn_free(&l->bn);
+}
+
+/* Builds, runs both forms and compares them; 1 when they agree. l stays built. */
+static int check(lesson *l, rv_device dev, int n, int c, int s, int with_bias)
+{
+    int ok = build(l, dev, n, c, s, with_bias) == RV_OK && conv_then_bn(l) == RV_OK &&
+             fused(l) == RV_OK;
+    if (!ok) printf("error: %s\n", rv_last_error());
+    return ok && rv_expect_close(stdout, with_bias ? "  conv with bias" :
+                                 "  conv without bias (the notebook's)", &l->yf, &l->y,
+                                 RV_TOL_FP32);
+}
+
+/* BN in training mode: a copy of `running` whose mean and var are the
+ * statistics of z, this batch's conv output (rv_channel_stats: per channel,
+ * over N, H and W, the variance biased, as BatchNorm2d normalises). */
+static rv_status batch_bn(const rv_tensor *z, const rv_bn *running, rv_bn *out)
+{
+    int64_t C = running->channels;
+    double *stats = malloc(2 * (size_t)C * sizeof *stats); /* bookkeeping, not a tensor */
+    if (!stats) return rv_error(RV_ENOMEM, "batch_bn: no memory for %lld channels", (long long)C);
+    rv_status st = rv_channel_stats(z, stats, stats + C);
+    if (st == RV_OK) st = rv_bn_alloc(out, C);
+    if (st == RV_OK) st = rv_tensor_copy(&out->gamma, &running->gamma);
+    if (st == RV_OK) st = rv_tensor_copy(&out->beta, &running->beta);
+    for (int64_t c = 0; c < C && st == RV_OK; c++) {
+        out->mean.data[c] = (float)stats[c];
+        out->var.data[c] = (float)stats[C + c];
+    }
+    free(stats);
+    return st == RV_OK ? rv_bn_prepare(out, z->device) : st;
+}
+
+/* Prints how far a is from ref; 1 when the relative L2 error is >= FAR_REL_L2. */
+static int expect_far(const char *what, const rv_tensor *a, const rv_tensor *ref)
+{
+    rv_tensor ha = {0}, hr = {0};
+    int far = 0;
+    if (rv_tensor_clone(&ha, a, RV_CPU, "copy") == RV_OK &&
+        rv_tensor_clone(&hr, ref, RV_CPU, "copy") == RV_OK) {
+        rv_cmp c = rv_compare(ha.data, hr.data, rv_tensor_numel(a), RV_TOL_FP32);
+        far = c.rel_l2 >= FAR_REL_L2;
+        printf("%s: %lld of %lld elements outside RV_TOL_FP32, max |a-r| = %.3g, rel L2 = %.3g "
+               "(far: >= %g), worst [%lld] %.6g vs %.6g -> %s\n", what, (long long)c.failures,
+               (long long)c.n, c.max_abs, c.rel_l2, FAR_REL_L2, (long long)c.worst,
+               ha.data[c.worst], hr.data[c.worst], far ? "far, as expected" : "FAIL: too close");
+    } else {
+        printf("%s: %s -> FAIL\n", what, rv_last_error());
+    }
+    rv_tensor_free(&ha);
+    rv_tensor_free(&hr);
+    return far;
+}
+
+/* Training mode on l's conv output l->z (l without bias, after conv_then_bn). */
+static int training_mode(lesson *l, rv_device dev)
+{
+    rv_bn bt = {0};
+    rv_tensor yt = {0}, wt = {0}, bt_b = {0}, yt_f = {0};
+    rv_status st = batch_bn(&l->z, &l->bn, &bt);
+    if (st == RV_OK) st = rv_tensor_alloc(&yt, dev, 4, l->z.dim, "training-mode output");
+    if (st == RV_OK) st = rv_batchnorm(&l->z, &bt, &yt);
+    if (st == RV_OK) st = fold(l, &bt, dev, &wt, &bt_b);
+    if (st == RV_OK) st = rv_tensor_alloc(&yt_f, dev, 4, l->z.dim, "output");
+    if (st == RV_OK) st = rv_conv2d(&l->x, &wt, &bt_b, P, &yt_f);
+    int ok = st == RV_OK;
+    if (ok) {
+        printf("  channel 0: batch mean %.4f, var %.4f; running mean %.4f, var %.4f\n",
+               bt.mean.data[0], bt.var.data[0], l->bn.mean.data[0], l->bn.var.data[0]);
+        ok = expect_far("  fused conv vs training-mode BN", &l->yf, &yt);
+        ok &= rv_expect_close(stdout, "  this batch's statistics folded (for it alone)", &yt_f, &yt,
+                              RV_TOL_FP32);
+    } else {
+        printf("error: %s\n", rv_last_error());
+    }
+    rv_tensor *all[4] = {&yt, &wt, &bt_b, &yt_f};
+    for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
+    rv_bn_free(&bt);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    int batch = 1, channels = 8, size = 7, repeat = 100;
+    const char *device = "auto";
+    rv_opt opts[] = {
+        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
+        {"batch", RV_OPT_INT, &batch, "images per batch"},
+        {"channels", RV_OPT_INT, &channels, "input and output channels"},
+        {"size", RV_OPT_INT, &size, "input height and width (>= 3)"},
+        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
+    };
+    int rc = rv_parse_args(argc, argv, "02_conv_bn_fusion: bn(conv(x, W) + b) == "
+                           "conv(x, s*W) + (t + s*b), with the running statistics", opts, 5);
+    if (rc >= 0) return rc;
+    if (size < 3) {
+        fprintf(stderr, "%s: --size: must be >= 3 for a 3x3 conv without padding, got %d\n",
+                argv[0], size);
+        return 2;
+    }
+    /* One value per channel has variance 0: BN would divide by sqrt(eps).
+     * PyTorch refuses it too ("Expected more than 1 value per channel"). */
+    if (batch == 1 && size == 3) {
+        fprintf(stderr, "%s: --batch 1 with --size 3 leaves one value per channel for "
+                "training-mode BN; use a larger batch or size\n", argv[0]);
+        return 2;
+    }
+    rv_device dev;
+    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
+
+    printf("Lesson 02: conv + BN fusion, %dx%dx%dx%d input, %d -> %d channels, 3x3, no padding\n",
+           batch, channels, size, size, channels, channels);
+    rv_print_device(dev);
+
+    printf("\nEval mode (running statistics): does the fused conv match bn(conv(x))?\n");
+    lesson l = {0}, lb = {0};
+    int pass = check(&l, dev, batch, channels, size, 0);
+    pass &= check(&lb, dev, batch, channels, size, 1);
+    destroy(&lb);
+
+    rv_status st = l.yf.data ? RV_OK : RV_EINVAL; /* built, or already reported */
+    if (st == RV_OK) {
+        printf("\nTraining mode (this batch's statistics), which no fixed conv follows:\n");
+        pass &= training_mode(&l, dev);
+    }
+
+    rv_form_result r_bn, r_fused;
+    if (st == RV_OK) st = rv_measure_form(conv_then_bn, &l, dev, 10, repeat, &r_bn);
+    if (st == RV_OK) st = rv_measure_form(fused, &l, dev, 10, repeat, &r_fused);
+    if (st == RV_OK) {
+        printf("\nHonest measurement (10 warm-up runs, synchronised, median of %d):\n", repeat);
+        rv_print_form("conv + BN (2 ops)", &r_bn);
+        rv_print_form("fused conv (1 op)", &r_fused);
+        printf("  fused is %.2fx the speed of conv + BN (median / median)\n",
+               r_bn.time.median_ms / r_fused.time.median_ms);
+    } else {
+        if (l.yf.data) fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
+        pass = 0;
+    }
+    destroy(&l);
+    if (pass)
+        printf("\nPASS: the fused conv matches conv + BN in eval mode, and training-mode BN is "
+               "far from it, on %s\n", rv_device_name(dev));
+    else
+        printf("\nFAIL: the fused conv does NOT match conv + BN in eval mode, or training mode "
+               "came close, on %s\n", rv_device_name(dev));
+    return pass ? 0 : 1;
+}
