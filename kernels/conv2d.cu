@@ -31,7 +31,7 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
                                     rv_conv_params p, rv_tensor *y)
 {
     rv_conv_geom g = {x->dim[1], x->dim[2], x->dim[3], w->dim[2], w->dim[3],
-                      y->dim[2], y->dim[3], p.stride, p.pad};
+                      y->dim[2], y->dim[3], p.stride,  p.pad};
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups;
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW;
     int64_t col_per_img = g.C * g.KH * g.KW * PQ; /* = G * K * PQ */
@@ -66,6 +66,7 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
             rv_cuda_count_launch();
         }
     }
-    if (b || p.relu) return rv_bias_act_cuda(y->data, b ? b->data : NULL, p.relu, O, PQ, N * O * PQ);
+    if (b || p.relu)
+        return rv_bias_act_cuda(y->data, b ? b->data : NULL, p.relu, O, PQ, N * O * PQ);
     return RV_OK;
 }

@@ -24,22 +24,22 @@ cudaStream_t rv_cuda_stream(void);
 /* Counts a launch that CUDA_CHECK_LAUNCH does not see (a cuBLAS call). */
 void rv_cuda_count_launch(void);
 
-#define CUDA_CHECK(call)                                                                       \
-    do {                                                                                       \
-        cudaError_t err_ = (call);                                                             \
-        if (err_ != cudaSuccess) return rv_cuda_fail(__FILE__, __LINE__, #call, err_);         \
+#define CUDA_CHECK(call)                                                                           \
+    do {                                                                                           \
+        cudaError_t err_ = (call);                                                                 \
+        if (err_ != cudaSuccess) return rv_cuda_fail(__FILE__, __LINE__, #call, err_);             \
     } while (0)
 
-#define CUBLAS_CHECK(call)                                                                     \
-    do {                                                                                       \
-        cublasStatus_t st_ = (call);                                                           \
-        if (st_ != CUBLAS_STATUS_SUCCESS) return rv_cublas_fail(__FILE__, __LINE__, #call, st_); \
+#define CUBLAS_CHECK(call)                                                                         \
+    do {                                                                                           \
+        cublasStatus_t st_ = (call);                                                               \
+        if (st_ != CUBLAS_STATUS_SUCCESS) return rv_cublas_fail(__FILE__, __LINE__, #call, st_);   \
     } while (0)
 
-#define CUDA_CHECK_LAUNCH()                                                                    \
-    do {                                                                                       \
-        rv_status ls_ = rv_cuda_launch_check(__FILE__, __LINE__);                              \
-        if (ls_ != RV_OK) return ls_;                                                          \
+#define CUDA_CHECK_LAUNCH()                                                                        \
+    do {                                                                                           \
+        rv_status ls_ = rv_cuda_launch_check(__FILE__, __LINE__);                                  \
+        if (ls_ != RV_OK) return ls_;                                                              \
     } while (0)
 
 /* 1-D launches (RV_BLOCK, rv_ceil_div in rv_elem.h): kernel<<<RV_GRID(n)>>>(...)

@@ -140,8 +140,7 @@ struct rv_cuda_graph {
     cudaGraphExec_t exec;
 };
 
-extern "C" rv_status rv_cuda_graph_capture(rv_status (*fn)(void *), void *ctx,
-                                           rv_cuda_graph **out)
+extern "C" rv_status rv_cuda_graph_capture(rv_status (*fn)(void *), void *ctx, rv_cuda_graph **out)
 {
     *out = NULL;
     rv_cuda_graph *g = (rv_cuda_graph *)calloc(1, sizeof *g);

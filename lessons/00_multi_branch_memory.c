@@ -43,10 +43,10 @@
 #include "rv_report.h"
 
 typedef struct {
-    int projection;                /* shortcut is BNs(conv1x1), else x itself */
-    rv_conv_params p1, p2, ps;     /* first 3x3, second 3x3, 1x1 shortcut */
-    rv_tensor w1, w2, ws;          /* (out, in, 3, 3), (out, out, 3, 3), (out, in, 1, 1) */
-    rv_bn bn1, bn2, bns;           /* random running statistics, on the device */
+    int projection;            /* shortcut is BNs(conv1x1), else x itself */
+    rv_conv_params p1, p2, ps; /* first 3x3, second 3x3, 1x1 shortcut */
+    rv_tensor w1, w2, ws;      /* (out, in, 3, 3), (out, out, 3, 3), (out, in, 1, 1) */
+    rv_bn bn1, bn2, bns;       /* random running statistics, on the device */
 } resnet_block;
 
 /* A conv weight (O, I, k, k) uniform in +-1/sqrt(I*k*k) (PyTorch's init),
@@ -128,8 +128,10 @@ static rv_status block_forward(const resnet_block *b, rv_tensor *x, int residual
     rv_status st = RV_OK;
     if (residual && b->projection) st = conv_bn(x, 0, &b->ws, &b->bns, b->ps, 0, &res);
     if (st == RV_OK) st = conv_bn(x, !keep_x, &b->w1, &b->bn1, b->p1, 1, &t);
-    if (keep_x) res = *x;
-    else rv_tensor_free(x);
+    if (keep_x)
+        res = *x;
+    else
+        rv_tensor_free(x);
     *x = (rv_tensor){0};
     if (st == RV_OK) st = conv_bn(&t, 1, &b->w2, &b->bn2, b->p2, 0, y);
     rv_tensor_free(&t);
@@ -190,7 +192,7 @@ static rv_status peak_of(form *f, rv_device dev, size_t *peak)
 /* A block of one kind and a seeded input for it, on the device. */
 typedef struct {
     resnet_block b;
-    rv_tensor x0; /* (N, in, S, S) */
+    rv_tensor x0;              /* (N, in, S, S) */
     int64_t n, in, out, s, os; /* os: output height and width */
     int stride;
 } setup;
@@ -201,13 +203,13 @@ static void setup_free(setup *u)
     rv_tensor_free(&u->x0);
 }
 
-static rv_status setup_init(setup *u, rv_device dev, int64_t n, int64_t in, int64_t out,
-                            int stride, int64_t s)
+static rv_status setup_init(setup *u, rv_device dev, int64_t n, int64_t in, int64_t out, int stride,
+                            int64_t s)
 {
     rv_rng rng = rv_rng_seed(100 + (uint64_t)(s * 4 + stride));
     rv_tensor h = {0};
-    *u = (setup){.n = n, .in = in, .out = out, .s = s, .os = (s - 1) / stride + 1,
-                 .stride = stride};
+    *u =
+        (setup){.n = n, .in = in, .out = out, .s = s, .os = (s - 1) / stride + 1, .stride = stride};
     rv_status st = block_init(&u->b, in, out, stride, &rng, dev);
     if (st == RV_OK) st = rv_tensor_alloc4(&h, RV_CPU, n, in, s, s, "block input");
     if (st == RV_OK) st = rv_tensor_fill_uniform(&h, &rng, -1.0f, 1.0f);
@@ -238,7 +240,9 @@ static int check(const setup *u)
         if (st == RV_OK) st = block_reference(b, &x_ref, residual, &ref);
         char what[96], shape[32];
         snprintf(what, sizeof what, "  %s, %s, bit-exact", label(u, shape, sizeof shape),
-                 !residual ? "plain chain" : b->projection ? "+ 1x1 projection" : "+ identity");
+                 !residual       ? "plain chain"
+                 : b->projection ? "+ 1x1 projection"
+                                 : "+ identity");
         if (st != RV_OK) printf("%s: %s -> FAIL\n", what, rv_last_error());
         ok = ok && st == RV_OK && rv_expect_close(stdout, what, &y, &ref, RV_TOL_EXACT);
         rv_tensor *all[4] = {&x, &y, &ref, &x_ref};
@@ -269,24 +273,17 @@ static int table_row(setup *u, rv_device dev, rv_status *st)
 int main(int argc, char **argv)
 {
     int batch = 1, channels = 8, size = 7, repeat = 100;
-    const char *device = "auto";
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
-        {"batch", RV_OPT_INT, &batch, "images per batch"},
-        {"channels", RV_OPT_INT, &channels, "input channels (the projection doubles them)"},
-        {"size", RV_OPT_INT, &size, "input height and width of the first table row"},
-        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
-    };
-    int rc = rv_parse_args(argc, argv,
-                           "00_multi_branch_memory: the residual keeps one more activation alive "
-                           "than a plain chain",
-                           opts, 5);
-    if (rc >= 0) return rc;
     rv_device dev;
-    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
+    int rc = rv_lesson_options(argc, argv,
+                               "00_multi_branch_memory: the residual keeps one more activation "
+                               "alive than a plain chain (--channels: the projection doubles "
+                               "them; --size: the first table row)",
+                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
+    if (rc >= 0) return rc;
 
     printf("Lesson 00: peak activation memory, ResNet block vs plain chain, batch %d, "
-           "%d channels\n", batch, channels);
+           "%d channels\n",
+           batch, channels);
     rv_print_device(dev);
     /* The two kinds of block: identity shortcut and 1x1 projection. */
     int64_t c = channels, outs[2] = {c, 2 * c};
@@ -324,7 +321,8 @@ int main(int argc, char **argv)
     if (st == RV_OK) {
         printf("\nHonest measurement, identity shortcut, %dx%dx%dx%d (10 warm-up runs, "
                "synchronised,\nmedian of %d; the peak includes the input copy and the "
-               "workspace):\n", batch, channels, size, size, repeat);
+               "workspace):\n",
+               batch, channels, size, size, repeat);
         rv_print_form("plain chain", &rp);
         rv_print_form("residual block", &rr);
     }
@@ -336,7 +334,8 @@ int main(int argc, char **argv)
     rv_workspace_release(dev);
     if (pass)
         printf("\nPASS: residual peak = plain peak + one output activation, and both forms "
-               "compute the block, on %s\n", rv_device_name(dev));
+               "compute the block, on %s\n",
+               rv_device_name(dev));
     else
         printf("\nFAIL: a peak differs from the formula or a form is wrong on %s (see above)\n",
                rv_device_name(dev));

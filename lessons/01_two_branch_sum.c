@@ -60,8 +60,10 @@ static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int intege
     for (int i = 0; i < 5 && st == RV_OK; i++) {
         st = rv_tensor_alloc(&host[i], RV_CPU, rank[i], shape[i], "lesson input");
         if (st != RV_OK) break;
-        if (integers) rv_tensor_fill_int(&host[i], &rng, -3, 3);
-        else rv_tensor_fill_uniform(&host[i], &rng, i == 0 ? -1.0f : -0.5f, i == 0 ? 1.0f : 0.5f);
+        if (integers)
+            rv_tensor_fill_int(&host[i], &rng, -3, 3);
+        else
+            rv_tensor_fill_uniform(&host[i], &rng, i == 0 ? -1.0f : -0.5f, i == 0 ? 1.0f : 0.5f);
         st = rv_tensor_clone(dst[i], &host[i], dev, "lesson input");
         rv_tensor_free(&host[i]);
     }
@@ -78,8 +80,8 @@ static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int intege
 
 static void destroy(lesson *l)
 {
-    rv_tensor *all[11] = {&l->x, &l->w1, &l->b1, &l->w2, &l->b2, &l->wf,
-                          &l->bf, &l->y1, &l->y2, &l->y, &l->yf};
+    rv_tensor *all[11] = {&l->x,  &l->w1, &l->b1, &l->w2, &l->b2, &l->wf,
+                          &l->bf, &l->y1, &l->y2, &l->y,  &l->yf};
     for (int i = 0; i < 11; i++) rv_tensor_free(all[i]);
 }
 
@@ -90,9 +92,10 @@ static int check(rv_device dev, int n, int c, int s, int integers)
     int ok = build(&l, dev, n, c, s, integers) == RV_OK && two_branches(&l) == RV_OK &&
              fused(&l) == RV_OK;
     if (!ok) printf("error: %s\n", rv_last_error());
-    ok = ok && rv_expect_close(stdout, integers ? "  small integers, bit-exact"
-                                                : "  random floats, RV_TOL_FP32",
-                               &l.yf, &l.y, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+    ok = ok &&
+         rv_expect_close(stdout,
+                         integers ? "  small integers, bit-exact" : "  random floats, RV_TOL_FP32",
+                         &l.yf, &l.y, integers ? RV_TOL_EXACT : RV_TOL_FP32);
     destroy(&l);
     return ok;
 }
@@ -100,28 +103,21 @@ static int check(rv_device dev, int n, int c, int s, int integers)
 int main(int argc, char **argv)
 {
     int batch = 1, channels = 8, size = 7, repeat = 100;
-    const char *device = "auto";
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
-        {"batch", RV_OPT_INT, &batch, "images per batch"},
-        {"channels", RV_OPT_INT, &channels, "input and output channels"},
-        {"size", RV_OPT_INT, &size, "input height and width (>= 3)"},
-        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
-    };
-    int rc = rv_parse_args(argc, argv,
-                           "01_two_branch_sum: conv(x,W1)+b1 + conv(x,W2)+b2 == conv(x,W1+W2)+(b1+b2)",
-                           opts, 5);
+    rv_device dev;
+    int rc = rv_lesson_options(argc, argv,
+                               "01_two_branch_sum: conv(x,W1)+b1 + conv(x,W2)+b2 == "
+                               "conv(x,W1+W2)+(b1+b2)",
+                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
     if (rc >= 0) return rc;
     if (size < 3) {
         fprintf(stderr, "%s: --size: must be >= 3 for a 3x3 conv without padding, got %d\n",
                 argv[0], size);
         return 2;
     }
-    rv_device dev;
-    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     printf("Lesson 01: two-branch sum fusion, %dx%dx%dx%d input, %d -> %d channels, 3x3, no "
-           "padding\n", batch, channels, size, size, channels, channels);
+           "padding\n",
+           batch, channels, size, size, channels, channels);
     rv_print_device(dev);
 
     lesson l = {0};
@@ -138,8 +134,8 @@ int main(int argc, char **argv)
     if (st == RV_OK) st = rv_device_sync(dev);
 
     printf("\nDo the forms agree?\n");
-    int pass = st == RV_OK && check(dev, batch, channels, size, 0) &&
-               check(dev, batch, channels, size, 1);
+    int pass =
+        st == RV_OK && check(dev, batch, channels, size, 0) && check(dev, batch, channels, size, 1);
 
     printf("\nThe notebook's measurement (first call, no warm-up, no sync):\n");
     printf("  two branches %.6f s, fused %.6f s (the notebook printed 0.182160 s vs 0.000163 s)\n",

@@ -68,8 +68,7 @@ static rv_status fused(void *ctx)
 
 /* The fusion, on the host: (wf, bf) = fold of the conv with `bn`, then put
  * on the device. */
-static rv_status fold(const lesson *l, const rv_bn *bn, rv_device dev, rv_tensor *wf,
-                      rv_tensor *bf)
+static rv_status fold(const lesson *l, const rv_bn *bn, rv_device dev, rv_tensor *wf, rv_tensor *bf)
 {
     rv_tensor hwf = {0}, hbf = {0};
     rv_status st = rv_tensor_alloc(&hwf, RV_CPU, 4, l->h_w.dim, "fused weight");
@@ -112,7 +111,7 @@ static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int with_b
 static void destroy(lesson *l)
 {
     rv_tensor *all[10] = {&l->h_w, &l->h_b, &l->x, &l->w, &l->b,
-                          &l->wf, &l->bf, &l->z, &l->y, &l->yf};
+                          &l->wf,  &l->bf,  &l->z, &l->y, &l->yf};
     for (int i = 0; i < 10; i++) rv_tensor_free(all[i]);
     rv_bn_free(&l->bn);
 }
@@ -120,12 +119,13 @@ static void destroy(lesson *l)
 /* Builds, runs both forms and compares them; 1 when they agree. l stays built. */
 static int check(lesson *l, rv_device dev, int n, int c, int s, int with_bias)
 {
-    int ok = build(l, dev, n, c, s, with_bias) == RV_OK && conv_then_bn(l) == RV_OK &&
-             fused(l) == RV_OK;
+    int ok =
+        build(l, dev, n, c, s, with_bias) == RV_OK && conv_then_bn(l) == RV_OK && fused(l) == RV_OK;
     if (!ok) printf("error: %s\n", rv_last_error());
-    return ok && rv_expect_close(stdout, with_bias ? "  conv with bias" :
-                                 "  conv without bias (the notebook's)", &l->yf, &l->y,
-                                 RV_TOL_FP32);
+    return ok &&
+           rv_expect_close(stdout,
+                           with_bias ? "  conv with bias" : "  conv without bias (the notebook's)",
+                           &l->yf, &l->y, RV_TOL_FP32);
 }
 
 /* BN in training mode: a copy of `running` whose mean and var are the
@@ -158,9 +158,10 @@ static int expect_far(const char *what, const rv_tensor *a, const rv_tensor *ref
         rv_cmp c = rv_compare(ha.data, hr.data, rv_tensor_numel(a), RV_TOL_FP32);
         far = c.rel_l2 >= FAR_REL_L2;
         printf("%s: %lld of %lld elements outside RV_TOL_FP32, max |a-r| = %.3g, rel L2 = %.3g "
-               "(far: >= %g), worst [%lld] %.6g vs %.6g -> %s\n", what, (long long)c.failures,
-               (long long)c.n, c.max_abs, c.rel_l2, FAR_REL_L2, (long long)c.worst,
-               ha.data[c.worst], hr.data[c.worst], far ? "far, as expected" : "FAIL: too close");
+               "(far: >= %g), worst [%lld] %.6g vs %.6g -> %s\n",
+               what, (long long)c.failures, (long long)c.n, c.max_abs, c.rel_l2, FAR_REL_L2,
+               (long long)c.worst, ha.data[c.worst], hr.data[c.worst],
+               far ? "far, as expected" : "FAIL: too close");
     } else {
         printf("%s: %s -> FAIL\n", what, rv_last_error());
     }
@@ -199,16 +200,11 @@ static int training_mode(lesson *l, rv_device dev)
 int main(int argc, char **argv)
 {
     int batch = 1, channels = 8, size = 7, repeat = 100;
-    const char *device = "auto";
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
-        {"batch", RV_OPT_INT, &batch, "images per batch"},
-        {"channels", RV_OPT_INT, &channels, "input and output channels"},
-        {"size", RV_OPT_INT, &size, "input height and width (>= 3)"},
-        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
-    };
-    int rc = rv_parse_args(argc, argv, "02_conv_bn_fusion: bn(conv(x, W) + b) == "
-                           "conv(x, s*W) + (t + s*b), with the running statistics", opts, 5);
+    rv_device dev;
+    int rc = rv_lesson_options(argc, argv,
+                               "02_conv_bn_fusion: bn(conv(x, W) + b) == "
+                               "conv(x, s*W) + (t + s*b), with the running statistics",
+                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
     if (rc >= 0) return rc;
     if (size < 3) {
         fprintf(stderr, "%s: --size: must be >= 3 for a 3x3 conv without padding, got %d\n",
@@ -218,12 +214,12 @@ int main(int argc, char **argv)
     /* One value per channel has variance 0: BN would divide by sqrt(eps).
      * PyTorch refuses it too ("Expected more than 1 value per channel"). */
     if (batch == 1 && size == 3) {
-        fprintf(stderr, "%s: --batch 1 with --size 3 leaves one value per channel for "
-                "training-mode BN; use a larger batch or size\n", argv[0]);
+        fprintf(stderr,
+                "%s: --batch 1 with --size 3 leaves one value per channel for "
+                "training-mode BN; use a larger batch or size\n",
+                argv[0]);
         return 2;
     }
-    rv_device dev;
-    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     printf("Lesson 02: conv + BN fusion, %dx%dx%dx%d input, %d -> %d channels, 3x3, no padding\n",
            batch, channels, size, size, channels, channels);
@@ -257,9 +253,11 @@ int main(int argc, char **argv)
     destroy(&l);
     if (pass)
         printf("\nPASS: the fused conv matches conv + BN in eval mode, and training-mode BN is "
-               "far from it, on %s\n", rv_device_name(dev));
+               "far from it, on %s\n",
+               rv_device_name(dev));
     else
         printf("\nFAIL: the fused conv does NOT match conv + BN in eval mode, or training mode "
-               "came close, on %s\n", rv_device_name(dev));
+               "came close, on %s\n",
+               rv_device_name(dev));
     return pass ? 0 : 1;
 }

@@ -115,22 +115,16 @@ static int check(rv_device dev, int n, int c, int s, int stride, int integers)
 int main(int argc, char **argv)
 {
     int batch = 1, channels = 8, size = 7, repeat = 100;
-    const char *device = "auto";
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
-        {"batch", RV_OPT_INT, &batch, "images per batch"},
-        {"channels", RV_OPT_INT, &channels, "input and output channels"},
-        {"size", RV_OPT_INT, &size, "input height and width"},
-        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
-    };
-    int rc = rv_parse_args(argc, argv, "03_pad_1x1_to_3x3: conv(x, W1, pad 0) == "
-                           "conv(x, W1 zero-padded to 3x3, pad 1), any stride", opts, 5);
-    if (rc >= 0) return rc;
     rv_device dev;
-    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
+    int rc = rv_lesson_options(argc, argv,
+                               "03_pad_1x1_to_3x3: conv(x, W1, pad 0) == "
+                               "conv(x, W1 zero-padded to 3x3, pad 1), any stride",
+                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
+    if (rc >= 0) return rc;
 
     printf("Lesson 03: 1x1 conv (pad 0) vs its kernel zero-padded to 3x3 (pad 1), %dx%dx%dx%d "
-           "input, %d -> %d channels\n", batch, channels, size, size, channels, channels);
+           "input, %d -> %d channels\n",
+           batch, channels, size, size, channels, channels);
     rv_print_device(dev);
 
     /* Small integers at stride 1: shown here, checked and timed below. */

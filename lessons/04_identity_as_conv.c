@@ -35,10 +35,10 @@
 #include "rv_report.h"
 
 typedef struct {
-    rv_conv_params p;      /* stride 1, padding 1, the groups */
-    rv_tensor x;           /* (N, C, S, S) */
-    rv_tensor id, wf, bf;  /* I and fuse(I, BN): (C, C/g, 3, 3), (C) */
-    rv_bn bn;              /* random running statistics, prepared on the device */
+    rv_conv_params p;          /* stride 1, padding 1, the groups */
+    rv_tensor x;               /* (N, C, S, S) */
+    rv_tensor id, wf, bf;      /* I and fuse(I, BN): (C, C/g, 3, 3), (C) */
+    rv_bn bn;                  /* random running statistics, prepared on the device */
     rv_tensor y_id, y_bn, y_f; /* conv(x, I), bn(x), conv(x, s*I) + t: (N, C, S, S) */
 } lesson;
 
@@ -151,19 +151,12 @@ static int show_notebook_kernel(void)
 int main(int argc, char **argv)
 {
     int batch = 1, channels = 8, size = 7, repeat = 100;
-    const char *device = "auto";
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
-        {"batch", RV_OPT_INT, &batch, "images per batch"},
-        {"channels", RV_OPT_INT, &channels, "input and output channels"},
-        {"size", RV_OPT_INT, &size, "input height and width"},
-        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
-    };
-    int rc = rv_parse_args(argc, argv, "04_identity_as_conv: conv(x, I) == x and "
-                           "bn(x) == conv(x, s*I) + t", opts, 5);
-    if (rc >= 0) return rc;
     rv_device dev;
-    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
+    int rc = rv_lesson_options(argc, argv,
+                               "04_identity_as_conv: conv(x, I) == x and "
+                               "bn(x) == conv(x, s*I) + t",
+                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
+    if (rc >= 0) return rc;
 
     printf("Lesson 04: the identity as a 3x3 conv, %dx%dx%dx%d input, %d channels\n", batch,
            channels, size, size, channels);
@@ -200,9 +193,11 @@ int main(int argc, char **argv)
     destroy(&l);
     if (pass)
         printf("\nPASS: conv with the identity kernel reproduces x, and with BN folded in, bn(x), "
-               "on %s\n", rv_device_name(dev));
+               "on %s\n",
+               rv_device_name(dev));
     else
         printf("\nFAIL: conv with the identity kernel does NOT reproduce x, or with BN folded in "
-               "does NOT match bn(x), on %s\n", rv_device_name(dev));
+               "does NOT match bn(x), on %s\n",
+               rv_device_name(dev));
     return pass ? 0 : 1;
 }

@@ -56,7 +56,8 @@ static rv_status build(lesson *l, rv_block_spec spec, rv_device dev, int n, int 
     rv_tensor_free(&hx);
     if (st == RV_OK) st = rv_block_out_shape(&spec, &l->x, out);
     rv_tensor *o[3] = {&l->tmp, &l->y, &l->yf};
-    for (int i = 0; i < 3 && st == RV_OK; i++) st = rv_tensor_alloc(o[i], dev, 4, out, "block output");
+    for (int i = 0; i < 3 && st == RV_OK; i++)
+        st = rv_tensor_alloc(o[i], dev, 4, out, "block output");
     return st;
 }
 
@@ -85,24 +86,17 @@ static int check(lesson *l, rv_block_spec spec, rv_device dev, int n, int s)
 int main(int argc, char **argv)
 {
     int batch = 1, channels = 8, size = 7, repeat = 100;
-    const char *device = "auto";
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
-        {"batch", RV_OPT_INT, &batch, "images per batch"},
-        {"channels", RV_OPT_INT, &channels, "input channels (even, for groups 2)"},
-        {"size", RV_OPT_INT, &size, "input height and width"},
-        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
-    };
-    int rc = rv_parse_args(argc, argv, "05_repvgg_block: 3x3 conv-BN + 1x1 conv-BN + identity BN "
-                                       "== one 3x3 conv with bias, then ReLU", opts, 5);
+    rv_device dev;
+    int rc = rv_lesson_options(argc, argv,
+                               "05_repvgg_block: 3x3 conv-BN + 1x1 conv-BN + identity BN "
+                               "== one 3x3 conv with bias, then ReLU",
+                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
     if (rc >= 0) return rc;
     if (channels % 2) {
-        fprintf(stderr, "%s: --channels: must be even (one check uses groups 2), got %d\n",
-                argv[0], channels);
+        fprintf(stderr, "%s: --channels: must be even (one check uses groups 2), got %d\n", argv[0],
+                channels);
         return 2;
     }
-    rv_device dev;
-    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     printf("Lesson 05: the RepVGG block, %dx%dx%dx%d input\n", batch, channels, size, size);
     rv_print_device(dev);
@@ -127,7 +121,8 @@ int main(int argc, char **argv)
     if (st == RV_OK) st = rv_measure_form(fast_form, &l, dev, 10, repeat, &r_fast);
     if (st == RV_OK) {
         printf("\nHonest measurement, %lld -> %lld stride 1 (10 warm-up runs, synchronised, median "
-               "of %d):\n", (long long)C, (long long)C, repeat);
+               "of %d):\n",
+               (long long)C, (long long)C, repeat);
         rv_print_form("train-time (3 branches)", &r_train);
         rv_print_form("deploy-time (1 conv)", &r_fast);
         printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",

@@ -188,27 +188,22 @@ static void destroy(lesson *l)
 int main(int argc, char **argv)
 {
     int batch = 1, channels = 3, size = 224, repeat = 5;
-    const char *device = "auto", *arch_name = "A0";
-    rv_opt opts[] = {
-        {"arch", RV_OPT_STR, &arch_name, "RepVGG preset"},
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
-        {"batch", RV_OPT_INT, &batch, "images per batch"},
-        {"channels", RV_OPT_INT, &channels, "input channels"},
-        {"size", RV_OPT_INT, &size, "input height and width"},
-        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
-    };
-    int rc = rv_parse_args(argc, argv, "06_network_switch: a whole RepVGG, train-time vs "
-                                       "deploy-time after switch_to_fast", opts, 6);
+    const char *arch_name = "A0";
+    rv_opt arch_opt = {"arch", RV_OPT_STR, &arch_name, "RepVGG preset"};
+    rv_device dev;
+    int rc = rv_lesson_options(argc, argv,
+                               "06_network_switch: a whole RepVGG, train-time vs "
+                               "deploy-time after switch_to_fast",
+                               &batch, &channels, &size, &repeat, &arch_opt, 1, &dev);
     if (rc >= 0) return rc;
     rv_arch arch;
     rv_block_spec specs[RV_MAX_BLOCKS];
     int n = 0;
-    if (rv_arch_preset(arch_name, &arch) != RV_OK || rv_arch_specs(&arch, channels, specs, &n) != RV_OK) {
+    if (rv_arch_preset(arch_name, &arch) != RV_OK ||
+        rv_arch_specs(&arch, channels, specs, &n) != RV_OK) {
         fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
         return 2;
     }
-    rv_device dev;
-    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     printf("Lesson 06: RepVGG-%s, %d blocks, widths %lld %lld %lld %lld %lld, input %dx%dx%dx%d\n",
            arch.name, n, (long long)arch.widths[0], (long long)arch.widths[1],
@@ -221,8 +216,11 @@ int main(int argc, char **argv)
     int stride2_same = -1; /* the first stride-2 block with in == out */
     for (int i = 0; i < n && stride2_same < 0; i++)
         if (specs[i].stride == 2 && specs[i].in_ch == specs[i].out_ch) stride2_same = i;
-    if (stride2_same >= 0) pass &= notebook_bug(&specs[stride2_same], dev);
-    else printf("  RepVGG-%s has no stride-2 block with in == out: the bug does not show\n", arch.name);
+    if (stride2_same >= 0)
+        pass &= notebook_bug(&specs[stride2_same], dev);
+    else
+        printf("  RepVGG-%s has no stride-2 block with in == out: the bug does not show\n",
+               arch.name);
 
     lesson l = {0};
     rv_status st = build(&l, specs, n, dev, batch, channels, size);
@@ -248,12 +246,14 @@ int main(int argc, char **argv)
     pass &= rv_expect_close(stdout, "  deploy-time vs train-time output", &l.yf, &l.y, RV_TOL_NET);
 
     printf("\nHonest measurement (2 warm-up runs, synchronised, median of %d; peak = the "
-           "im2col workspace a forward allocates):\n", repeat);
+           "im2col workspace a forward allocates):\n",
+           repeat);
     rv_print_form("train-time (multi-branch)", &r_train);
     rv_print_form("deploy-time (conv3x3+ReLU)", &r_fast);
     char bt[32], bf[32];
     printf("  planned activation buffers: train-time %s (two ping-pong buffers + one for the "
-           "branches), deploy-time %s\n", rv_bytes_str(rv_net_buffer_bytes(&l.train), bt, sizeof bt),
+           "branches), deploy-time %s\n",
+           rv_bytes_str(rv_net_buffer_bytes(&l.train), bt, sizeof bt),
            rv_bytes_str(rv_net_buffer_bytes(&l.fast), bf, sizeof bf));
     printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",
            r_train.time.median_ms / r_fast.time.median_ms);

@@ -104,8 +104,8 @@ static rv_status build(lesson *l, rv_device dev, int n, int c, int s)
 
 static void destroy(lesson *l)
 {
-    rv_tensor *all[11] = {&l->x, &l->w1, &l->b1, &l->w2, &l->b2, &l->wf,
-                          &l->bf, &l->y1, &l->y2, &l->y, &l->yf};
+    rv_tensor *all[11] = {&l->x,  &l->w1, &l->b1, &l->w2, &l->b2, &l->wf,
+                          &l->bf, &l->y1, &l->y2, &l->y,  &l->yf};
     for (int i = 0; i < 11; i++) rv_tensor_free(all[i]);
 }
 
@@ -114,8 +114,8 @@ static void destroy(lesson *l)
 static rv_status first_calls(lesson *l, rv_device dev, int fused_first, double *two_ms,
                              double *fused_ms)
 {
-    rv_status st = fused_first ? rv_time_naive(fused, l, fused_ms)
-                               : rv_time_naive(two_branches, l, two_ms);
+    rv_status st =
+        fused_first ? rv_time_naive(fused, l, fused_ms) : rv_time_naive(two_branches, l, two_ms);
     if (st == RV_OK)
         st = fused_first ? rv_time_naive(two_branches, l, two_ms)
                          : rv_time_naive(fused, l, fused_ms);
@@ -131,8 +131,17 @@ static rv_status first_calls_swapped(rv_device dev, int batch, int channels, int
     snprintf(n, sizeof n, "%d", batch);
     snprintf(c, sizeof c, "%d", channels);
     snprintf(s, sizeof s, "%d", size);
-    char *args[] = {"07_honest_timing", "--device", (char *)rv_device_name(dev), "--batch", n,
-                    "--channels", c, "--size", s, FUSED_FIRST_FLAG, NULL};
+    char *args[] = {"07_honest_timing",
+                    "--device",
+                    (char *)rv_device_name(dev),
+                    "--batch",
+                    n,
+                    "--channels",
+                    c,
+                    "--size",
+                    s,
+                    FUSED_FIRST_FLAG,
+                    NULL};
     /* The link, not the path "/proc/self/exe": valgrind (the memcheck tests)
      * answers the readlink with the program's own path. */
     char exe[4096];
@@ -156,8 +165,10 @@ static rv_status first_calls_swapped(rv_device dev, int batch, int channels, int
     }
     FILE *f = fdopen(fd[0], "r");
     int got = f ? fscanf(f, "%lf %lf", two_ms, fused_ms) : 0;
-    if (f) fclose(f);
-    else close(fd[0]);
+    if (f)
+        fclose(f);
+    else
+        close(fd[0]);
     int status = 0;
     waitpid(pid, &status, 0);
     if (got != 2 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -183,24 +194,17 @@ int main(int argc, char **argv)
     int fused_first = argc > 1 && strcmp(argv[argc - 1], FUSED_FIRST_FLAG) == 0;
     if (fused_first) argc--;
     int batch = 4, channels = 8, size = 7, repeat = 100;
-    const char *device = "auto";
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
-        {"batch", RV_OPT_INT, &batch, "images per batch"},
-        {"channels", RV_OPT_INT, &channels, "input and output channels"},
-        {"size", RV_OPT_INT, &size, "input height and width (>= 3)"},
-        {"repeat", RV_OPT_INT, &repeat, "timed runs per form"},
-    };
-    int rc = rv_parse_args(argc, argv, "07_honest_timing: the notebook's first-call timing of "
-                           "lesson 01's forms, taken apart", opts, 5);
+    rv_device dev;
+    int rc = rv_lesson_options(argc, argv,
+                               "07_honest_timing: the notebook's first-call timing of "
+                               "lesson 01's forms, taken apart",
+                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
     if (rc >= 0) return rc;
     if (size < 3) {
         fprintf(stderr, "%s: --size: must be >= 3 for a 3x3 conv without padding, got %d\n",
                 argv[0], size);
         return 2;
     }
-    rv_device dev;
-    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     /* Nothing may run a form before this: the first calls are the point. */
     lesson l = {0};
@@ -208,14 +212,17 @@ int main(int argc, char **argv)
     rv_status st = build(&l, dev, batch, channels, size);
     if (st == RV_OK) st = first_calls(&l, dev, fused_first, &two_first, &fused_second);
     if (fused_first) { /* the child: report and leave */
-        if (st == RV_OK) printf("%.9f %.9f\n", two_first, fused_second);
-        else fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
+        if (st == RV_OK)
+            printf("%.9f %.9f\n", two_first, fused_second);
+        else
+            fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
         destroy(&l);
         return st == RV_OK ? 0 : 1;
     }
 
     printf("Lesson 07: honest timing of lesson 01's forms, %dx%dx%dx%d input, %d -> %d channels, "
-           "3x3\n", batch, channels, size, size, channels, channels);
+           "3x3\n",
+           batch, channels, size, size, channels, channels);
     rv_print_device(dev);
     double two_second = 0, fused_first_ms = 0;
     if (st == RV_OK)
@@ -263,9 +270,10 @@ int main(int argc, char **argv)
     /* Fewer than ~100 steps and the reading's rounding is a visible part of it. */
     double step = clock_step_ms(), steps = r_fused.time.median_ms / step;
     printf("\n3. The clock: rv_now_ms moves in steps of %.0f ns; the fused conv's median spans "
-           "%.0f\n  steps, %s\n", step * 1e6, steps, steps >= 100
-               ? "so resolution is not what misleads here."
-               : "too few: time many calls per reading and divide.");
+           "%.0f\n  steps, %s\n",
+           step * 1e6, steps,
+           steps >= 100 ? "so resolution is not what misleads here."
+                        : "too few: time many calls per reading and divide.");
 
     printf("\n4. Run-to-run spread over %d synchronised runs:\n", repeat);
     rv_print_form("two branches (2 conv + add)", &r_two);

@@ -12,9 +12,8 @@ static const struct {
     double a, b;
     char kind; /* 'A' or 'B' depths */
 } presets[] = {
-    {"A0", 0.75, 2.5, 'A'}, {"A1", 1.0, 2.5, 'A'},  {"A2", 1.5, 2.75, 'A'},
-    {"B0", 1.0, 2.5, 'B'},  {"B1", 2.0, 4.0, 'B'},  {"B2", 2.5, 5.0, 'B'},
-    {"B3", 3.0, 5.0, 'B'},
+    {"A0", 0.75, 2.5, 'A'}, {"A1", 1.0, 2.5, 'A'}, {"A2", 1.5, 2.75, 'A'}, {"B0", 1.0, 2.5, 'B'},
+    {"B1", 2.0, 4.0, 'B'},  {"B2", 2.5, 5.0, 'B'}, {"B3", 3.0, 5.0, 'B'},
 };
 
 rv_status rv_arch_preset(const char *name, rv_arch *out)
@@ -25,9 +24,12 @@ rv_status rv_arch_preset(const char *name, rv_arch *out)
         if (strncmp(name, presets[i].family, len) != 0) continue;
         const char *suffix = name + len;
         int groups = 1;
-        if (presets[i].kind == 'B' && presets[i].a > 1.0 && strcmp(suffix, "g2") == 0) groups = 2;
-        else if (presets[i].kind == 'B' && presets[i].a > 1.0 && strcmp(suffix, "g4") == 0) groups = 4;
-        else if (*suffix) break;
+        if (presets[i].kind == 'B' && presets[i].a > 1.0 && strcmp(suffix, "g2") == 0)
+            groups = 2;
+        else if (presets[i].kind == 'B' && presets[i].a > 1.0 && strcmp(suffix, "g4") == 0)
+            groups = 4;
+        else if (*suffix)
+            break;
         memset(out, 0, sizeof *out);
         snprintf(out->name, sizeof out->name, "%s", name);
         double a = presets[i].a, b = presets[i].b;
@@ -56,10 +58,12 @@ rv_status rv_arch_specs(const rv_arch *a, int64_t in_ch, rv_block_spec *specs, i
             int stride = d == 0 ? 2 : 1;
             /* the grouped layers: even indices from 2 to 26, stem = 0 */
             int groups = (k >= 2 && k <= 26 && k % 2 == 0) ? a->groups : 1;
-            specs[k] = (rv_block_spec){.in_ch = in_ch, .out_ch = a->widths[s], .stride = stride,
+            specs[k] = (rv_block_spec){.in_ch = in_ch,
+                                       .out_ch = a->widths[s],
+                                       .stride = stride,
                                        .groups = groups,
-                                       .has_identity = rv_block_wants_identity(in_ch, a->widths[s],
-                                                                               stride)};
+                                       .has_identity =
+                                           rv_block_wants_identity(in_ch, a->widths[s], stride)};
             in_ch = a->widths[s];
         }
     }

@@ -102,20 +102,19 @@ rv_status rv_bn_calibrate(rv_bn *bn, const rv_tensor *x, rv_rng *r)
                         (long long)bn->channels);
     int64_t C = bn->channels;
     double *stats = malloc(2 * (size_t)C * sizeof *stats); /* bookkeeping, not a tensor */
-    if (!stats) return rv_error(RV_ENOMEM, "bn_calibrate: no memory for %lld channels", (long long)C);
+    if (!stats)
+        return rv_error(RV_ENOMEM, "bn_calibrate: no memory for %lld channels", (long long)C);
     rv_status st = rv_channel_stats(x, stats, stats + C);
     /* A floor of a tenth of the layer's mean second moment E[x^2]: a
      * near-constant channel (a small batch, a 1x1 map, a dead ReLU) would
      * otherwise be scaled by 1/sqrt(tiny), amplifying float rounding far
      * beyond what a trained network shows. */
     double floor = 0.0;
-    for (int64_t c = 0; c < C; c++)
-        floor += 0.1 * (stats[C + c] + stats[c] * stats[c]) / (double)C;
+    for (int64_t c = 0; c < C; c++) floor += 0.1 * (stats[C + c] + stats[c] * stats[c]) / (double)C;
     for (int64_t c = 0; c < C && st == RV_OK; c++) {
         double sd = sqrt(stats[C + c]);
         bn->mean.data[c] = (float)(stats[c] + rv_rng_uniform(r, -0.2f, 0.2f) * sd);
-        bn->var.data[c] =
-            (float)(stats[C + c] * rv_rng_uniform(r, 0.5f, 2.0f) + floor + 1e-6);
+        bn->var.data[c] = (float)(stats[C + c] * rv_rng_uniform(r, 0.5f, 2.0f) + floor + 1e-6);
     }
     free(stats);
     return st == RV_OK ? rv_bn_prepare(bn, x->device) : st;

@@ -43,8 +43,9 @@ static void drop_view(const rv_tensor *t, rv_tensor *host)
 void rv_cmp_print(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const float *a,
                   const float *ref)
 {
-    fprintf(f, "%s: %lld elements, max |a-r| = %.3g, rel L2 = %.3g, worst [%lld] %.9g vs %.9g "
-               "(tol |a-r| <= %g + %g|r|, rel L2 <= %g) -> %s\n",
+    fprintf(f,
+            "%s: %lld elements, max |a-r| = %.3g, rel L2 = %.3g, worst [%lld] %.9g vs %.9g "
+            "(tol |a-r| <= %g + %g|r|, rel L2 <= %g) -> %s\n",
             what, (long long)c->n, c->max_abs, c->rel_l2, (long long)c->worst, a[c->worst],
             ref[c->worst], tol.atol, tol.rtol, tol.max_rel_l2, c->pass ? "ok" : "FAIL");
     if (c->pass) return;
@@ -58,8 +59,7 @@ void rv_cmp_print(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const 
     }
 }
 
-int rv_expect_close(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
-                    rv_tol tol)
+int rv_expect_close(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref, rv_tol tol)
 {
     rv_tensor ha, hr;
     if (!rv_tensor_same_shape(a, ref)) {

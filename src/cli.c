@@ -78,3 +78,21 @@ int rv_cli_device(const char *prog, const char *arg, rv_device *out)
     fprintf(stderr, "%s: %s\n", prog, rv_last_error());
     return 2;
 }
+
+int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int *channels,
+                      int *size, int *repeat, const rv_opt *extra, int n_extra, rv_device *dev)
+{
+    enum { COMMON = 5, MAX_EXTRA = 8 };
+    const char *device = "auto";
+    rv_opt opts[COMMON + MAX_EXTRA] = {
+        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
+        {"batch", RV_OPT_INT, batch, "images per batch"},
+        {"channels", RV_OPT_INT, channels, "input channels"},
+        {"size", RV_OPT_INT, size, "input height and width"},
+        {"repeat", RV_OPT_INT, repeat, "timed runs per form"},
+    };
+    if (n_extra > MAX_EXTRA) n_extra = MAX_EXTRA;
+    for (int i = 0; i < n_extra; i++) opts[COMMON + i] = extra[i];
+    int rc = rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
+    return rc >= 0 ? rc : rv_cli_device(argv[0], device, dev);
+}

@@ -23,8 +23,10 @@ rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tenso
     if (x->ndim != 4) return rv_error(RV_EINVAL, "conv2d: input must be NCHW (rank 4)");
     if (w->ndim != 4) return rv_error(RV_EINVAL, "conv2d: weight must be (O, C/groups, KH, KW)");
     if (p.stride < 1 || p.pad < 0 || p.groups < 1)
-        return rv_error(RV_EINVAL, "conv2d: stride %d, pad %d, groups %d: need stride >= 1, "
-                        "pad >= 0, groups >= 1", p.stride, p.pad, p.groups);
+        return rv_error(RV_EINVAL,
+                        "conv2d: stride %d, pad %d, groups %d: need stride >= 1, "
+                        "pad >= 0, groups >= 1",
+                        p.stride, p.pad, p.groups);
     int64_t C = x->dim[1], O = w->dim[0];
     if (C % p.groups || O % p.groups || w->dim[1] != C / p.groups)
         return rv_error(RV_EINVAL, "conv2d: weight %s does not fit input %s with groups %d",
@@ -36,7 +38,8 @@ rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tenso
     int64_t Q = (x->dim[3] + 2 * p.pad - w->dim[3]) / p.stride + 1;
     if (x->dim[2] + 2 * p.pad < w->dim[2] || x->dim[3] + 2 * p.pad < w->dim[3])
         return rv_error(RV_EINVAL, "conv2d: kernel %s is larger than padded input %s",
-                        rv_tensor_shape_str(w, ws, sizeof ws), rv_tensor_shape_str(x, xs, sizeof xs));
+                        rv_tensor_shape_str(w, ws, sizeof ws),
+                        rv_tensor_shape_str(x, xs, sizeof xs));
     out[0] = x->dim[0];
     out[1] = O;
     out[2] = P;
@@ -115,8 +118,14 @@ static void im2col_rows(const float *x /* (C, H, W) */, rv_conv_geom g, float *c
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y)
 {
-    rv_conv_geom g = {.C = x->dim[1], .H = x->dim[2], .W = x->dim[3], .KH = w->dim[2],
-                      .KW = w->dim[3], .P = y->dim[2], .Q = y->dim[3], .stride = p.stride,
+    rv_conv_geom g = {.C = x->dim[1],
+                      .H = x->dim[2],
+                      .W = x->dim[3],
+                      .KH = w->dim[2],
+                      .KW = w->dim[3],
+                      .P = y->dim[2],
+                      .Q = y->dim[3],
+                      .stride = p.stride,
                       .pad = p.pad};
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups;
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW;

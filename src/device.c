@@ -7,7 +7,7 @@
 #include "rv_cuda.h"
 #endif
 
-static int probed = -1;        /* -1 not yet, else number of devices */
+static int probed = -1; /* -1 not yet, else number of devices */
 static char why_none[256] = "this build has no CUDA backend (configured with REPVGG_CUDA=OFF)";
 
 const char *rv_device_name(rv_device dev) { return dev == RV_CUDA ? "cuda" : "cpu"; }

@@ -51,8 +51,10 @@ rv_status rv_pad_kernel(const rv_tensor *w, int pad, rv_tensor *y)
     if (w->ndim != 4 || y->ndim != 4 || pad < 0 || y->dim[0] != w->dim[0] ||
         y->dim[1] != w->dim[1] || y->dim[2] != w->dim[2] + 2 * pad ||
         y->dim[3] != w->dim[3] + 2 * pad)
-        return rv_error(RV_EINVAL, "pad_kernel: output must be the weight's shape with KH and KW "
-                        "grown by 2*%d", pad);
+        return rv_error(RV_EINVAL,
+                        "pad_kernel: output must be the weight's shape with KH and KW "
+                        "grown by 2*%d",
+                        pad);
     if (w->device != y->device)
         return rv_error(RV_EINVAL, "pad_kernel: tensors on different devices");
     return RV_DISPATCH(w->device, rv_pad_kernel, w, pad, y);

@@ -17,8 +17,10 @@ rv_status rv_net_alloc(rv_net *net, int n, int deploy, rv_device dev)
     if (n < 1 || n > RV_MAX_BLOCKS)
         return rv_error(RV_EINVAL, "net: %d blocks is outside 1..%d", n, RV_MAX_BLOCKS);
     /* The block arrays are structure, not tensors: plain calloc. */
-    if (deploy) net->fast = calloc((size_t)n, sizeof *net->fast);
-    else net->blocks = calloc((size_t)n, sizeof *net->blocks);
+    if (deploy)
+        net->fast = calloc((size_t)n, sizeof *net->fast);
+    else
+        net->blocks = calloc((size_t)n, sizeof *net->blocks);
     if (!net->fast && !net->blocks) return rv_error(RV_ENOMEM, "net: cannot hold %d blocks", n);
     return RV_OK;
 }
@@ -69,7 +71,8 @@ void rv_net_free(rv_net *net)
 
 rv_status rv_net_switch_to_fast(const rv_net *train, rv_net *fast)
 {
-    if (!train->blocks) return rv_error(RV_EINVAL, "switch_to_fast: the net is already deploy-time");
+    if (!train->blocks)
+        return rv_error(RV_EINVAL, "switch_to_fast: the net is already deploy-time");
     rv_status st = rv_net_alloc(fast, train->n_blocks, 1, train->device);
     for (int i = 0; i < train->n_blocks && st == RV_OK; i++)
         st = rv_block_switch_to_fast(&train->blocks[i], &fast->fast[i]);
@@ -130,10 +133,12 @@ static rv_status plan(rv_net *net, const rv_tensor *x, int64_t shapes[][4])
         int64_t pooled = shapes[net->n_blocks - 1][0] * shapes[net->n_blocks - 1][1];
         if (pooled > need[2]) need[2] = pooled;
     }
-    const char *what[3] = {"activations (even blocks)", "activations (odd blocks)", "branch scratch"};
+    const char *what[3] = {"activations (even blocks)", "activations (odd blocks)",
+                           "branch scratch"};
     for (int i = 0; i < 3; i++) {
         rv_tensor_free(&net->buf[i]);
-        if (need[i] && (st = rv_tensor_alloc1(&net->buf[i], net->device, need[i], what[i])) != RV_OK) {
+        if (need[i] &&
+            (st = rv_tensor_alloc1(&net->buf[i], net->device, need[i], what[i])) != RV_OK) {
             memset(net->planned, 0, sizeof net->planned);
             return st;
         }
@@ -189,14 +194,15 @@ rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y)
     rv_tensor expect = {.ndim = rank, .dim = {out[0], out[1], out[2], out[3]}};
     if (!rv_tensor_same_shape(y, &expect) || y->device != net->device || x->device != net->device)
         return rv_error(RV_EINVAL, "forward: input and output must be on the net's device, "
-                        "output shaped as rv_net_out_shape says");
+                                   "output shaped as rv_net_out_shape says");
     return run(net, x, y, NULL);
 }
 
 rv_status rv_net_calibrate_bn(rv_net *net, const rv_tensor *x, rv_rng *r)
 {
     if (!net->blocks) return rv_error(RV_EINVAL, "calibrate_bn: the net is deploy-time (no BN)");
-    if (x->device != net->device) return rv_error(RV_EINVAL, "calibrate_bn: input on another device");
+    if (x->device != net->device)
+        return rv_error(RV_EINVAL, "calibrate_bn: input on another device");
     return run(net, x, NULL, r);
 }
 

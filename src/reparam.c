@@ -1,8 +1,8 @@
 /* reparam.c - conv+BN fusion and the identity kernel (see rv_reparam.h). */
 #include "rv_reparam.h"
 
-rv_status rv_fuse_conv_bn(const rv_tensor *w, const rv_tensor *b, const rv_bn *bn,
-                          rv_tensor *w_out, rv_tensor *b_out)
+rv_status rv_fuse_conv_bn(const rv_tensor *w, const rv_tensor *b, const rv_bn *bn, rv_tensor *w_out,
+                          rv_tensor *b_out)
 {
     if (w->ndim != 4 || !rv_tensor_same_shape(w, w_out))
         return rv_error(RV_EINVAL, "fuse_conv_bn: weight and fused weight must have one 4-D shape");
@@ -31,7 +31,6 @@ rv_status rv_identity_kernel(int groups, rv_tensor *w)
         return rv_error(RV_EINVAL, "identity_kernel: need a CPU tensor (C, C/groups, K, K), K odd");
     int64_t C = w->dim[0], Cg = w->dim[1], K = w->dim[2];
     rv_tensor_fill(w, 0.0f);
-    for (int64_t i = 0; i < C; i++)
-        w->data[((i * Cg + i % Cg) * K + K / 2) * K + K / 2] = 1.0f;
+    for (int64_t i = 0; i < C; i++) w->data[((i * Cg + i % Cg) * K + K / 2) * K + K / 2] = 1.0f;
     return RV_OK;
 }

@@ -31,8 +31,8 @@ typedef struct {
 
 typedef struct {
     rv_block_spec spec;
-    rv_tensor w3;        /* (O, I/g, 3, 3), on `device` */
-    rv_tensor w1;        /* (O, I/g, 1, 1), on `device` */
+    rv_tensor w3;         /* (O, I/g, 3, 3), on `device` */
+    rv_tensor w1;         /* (O, I/g, 1, 1), on `device` */
     rv_bn bn3, bn1, bnid; /* bnid only with spec.has_identity */
 } rv_block;
 

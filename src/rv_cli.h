@@ -29,6 +29,13 @@ int rv_parse_args(int argc, char **argv, const char *usage, const rv_opt *opts, 
 /* rv_device_select with a message on failure; returns -1 to go on, or 2. */
 int rv_cli_device(const char *prog, const char *arg, rv_device *out);
 
+/* The options every lesson takes: --device (default auto), --batch,
+ * --channels, --size, --repeat (bound to the caller's variables, which hold
+ * the defaults), then the lesson's own `extra` options; parses them and
+ * selects the device. Returns -1 to go on, or the exit code. */
+int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int *channels,
+                      int *size, int *repeat, const rv_opt *extra, int n_extra, rv_device *dev);
+
 #ifdef __cplusplus
 }
 #endif

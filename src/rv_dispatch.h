@@ -5,10 +5,11 @@
 #define RV_DISPATCH_H
 
 #ifdef RV_HAVE_CUDA
-#define RV_DISPATCH(dev, fn, ...) ((dev) == RV_CUDA ? fn##_cuda(__VA_ARGS__) : fn##_cpu(__VA_ARGS__))
+#define RV_DISPATCH(dev, fn, ...)                                                                  \
+    ((dev) == RV_CUDA ? fn##_cuda(__VA_ARGS__) : fn##_cpu(__VA_ARGS__))
 #else
-#define RV_DISPATCH(dev, fn, ...)                                                              \
-    ((dev) == RV_CUDA ? rv_error(RV_EDEVICE, #fn ": this build has no CUDA backend")            \
+#define RV_DISPATCH(dev, fn, ...)                                                                  \
+    ((dev) == RV_CUDA ? rv_error(RV_EDEVICE, #fn ": this build has no CUDA backend")               \
                       : fn##_cpu(__VA_ARGS__))
 #endif
 

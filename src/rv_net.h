@@ -21,13 +21,13 @@ extern "C" {
 
 typedef struct {
     int n_blocks;
-    rv_block *blocks;     /* train-time form: n_blocks, or NULL */
-    rv_fast_block *fast;  /* deploy-time form: n_blocks, or NULL */
-    rv_tensor head_w;     /* (classes, C_last); data NULL when there is no head */
-    rv_tensor head_b;     /* (classes) */
+    rv_block *blocks;    /* train-time form: n_blocks, or NULL */
+    rv_fast_block *fast; /* deploy-time form: n_blocks, or NULL */
+    rv_tensor head_w;    /* (classes, C_last); data NULL when there is no head */
+    rv_tensor head_b;    /* (classes) */
     rv_device device;
-    int64_t planned[4];   /* input shape the buffers are planned for */
-    rv_tensor buf[3];     /* ping, pong, branch/pool scratch (flat) */
+    int64_t planned[4]; /* input shape the buffers are planned for */
+    rv_tensor buf[3];   /* ping, pong, branch/pool scratch (flat) */
 } rv_net;
 
 /* A train-time net of the given blocks with random weights (rv_block_init_random);

@@ -23,8 +23,8 @@ extern "C" {
 /* w_out = w * s[o], b_out = t[o] + s[o] * b[o]; b may be NULL (a conv without
  * bias). w_out and b_out are preallocated, (O, C/g, KH, KW) and (O), on the
  * CPU; w_out may be w. Computed in double, stored in float. */
-rv_status rv_fuse_conv_bn(const rv_tensor *w, const rv_tensor *b, const rv_bn *bn,
-                          rv_tensor *w_out, rv_tensor *b_out);
+rv_status rv_fuse_conv_bn(const rv_tensor *w, const rv_tensor *b, const rv_bn *bn, rv_tensor *w_out,
+                          rv_tensor *b_out);
 
 /* Fills w (C, C/groups, K, K), K odd, with the identity kernel. */
 rv_status rv_identity_kernel(int groups, rv_tensor *w);

@@ -13,11 +13,11 @@ extern "C" {
 
 typedef enum {
     RV_OK = 0,
-    RV_EINVAL,   /* bad argument or shape mismatch */
-    RV_ENOMEM,   /* an allocation failed (host or device) */
-    RV_EDEVICE,  /* CUDA / cuBLAS failure, or no device */
-    RV_EIO,      /* file could not be read or written */
-    RV_EFORMAT   /* file content is malformed */
+    RV_EINVAL,  /* bad argument or shape mismatch */
+    RV_ENOMEM,  /* an allocation failed (host or device) */
+    RV_EDEVICE, /* CUDA / cuBLAS failure, or no device */
+    RV_EIO,     /* file could not be read or written */
+    RV_EFORMAT  /* file content is malformed */
 } rv_status;
 
 /* Records the message (printf-style) and returns `st`, so callers can write

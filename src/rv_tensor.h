@@ -30,8 +30,8 @@ typedef struct {
 /* Allocates an uninitialised tensor; `what` names it in error messages. */
 rv_status rv_tensor_alloc(rv_tensor *t, rv_device dev, int ndim, const int64_t *dim,
                           const char *what);
-rv_status rv_tensor_alloc4(rv_tensor *t, rv_device dev, int64_t n, int64_t c, int64_t h,
-                           int64_t w, const char *what);
+rv_status rv_tensor_alloc4(rv_tensor *t, rv_device dev, int64_t n, int64_t c, int64_t h, int64_t w,
+                           const char *what);
 rv_status rv_tensor_alloc1(rv_tensor *t, rv_device dev, int64_t n, const char *what);
 void rv_tensor_free(rv_tensor *t);
 

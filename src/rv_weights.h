@@ -38,8 +38,8 @@ typedef struct {
  * other integer tensors are the reader's to drop). `file` names the source
  * in error messages. Checks every name, shape, the chaining of channels,
  * NaN/Inf and negative running_var. */
-rv_status rv_weights_to_net(const rv_named *ts, int n, const char *file, rv_device dev,
-                            rv_net *net, rv_layout *layout);
+rv_status rv_weights_to_net(const rv_named *ts, int n, const char *file, rv_device dev, rv_net *net,
+                            rv_layout *layout);
 
 /* The named tensors of net (either form) in `layout`, as host copies, in
  * state_dict order; free with rv_named_free. */

@@ -20,12 +20,18 @@ const char *rv_last_error(void) { return last_error[0] ? last_error : "no error 
 const char *rv_status_name(rv_status st)
 {
     switch (st) {
-    case RV_OK: return "ok";
-    case RV_EINVAL: return "invalid argument";
-    case RV_ENOMEM: return "out of memory";
-    case RV_EDEVICE: return "device error";
-    case RV_EIO: return "i/o error";
-    case RV_EFORMAT: return "bad format";
+    case RV_OK:
+        return "ok";
+    case RV_EINVAL:
+        return "invalid argument";
+    case RV_ENOMEM:
+        return "out of memory";
+    case RV_EDEVICE:
+        return "device error";
+    case RV_EIO:
+        return "i/o error";
+    case RV_EFORMAT:
+        return "bad format";
     }
     return "unknown status";
 }

@@ -20,8 +20,7 @@ rv_status rv_tensor_alloc(rv_tensor *t, rv_device dev, int ndim, const int64_t *
         if (dim[i] <= 0)
             return rv_error(RV_EINVAL, "%s: dimension %d is %lld, must be positive", what, i,
                             (long long)dim[i]);
-        if (numel > INT64_MAX / 4 / dim[i])
-            return rv_error(RV_EINVAL, "%s: shape too large", what);
+        if (numel > INT64_MAX / 4 / dim[i]) return rv_error(RV_EINVAL, "%s: shape too large", what);
         numel *= dim[i];
         t->dim[i] = dim[i];
     }
@@ -37,8 +36,8 @@ rv_status rv_tensor_alloc(rv_tensor *t, rv_device dev, int ndim, const int64_t *
     return RV_OK;
 }
 
-rv_status rv_tensor_alloc4(rv_tensor *t, rv_device dev, int64_t n, int64_t c, int64_t h,
-                           int64_t w, const char *what)
+rv_status rv_tensor_alloc4(rv_tensor *t, rv_device dev, int64_t n, int64_t c, int64_t h, int64_t w,
+                           const char *what)
 {
     int64_t dim[4] = {n, c, h, w};
     return rv_tensor_alloc(t, dev, 4, dim, what);
@@ -78,8 +77,8 @@ const char *rv_tensor_shape_str(const rv_tensor *t, char *buf, size_t len)
     size_t used = 0;
     buf[0] = '\0';
     for (int i = 0; i < t->ndim && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? "x%lld" : "%lld",
-                                 (long long)t->dim[i]);
+        used +=
+            (size_t)snprintf(buf + used, len - used, i ? "x%lld" : "%lld", (long long)t->dim[i]);
     return buf;
 }
 
@@ -88,7 +87,8 @@ rv_status rv_tensor_copy(rv_tensor *dst, const rv_tensor *src)
     if (!rv_tensor_same_shape(dst, src)) {
         char a[64], b[64];
         return rv_error(RV_EINVAL, "copy: shapes differ (%s <- %s)",
-                        rv_tensor_shape_str(dst, a, sizeof a), rv_tensor_shape_str(src, b, sizeof b));
+                        rv_tensor_shape_str(dst, a, sizeof a),
+                        rv_tensor_shape_str(src, b, sizeof b));
     }
     size_t bytes = rv_tensor_bytes(src);
     if (dst->device == RV_CPU && src->device == RV_CPU) {

@@ -11,9 +11,16 @@
 
 #include "rv_weights.h"
 
+/* The slots of a block: four weights, then three BNs of four slots each
+ * (gamma, beta, running_mean, running_var). */
 enum {
-    W3 = 0, W1, WF, BF,       /* 3x3 weight, 1x1 weight, fused weight, fused bias */
-    BN3 = 4, BN1 = 8, BNID = 12, /* four slots each: gamma, beta, mean, var */
+    W3 = 0, /* 3x3 conv weight */
+    W1,     /* 1x1 conv weight */
+    WF,     /* fused (deploy-time) weight */
+    BF,     /* fused bias */
+    BN3 = 4,
+    BN1 = 8,
+    BNID = 12,
     SLOTS = 16
 };
 #define MAX_STAGES 8
@@ -26,27 +33,38 @@ static const char *const role_name[2][7] = {
                             "rbr_reparam.bias", "rbr_dense.bn.", "rbr_1x1.bn.", "rbr_identity."},
 };
 
-const char *rv_layout_name(rv_layout l) { return l == RV_LAYOUT_OFFICIAL ? "official" : "notebook"; }
+const char *rv_layout_name(rv_layout l)
+{
+    return l == RV_LAYOUT_OFFICIAL ? "official" : "notebook";
+}
 
 rv_status rv_layout_parse(const char *s, rv_layout *out)
 {
-    if (strcmp(s, "notebook") == 0) *out = RV_LAYOUT_NOTEBOOK;
-    else if (strcmp(s, "official") == 0) *out = RV_LAYOUT_OFFICIAL;
-    else return rv_error(RV_EINVAL, "--layout: expected notebook or official, got '%s'", s);
+    if (strcmp(s, "notebook") == 0)
+        *out = RV_LAYOUT_NOTEBOOK;
+    else if (strcmp(s, "official") == 0)
+        *out = RV_LAYOUT_OFFICIAL;
+    else
+        return rv_error(RV_EINVAL, "--layout: expected notebook or official, got '%s'", s);
     return RV_OK;
 }
 
 static void slot_suffix(rv_layout l, int slot, char *buf, size_t len)
 {
-    if (slot < BN3) snprintf(buf, len, "%s", role_name[l][slot]);
-    else snprintf(buf, len, "%s%s", role_name[l][4 + (slot - BN3) / 4], bn_field[(slot - BN3) % 4]);
+    if (slot < BN3)
+        snprintf(buf, len, "%s", role_name[l][slot]);
+    else
+        snprintf(buf, len, "%s%s", role_name[l][4 + (slot - BN3) / 4], bn_field[(slot - BN3) % 4]);
 }
 
 static void block_prefix(rv_layout l, int s, int b, char *buf, size_t len)
 {
-    if (l == RV_LAYOUT_NOTEBOOK) snprintf(buf, len, "stages.%d.%d.", s, b);
-    else if (s == 0) snprintf(buf, len, "stage0.");
-    else snprintf(buf, len, "stage%d.%d.", s, b);
+    if (l == RV_LAYOUT_NOTEBOOK)
+        snprintf(buf, len, "stages.%d.%d.", s, b);
+    else if (s == 0)
+        snprintf(buf, len, "stage0.");
+    else
+        snprintf(buf, len, "stage%d.%d.", s, b);
 }
 
 /* Splits "<block prefix><suffix>" into stage, block and slot; 0 if the name
@@ -78,7 +96,8 @@ static rv_status detect_layout(const rv_named *ts, int n, const char *file, rv_l
     int notebook = 0, official = 0;
     for (int i = 0; i < n; i++) {
         notebook |= strncmp(ts[i].name, "stages.", 7) == 0;
-        official |= strncmp(ts[i].name, "stage0.", 7) == 0 || strncmp(ts[i].name, "stage1.", 7) == 0;
+        official |=
+            strncmp(ts[i].name, "stage0.", 7) == 0 || strncmp(ts[i].name, "stage1.", 7) == 0;
     }
     if (notebook == official)
         return rv_error(RV_EFORMAT, "%s: %s", file,
@@ -99,11 +118,15 @@ static rv_status fill_table(const rv_named *ts, int n, const char *file, rv_layo
     for (int i = 0; i < n; i++) {
         int s, b, slot;
         const rv_tensor **dst;
-        if (l == RV_LAYOUT_OFFICIAL && strcmp(ts[i].name, "linear.weight") == 0) dst = &t->head_w;
-        else if (l == RV_LAYOUT_OFFICIAL && strcmp(ts[i].name, "linear.bias") == 0) dst = &t->head_b;
-        else if (parse_name(l, ts[i].name, &s, &b, &slot)) dst = &t->slot[s][b][slot];
-        else return rv_error(RV_EFORMAT, "%s: unexpected tensor '%s' for the %s layout", file,
-                             ts[i].name, rv_layout_name(l));
+        if (l == RV_LAYOUT_OFFICIAL && strcmp(ts[i].name, "linear.weight") == 0)
+            dst = &t->head_w;
+        else if (l == RV_LAYOUT_OFFICIAL && strcmp(ts[i].name, "linear.bias") == 0)
+            dst = &t->head_b;
+        else if (parse_name(l, ts[i].name, &s, &b, &slot))
+            dst = &t->slot[s][b][slot];
+        else
+            return rv_error(RV_EFORMAT, "%s: unexpected tensor '%s' for the %s layout", file,
+                            ts[i].name, rv_layout_name(l));
         if (*dst) return rv_error(RV_EFORMAT, "%s: tensor '%s' appears twice", file, ts[i].name);
         *dst = &ts[i].t;
         const float *v = ts[i].t.data;
@@ -171,7 +194,8 @@ static rv_status block_spec(const block_ctx *c, int deploy, int64_t in_ch, rv_bl
     char want[96];
     if (w->ndim != 4 || w->dim[2] != 3 || w->dim[3] != 3 || w->dim[1] < 1 ||
         (in_ch > 0 && (in_ch % w->dim[1] || w->dim[0] % (in_ch / w->dim[1])))) {
-        snprintf(want, sizeof want, "(out, %lld/groups, 3, 3) with groups dividing both channel counts",
+        snprintf(want, sizeof want,
+                 "(out, %lld/groups, 3, 3) with groups dividing both channel counts",
                  (long long)(in_ch > 0 ? in_ch : 3));
         return bad_shape(c, slot, w, want);
     }
@@ -202,8 +226,10 @@ static rv_status load_bn(const block_ctx *c, int first, int64_t channels, rv_dev
         if (p[3]->data[i] < 0.0f) {
             char name[128];
             full_name(c->l, c->s, c->b, first + 3, name, sizeof name);
-            return rv_error(RV_EFORMAT, "%s: tensor '%s' is negative (%g) at channel %lld: a "
-                            "variance cannot be", c->file, name, p[3]->data[i], (long long)i);
+            return rv_error(RV_EFORMAT,
+                            "%s: tensor '%s' is negative (%g) at channel %lld: a "
+                            "variance cannot be",
+                            c->file, name, p[3]->data[i], (long long)i);
         }
     rv_status st = rv_bn_alloc(bn, channels);
     if (st != RV_OK) return st;
@@ -220,9 +246,11 @@ static rv_status load_weight(const block_ctx *c, int slot, int ndim, int64_t o, 
     if (st != RV_OK) return st;
     if (!has_shape(w, ndim, o, i, k, k)) {
         char want[64];
-        if (ndim == 1) snprintf(want, sizeof want, "(%lld)", (long long)o);
-        else snprintf(want, sizeof want, "(%lld, %lld, %lld, %lld)", (long long)o, (long long)i,
-                      (long long)k, (long long)k);
+        if (ndim == 1)
+            snprintf(want, sizeof want, "(%lld)", (long long)o);
+        else
+            snprintf(want, sizeof want, "(%lld, %lld, %lld, %lld)", (long long)o, (long long)i,
+                     (long long)k, (long long)k);
         return bad_shape(c, slot, w, want);
     }
     return rv_tensor_clone(out, w, dev, "weight");
@@ -243,7 +271,8 @@ static rv_status load_block(const block_ctx *c, const rv_block_spec *sp, int dep
     if (sp->has_identity && !rv_block_wants_identity(sp->in_ch, sp->out_ch, sp->stride)) {
         char name[128];
         full_name(c->l, c->s, c->b, BNID + 3, name, sizeof name);
-        return rv_error(RV_EFORMAT, "%s: '%s': an identity branch needs in == out and stride 1, "
+        return rv_error(RV_EFORMAT,
+                        "%s: '%s': an identity branch needs in == out and stride 1, "
                         "this block is %lld -> %lld at stride %d (the notebook's stride bug?)",
                         c->file, name, (long long)sp->in_ch, (long long)sp->out_ch, sp->stride);
     }
@@ -264,14 +293,16 @@ static rv_status load_head(const table *t, const char *file, int64_t channels, r
                         t->head_w ? "bias" : "weight");
     const rv_tensor *w = t->head_w, *b = t->head_b;
     if (w->ndim != 2 || w->dim[1] != channels || !has_shape(b, 1, w->dim[0], 0, 0, 0))
-        return rv_error(RV_EFORMAT, "%s: linear.weight must be (classes, %lld) and linear.bias "
-                        "(classes)", file, (long long)channels);
+        return rv_error(RV_EFORMAT,
+                        "%s: linear.weight must be (classes, %lld) and linear.bias "
+                        "(classes)",
+                        file, (long long)channels);
     rv_status st = rv_tensor_clone(&net->head_w, w, dev, "linear.weight");
     return st == RV_OK ? rv_tensor_clone(&net->head_b, b, dev, "linear.bias") : st;
 }
 
-rv_status rv_weights_to_net(const rv_named *ts, int n, const char *file, rv_device dev,
-                            rv_net *net, rv_layout *layout)
+rv_status rv_weights_to_net(const rv_named *ts, int n, const char *file, rv_device dev, rv_net *net,
+                            rv_layout *layout)
 {
     memset(net, 0, sizeof *net);
     rv_status st = detect_layout(ts, n, file, layout);

@@ -23,14 +23,14 @@ static inline int rv_test_init(int argc, char **argv, const char *usage, rv_devi
 
 /* Counts failed checks; CHECK_OK also prints the error of a failed call. */
 static int rv_test_failures;
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            rv_test_failures++;                                                                \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                        \
-            printf(__VA_ARGS__);                                                               \
-            printf("\n");                                                                      \
-        }                                                                                      \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            rv_test_failures++;                                                                    \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
     } while (0)
 #define CHECK_OK(call) CHECK((call) == RV_OK, "%s: %s", #call, rv_last_error())
 #define CHECK_CLOSE(what, a, ref, tol) CHECK(rv_expect_close(stdout, what, a, ref, tol), "%s", what)

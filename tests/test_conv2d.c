@@ -18,9 +18,9 @@ typedef struct {
 } conv_case;
 
 static const conv_case cases[] = {
-    {2, 3, 7, 7, 5, 3, 1, 1, 1, 1, 0}, {1, 4, 9, 7, 8, 3, 2, 1, 2, 0, 0},
-    {3, 8, 5, 6, 8, 1, 1, 0, 4, 1, 0}, {2, 6, 8, 8, 4, 5, 2, 2, 2, 1, 1},
-    {1, 3, 7, 7, 5, 1, 2, 0, 1, 1, 0}, {2, 8, 7, 7, 8, 3, 1, 0, 4, 0, 1},
+    {2, 3, 7, 7, 5, 3, 1, 1, 1, 1, 0},     {1, 4, 9, 7, 8, 3, 2, 1, 2, 0, 0},
+    {3, 8, 5, 6, 8, 1, 1, 0, 4, 1, 0},     {2, 6, 8, 8, 4, 5, 2, 2, 2, 1, 1},
+    {1, 3, 7, 7, 5, 1, 2, 0, 1, 1, 0},     {2, 8, 7, 7, 8, 3, 1, 0, 4, 0, 1},
     {1, 16, 14, 14, 32, 3, 2, 1, 1, 1, 1}, {4, 5, 3, 3, 7, 3, 1, 1, 1, 1, 0},
 };
 
@@ -34,8 +34,10 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
     CHECK_OK(rv_tensor_alloc1(&hb, RV_CPU, cc->o, "b"));
     rv_tensor *fill[3] = {&hx, &hw, &hb};
     for (int i = 0; i < 3; i++) {
-        if (integers) rv_tensor_fill_int(fill[i], &rng, -3, 3);
-        else rv_tensor_fill_uniform(fill[i], &rng, -1.0f, 1.0f);
+        if (integers)
+            rv_tensor_fill_int(fill[i], &rng, -3, 3);
+        else
+            rv_tensor_fill_uniform(fill[i], &rng, -1.0f, 1.0f);
     }
     int64_t out[4];
     CHECK_OK(rv_conv2d_shape(&hx, &hw, cc->bias ? &hb : NULL, p, out));
@@ -79,7 +81,8 @@ static void bad_shapes(rv_device dev)
 int main(int argc, char **argv)
 {
     rv_device dev;
-    int rc = rv_test_init(argc, argv, "test_conv2d --device cpu|cuda: conv2d vs the reference", &dev);
+    int rc =
+        rv_test_init(argc, argv, "test_conv2d --device cpu|cuda: conv2d vs the reference", &dev);
     if (rc >= 0) return rc;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run_case(&cases[i], dev, 1, 100 + i);

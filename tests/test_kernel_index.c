@@ -14,11 +14,11 @@
 #include "rv_test.h"
 
 /* Runs body(i) for every thread of the emulated grid with i < n. */
-#define EMULATE_GRID(n, body)                                                                  \
-    for (int64_t blk = 0; blk < rv_ceil_div((n), RV_BLOCK); blk++)                             \
-        for (int64_t thr = 0; thr < RV_BLOCK; thr++) {                                         \
-            int64_t i = blk * RV_BLOCK + thr;                                                  \
-            if (i < (n)) body;                                                                 \
+#define EMULATE_GRID(n, body)                                                                      \
+    for (int64_t blk = 0; blk < rv_ceil_div((n), RV_BLOCK); blk++)                                 \
+        for (int64_t thr = 0; thr < RV_BLOCK; thr++) {                                             \
+            int64_t i = blk * RV_BLOCK + thr;                                                      \
+            if (i < (n)) body;                                                                     \
         }
 
 static float out[1 << 16], expect[1 << 16], src[1 << 14];
@@ -62,9 +62,9 @@ static void test_im2col(int64_t N, rv_conv_geom g)
                                 inside ? src[((img * g.C + c) * g.H + ih) * g.W + iw] : 0.0f;
                         }
     char what[96];
-    snprintf(what, sizeof what, "im2col N%lld C%lld %lldx%lld k%lldx%lld s%lld p%lld",
-             (long long)N, (long long)g.C, (long long)g.H, (long long)g.W, (long long)g.KH,
-             (long long)g.KW, (long long)g.stride, (long long)g.pad);
+    snprintf(what, sizeof what, "im2col N%lld C%lld %lldx%lld k%lldx%lld s%lld p%lld", (long long)N,
+             (long long)g.C, (long long)g.H, (long long)g.W, (long long)g.KH, (long long)g.KW,
+             (long long)g.stride, (long long)g.pad);
     check_arrays(what, n);
 }
 

@@ -44,8 +44,8 @@ static void test_block(rv_device dev, rv_block_spec spec, int64_t n, int64_t hw,
 
 static void test_small_net(rv_device dev)
 {
-    rv_arch a = {.name = "small", .widths = {8, 8, 12, 16, 24}, .depths = {1, 2, 3, 2, 1},
-                 .groups = 2};
+    rv_arch a = {
+        .name = "small", .widths = {8, 8, 12, 16, 24}, .depths = {1, 2, 3, 2, 1}, .groups = 2};
     rv_block_spec specs[RV_MAX_BLOCKS];
     int n;
     CHECK_OK(rv_arch_specs(&a, 3, specs, &n));
@@ -97,7 +97,7 @@ static void test_presets(void)
         const char *name;
         int blocks;
         double mparams;
-    } expect[] = {{"A0", 22, 8.30}, {"A1", 22, 12.78}, {"A2", 22, 25.49}, {"B0", 28, 14.33},
+    } expect[] = {{"A0", 22, 8.30},  {"A1", 22, 12.78},   {"A2", 22, 25.49},  {"B0", 28, 14.33},
                   {"B1", 28, 51.82}, {"B1g2", 28, 41.36}, {"B1g4", 28, 36.12}};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         rv_arch a;
@@ -106,10 +106,11 @@ static void test_presets(void)
         CHECK_OK(rv_arch_preset(expect[i].name, &a));
         CHECK_OK(rv_arch_specs(&a, 3, s, &n));
         double m = deploy_weights(s, n) / 1e6;
-        printf("%-5s %d blocks, %.3fM deploy-time weights (paper: %.2fM)\n", expect[i].name, n,
-               m, expect[i].mparams);
+        printf("%-5s %d blocks, %.3fM deploy-time weights (paper: %.2fM)\n", expect[i].name, n, m,
+               expect[i].mparams);
         CHECK(n == expect[i].blocks, "%s: %d blocks", expect[i].name, n);
-        CHECK(fabs(m - expect[i].mparams) <= 1e-3 * expect[i].mparams, "%s: %.3fM parameters", expect[i].name, m);
+        CHECK(fabs(m - expect[i].mparams) <= 1e-3 * expect[i].mparams, "%s: %.3fM parameters",
+              expect[i].name, m);
     }
     rv_arch a0;
     rv_block_spec s[RV_MAX_BLOCKS];

@@ -27,7 +27,8 @@ static void test_batchnorm(rv_device dev, rv_rng *rng)
     for (int64_t i = 0; i < rv_tensor_numel(&hx); i++) {
         int64_t c = (i / 42) % 5;
         expect.data[i] = (hx.data[i] - bn.mean.data[c]) / sqrtf(bn.var.data[c] + (float)bn.eps) *
-                             bn.gamma.data[c] + bn.beta.data[c];
+                             bn.gamma.data[c] +
+                         bn.beta.data[c];
     }
     CHECK_OK(rv_batchnorm(&x, &bn, &y));
     CHECK_CLOSE("batchnorm 3x5x7x6", &y, &expect, RV_TOL_FP32);

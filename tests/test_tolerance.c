@@ -36,7 +36,8 @@ int main(int argc, char **argv)
     reset();
     a[9] = ref[9] + 1e-3f;
     c = rv_compare(a, ref, N, fp32);
-    CHECK(!c.pass && c.worst == 9, "1e-3 error passes RV_TOL_FP32 (worst %lld)", (long long)c.worst);
+    CHECK(!c.pass && c.worst == 9, "1e-3 error passes RV_TOL_FP32 (worst %lld)",
+          (long long)c.worst);
 
     reset();
     a[500] = NAN;

@@ -14,8 +14,8 @@
 #include "rv_weights.h"
 #include "rv_test.h"
 
-static rv_arch small = {.name = "small", .widths = {8, 8, 12, 16, 24}, .depths = {1, 2, 3, 2, 1},
-                        .groups = 2};
+static rv_arch small = {
+    .name = "small", .widths = {8, 8, 12, 16, 24}, .depths = {1, 2, 3, 2, 1}, .groups = 2};
 
 static void forward_equal(const char *what, rv_net *a, rv_net *b, rv_device dev)
 {
@@ -43,7 +43,8 @@ static void round_trip(rv_device dev, rv_layout layout, int deploy)
     CHECK_OK(rv_arch_specs(&small, 3, specs, &n));
     rv_rng rng = rv_rng_seed(1);
     rv_net train, fast, back;
-    CHECK_OK(rv_net_init_random(&train, specs, n, layout == RV_LAYOUT_OFFICIAL ? 10 : 0, &rng, dev));
+    CHECK_OK(
+        rv_net_init_random(&train, specs, n, layout == RV_LAYOUT_OFFICIAL ? 10 : 0, &rng, dev));
     CHECK_OK(rv_net_switch_to_fast(&train, &fast));
     rv_net *net = deploy ? &fast : &train;
     rv_named *ts;
@@ -164,7 +165,8 @@ static void bad_inputs(void)
 int main(int argc, char **argv)
 {
     rv_device dev;
-    int rc = rv_test_init(argc, argv, "test_weights --device cpu|cuda: state_dict round trips", &dev);
+    int rc =
+        rv_test_init(argc, argv, "test_weights --device cpu|cuda: state_dict round trips", &dev);
     if (rc >= 0) return rc;
     for (int layout = 0; layout < 2; layout++)
         for (int deploy = 0; deploy < 2; deploy++) round_trip(dev, (rv_layout)layout, deploy);
