@@ -42,8 +42,8 @@
 
 #include "rv_check.h"
 #include "rv_cli.h"
-#include "rv_ops.h"
 #include "rv_report.h"
+#include "rv_two_branch.h" /* lesson 01's forms */
 
 extern char **environ;
 
@@ -55,70 +55,16 @@ extern char **environ;
 #define NOTEBOOK_TWO_S 0.182160
 #define NOTEBOOK_FUSED_S 0.000163
 
-static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
-
-typedef struct {
-    rv_tensor x, w1, b1, w2, b2, wf, bf; /* x: (N, C, S, S), w*: (C, C, 3, 3), b*: (C) */
-    rv_tensor y1, y2, y, yf;             /* outputs: (N, C, S-2, S-2) */
-} lesson;
-
-static rv_status two_branches(void *ctx)
-{
-    lesson *l = ctx;
-    rv_status st = rv_conv2d(&l->x, &l->w1, &l->b1, P, &l->y1);
-    if (st == RV_OK) st = rv_conv2d(&l->x, &l->w2, &l->b2, P, &l->y2);
-    return st == RV_OK ? rv_add(&l->y1, &l->y2, &l->y) : st;
-}
-
-static rv_status fused(void *ctx)
-{
-    lesson *l = ctx;
-    return rv_conv2d(&l->x, &l->wf, &l->bf, P, &l->yf);
-}
-
-/* Lesson 01's forms from seeded floats; the fusion sums weights and biases. */
-static rv_status build(lesson *l, rv_device dev, int n, int c, int s)
-{
-    rv_rng rng = rv_rng_seed(7);
-    int64_t dims[3][4] = {{n, c, s, s}, {c, c, 3, 3}, {c}};
-    int which[5] = {0, 1, 2, 1, 2}; /* x, w1, b1, w2, b2 */
-    rv_tensor *in[5] = {&l->x, &l->w1, &l->b1, &l->w2, &l->b2};
-    rv_status st = RV_OK;
-    for (int i = 0; i < 5 && st == RV_OK; i++) {
-        rv_tensor h;
-        st = rv_tensor_alloc(&h, RV_CPU, which[i] == 2 ? 1 : 4, dims[which[i]], "input");
-        if (st != RV_OK) break;
-        rv_tensor_fill_uniform(&h, &rng, i ? -0.5f : -1.0f, i ? 0.5f : 1.0f);
-        st = rv_tensor_clone(in[i], &h, dev, "input");
-        rv_tensor_free(&h);
-    }
-    if (st == RV_OK) st = rv_tensor_alloc(&l->wf, dev, 4, dims[1], "fused weight");
-    if (st == RV_OK) st = rv_tensor_alloc(&l->bf, dev, 1, dims[2], "fused bias");
-    if (st == RV_OK) st = rv_add(&l->w1, &l->w2, &l->wf);
-    if (st == RV_OK) st = rv_add(&l->b1, &l->b2, &l->bf);
-    rv_tensor *out[4] = {&l->y1, &l->y2, &l->y, &l->yf};
-    for (int i = 0; i < 4 && st == RV_OK; i++)
-        st = rv_tensor_alloc4(out[i], dev, n, c, s - 2, s - 2, "output");
-    return st;
-}
-
-static void destroy(lesson *l)
-{
-    rv_tensor *all[11] = {&l->x,  &l->w1, &l->b1, &l->w2, &l->b2, &l->wf,
-                          &l->bf, &l->y1, &l->y2, &l->y,  &l->yf};
-    for (int i = 0; i < 11; i++) rv_tensor_free(all[i]);
-}
-
 /* The notebook's measurement: the first call of each form, host clock, no
  * warm-up, no sync; the fused form first when fused_first. */
-static rv_status first_calls(lesson *l, rv_device dev, int fused_first, double *two_ms,
+static rv_status first_calls(rv_two_branch *l, rv_device dev, int fused_first, double *two_ms,
                              double *fused_ms)
 {
-    rv_status st =
-        fused_first ? rv_time_naive(fused, l, fused_ms) : rv_time_naive(two_branches, l, two_ms);
+    rv_status st = fused_first ? rv_time_naive(rv_two_branch_fused, l, fused_ms)
+                               : rv_time_naive(rv_two_branch_forward, l, two_ms);
     if (st == RV_OK)
-        st = fused_first ? rv_time_naive(two_branches, l, two_ms)
-                         : rv_time_naive(fused, l, fused_ms);
+        st = fused_first ? rv_time_naive(rv_two_branch_forward, l, two_ms)
+                         : rv_time_naive(rv_two_branch_fused, l, fused_ms);
     return st == RV_OK ? rv_device_sync(dev) : st;
 }
 
@@ -207,16 +153,16 @@ int main(int argc, char **argv)
     }
 
     /* Nothing may run a form before this: the first calls are the point. */
-    lesson l = {0};
+    rv_two_branch l;
     double two_first = 0, fused_second = 0;
-    rv_status st = build(&l, dev, batch, channels, size);
+    rv_status st = rv_two_branch_build(&l, dev, batch, channels, size, 0, 7);
     if (st == RV_OK) st = first_calls(&l, dev, fused_first, &two_first, &fused_second);
     if (fused_first) { /* the child: report and leave */
         if (st == RV_OK)
             printf("%.9f %.9f\n", two_first, fused_second);
         else
             fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
-        destroy(&l);
+        rv_two_branch_free(&l);
         return st == RV_OK ? 0 : 1;
     }
 
@@ -228,17 +174,17 @@ int main(int argc, char **argv)
     if (st == RV_OK)
         st = first_calls_swapped(dev, batch, channels, size, &two_second, &fused_first_ms);
     rv_form_result r_two, r_fused;
-    if (st == RV_OK) st = rv_measure_form(two_branches, &l, dev, 10, repeat, &r_two);
-    if (st == RV_OK) st = rv_measure_form(fused, &l, dev, 10, repeat, &r_fused);
+    if (st == RV_OK) st = rv_measure_form(rv_two_branch_forward, &l, dev, 10, repeat, &r_two);
+    if (st == RV_OK) st = rv_measure_form(rv_two_branch_fused, &l, dev, 10, repeat, &r_fused);
     /* The same loop as rv_time's with the CPU's sync, which does nothing: on
      * a GPU the clock then reads when the kernels are queued, not done. */
     rv_timing q_two, q_fused;
-    if (st == RV_OK) st = rv_time(two_branches, &l, RV_CPU, 10, repeat, &q_two);
-    if (st == RV_OK) st = rv_time(fused, &l, RV_CPU, 10, repeat, &q_fused);
+    if (st == RV_OK) st = rv_time(rv_two_branch_forward, &l, RV_CPU, 10, repeat, &q_two);
+    if (st == RV_OK) st = rv_time(rv_two_branch_fused, &l, RV_CPU, 10, repeat, &q_fused);
     if (st == RV_OK) st = rv_device_sync(dev);
     if (st != RV_OK) {
         fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
-        destroy(&l);
+        rv_two_branch_free(&l);
         printf("\nFAIL: a measurement did not run on %s\n", rv_device_name(dev));
         return 1;
     }
@@ -283,7 +229,7 @@ int main(int argc, char **argv)
 
     printf("\nDo the forms agree?\n");
     int pass = rv_expect_close(stdout, "  random floats, RV_TOL_FP32", &l.yf, &l.y, RV_TOL_FP32);
-    destroy(&l);
+    rv_two_branch_free(&l);
     printf("\n%s: honest timing ran and the fused conv %s the two-branch sum on %s\n",
            pass ? "PASS" : "FAIL", pass ? "matches" : "does NOT match", rv_device_name(dev));
     return pass ? 0 : 1;
