@@ -41,7 +41,14 @@ static int set_value(const char *prog, const rv_opt *o, const char *val)
 
 int rv_parse_args(int argc, char **argv, const char *usage, const rv_opt *opts, int nopts)
 {
+    return rv_parse_args_pos(argc, argv, usage, opts, nopts, NULL, 0, NULL);
+}
+
+int rv_parse_args_pos(int argc, char **argv, const char *usage, const rv_opt *opts, int nopts,
+                      const char **pos, int max_pos, int *npos)
+{
     const char *prog = argv[0];
+    if (npos) *npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -49,8 +56,12 @@ int rv_parse_args(int argc, char **argv, const char *usage, const rv_opt *opts, 
             return 0;
         }
         if (strncmp(arg, "--", 2) != 0) {
-            fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, arg);
-            return 2;
+            if (!npos || *npos >= max_pos) {
+                fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, arg);
+                return 2;
+            }
+            pos[(*npos)++] = arg;
+            continue;
         }
         const char *name = arg + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);

@@ -25,6 +25,10 @@ typedef struct {
 /* Returns -1 to go on, or the exit code to leave with: 0 after --help, 2
  * after a usage error (already printed as "<prog>: <problem>"). */
 int rv_parse_args(int argc, char **argv, const char *usage, const rv_opt *opts, int nopts);
+/* The same, also taking up to max_pos positional arguments into pos[]
+ * (*npos of them); one more is a usage error. */
+int rv_parse_args_pos(int argc, char **argv, const char *usage, const rv_opt *opts, int nopts,
+                      const char **pos, int max_pos, int *npos);
 
 /* rv_device_select with a message on failure; returns -1 to go on, or 2. */
 int rv_cli_device(const char *prog, const char *arg, rv_device *out);

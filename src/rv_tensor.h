@@ -27,6 +27,15 @@ typedef struct {
     rv_device device;
 } rv_tensor;
 
+/* A named tensor, as in a state_dict or a safetensors file. */
+typedef struct {
+    char name[128];
+    rv_tensor t;
+} rv_named;
+
+/* Frees the tensors of an array of n and the array (from calloc). */
+void rv_named_free(rv_named *ts, int n);
+
 /* Allocates an uninitialised tensor; `what` names it in error messages. */
 rv_status rv_tensor_alloc(rv_tensor *t, rv_device dev, int ndim, const int64_t *dim,
                           const char *what);

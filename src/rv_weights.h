@@ -28,12 +28,6 @@ typedef enum { RV_LAYOUT_NOTEBOOK = 0, RV_LAYOUT_OFFICIAL = 1 } rv_layout;
 const char *rv_layout_name(rv_layout l);
 rv_status rv_layout_parse(const char *s, rv_layout *out);
 
-/* A named host tensor. */
-typedef struct {
-    char name[128];
-    rv_tensor t;
-} rv_named;
-
 /* Builds *net on dev from n named CPU tensors (BN num_batches_tracked and
  * other integer tensors are the reader's to drop). `file` names the source
  * in error messages. Checks every name, shape, the chaining of channels,
@@ -44,7 +38,6 @@ rv_status rv_weights_to_net(const rv_named *ts, int n, const char *file, rv_devi
 /* The named tensors of net (either form) in `layout`, as host copies, in
  * state_dict order; free with rv_named_free. */
 rv_status rv_net_to_weights(const rv_net *net, rv_layout layout, rv_named **out, int *n);
-void rv_named_free(rv_named *ts, int n);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 #include "rv_tensor.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rv_alloc.h"
@@ -52,6 +53,13 @@ void rv_tensor_free(rv_tensor *t)
 {
     if (t->data) rv_free(t->device, t->data, rv_tensor_bytes(t));
     memset(t, 0, sizeof *t);
+}
+
+void rv_named_free(rv_named *ts, int n)
+{
+    if (!ts) return;
+    for (int i = 0; i < n; i++) rv_tensor_free(&ts[i].t);
+    free(ts);
 }
 
 int64_t rv_tensor_numel(const rv_tensor *t)

@@ -413,10 +413,3 @@ rv_status rv_net_to_weights(const rv_net *net, rv_layout layout, rv_named **out,
     }
     return st;
 }
-
-void rv_named_free(rv_named *ts, int n)
-{
-    if (!ts) return;
-    for (int i = 0; i < n; i++) rv_tensor_free(&ts[i].t);
-    free(ts);
-}

@@ -1,0 +1,80 @@
+/* file.c - whole-file reads and atomic writes (see rv_file.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rv_file.h"
+
+rv_status rv_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return rv_error(RV_EIO, "%s: cannot open: %s", path, strerror(errno));
+    rv_status st = RV_OK;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
+        st = rv_error(RV_EIO, "%s: cannot read: %s", path, strerror(errno));
+    else if (size == 0)
+        st = rv_error(RV_EFORMAT, "%s: the file is empty", path);
+    else if ((size_t)size > max_bytes)
+        st = rv_error(RV_EFORMAT, "%s: %ld bytes, more than the %zu this reader accepts", path,
+                      size, max_bytes);
+    /* File bytes are not tensors: plain malloc, outside the tracking allocator. */
+    if (st == RV_OK && !(*data = malloc((size_t)size)))
+        st = rv_error(RV_ENOMEM, "%s: cannot hold %ld bytes in memory", path, size);
+    if (st == RV_OK && fread(*data, 1, (size_t)size, f) != (size_t)size)
+        st = rv_error(RV_EIO, "%s: read failed: %s", path, strerror(errno));
+    fclose(f);
+    if (st != RV_OK) {
+        free(*data);
+        *data = NULL;
+        return st;
+    }
+    *len = (size_t)size;
+    return RV_OK;
+}
+
+rv_status rv_atomic_open(rv_atomic_file *af, const char *path)
+{
+    memset(af, 0, sizeof *af);
+    if (strlen(path) >= sizeof af->path)
+        return rv_error(RV_EINVAL, "%.64s...: the path is too long", path);
+    snprintf(af->path, sizeof af->path, "%s", path);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    af->f = fopen(af->tmp, "wb");
+    if (!af->f) return rv_error(RV_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return RV_OK;
+}
+
+void rv_atomic_abort(rv_atomic_file *af)
+{
+    if (af->f) fclose(af->f);
+    af->f = NULL;
+    if (af->tmp[0]) unlink(af->tmp);
+}
+
+rv_status rv_atomic_write(rv_atomic_file *af, const void *data, size_t len)
+{
+    if (len && fwrite(data, 1, len, af->f) != len) {
+        rv_status st = rv_error(RV_EIO, "%s: write failed: %s", af->path, strerror(errno));
+        rv_atomic_abort(af);
+        return st;
+    }
+    return RV_OK;
+}
+
+rv_status rv_atomic_commit(rv_atomic_file *af)
+{
+    int failed = fflush(af->f) != 0 || ferror(af->f);
+    failed |= fclose(af->f) != 0;
+    af->f = NULL;
+    if (failed || rename(af->tmp, af->path) != 0) {
+        rv_status st = rv_error(RV_EIO, "%s: write failed: %s", af->path, strerror(errno));
+        rv_atomic_abort(af);
+        return st;
+    }
+    return RV_OK;
+}

@@ -1,0 +1,187 @@
+/* npy.c - NumPy .npy reader and writer (see rv_npy.h).
+ *
+ * The header is parsed as the Python literal it is, strictly: a dict with
+ * exactly the keys 'descr' (a string), 'fortran_order' (True/False) and
+ * 'shape' (a tuple of non-negative integers), nothing else.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_file.h"
+#include "rv_npy.h"
+
+#define NPY_MAX_BYTES ((size_t)1 << 36) /* 64 GiB: larger is surely a mistake */
+static const char magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+typedef struct {
+    const char *p, *end;
+} cursor;
+
+static void skip_space(cursor *c)
+{
+    while (c->p < c->end && isspace((unsigned char)*c->p)) c->p++;
+}
+
+static int eat(cursor *c, char ch)
+{
+    skip_space(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* A quoted string ('...' or "...") into buf; 0 if there is none. */
+static int read_string(cursor *c, char *buf, size_t len)
+{
+    skip_space(c);
+    if (c->p >= c->end || (*c->p != '\'' && *c->p != '"')) return 0;
+    char q = *c->p++;
+    size_t n = 0;
+    while (c->p < c->end && *c->p != q) {
+        if (n + 1 < len) buf[n++] = *c->p;
+        c->p++;
+    }
+    buf[n] = '\0';
+    if (c->p >= c->end) return 0;
+    c->p++;
+    return 1;
+}
+
+static int read_word(cursor *c, const char *word)
+{
+    skip_space(c);
+    size_t n = strlen(word);
+    if ((size_t)(c->end - c->p) < n || strncmp(c->p, word, n) != 0) return 0;
+    c->p += n;
+    return 1;
+}
+
+/* (d0, d1, ...) with an optional trailing comma; at most 8 dims read. */
+static int read_shape(cursor *c, int64_t *dim, int *ndim)
+{
+    *ndim = 0;
+    if (!eat(c, '(')) return 0;
+    for (;;) {
+        if (eat(c, ')')) return 1;
+        skip_space(c);
+        if (c->p >= c->end || !isdigit((unsigned char)*c->p) || *ndim >= 8) return 0;
+        int64_t v = 0;
+        while (c->p < c->end && isdigit((unsigned char)*c->p)) {
+            if (v > (INT64_MAX - 9) / 10) return 0;
+            v = v * 10 + (*c->p++ - '0');
+        }
+        dim[(*ndim)++] = v;
+        if (!eat(c, ',')) return eat(c, ')');
+    }
+}
+
+static rv_status parse_header(const char *path, const char *h, size_t len, int64_t *dim, int *ndim)
+{
+    cursor c = {h, h + len};
+    char key[32], descr[32];
+    int fortran = -1, have_descr = 0, have_shape = 0;
+    if (!eat(&c, '{')) return rv_error(RV_EFORMAT, "%s: the header is not a dict", path);
+    while (!eat(&c, '}')) {
+        if (!read_string(&c, key, sizeof key) || !eat(&c, ':'))
+            return rv_error(RV_EFORMAT, "%s: malformed header dict", path);
+        if (strcmp(key, "descr") == 0 && read_string(&c, descr, sizeof descr))
+            have_descr = 1;
+        else if (strcmp(key, "fortran_order") == 0 && read_word(&c, "True"))
+            fortran = 1;
+        else if (strcmp(key, "fortran_order") == 0 && read_word(&c, "False"))
+            fortran = 0;
+        else if (strcmp(key, "shape") == 0 && read_shape(&c, dim, ndim))
+            have_shape = 1;
+        else
+            return rv_error(RV_EFORMAT, "%s: header key '%s' is unknown or its value malformed",
+                            path, key);
+        if (!eat(&c, ',') && (skip_space(&c), c.p < c.end && *c.p != '}'))
+            return rv_error(RV_EFORMAT, "%s: malformed header dict", path);
+    }
+    if (!have_descr || fortran < 0 || !have_shape)
+        return rv_error(RV_EFORMAT, "%s: the header lacks descr, fortran_order or shape", path);
+    if (strcmp(descr, "<f4") != 0)
+        return rv_error(RV_EFORMAT, "%s: dtype '%s' is not supported (need '<f4', float32)", path,
+                        descr);
+    if (fortran)
+        return rv_error(RV_EFORMAT, "%s: Fortran order is not supported (save a C-order array)",
+                        path);
+    if (*ndim < 1 || *ndim > RV_MAX_DIMS)
+        return rv_error(RV_EFORMAT, "%s: rank %d is not supported (need 1 to %d)", path, *ndim,
+                        RV_MAX_DIMS);
+    for (int i = 0; i < *ndim; i++)
+        if (dim[i] == 0) return rv_error(RV_EFORMAT, "%s: dimension %d is zero", path, i);
+    return RV_OK;
+}
+
+rv_status rv_npy_read(const char *path, rv_tensor *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char *d;
+    size_t len;
+    rv_status st = rv_read_file(path, NPY_MAX_BYTES, &d, &len);
+    if (st != RV_OK) return st;
+    size_t hlen = 0, start = 0;
+    if (len < 10 || memcmp(d, magic, sizeof magic) != 0)
+        st = rv_error(RV_EFORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
+    else if (d[6] == 1)
+        hlen = d[8] | (size_t)d[9] << 8, start = 10;
+    else if ((d[6] == 2 || d[6] == 3) && len >= 12)
+        hlen = d[8] | (size_t)d[9] << 8 | (size_t)d[10] << 16 | (size_t)d[11] << 24, start = 12;
+    else
+        st = rv_error(RV_EFORMAT, "%s: .npy version %d.%d is not supported", path, d[6], d[7]);
+    if (st == RV_OK && hlen > len - start)
+        st = rv_error(RV_EFORMAT, "%s: the header (%zu bytes) runs past the end of the file", path,
+                      hlen);
+    int64_t dim[8];
+    int ndim = 0;
+    if (st == RV_OK) st = parse_header(path, (const char *)d + start, hlen, dim, &ndim);
+    if (st == RV_OK) {
+        size_t have = len - start - hlen;
+        uint64_t numel = 1;
+        for (int i = 0; i < ndim; i++)
+            numel = numel > UINT64_MAX / (uint64_t)dim[i] ? UINT64_MAX : numel * (uint64_t)dim[i];
+        if (numel > have / 4 || numel * 4 != have)
+            st = rv_error(RV_EFORMAT, "%s: the shape needs %llu bytes of data, the file holds %zu",
+                          path, numel > UINT64_MAX / 4 ? UINT64_MAX : (unsigned long long)numel * 4,
+                          have);
+    }
+    if (st == RV_OK) st = rv_tensor_alloc(out, RV_CPU, ndim, dim, path);
+    if (st == RV_OK) memcpy(out->data, d + start + hlen, rv_tensor_bytes(out));
+    free(d);
+    return st;
+}
+
+rv_status rv_npy_write(const char *path, const rv_tensor *t)
+{
+    rv_tensor h = *t;
+    rv_status st = t->device == RV_CPU ? RV_OK : rv_tensor_clone(&h, t, RV_CPU, path);
+    if (st != RV_OK) return st;
+    char header[256], shape[160] = "";
+    size_t used = 0;
+    for (int i = 0; i < t->ndim; i++)
+        used += (size_t)snprintf(shape + used, sizeof shape - used, "%lld,%s", (long long)t->dim[i],
+                                 i + 1 < t->ndim ? " " : "");
+    if (t->ndim > 1) shape[strlen(shape) - 1] = '\0'; /* (5,) keeps its comma, (2, 3) does not */
+    int n = snprintf(header, sizeof header,
+                     "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape);
+    /* pad with spaces so the data starts at a multiple of 64 bytes, end with \n */
+    size_t total = ((size_t)n + 10 + 1 + 63) / 64 * 64;
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+    size_t hlen = total - 10;
+    pre[8] = (unsigned char)(hlen & 0xff);
+    pre[9] = (unsigned char)(hlen >> 8);
+    memset(header + n, ' ', hlen - 1 - (size_t)n);
+    header[hlen - 1] = '\n';
+    rv_atomic_file af;
+    st = rv_atomic_open(&af, path);
+    if (st == RV_OK) st = rv_atomic_write(&af, pre, sizeof pre);
+    if (st == RV_OK) st = rv_atomic_write(&af, header, hlen);
+    if (st == RV_OK) st = rv_atomic_write(&af, h.data, rv_tensor_bytes(&h));
+    if (st == RV_OK) st = rv_atomic_commit(&af);
+    if (t->device != RV_CPU) rv_tensor_free(&h);
+    return st;
+}

@@ -1,0 +1,32 @@
+/* rv_safetensors.h - safetensors files: named F32 tensors.
+ *
+ * Format: an 8-byte little-endian header length N, N bytes of JSON
+ *     {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]},
+ *      ..., "__metadata__": {"key": "value"}}
+ * then the data buffer; offsets are relative to its start, and the tensors
+ * must cover it exactly, without gaps or overlaps. The JSON is parsed with
+ * cJSON (Debian's libcjson).
+ */
+#ifndef RV_SAFETENSORS_H
+#define RV_SAFETENSORS_H
+
+#include "rv_tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reads every F32 tensor (rank 1..4) into CPU tensors, in file order.
+ * Integer tensors (BN's num_batches_tracked: I64) are checked and skipped;
+ * *skipped counts them (may be NULL). Other dtypes (F16, BF16, F64, ...), a
+ * header that lies about sizes or offsets, malformed JSON: RV_EFORMAT with a
+ * message naming the file and the tensor; free the result with rv_named_free. */
+rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *skipped);
+
+/* Writes the tensors (any device) as F32, in order, atomically. */
+rv_status rv_safetensors_write(const char *path, const rv_named *ts, int n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,243 @@
+/* safetensors.c - safetensors reader and writer (see rv_safetensors.h). */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_file.h"
+#include "rv_safetensors.h"
+
+#define ST_MAX_HEADER ((uint64_t)100 << 20) /* the reference implementation's limit */
+#define ST_MAX_BYTES ((size_t)1 << 36)
+
+typedef struct {
+    uint64_t begin, end;
+} span;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+/* Bytes per element of a dtype we accept: F32 is read, integers skipped. */
+static int dtype_size(const char *dtype, int *is_f32)
+{
+    static const struct {
+        const char *name;
+        int size;
+    } known[] = {{"F32", 4}, {"I64", 8}, {"U64", 8}, {"I32", 4}, {"U32", 4},
+                 {"I16", 2}, {"U16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}};
+    *is_f32 = strcmp(dtype, "F32") == 0;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(dtype, known[i].name) == 0) return known[i].size;
+    return 0;
+}
+
+/* Checks one tensor entry; on success fills shape, ndim, the byte span and
+ * whether it is F32. */
+static rv_status check_entry(const char *path, const cJSON *e, uint64_t data_len, int64_t *dim,
+                             int *ndim, span *sp, int *is_f32)
+{
+    const char *name = e->string;
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+    if (!cJSON_IsObject(e) || !cJSON_IsString(dt) || !cJSON_IsArray(sh) || !cJSON_IsArray(off) ||
+        cJSON_GetArraySize(off) != 2)
+        return rv_error(RV_EFORMAT, "%s: tensor '%s' needs dtype, shape and data_offsets", path,
+                        name);
+    int size = dtype_size(dt->valuestring, is_f32);
+    if (!size)
+        return rv_error(RV_EFORMAT,
+                        "%s: tensor '%s' has dtype %s; only F32 is supported (and "
+                        "integer tensors, which are skipped)",
+                        path, name, dt->valuestring);
+    *ndim = cJSON_GetArraySize(sh);
+    if (*ndim > 8) return rv_error(RV_EFORMAT, "%s: tensor '%s' has rank %d", path, name, *ndim);
+    uint64_t bytes = (uint64_t)size;
+    const cJSON *d;
+    int i = 0;
+    cJSON_ArrayForEach(d, sh)
+    {
+        if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e15 ||
+            d->valuedouble != (double)(int64_t)d->valuedouble)
+            return rv_error(RV_EFORMAT, "%s: tensor '%s' has a malformed shape", path, name);
+        dim[i++] = (int64_t)d->valuedouble;
+        bytes = dim[i - 1] && bytes > UINT64_MAX / (uint64_t)dim[i - 1]
+                    ? UINT64_MAX
+                    : bytes * (uint64_t)dim[i - 1];
+    }
+    const cJSON *b = cJSON_GetArrayItem(off, 0), *en = cJSON_GetArrayItem(off, 1);
+    if (!cJSON_IsNumber(b) || !cJSON_IsNumber(en) || b->valuedouble < 0 ||
+        en->valuedouble < b->valuedouble || en->valuedouble > (double)data_len)
+        return rv_error(RV_EFORMAT,
+                        "%s: tensor '%s': data_offsets lie outside the %llu-byte "
+                        "data buffer",
+                        path, name, (unsigned long long)data_len);
+    sp->begin = (uint64_t)b->valuedouble;
+    sp->end = (uint64_t)en->valuedouble;
+    if (sp->end - sp->begin != bytes)
+        return rv_error(RV_EFORMAT,
+                        "%s: tensor '%s': data_offsets span %llu bytes, its shape "
+                        "and dtype need %llu",
+                        path, name, (unsigned long long)(sp->end - sp->begin),
+                        (unsigned long long)bytes);
+    if (*is_f32 && (*ndim < 1 || *ndim > RV_MAX_DIMS || bytes == 0))
+        return rv_error(RV_EFORMAT,
+                        "%s: tensor '%s': rank %d or an empty shape is not supported "
+                        "(need rank 1 to %d)",
+                        path, name, *ndim, RV_MAX_DIMS);
+    return RV_OK;
+}
+
+/* The tensors must tile the data buffer exactly. */
+static rv_status check_coverage(const char *path, span *spans, int n, uint64_t data_len)
+{
+    qsort(spans, (size_t)n, sizeof *spans, cmp_span);
+    uint64_t at = 0;
+    for (int i = 0; i < n; i++) {
+        if (spans[i].begin != at)
+            return rv_error(RV_EFORMAT, "%s: the data buffer has %s at byte %llu", path,
+                            spans[i].begin < at ? "overlapping tensors" : "a gap",
+                            (unsigned long long)at);
+        at = spans[i].end;
+    }
+    if (at != data_len)
+        return rv_error(RV_EFORMAT, "%s: %llu bytes of the data buffer belong to no tensor", path,
+                        (unsigned long long)(data_len - at));
+    return RV_OK;
+}
+
+static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_named **out, int *n,
+                       int *skipped)
+{
+    if (len < 8) return rv_error(RV_EFORMAT, "%s: too short for a safetensors file", path);
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | d[i];
+    if (hlen > ST_MAX_HEADER || hlen > len - 8)
+        return rv_error(RV_EFORMAT,
+                        "%s: the header length (%llu bytes) exceeds the file or the "
+                        "100 MB limit",
+                        path, (unsigned long long)hlen);
+    cJSON *root = cJSON_ParseWithLength((const char *)d + 8, (size_t)hlen);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return rv_error(RV_EFORMAT, "%s: the header is not a JSON object", path);
+    }
+    uint64_t data_len = len - 8 - hlen;
+    int count = cJSON_GetArraySize(root);
+    /* bookkeeping arrays, not tensors */
+    span *spans = calloc((size_t)count + 1, sizeof *spans);
+    *out = calloc((size_t)count + 1, sizeof **out);
+    rv_status st = spans && *out ? RV_OK : rv_error(RV_ENOMEM, "%s: no memory", path);
+    int used = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, root)
+    {
+        if (st != RV_OK) break;
+        if (strcmp(e->string, "__metadata__") == 0) continue;
+        int64_t dim[8];
+        int ndim = 0, is_f32 = 0;
+        st = check_entry(path, e, data_len, dim, &ndim, &spans[used], &is_f32);
+        for (int k = 0; k < *n && st == RV_OK; k++)
+            if (strcmp((*out)[k].name, e->string) == 0)
+                st = rv_error(RV_EFORMAT, "%s: tensor '%s' appears twice", path, e->string);
+        if (st == RV_OK && strlen(e->string) >= sizeof(*out)[0].name)
+            st = rv_error(RV_EFORMAT, "%s: tensor name '%.40s...' is too long", path, e->string);
+        if (st != RV_OK) break;
+        used++;
+        if (!is_f32) {
+            if (skipped) (*skipped)++;
+            continue;
+        }
+        rv_named *t = &(*out)[*n];
+        snprintf(t->name, sizeof t->name, "%s", e->string);
+        st = rv_tensor_alloc(&t->t, RV_CPU, ndim, dim, e->string);
+        if (st != RV_OK) break;
+        memcpy(t->t.data, d + 8 + hlen + spans[used - 1].begin, rv_tensor_bytes(&t->t));
+        (*n)++;
+    }
+    if (st == RV_OK) st = check_coverage(path, spans, used, data_len);
+    if (st == RV_OK && *n == 0) st = rv_error(RV_EFORMAT, "%s: no F32 tensors", path);
+    free(spans);
+    cJSON_Delete(root);
+    return st;
+}
+
+rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *skipped)
+{
+    *out = NULL;
+    *n = 0;
+    if (skipped) *skipped = 0;
+    unsigned char *d;
+    size_t len;
+    rv_status st = rv_read_file(path, ST_MAX_BYTES, &d, &len);
+    if (st != RV_OK) return st;
+    st = parse(path, d, len, out, n, skipped);
+    free(d);
+    if (st != RV_OK) {
+        rv_named_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return st;
+}
+
+/* The JSON header for ts, padded with spaces to a multiple of 8 bytes. */
+static char *build_header(const rv_named *ts, int n, size_t *len)
+{
+    cJSON *root = cJSON_CreateObject(), *meta = cJSON_CreateObject();
+    cJSON_AddStringToObject(meta, "format", "pt");
+    cJSON_AddItemToObject(root, "__metadata__", meta);
+    uint64_t at = 0;
+    for (int i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject(), *shape = cJSON_CreateArray(), *off = cJSON_CreateArray();
+        cJSON_AddStringToObject(e, "dtype", "F32");
+        for (int k = 0; k < ts[i].t.ndim; k++)
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)ts[i].t.dim[k]));
+        cJSON_AddItemToObject(e, "shape", shape);
+        cJSON_AddItemToArray(off, cJSON_CreateNumber((double)at));
+        at += rv_tensor_bytes(&ts[i].t);
+        cJSON_AddItemToArray(off, cJSON_CreateNumber((double)at));
+        cJSON_AddItemToObject(e, "data_offsets", off);
+        cJSON_AddItemToObject(root, ts[i].name, e);
+    }
+    char *json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!json) return NULL;
+    size_t raw = strlen(json);
+    *len = (raw + 7) / 8 * 8;
+    char *padded = realloc(json, *len + 1);
+    if (!padded) {
+        free(json);
+        return NULL;
+    }
+    memset(padded + raw, ' ', *len - raw);
+    padded[*len] = '\0';
+    return padded;
+}
+
+rv_status rv_safetensors_write(const char *path, const rv_named *ts, int n)
+{
+    size_t hlen = 0;
+    char *header = build_header(ts, n, &hlen);
+    if (!header) return rv_error(RV_ENOMEM, "%s: cannot build the header", path);
+    unsigned char pre[8];
+    for (int i = 0; i < 8; i++) pre[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
+    rv_atomic_file af;
+    rv_status st = rv_atomic_open(&af, path);
+    if (st == RV_OK) st = rv_atomic_write(&af, pre, sizeof pre);
+    if (st == RV_OK) st = rv_atomic_write(&af, header, hlen);
+    for (int i = 0; i < n && st == RV_OK; i++) {
+        rv_tensor h = ts[i].t;
+        if (h.device != RV_CPU) st = rv_tensor_clone(&h, &ts[i].t, RV_CPU, ts[i].name);
+        if (st == RV_OK) st = rv_atomic_write(&af, h.data, rv_tensor_bytes(&h));
+        if (ts[i].t.device != RV_CPU) rv_tensor_free(&h);
+    }
+    if (st == RV_OK)
+        st = rv_atomic_commit(&af);
+    else if (af.f)
+        rv_atomic_abort(&af);
+    free(header);
+    return st;
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# repvgg_cli.sh REPVGG WORKDIR - the repvgg tool as a user meets it: exit codes
+# (0 ok, 1 bad data, 2 bad usage), one-line messages naming the file or the
+# argument, and no output file (or temporary) left behind by a failed command.
+set -u
+tool=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+failures=0
+
+# expect CODE TEXT -- COMMAND...: exit status CODE and TEXT somewhere in the output
+expect() {
+    local want=$1 text=$2
+    shift 3
+    local out got
+    out=$("$@" 2>&1)
+    got=$?
+    if [ "$got" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
+        echo "FAIL: $* -> exit $got (want $want with '$text'): $out"
+        failures=$((failures + 1))
+    else
+        echo "ok:   $* -> $got: $(grep -F -- "$text" <<<"$out" | head -1)"
+    fi
+}
+
+# absent FILE...: none of the files exists
+absent() {
+    for f in "$@"; do
+        if [ -e "$f" ]; then
+            echo "FAIL: $f was left behind"
+            failures=$((failures + 1))
+        fi
+    done
+}
+
+# npy FILE N C H W: a float32 .npy of that shape, values from a fixed pattern
+npy() {
+    python3 - "$@" <<'PY'
+import struct, sys
+path, dims = sys.argv[1], [int(v) for v in sys.argv[2:]]
+n = 1
+for d in dims: n *= d
+header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % ", ".join(map(str, dims))
+header += " " * (-(len(header) + 11) % 64) + "\n"
+data = struct.pack("<%df" % n, *[((i * 37) % 19 - 9) / 9.0 for i in range(n)])
+open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data)
+PY
+}
+
+expect 2 "commands:" -- "$tool"
+expect 0 "commands:" -- "$tool" --help
+expect 2 "unknown command 'frobnicate'" -- "$tool" frobnicate
+expect 0 "--shape" -- "$tool" info --help
+expect 2 "expected --arch" -- "$tool" init out.safetensors
+expect 2 "unknown architecture 'Z9'" -- "$tool" init --arch Z9 out.safetensors
+expect 2 "--layout" -- "$tool" init --arch A0 --layout keras out.safetensors
+expect 2 "--seed: expected a positive integer" -- "$tool" init --arch A0 --seed x out.safetensors
+absent out.safetensors
+
+expect 0 "official layout" -- "$tool" init --arch A0 --layout official --classes 10 a0.safetensors
+expect 0 "head:     global average pool + linear 1280 -> 10" -- "$tool" info a0.safetensors
+expect 1 "missing.safetensors: cannot open" -- "$tool" info missing.safetensors
+expect 0 "deploy-time" -- "$tool" convert a0.safetensors a0d.safetensors
+expect 1 "already deploy-time" -- "$tool" convert a0d.safetensors again.safetensors
+expect 1 "/nonexistent-dir/out.safetensors: cannot write" -- "$tool" convert a0.safetensors /nonexistent-dir/out.safetensors
+expect 2 "expected an input and an output" -- "$tool" convert a0.safetensors
+absent again.safetensors
+
+head -c 4096 a0.safetensors >cut.safetensors
+expect 1 "cut.safetensors" -- "$tool" info cut.safetensors
+: >empty.safetensors
+expect 1 "empty.safetensors: the file is empty" -- "$tool" convert empty.safetensors x.safetensors
+absent x.safetensors
+
+npy x.npy 2 3 35 33
+npy x5.npy 1 5 32 32
+npy x3.npy 3 32 32
+expect 0 "" -- "$tool" run --weights a0.safetensors --input x.npy --output y.npy --device cpu
+expect 0 "" -- "$tool" run --weights a0d.safetensors --input x.npy --output yd.npy --device cpu
+[ -s y.npy ] && [ -s yd.npy ] || { echo "FAIL: run wrote no output"; failures=$((failures + 1)); }
+expect 1 "x5.npy: input: block 0 expects 3 channels, got 5" -- "$tool" run --weights a0.safetensors --input x5.npy --output bad.npy --device cpu
+expect 1 "x3.npy: rank 3, expected 4" -- "$tool" run --weights a0.safetensors --input x3.npy --output bad.npy --device cpu
+expect 1 "missing.npy: cannot open" -- "$tool" run --weights a0.safetensors --input missing.npy --output bad.npy --device cpu
+expect 1 "/nonexistent-dir/y.npy: cannot write" -- "$tool" run --weights a0.safetensors --input x.npy --output /nonexistent-dir/y.npy --device cpu
+expect 2 "--input and --output are required" -- "$tool" run --weights a0.safetensors --device cpu
+expect 2 "--weights is required" -- "$tool" run --input x.npy --output bad.npy
+expect 2 "--device: expected auto, cpu or cuda, got 'gpu'" -- "$tool" run --weights a0.safetensors --input x.npy --output bad.npy --device gpu
+absent bad.npy
+
+expect 0 "median_ms" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --repeat 2 --device cpu
+expect 2 "--shape: expected N,C,H,W" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32
+expect 2 "--shape is required" -- "$tool" bench --weights a0d.safetensors
+
+leftovers=$(find . -name '*.tmp.*')
+[ -z "$leftovers" ] || { echo "FAIL: temporaries left: $leftovers"; failures=$((failures + 1)); }
+echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) repvgg_cli: $failures failed check(s)"
+[ $failures -eq 0 ]

@@ -1,0 +1,240 @@
+/* test_formats.c - .npy and safetensors: round trips and every kind of bad file.
+ *
+ * Files are made byte by byte in a fresh temporary directory: a missing,
+ * empty, truncated or malformed file, a header that lies about its size or
+ * offsets, unsupported dtypes and orders, overlapping or gapped tensors,
+ * duplicate names, an unwritable output path. Each must be refused with the
+ * right status and a message naming the file (and the tensor), and a failed
+ * write must leave nothing behind.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rv_npy.h"
+#include "rv_safetensors.h"
+#include "rv_test.h"
+
+static char dir[64];
+
+static const char *path_of(const char *name)
+{
+    static char p[160];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_bytes(const char *name, const void *data, size_t len)
+{
+    FILE *f = fopen(path_of(name), "wb");
+    CHECK(f != NULL, "cannot create %s", name);
+    if (!f) return;
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+/* The directory holds exactly `expect` entries (no temporaries left). */
+static void expect_entries(int expect)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') n++;
+    if (d) closedir(d);
+    CHECK(n == expect, "%d files in the test directory, expected %d", n, expect);
+}
+
+static void expect_error(const char *what, rv_status got, rv_status want, const char *text)
+{
+    printf("%-44s -> %s\n", what, got == RV_OK ? "accepted" : rv_last_error());
+    CHECK(got == want, "%s: status %d, expected %d", what, got, want);
+    CHECK(got == RV_OK || strstr(rv_last_error(), text), "%s: message lacks '%s'", what, text);
+}
+
+/* An .npy file from a header dict and n data bytes. */
+static void npy_file(const char *name, const char *dict, size_t data_bytes)
+{
+    unsigned char buf[512] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+    size_t hlen = strlen(dict);
+    buf[8] = (unsigned char)hlen;
+    memcpy(buf + 10, dict, hlen);
+    write_bytes(name, buf, 10 + hlen + data_bytes);
+}
+
+static void test_npy(void)
+{
+    rv_rng rng = rv_rng_seed(1);
+    for (int rank = 1; rank <= 4; rank++) {
+        int64_t dim[4] = {3, 5, 2, 7};
+        rv_tensor t, back;
+        CHECK_OK(rv_tensor_alloc(&t, RV_CPU, rank, dim, "t"));
+        rv_tensor_fill_uniform(&t, &rng, -1, 1);
+        CHECK_OK(rv_npy_write(path_of("t.npy"), &t));
+        CHECK_OK(rv_npy_read(path_of("t.npy"), &back));
+        char what[32];
+        snprintf(what, sizeof what, "npy round trip, rank %d", rank);
+        CHECK_CLOSE(what, &back, &t, RV_TOL_EXACT);
+        rv_tensor_free(&t);
+        rv_tensor_free(&back);
+    }
+    rv_tensor t;
+    expect_error("npy: missing file", rv_npy_read(path_of("none.npy"), &t), RV_EIO, "none.npy");
+    write_bytes("empty.npy", "", 0);
+    expect_error("npy: empty file", rv_npy_read(path_of("empty.npy"), &t), RV_EFORMAT, "empty");
+    write_bytes("text.npy", "hello world, not numpy", 22);
+    expect_error("npy: no magic", rv_npy_read(path_of("text.npy"), &t), RV_EFORMAT, "magic");
+    npy_file("f8.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16);
+    expect_error("npy: float64", rv_npy_read(path_of("f8.npy"), &t), RV_EFORMAT, "'<f8'");
+    npy_file("big.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8);
+    expect_error("npy: big-endian", rv_npy_read(path_of("big.npy"), &t), RV_EFORMAT, "'>f4'");
+    npy_file("fo.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16);
+    expect_error("npy: Fortran order", rv_npy_read(path_of("fo.npy"), &t), RV_EFORMAT, "Fortran");
+    npy_file("short.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20);
+    expect_error("npy: truncated data", rv_npy_read(path_of("short.npy"), &t), RV_EFORMAT,
+                 "24 bytes");
+    npy_file("long.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 28);
+    expect_error("npy: trailing bytes", rv_npy_read(path_of("long.npy"), &t), RV_EFORMAT,
+                 "holds 28");
+    npy_file("r5.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 2), }", 8);
+    expect_error("npy: rank 5", rv_npy_read(path_of("r5.npy"), &t), RV_EFORMAT, "rank 5");
+    npy_file("r0.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4);
+    expect_error("npy: rank 0", rv_npy_read(path_of("r0.npy"), &t), RV_EFORMAT, "rank 0");
+    npy_file("key.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", 8);
+    expect_error("npy: unknown key", rv_npy_read(path_of("key.npy"), &t), RV_EFORMAT, "'x'");
+    npy_file("dict.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,", 8);
+    expect_error("npy: cut header dict", rv_npy_read(path_of("dict.npy"), &t), RV_EFORMAT,
+                 "dict.npy");
+    unsigned char lie[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0xff, 0x7f, '{', '}'};
+    write_bytes("lie.npy", lie, sizeof lie);
+    expect_error("npy: header longer than the file", rv_npy_read(path_of("lie.npy"), &t),
+                 RV_EFORMAT, "past the end");
+    rv_tensor one;
+    CHECK_OK(rv_tensor_alloc1(&one, RV_CPU, 4, "one"));
+    rv_tensor_fill(&one, 1.0f);
+    expect_error("npy: unwritable output", rv_npy_write("/nonexistent-dir/x.npy", &one), RV_EIO,
+                 "/nonexistent-dir/x.npy");
+    rv_tensor_free(&one);
+}
+
+/* A safetensors file from a JSON header and n zero data bytes. */
+static void st_file(const char *name, const char *json, size_t data_bytes, uint64_t claimed_len)
+{
+    size_t hlen = strlen(json);
+    unsigned char *buf = calloc(1, 8 + hlen + data_bytes);
+    uint64_t n = claimed_len ? claimed_len : hlen;
+    for (int i = 0; i < 8; i++) buf[i] = (unsigned char)(n >> (8 * i));
+    memcpy(buf + 8, json, hlen);
+    write_bytes(name, buf, 8 + hlen + data_bytes);
+    free(buf);
+}
+
+static rv_status st_read(const char *name)
+{
+    rv_named *ts;
+    int n, skipped;
+    rv_status st = rv_safetensors_read(path_of(name), &ts, &n, &skipped);
+    rv_named_free(ts, n);
+    return st;
+}
+
+static void test_safetensors(void)
+{
+    rv_rng rng = rv_rng_seed(2);
+    rv_named ts[3] = {{.name = "a.weight"}, {.name = "b"}, {.name = "c.running_var"}};
+    int64_t dims[3][4] = {{4, 3, 3, 3}, {5}, {2, 7}};
+    int ranks[3] = {4, 1, 2};
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(rv_tensor_alloc(&ts[i].t, RV_CPU, ranks[i], dims[i], ts[i].name));
+        rv_tensor_fill_uniform(&ts[i].t, &rng, -1, 1);
+    }
+    CHECK_OK(rv_safetensors_write(path_of("w.safetensors"), ts, 3));
+    rv_named *back;
+    int n, skipped;
+    CHECK_OK(rv_safetensors_read(path_of("w.safetensors"), &back, &n, &skipped));
+    CHECK(n == 3 && skipped == 0, "read %d tensors, skipped %d", n, skipped);
+    for (int i = 0; i < n && n == 3; i++) {
+        CHECK(strcmp(back[i].name, ts[i].name) == 0, "tensor %d is '%s'", i, back[i].name);
+        CHECK_CLOSE(ts[i].name, &back[i].t, &ts[i].t, RV_TOL_EXACT);
+    }
+    rv_named_free(back, n);
+    for (int i = 0; i < 3; i++) rv_tensor_free(&ts[i].t);
+
+    st_file("int.safetensors",
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            "\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[8,16]}}",
+            16, 0);
+    CHECK_OK(rv_safetensors_read(path_of("int.safetensors"), &back, &n, &skipped));
+    CHECK(n == 1 && skipped == 1, "int64 tensor: read %d, skipped %d", n, skipped);
+    rv_named_free(back, n);
+
+    expect_error("st: missing file", st_read("none.safetensors"), RV_EIO, "none.safetensors");
+    write_bytes("empty.safetensors", "", 0);
+    expect_error("st: empty file", st_read("empty.safetensors"), RV_EFORMAT, "empty");
+    write_bytes("short.safetensors", "\x10\0\0", 3);
+    expect_error("st: shorter than the length", st_read("short.safetensors"), RV_EFORMAT,
+                 "too short");
+    st_file("lie.safetensors", "{}", 0, 1000);
+    expect_error("st: header length beyond the file", st_read("lie.safetensors"), RV_EFORMAT,
+                 "exceeds");
+    st_file("json.safetensors", "{\"w\": {\"dtype\": ", 0, 0);
+    expect_error("st: malformed JSON", st_read("json.safetensors"), RV_EFORMAT, "not a JSON");
+    st_file("f16.safetensors", "{\"w\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}",
+            4, 0);
+    expect_error("st: F16", st_read("f16.safetensors"), RV_EFORMAT, "'w' has dtype F16");
+    st_file("out.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+            4, 0);
+    expect_error("st: offsets past the data", st_read("out.safetensors"), RV_EFORMAT,
+                 "outside");
+    st_file("size.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
+            8, 0);
+    expect_error("st: offsets disagree with shape", st_read("size.safetensors"), RV_EFORMAT,
+                 "need 12");
+    st_file("overlap.safetensors",
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+            12, 0);
+    expect_error("st: overlapping tensors", st_read("overlap.safetensors"), RV_EFORMAT,
+                 "overlapping");
+    st_file("gap.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+            12, 0);
+    expect_error("st: a gap in the data", st_read("gap.safetensors"), RV_EFORMAT, "gap");
+    st_file("dup.safetensors",
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+            8, 0);
+    expect_error("st: duplicate name", st_read("dup.safetensors"), RV_EFORMAT, "twice");
+    st_file("noshape.safetensors", "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8, 0);
+    expect_error("st: missing shape", st_read("noshape.safetensors"), RV_EFORMAT, "'w' needs");
+
+    rv_named one = {.name = "x"};
+    CHECK_OK(rv_tensor_alloc1(&one.t, RV_CPU, 2, "x"));
+    rv_tensor_fill(&one.t, 0.0f);
+    int before = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) before += e->d_name[0] != '.';
+    if (d) closedir(d);
+    expect_error("st: unwritable output",
+                 rv_safetensors_write("/nonexistent-dir/w.safetensors", &one, 1), RV_EIO,
+                 "/nonexistent-dir/w.safetensors");
+    expect_entries(before);
+    rv_tensor_free(&one.t);
+}
+
+int main(int argc, char **argv)
+{
+    rv_device dev;
+    int rc = rv_test_init(argc, argv, "test_formats: .npy and safetensors files", &dev);
+    if (rc >= 0) return rc;
+    snprintf(dir, sizeof dir, "/tmp/rv_formats_XXXXXX");
+    if (!mkdtemp(dir)) {
+        printf("FAIL: cannot make a temporary directory\n");
+        return 1;
+    }
+    test_npy();
+    test_safetensors();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("note: could not remove %s\n", dir);
+    return rv_test_finish("test_formats");
+}

@@ -1,0 +1,346 @@
+/* repvgg - convert and run real RepVGG weights.
+ *
+ *   repvgg info    W.safetensors [--shape N,C,H,W]
+ *   repvgg init    --arch A0 [--layout notebook|official] [--seed N] [--classes K] OUT.safetensors
+ *   repvgg convert IN.safetensors OUT.safetensors
+ *   repvgg run     --weights W.safetensors --input X.npy --output Y.npy [--device D]
+ *   repvgg bench   --weights W.safetensors --shape N,C,H,W [--device D] [--repeat R]
+ *
+ * Weights are safetensors in either naming layout (src/rv_weights.h), in the
+ * train-time or the deploy-time form; `convert` is the notebook's
+ * switch_to_fast as a tool. Activations are float32 NCHW .npy files.
+ * Exit codes: 0 ok, 1 bad data (a file, a tensor), 2 bad usage (an argument,
+ * an unavailable device). Outputs are written atomically: on any error
+ * nothing is left at the output path.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_alloc.h"
+#include "rv_cli.h"
+#include "rv_npy.h"
+#include "rv_report.h"
+#include "rv_safetensors.h"
+#include "rv_weights.h"
+
+enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+static const char *const usage_main =
+    "repvgg: convert and run RepVGG weights (safetensors in, .npy activations)\n"
+    "\n"
+    "commands:\n"
+    "  info    W.safetensors [--shape N,C,H,W]   what the weights hold\n"
+    "  init    --arch A0 [--layout L] [--seed N] [--classes K] OUT.safetensors\n"
+    "                                            random train-time weights\n"
+    "  convert IN.safetensors OUT.safetensors    train-time -> deploy-time (switch_to_fast)\n"
+    "  run     --weights W --input X.npy --output Y.npy [--device D]   one forward pass\n"
+    "  bench   --weights W --shape N,C,H,W [--device D] [--repeat R]   latency and memory\n"
+    "\n"
+    "`repvgg CMD --help` explains each. Exit codes: 0 ok, 1 bad data, 2 bad usage.";
+
+/* The exit code for a failed library call: usage errors are 2, the rest 1. */
+static int fail(const char *prog, rv_status st)
+{
+    fprintf(stderr, "%s: %s\n", prog, rv_last_error());
+    return st == RV_EINVAL ? EXIT_USAGE : EXIT_DATA;
+}
+
+static int parse_shape(const char *prog, const char *s, int64_t shape[4])
+{
+    long long v[4];
+    char tail;
+    if (sscanf(s, "%lld,%lld,%lld,%lld%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4 || v[0] < 1 ||
+        v[1] < 1 || v[2] < 1 || v[3] < 1) {
+        fprintf(stderr, "%s: --shape: expected N,C,H,W (four positive integers), got '%s'\n", prog,
+                s);
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < 4; i++) shape[i] = v[i];
+    return -1;
+}
+
+/* Reads a weights file into a net on dev. */
+static int load(const char *prog, const char *path, rv_device dev, rv_net *net, rv_layout *layout,
+                int *skipped)
+{
+    rv_named *ts;
+    int n;
+    rv_status st = rv_safetensors_read(path, &ts, &n, skipped);
+    if (st != RV_OK) return fail(prog, st);
+    st = rv_weights_to_net(ts, n, path, dev, net, layout);
+    rv_named_free(ts, n);
+    return st == RV_OK ? -1 : fail(prog, st == RV_EINVAL ? RV_EFORMAT : st);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    const char *shape_arg = "1,3,224,224", *pos[1];
+    int npos, rc;
+    rv_opt opts[] = {{"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W for the MAC count"}};
+    rc = rv_parse_args_pos(argc, argv,
+                           "repvgg info W.safetensors [--shape N,C,H,W]: what the "
+                           "weights hold",
+                           opts, 1, pos, 1, &npos);
+    if (rc >= 0) return rc;
+    int64_t shape[4];
+    if (npos != 1) {
+        fprintf(stderr, "%s: expected one weights file (see --help)\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    if ((rc = parse_shape(argv[0], shape_arg, shape)) >= 0) return rc;
+    rv_net net;
+    rv_layout layout;
+    int skipped;
+    if ((rc = load(argv[0], pos[0], RV_CPU, &net, &layout, &skipped)) >= 0) return rc;
+    printf("file:     %s\nlayout:   %s\nform:     %s\n", pos[0], rv_layout_name(layout),
+           net.fast ? "deploy-time (one 3x3 conv + ReLU per block)"
+                    : "train-time (3x3 conv-BN + 1x1 conv-BN + identity BN per block)");
+    if (skipped) printf("ignored:  %d integer tensor(s) (BN num_batches_tracked)\n", skipped);
+    printf("blocks:   %d\n  block stage  in -> out   stride groups identity\n", net.n_blocks);
+    for (int i = 0, s = -1; i < net.n_blocks; i++) {
+        const rv_block_spec *sp = rv_net_spec(&net, i);
+        if (i == 0 || sp->stride == 2) s++;
+        printf("  %5d %5d %4lld -> %-5lld %6d %6d %8s\n", i, s, (long long)sp->in_ch,
+               (long long)sp->out_ch, sp->stride, sp->groups,
+               net.fast ? "fused" : (sp->has_identity ? "yes" : "no"));
+    }
+    if (net.head_w.data)
+        printf("head:     global average pool + linear %lld -> %lld classes\n",
+               (long long)net.head_w.dim[1], (long long)net.head_w.dim[0]);
+    else
+        printf("head:     none (features out)\n");
+    printf("params:   %lld\n", (long long)rv_net_params(&net));
+    printf("MACs:     %.4g G at input %lldx%lldx%lldx%lld\n",
+           rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)shape[0],
+           (long long)shape[1], (long long)shape[2], (long long)shape[3]);
+    rv_net_free(&net);
+    return 0;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    const char *arch_name = NULL, *layout_arg = "notebook", *pos[1];
+    int seed = 1, classes = 1000, npos, rc;
+    rv_opt opts[] = {
+        {"arch", RV_OPT_STR, &arch_name, "A0, A1, A2, B0, B1, B1g2, B1g4, B2, B2g2, B2g4, B3, ..."},
+        {"layout", RV_OPT_STR, &layout_arg, "notebook or official"},
+        {"seed", RV_OPT_INT, &seed, "random seed"},
+        {"classes", RV_OPT_INT, &classes, "classes of the head (official layout only)"},
+    };
+    rc = rv_parse_args_pos(argc, argv,
+                           "repvgg init --arch A0 [--layout L] [--seed N] "
+                           "OUT.safetensors: random train-time weights with BN statistics "
+                           "calibrated on random images (as training leaves them)",
+                           opts, 4, pos, 1, &npos);
+    if (rc >= 0) return rc;
+    rv_arch arch;
+    rv_layout layout;
+    rv_block_spec specs[RV_MAX_BLOCKS];
+    int n;
+    if (!arch_name || npos != 1) {
+        fprintf(stderr, "%s: expected --arch and one output file (see --help)\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    rv_status st = rv_arch_preset(arch_name, &arch);
+    if (st == RV_OK) st = rv_layout_parse(layout_arg, &layout);
+    if (st == RV_OK) st = rv_arch_specs(&arch, 3, specs, &n);
+    if (st != RV_OK) return fail(argv[0], st);
+    rv_rng rng = rv_rng_seed((uint64_t)seed);
+    rv_net net = {0};
+    rv_tensor x = {0};
+    rv_named *ts = NULL;
+    int count = 0;
+    fprintf(stderr, "%s: RepVGG-%s, %d blocks: random weights, calibrating BN...\n", argv[0],
+            arch.name, n);
+    st = rv_net_init_random(&net, specs, n, layout == RV_LAYOUT_OFFICIAL ? classes : 0, &rng,
+                            RV_CPU);
+    if (st == RV_OK) st = rv_tensor_alloc4(&x, RV_CPU, 2, 3, 128, 128, "calibration images");
+    if (st == RV_OK) st = rv_tensor_fill_uniform(&x, &rng, -1.0f, 1.0f);
+    if (st == RV_OK) st = rv_net_calibrate_bn(&net, &x, &rng);
+    if (st == RV_OK) st = rv_net_to_weights(&net, layout, &ts, &count);
+    if (st == RV_OK) st = rv_safetensors_write(pos[0], ts, count);
+    if (st == RV_OK)
+        printf("wrote %s: RepVGG-%s, %s layout, train-time, %d tensors\n", pos[0], arch.name,
+               rv_layout_name(layout), count);
+    rv_named_free(ts, count);
+    rv_tensor_free(&x);
+    rv_net_free(&net);
+    return st == RV_OK ? 0 : fail(argv[0], st);
+}
+
+static int cmd_convert(int argc, char **argv)
+{
+    const char *pos[2];
+    int npos;
+    int rc = rv_parse_args_pos(argc, argv,
+                               "repvgg convert IN.safetensors OUT.safetensors: "
+                               "train-time -> deploy-time, same layout (switch_to_fast)",
+                               NULL, 0, pos, 2, &npos);
+    if (rc >= 0) return rc;
+    if (npos != 2) {
+        fprintf(stderr, "%s: expected an input and an output file (see --help)\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    rv_net train, fast = {0};
+    rv_layout layout;
+    if ((rc = load(argv[0], pos[0], RV_CPU, &train, &layout, NULL)) >= 0) return rc;
+    rv_named *ts = NULL;
+    int count = 0;
+    rv_status st = train.fast
+                       ? rv_error(RV_EFORMAT, "%s: already deploy-time: nothing to convert", pos[0])
+                       : rv_net_switch_to_fast(&train, &fast);
+    if (st == RV_OK) st = rv_net_to_weights(&fast, layout, &ts, &count);
+    if (st == RV_OK) st = rv_safetensors_write(pos[1], ts, count);
+    if (st == RV_OK)
+        printf("wrote %s: %d blocks, deploy-time, %s layout, %lld -> %lld parameters\n", pos[1],
+               fast.n_blocks, rv_layout_name(layout), (long long)rv_net_params(&train),
+               (long long)rv_net_params(&fast));
+    rv_named_free(ts, count);
+    rv_net_free(&train);
+    rv_net_free(&fast);
+    return st == RV_OK ? 0 : fail(argv[0], st);
+}
+
+/* A net on the device chosen by --device, or an exit code. */
+static int net_on_device(const char *prog, const char *weights, const char *device, rv_device *dev,
+                         rv_net *net)
+{
+    rv_layout layout;
+    if (!weights) {
+        fprintf(stderr, "%s: --weights is required (see --help)\n", prog);
+        return EXIT_USAGE;
+    }
+    int rc = rv_cli_device(prog, device, dev);
+    return rc >= 0 ? rc : load(prog, weights, *dev, net, &layout, NULL);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *weights = NULL, *input = NULL, *output = NULL, *device = "auto";
+    rv_opt opts[] = {
+        {"weights", RV_OPT_STR, &weights, "weights (.safetensors)"},
+        {"input", RV_OPT_STR, &input, "input (.npy, float32, N x C x H x W)"},
+        {"output", RV_OPT_STR, &output, "output (.npy)"},
+        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
+    };
+    int rc = rv_parse_args(argc, argv,
+                           "repvgg run --weights W --input X.npy --output Y.npy: one "
+                           "forward pass (either form)",
+                           opts, 4);
+    if (rc >= 0) return rc;
+    if (!input || !output) {
+        fprintf(stderr, "%s: --input and --output are required (see --help)\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    rv_device dev;
+    rv_net net = {0};
+    if ((rc = net_on_device(argv[0], weights, device, &dev, &net)) >= 0) return rc;
+    rv_tensor hx = {0}, x = {0}, y = {0};
+    int64_t out[4];
+    int rank;
+    rv_status st = rv_npy_read(input, &hx);
+    if (st == RV_OK && hx.ndim != 4)
+        st = rv_error(RV_EFORMAT, "%s: rank %d, expected 4 (N, C, H, W)", input, hx.ndim);
+    if (st == RV_OK && rv_net_out_shape(&net, &hx, out, &rank) != RV_OK)
+        st = rv_error(RV_EFORMAT, "%s: %s", input, rv_last_error());
+    if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, input);
+    if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
+    if (st == RV_OK) st = rv_net_forward(&net, &x, &y);
+    if (st == RV_OK) st = rv_npy_write(output, &y);
+    rv_tensor *all[3] = {&hx, &x, &y};
+    for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);
+    rv_net_free(&net);
+    return st == RV_OK ? 0 : fail(argv[0], st == RV_EINVAL ? RV_EFORMAT : st);
+}
+
+typedef struct {
+    rv_net *net;
+    rv_tensor *x, *y;
+} forward_ctx;
+
+static rv_status forward(void *ctx)
+{
+    forward_ctx *f = ctx;
+    return rv_net_forward(f->net, f->x, f->y);
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    const char *weights = NULL, *shape_arg = NULL, *device = "auto";
+    int repeat = 20, warmup = 3;
+    rv_opt opts[] = {
+        {"weights", RV_OPT_STR, &weights, "weights (.safetensors)"},
+        {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W"},
+        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
+        {"repeat", RV_OPT_INT, &repeat, "timed runs"},
+        {"warmup", RV_OPT_INT, &warmup, "untimed runs first"},
+    };
+    int rc = rv_parse_args(argc, argv,
+                           "repvgg bench --weights W --shape N,C,H,W: median/min/max "
+                           "latency and peak memory of one forward, as a TSV header and one row",
+                           opts, 5);
+    if (rc >= 0) return rc;
+    int64_t shape[4];
+    if (!shape_arg) {
+        fprintf(stderr, "%s: --shape is required (see --help)\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    if ((rc = parse_shape(argv[0], shape_arg, shape)) >= 0) return rc;
+    rv_device dev;
+    rv_net net = {0};
+    if ((rc = net_on_device(argv[0], weights, device, &dev, &net)) >= 0) return rc;
+    rv_rng rng = rv_rng_seed(1);
+    rv_tensor hx = {0}, x = {0}, y = {0};
+    int64_t out[4];
+    int rank;
+    rv_form_result r;
+    rv_status st = rv_tensor_alloc(&hx, RV_CPU, 4, shape, "input");
+    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
+    if (st == RV_OK) st = rv_net_out_shape(&net, &hx, out, &rank);
+    if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
+    if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
+    forward_ctx f = {&net, &x, &y};
+    if (st == RV_OK) st = rv_measure_form(forward, &f, dev, warmup, repeat, &r);
+    if (st == RV_OK) {
+        double ms = r.time.median_ms;
+        printf("form\tdevice\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\tmax_ms\t"
+               "mean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\n");
+        printf(
+            "%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t%zu\n",
+            net.fast ? "deploy" : "train", rv_device_name(dev), (long long)shape[0],
+            (long long)shape[1], (long long)shape[2], (long long)shape[3], repeat, ms,
+            r.time.min_ms, r.time.max_ms, r.time.mean_ms, shape[0] * 1e3 / ms,
+            rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
+            r.peak_bytes);
+    }
+    rv_tensor *all[3] = {&hx, &x, &y};
+    for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);
+    rv_net_free(&net);
+    return st == RV_OK ? 0 : fail(argv[0], st);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"info", cmd_info},
+                {"init", cmd_init},
+                {"convert", cmd_convert},
+                {"run", cmd_run},
+                {"bench", cmd_bench}};
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        puts(usage_main);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0) {
+            char prog[64];
+            snprintf(prog, sizeof prog, "repvgg %s", cmds[i].name);
+            argv[1] = prog;
+            return cmds[i].fn(argc - 1, argv + 1);
+        }
+    fprintf(stderr, "repvgg: unknown command '%s' (see repvgg --help)\n", argv[1]);
+    return EXIT_USAGE;
+}
