@@ -33,8 +33,7 @@
 
 #include "rv_check.h"
 #include "rv_cli.h"
-#include "rv_ops.h"
-#include "rv_reparam.h"
+#include "rv_conv_bn_pair.h" /* the two forms: rv_conv_bn_forward, rv_conv_bn_fused */
 #include "rv_report.h"
 
 /* "Far": a relative L2 error 1000x what RV_TOL_FP32 allows. The fold's own
@@ -44,83 +43,11 @@
 
 static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
 
-typedef struct {
-    rv_tensor h_w, h_b;    /* host: w (C, C, 3, 3), b (C) */
-    rv_tensor x, w, b;     /* device: x (N, C, S, S), w, b */
-    const rv_tensor *bias; /* &b, or NULL: a conv without bias (the notebook's) */
-    rv_bn bn;              /* running statistics, prepared on the device */
-    rv_tensor wf, bf;      /* device: the fused conv, (C, C, 3, 3) and (C) */
-    rv_tensor z, y, yf;    /* device: conv(x), bn(conv(x)), fused(x); (N, C, S-2, S-2) */
-} lesson;
-
-static rv_status conv_then_bn(void *ctx)
-{
-    lesson *l = ctx;
-    rv_status st = rv_conv2d(&l->x, &l->w, l->bias, P, &l->z);
-    return st == RV_OK ? rv_batchnorm(&l->z, &l->bn, &l->y) : st;
-}
-
-static rv_status fused(void *ctx)
-{
-    lesson *l = ctx;
-    return rv_conv2d(&l->x, &l->wf, &l->bf, P, &l->yf);
-}
-
-/* The fusion, on the host: (wf, bf) = fold of the conv with `bn`, then put
- * on the device. */
-static rv_status fold(const lesson *l, const rv_bn *bn, rv_device dev, rv_tensor *wf, rv_tensor *bf)
-{
-    rv_tensor hwf = {0}, hbf = {0};
-    rv_status st = rv_tensor_alloc(&hwf, RV_CPU, 4, l->h_w.dim, "fused weight");
-    if (st == RV_OK) st = rv_tensor_alloc1(&hbf, RV_CPU, l->h_w.dim[0], "fused bias");
-    if (st == RV_OK) st = rv_fuse_conv_bn(&l->h_w, l->bias ? &l->h_b : NULL, bn, &hwf, &hbf);
-    if (st == RV_OK) st = rv_tensor_clone(wf, &hwf, dev, "fused weight");
-    if (st == RV_OK) st = rv_tensor_clone(bf, &hbf, dev, "fused bias");
-    rv_tensor_free(&hwf);
-    rv_tensor_free(&hbf);
-    return st;
-}
-
-static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int with_bias)
-{
-    rv_rng rng = rv_rng_seed(with_bias ? 22 : 21);
-    rv_tensor hx = {0};
-    l->bias = with_bias ? &l->b : NULL;
-    rv_status st = rv_tensor_alloc4(&hx, RV_CPU, n, c, s, s, "x");
-    if (st == RV_OK) st = rv_tensor_alloc4(&l->h_w, RV_CPU, c, c, 3, 3, "conv weight");
-    if (st == RV_OK) st = rv_tensor_alloc1(&l->h_b, RV_CPU, c, "conv bias");
-    if (st == RV_OK) st = rv_bn_alloc(&l->bn, c);
-    if (st == RV_OK) {
-        rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
-        rv_tensor_fill_uniform(&l->h_w, &rng, -0.5f, 0.5f);
-        rv_tensor_fill_uniform(&l->h_b, &rng, -0.5f, 0.5f);
-        st = rv_bn_randomize(&l->bn, &rng);
-    }
-    if (st == RV_OK) st = rv_bn_prepare(&l->bn, dev);
-    if (st == RV_OK) st = rv_tensor_clone(&l->x, &hx, dev, "x");
-    if (st == RV_OK) st = rv_tensor_clone(&l->w, &l->h_w, dev, "conv weight");
-    if (st == RV_OK) st = rv_tensor_clone(&l->b, &l->h_b, dev, "conv bias");
-    if (st == RV_OK) st = fold(l, &l->bn, dev, &l->wf, &l->bf);
-    rv_tensor *out[3] = {&l->z, &l->y, &l->yf};
-    for (int i = 0; i < 3 && st == RV_OK; i++)
-        st = rv_tensor_alloc4(out[i], dev, n, c, s - 2, s - 2, "output");
-    rv_tensor_free(&hx);
-    return st;
-}
-
-static void destroy(lesson *l)
-{
-    rv_tensor *all[10] = {&l->h_w, &l->h_b, &l->x, &l->w, &l->b,
-                          &l->wf,  &l->bf,  &l->z, &l->y, &l->yf};
-    for (int i = 0; i < 10; i++) rv_tensor_free(all[i]);
-    rv_bn_free(&l->bn);
-}
-
 /* Builds, runs both forms and compares them; 1 when they agree. l stays built. */
-static int check(lesson *l, rv_device dev, int n, int c, int s, int with_bias)
+static int check(rv_conv_bn_pair *l, rv_device dev, int n, int c, int s, int with_bias)
 {
-    int ok =
-        build(l, dev, n, c, s, with_bias) == RV_OK && conv_then_bn(l) == RV_OK && fused(l) == RV_OK;
+    int ok = rv_conv_bn_build(l, dev, n, c, s, with_bias, with_bias ? 22 : 21) == RV_OK &&
+             rv_conv_bn_forward(l) == RV_OK && rv_conv_bn_fused(l) == RV_OK;
     if (!ok) printf("error: %s\n", rv_last_error());
     return ok &&
            rv_expect_close(stdout,
@@ -170,15 +97,15 @@ static int expect_far(const char *what, const rv_tensor *a, const rv_tensor *ref
     return far;
 }
 
-/* Training mode on l's conv output l->z (l without bias, after conv_then_bn). */
-static int training_mode(lesson *l, rv_device dev)
+/* Training mode on l's conv output l->z (l without bias, after rv_conv_bn_forward). */
+static int training_mode(rv_conv_bn_pair *l, rv_device dev)
 {
     rv_bn bt = {0};
     rv_tensor yt = {0}, wt = {0}, bt_b = {0}, yt_f = {0};
     rv_status st = batch_bn(&l->z, &l->bn, &bt);
     if (st == RV_OK) st = rv_tensor_alloc(&yt, dev, 4, l->z.dim, "training-mode output");
     if (st == RV_OK) st = rv_batchnorm(&l->z, &bt, &yt);
-    if (st == RV_OK) st = fold(l, &bt, dev, &wt, &bt_b);
+    if (st == RV_OK) st = rv_conv_bn_fold(l, &bt, dev, &wt, &bt_b);
     if (st == RV_OK) st = rv_tensor_alloc(&yt_f, dev, 4, l->z.dim, "output");
     if (st == RV_OK) st = rv_conv2d(&l->x, &wt, &bt_b, P, &yt_f);
     int ok = st == RV_OK;
@@ -226,10 +153,10 @@ int main(int argc, char **argv)
     rv_print_device(dev);
 
     printf("\nEval mode (running statistics): does the fused conv match bn(conv(x))?\n");
-    lesson l = {0}, lb = {0};
+    rv_conv_bn_pair l = {0}, lb = {0};
     int pass = check(&l, dev, batch, channels, size, 0);
     pass &= check(&lb, dev, batch, channels, size, 1);
-    destroy(&lb);
+    rv_conv_bn_free(&lb);
 
     rv_status st = l.yf.data ? RV_OK : RV_EINVAL; /* built, or already reported */
     if (st == RV_OK) {
@@ -238,8 +165,8 @@ int main(int argc, char **argv)
     }
 
     rv_form_result r_bn, r_fused;
-    if (st == RV_OK) st = rv_measure_form(conv_then_bn, &l, dev, 10, repeat, &r_bn);
-    if (st == RV_OK) st = rv_measure_form(fused, &l, dev, 10, repeat, &r_fused);
+    if (st == RV_OK) st = rv_measure_form(rv_conv_bn_forward, &l, dev, 10, repeat, &r_bn);
+    if (st == RV_OK) st = rv_measure_form(rv_conv_bn_fused, &l, dev, 10, repeat, &r_fused);
     if (st == RV_OK) {
         printf("\nHonest measurement (10 warm-up runs, synchronised, median of %d):\n", repeat);
         rv_print_form("conv + BN (2 ops)", &r_bn);
@@ -250,7 +177,7 @@ int main(int argc, char **argv)
         if (l.yf.data) fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
         pass = 0;
     }
-    destroy(&l);
+    rv_conv_bn_free(&l);
     if (pass)
         printf("\nPASS: the fused conv matches conv + BN in eval mode, and training-mode BN is "
                "far from it, on %s\n",
