@@ -24,59 +24,15 @@
 #include "rv_cli.h"
 #include "rv_report.h"
 
-typedef struct {
-    rv_block train;
-    rv_fast_block fast;
-    rv_tensor x, tmp, y, yf; /* x: (N, C, S, S); tmp, y, yf: the block's output */
-} lesson;
-
-static rv_status train_form(void *ctx)
-{
-    lesson *l = ctx;
-    return rv_block_forward(&l->train, &l->x, &l->tmp, &l->y);
-}
-
-static rv_status fast_form(void *ctx)
-{
-    lesson *l = ctx;
-    return rv_fast_block_forward(&l->fast, &l->x, &l->yf);
-}
-
-static rv_status build(lesson *l, rv_block_spec spec, rv_device dev, int n, int s)
-{
-    rv_rng rng = rv_rng_seed(5);
-    rv_tensor hx;
-    int64_t out[4];
-    rv_status st = rv_block_init_random(&l->train, spec, &rng, dev);
-    if (st == RV_OK) st = rv_block_switch_to_fast(&l->train, &l->fast);
-    if (st == RV_OK) st = rv_tensor_alloc4(&hx, RV_CPU, n, spec.in_ch, s, s, "x");
-    if (st != RV_OK) return st;
-    rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
-    st = rv_tensor_clone(&l->x, &hx, dev, "x");
-    rv_tensor_free(&hx);
-    if (st == RV_OK) st = rv_block_out_shape(&spec, &l->x, out);
-    rv_tensor *o[3] = {&l->tmp, &l->y, &l->yf};
-    for (int i = 0; i < 3 && st == RV_OK; i++)
-        st = rv_tensor_alloc(o[i], dev, 4, out, "block output");
-    return st;
-}
-
-static void destroy(lesson *l)
-{
-    rv_block_free(&l->train);
-    rv_fast_block_free(&l->fast);
-    rv_tensor *t[4] = {&l->x, &l->tmp, &l->y, &l->yf};
-    for (int i = 0; i < 4; i++) rv_tensor_free(t[i]);
-}
-
 /* Builds the block, runs both forms, compares; 1 when they agree. */
-static int check(lesson *l, rv_block_spec spec, rv_device dev, int n, int s)
+static int check(rv_block_pair *l, rv_block_spec spec, rv_device dev, int n, int s)
 {
     char what[128];
     snprintf(what, sizeof what, "  %lld -> %lld, stride %d, groups %d, %s", (long long)spec.in_ch,
              (long long)spec.out_ch, spec.stride, spec.groups,
              spec.has_identity ? "3 branches" : "2 branches (no identity)");
-    if (build(l, spec, dev, n, s) != RV_OK || train_form(l) != RV_OK || fast_form(l) != RV_OK) {
+    if (rv_block_pair_build(l, spec, dev, n, s, 5) != RV_OK || rv_block_pair_train(l) != RV_OK ||
+        rv_block_pair_fast(l) != RV_OK) {
         printf("%s: error: %s\n", what, rv_last_error());
         return 0;
     }
@@ -109,16 +65,16 @@ int main(int argc, char **argv)
     };
     int pass = 1;
     for (int i = 0; i < 3; i++) {
-        lesson t = {0};
+        rv_block_pair t = {0};
         pass &= check(&t, specs[i], dev, batch, size);
-        destroy(&t);
+        rv_block_pair_free(&t);
     }
 
-    lesson l = {0};
+    rv_block_pair l = {0};
     rv_form_result r_train, r_fast;
-    rv_status st = build(&l, specs[0], dev, batch, size);
-    if (st == RV_OK) st = rv_measure_form(train_form, &l, dev, 10, repeat, &r_train);
-    if (st == RV_OK) st = rv_measure_form(fast_form, &l, dev, 10, repeat, &r_fast);
+    rv_status st = rv_block_pair_build(&l, specs[0], dev, batch, size, 5);
+    if (st == RV_OK) st = rv_measure_form(rv_block_pair_train, &l, dev, 10, repeat, &r_train);
+    if (st == RV_OK) st = rv_measure_form(rv_block_pair_fast, &l, dev, 10, repeat, &r_fast);
     if (st == RV_OK) {
         printf("\nHonest measurement, %lld -> %lld stride 1 (10 warm-up runs, synchronised, median "
                "of %d):\n",
@@ -131,7 +87,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
         pass = 0;
     }
-    destroy(&l);
+    rv_block_pair_free(&l);
     printf("\n%s: the fused block %s the three-branch block on %s\n", pass ? "PASS" : "FAIL",
            pass ? "matches" : "does NOT match", rv_device_name(dev));
     return pass ? 0 : 1;

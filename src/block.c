@@ -173,3 +173,44 @@ void rv_fast_block_free(rv_fast_block *f)
     rv_tensor_free(&f->w);
     rv_tensor_free(&f->b);
 }
+
+rv_status rv_block_pair_train(void *ctx)
+{
+    rv_block_pair *p = ctx;
+    return rv_block_forward(&p->train, &p->x, &p->tmp, &p->y);
+}
+
+rv_status rv_block_pair_fast(void *ctx)
+{
+    rv_block_pair *p = ctx;
+    return rv_fast_block_forward(&p->fast, &p->x, &p->yf);
+}
+
+rv_status rv_block_pair_build(rv_block_pair *p, rv_block_spec spec, rv_device dev, int n, int s,
+                              uint64_t seed)
+{
+    *p = (rv_block_pair){0};
+    rv_rng rng = rv_rng_seed(seed);
+    rv_tensor hx = {0};
+    int64_t out[4];
+    rv_status st = rv_block_init_random(&p->train, spec, &rng, dev);
+    if (st == RV_OK) st = rv_block_switch_to_fast(&p->train, &p->fast);
+    if (st == RV_OK) st = rv_tensor_alloc4(&hx, RV_CPU, n, spec.in_ch, s, s, "x");
+    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
+    if (st == RV_OK) st = rv_tensor_clone(&p->x, &hx, dev, "x");
+    rv_tensor_free(&hx);
+    if (st == RV_OK) st = rv_block_out_shape(&spec, &p->x, out);
+    rv_tensor *o[3] = {&p->tmp, &p->y, &p->yf};
+    for (int i = 0; i < 3 && st == RV_OK; i++)
+        st = rv_tensor_alloc(o[i], dev, 4, out, "block output");
+    if (st != RV_OK) rv_block_pair_free(p);
+    return st;
+}
+
+void rv_block_pair_free(rv_block_pair *p)
+{
+    rv_block_free(&p->train);
+    rv_fast_block_free(&p->fast);
+    rv_tensor *t[4] = {&p->x, &p->tmp, &p->y, &p->yf};
+    for (int i = 0; i < 4; i++) rv_tensor_free(t[i]);
+}

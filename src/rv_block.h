@@ -66,6 +66,22 @@ rv_status rv_block_switch_to_fast(const rv_block *b, rv_fast_block *out);
 rv_status rv_fast_block_forward(const rv_fast_block *f, const rv_tensor *x, rv_tensor *y);
 void rv_fast_block_free(rv_fast_block *f);
 
+/* A block in both forms with buffers, for lessons and benchmarks:
+ * x (N, C, S, S) seeded in [-1, 1]; tmp, y (train-time) and yf (deploy-time)
+ * shaped as the block's output. */
+typedef struct {
+    rv_block train;
+    rv_fast_block fast;
+    rv_tensor x, tmp, y, yf;
+} rv_block_pair;
+
+rv_status rv_block_pair_build(rv_block_pair *p, rv_block_spec spec, rv_device dev, int n, int s,
+                              uint64_t seed);
+void rv_block_pair_free(rv_block_pair *p);
+/* The two forms, as rv_fn (ctx: rv_block_pair *). */
+rv_status rv_block_pair_train(void *ctx);
+rv_status rv_block_pair_fast(void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
