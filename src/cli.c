@@ -13,8 +13,10 @@ static void print_help(const char *usage, const rv_opt *opts, int nopts)
     for (int i = 0; i < nopts; i++) {
         char left[48];
         snprintf(left, sizeof left, "--%s %s", opts[i].name,
-                 opts[i].type == RV_OPT_INT ? "N" : "S");
-        if (opts[i].type == RV_OPT_INT)
+                 opts[i].type == RV_OPT_INT ? "N" : (opts[i].type == RV_OPT_STR ? "S" : ""));
+        if (opts[i].type == RV_OPT_FLAG)
+            printf("  %-22s %s\n", left, opts[i].help);
+        else if (opts[i].type == RV_OPT_INT)
             printf("  %-22s %s (default %d)\n", left, opts[i].help, *(int *)opts[i].dest);
         else
             printf("  %-22s %s (default %s)\n", left, opts[i].help, *(const char **)opts[i].dest);
@@ -24,6 +26,10 @@ static void print_help(const char *usage, const rv_opt *opts, int nopts)
 
 static int set_value(const char *prog, const rv_opt *o, const char *val)
 {
+    if (o->type == RV_OPT_FLAG) {
+        fprintf(stderr, "%s: --%s takes no value\n", prog, o->name);
+        return 2;
+    }
     if (o->type == RV_OPT_STR) {
         *(const char **)o->dest = val;
         return -1;
@@ -71,6 +77,10 @@ int rv_parse_args_pos(int argc, char **argv, const char *usage, const rv_opt *op
         if (!o) {
             fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, arg);
             return 2;
+        }
+        if (o->type == RV_OPT_FLAG && !eq) {
+            *(int *)o->dest = 1;
+            continue;
         }
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (!val) {

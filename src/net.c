@@ -65,7 +65,7 @@ void rv_net_free(rv_net *net)
     free(net->fast);
     rv_tensor_free(&net->head_w);
     rv_tensor_free(&net->head_b);
-    for (int i = 0; i < 3; i++) rv_tensor_free(&net->buf[i]);
+    rv_net_unplan(net);
     memset(net, 0, sizeof *net);
 }
 
@@ -135,11 +135,11 @@ static rv_status plan(rv_net *net, const rv_tensor *x, int64_t shapes[][4])
     }
     const char *what[3] = {"activations (even blocks)", "activations (odd blocks)",
                            "branch scratch"};
+    rv_net_unplan(net);
     for (int i = 0; i < 3; i++) {
-        rv_tensor_free(&net->buf[i]);
         if (need[i] &&
             (st = rv_tensor_alloc1(&net->buf[i], net->device, need[i], what[i])) != RV_OK) {
-            memset(net->planned, 0, sizeof net->planned);
+            rv_net_unplan(net);
             return st;
         }
     }
@@ -196,6 +196,12 @@ rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y)
         return rv_error(RV_EINVAL, "forward: input and output must be on the net's device, "
                                    "output shaped as rv_net_out_shape says");
     return run(net, x, y, NULL);
+}
+
+void rv_net_unplan(rv_net *net)
+{
+    for (int i = 0; i < 3; i++) rv_tensor_free(&net->buf[i]);
+    memset(net->planned, 0, sizeof net->planned);
 }
 
 rv_status rv_net_calibrate_bn(rv_net *net, const rv_tensor *x, rv_rng *r)

@@ -13,11 +13,12 @@
 extern "C" {
 #endif
 
-typedef enum { RV_OPT_INT, RV_OPT_STR } rv_opt_type;
+typedef enum { RV_OPT_INT, RV_OPT_STR, RV_OPT_FLAG } rv_opt_type;
 
 typedef struct {
     const char *name; /* without the leading "--" */
-    rv_opt_type type; /* RV_OPT_INT: a positive int; RV_OPT_STR: a const char * */
+    rv_opt_type type; /* RV_OPT_INT: a positive int; RV_OPT_STR: a const char *;
+                       * RV_OPT_FLAG: no value, sets an int to 1 */
     void *dest;       /* int * or const char ** holding the default */
     const char *help;
 } rv_opt;

@@ -49,6 +49,9 @@ rv_status rv_net_switch_to_fast(const rv_net *train, rv_net *fast);
  * with rank 2 when the net has a head. */
 rv_status rv_net_out_shape(const rv_net *net, const rv_tensor *x, int64_t out[4], int *rank);
 rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y);
+/* Frees the planned buffers; the next forward plans anew (and counts them
+ * in its peak memory again). */
+void rv_net_unplan(rv_net *net);
 
 const rv_block_spec *rv_net_spec(const rv_net *net, int i);
 int64_t rv_net_params(const rv_net *net); /* number of parameters (BN statistics included) */

@@ -1,0 +1,544 @@
+/* rv_bench - the course's benchmark harness (`make bench`).
+ *
+ * Measures the forms the lessons build, with the library's honest timing
+ * (warm-up, sync, repetitions, median/min/max) and its tracking allocator,
+ * and writes one TSV per experiment into OUT/<machine>/:
+ *   pairs.tsv     each lesson's pair of forms over a sweep of sizes
+ *   block.tsv     one RepVGG block, train vs deploy, against channels and resolution
+ *   networks.tsv  A0, A1, B0, train vs deploy, against batch size
+ *   naive.tsv     the notebook's first-call timing, in both orders, vs honest
+ *   speedup.tsv   deploy/train speed-up of each step and network
+ * Each file starts with `#` lines saying what was measured and where, then a
+ * line of column names; files are written atomically. Runs on the CPU, and
+ * on CUDA too when a device answers. bench/plot.sh draws the charts.
+ *
+ * FLOPs: 2 x multiply-adds; a conv does N*O*P*Q*(C/groups)*KH*KW of them, and
+ * each form is charged what it computes (train: 3x3 and 1x1 convs).
+ *
+ * Run: rv_bench [--out DIR] [--machine NAME] [--quick] [--device auto|cpu|cuda]
+ */
+#include <cblas.h>
+#include <ctype.h>
+#include <errno.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rv_alloc.h"
+#include "rv_cli.h"
+#include "rv_conv_bn_pair.h"
+#include "rv_file.h"
+#include "rv_net.h"
+#include "rv_report.h"
+#include "rv_two_branch.h"
+#ifdef RV_HAVE_CUDA
+#include "rv_cuda.h"
+#endif
+
+extern char **environ;
+
+#define CHILD_FLAG "--child-first-call" /* hidden: one process of experiment 4 */
+
+/* ---- a table: rows appended in memory, written atomically at the end ---- */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} table;
+
+static void row(table *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = (t->len + (size_t)n + 1) * 2;
+        char *grown = realloc(t->buf, t->cap);
+        if (!grown) {
+            fprintf(stderr, "rv_bench: out of memory for results\n");
+            exit(1);
+        }
+        t->buf = grown;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+typedef struct {
+    char machine[64], cpu[160], gpu[200], date[32], commit[48], dir[4096];
+    int cores, threads, quick;
+    rv_device devs[2];
+    int ndev;
+} run_info;
+
+static rv_status write_table(const run_info *ri, const char *name, const char *what,
+                             const char *columns, const table *t)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", ri->dir, name);
+    table out = {0};
+    row(&out, "# %s\n# machine: %s\n# cpu: %s (%d cores)\n# gpu: %s\n# date: %s\n# commit: %s\n"
+              "# build: %s\n# threads: %d (OpenBLAS)\n# mode: %s\n# cuda math: FP32 (TF32 off)\n"
+              "# timing: warm-up, synchronised, median with min and max; peak = bytes allocated "
+              "while one forward runs (tracking allocator)\n%s\n",
+        what, ri->machine, ri->cpu, ri->cores, ri->gpu, ri->date, ri->commit, RV_BUILD_TYPE,
+        ri->threads, ri->quick ? "quick (tiny sizes, few repetitions: for testing the pipeline)"
+                               : "full",
+        columns);
+    rv_atomic_file af;
+    rv_status st = rv_atomic_open(&af, path);
+    if (st == RV_OK) st = rv_atomic_write(&af, out.buf, out.len);
+    if (st == RV_OK) st = rv_atomic_write(&af, t->buf, t->len);
+    if (st == RV_OK) st = rv_atomic_commit(&af);
+    free(out.buf);
+    return st;
+}
+
+/* ---- progress ---- */
+static int exp_i, exp_n = 4;
+
+static void progress(const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\r[%d/%d] %-70.70s", exp_i, exp_n, msg);
+    fflush(stderr);
+}
+
+/* Times one form; every field of *r filled, or an error. */
+static rv_status measure(rv_fn fn, void *ctx, rv_device dev, int repeat, rv_form_result *r)
+{
+    return rv_measure_form(fn, ctx, dev, repeat > 3 ? 3 : 1, repeat, r);
+}
+
+static void time_row(table *t, const rv_form_result *r)
+{
+    row(t, "%.5f\t%.5f\t%.5f\t%zu", r->time.median_ms, r->time.min_ms, r->time.max_ms,
+        r->peak_bytes);
+}
+
+/* ---- experiment 1: each lesson's pair of forms ---- */
+typedef struct {
+    const char *name;
+    double train_ms, deploy_ms; /* at the reference size, for speedup.tsv */
+} step;
+
+static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
+{
+    static const int full[][2] = {{16, 56}, {32, 56}, {64, 56}, {128, 28}, {256, 14}};
+    static const int quick[][2] = {{8, 7}, {16, 14}};
+    int n = ri->quick ? 2 : 5, ref = ri->quick ? 1 : 2, repeat = ri->quick ? 3 : 30;
+    rv_status st = RV_OK;
+    for (int d = 0; d < ri->ndev && st == RV_OK; d++)
+        for (int k = 0; k < n && st == RV_OK; k++) {
+            rv_device dev = ri->devs[d];
+            int c = (ri->quick ? quick : full)[k][0], s = (ri->quick ? quick : full)[k][1];
+            rv_form_result r[3][2];
+            rv_two_branch tb;
+            rv_conv_bn_pair cb;
+            rv_block_pair bp;
+            rv_block_spec spec = {c, c, 1, 1, 1};
+            progress("pairs on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
+            if ((st = rv_two_branch_build(&tb, dev, 1, c, s, 0, 1)) == RV_OK) {
+                if (st == RV_OK) st = measure(rv_two_branch_forward, &tb, dev, repeat, &r[0][0]);
+                if (st == RV_OK) st = measure(rv_two_branch_fused, &tb, dev, repeat, &r[0][1]);
+                rv_two_branch_free(&tb);
+            }
+            if (st == RV_OK && (st = rv_conv_bn_build(&cb, dev, 1, c, s, 0, 2)) == RV_OK) {
+                st = measure(rv_conv_bn_forward, &cb, dev, repeat, &r[1][0]);
+                if (st == RV_OK) st = measure(rv_conv_bn_fused, &cb, dev, repeat, &r[1][1]);
+                rv_conv_bn_free(&cb);
+            }
+            if (st == RV_OK && (st = rv_block_pair_build(&bp, spec, dev, 1, s, 3)) == RV_OK) {
+                st = measure(rv_block_pair_train, &bp, dev, repeat, &r[2][0]);
+                if (st == RV_OK) st = measure(rv_block_pair_fast, &bp, dev, repeat, &r[2][1]);
+                rv_block_pair_free(&bp);
+            }
+            static const char *const pair[3] = {"two_branch", "conv_bn", "block"};
+            static const char *const form[2] = {"train", "deploy"};
+            for (int p = 0; p < 3 && st == RV_OK; p++)
+                for (int f = 0; f < 2; f++) {
+                    row(t, "%s\t%s\t%d\t%d\t%d\t%s\t", pair[p], rv_device_name(dev), 1, c, s,
+                        form[f]);
+                    time_row(t, &r[p][f]);
+                    row(t, "\n");
+                    if (k == ref) {
+                        double *ms = f ? &steps[p][d].deploy_ms : &steps[p][d].train_ms;
+                        *ms = r[p][f].time.median_ms;
+                    }
+                }
+        }
+    return st;
+}
+
+/* ---- experiment 2: one block against channels and resolution ---- */
+static rv_status exp_block(const run_info *ri, table *t)
+{
+    static const int channels[] = {16, 32, 64, 128, 256, 512}, sizes[] = {14, 28, 56, 112, 224};
+    int nc = ri->quick ? 2 : 6, ns = ri->quick ? 2 : 5, repeat = ri->quick ? 3 : 10;
+    rv_status st = RV_OK;
+    for (int d = 0; d < ri->ndev && st == RV_OK; d++)
+        for (int sweep = 0; sweep < 2 && st == RV_OK; sweep++)
+            for (int k = 0; k < (sweep ? ns : nc) && st == RV_OK; k++) {
+                rv_device dev = ri->devs[d];
+                int c = sweep ? 64 : channels[k], s = sweep ? sizes[k] : 56;
+                if (ri->quick) c = sweep ? 8 : 8 * (k + 1), s = sweep ? 7 * (k + 1) : 7;
+                progress("block on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
+                rv_block_pair bp;
+                rv_form_result r[2];
+                rv_block_spec spec = {c, c, 1, 1, 1};
+                if ((st = rv_block_pair_build(&bp, spec, dev, 1, s, 4)) != RV_OK) break;
+                st = measure(rv_block_pair_train, &bp, dev, repeat, &r[0]);
+                if (st == RV_OK) st = measure(rv_block_pair_fast, &bp, dev, repeat, &r[1]);
+                /* activations each form holds: x, y and (train) the branch buffer */
+                size_t act = rv_tensor_bytes(&bp.x) + rv_tensor_bytes(&bp.y);
+                rv_block_pair_free(&bp);
+                double macs3 = (double)c * c * 9 * s * s;
+                for (int f = 0; f < 2 && st == RV_OK; f++) {
+                    double macs = f ? macs3 : macs3 * 10 / 9;
+                    row(t, "%s\t%s\t%d\t%d\t%s\t", sweep ? "resolution" : "channels",
+                        rv_device_name(dev), c, s, f ? "deploy" : "train");
+                    time_row(t, &r[f]);
+                    row(t, "\t%.3f\t%zu\n", 2 * macs / (r[f].time.median_ms * 1e6),
+                        act + (f ? 0 : act / 2) + r[f].peak_bytes);
+                }
+            }
+    return st;
+}
+
+/* ---- experiment 3: whole networks against batch ---- */
+typedef struct {
+    rv_net *net;
+    rv_tensor *x, *y;
+} net_ctx;
+
+static rv_status net_forward(void *ctx)
+{
+    net_ctx *c = ctx;
+    return rv_net_forward(c->net, c->x, c->y);
+}
+
+/* One form of a net on dev: times a fresh forward (its peak includes the
+ * planned buffers) and counts CUDA launches per forward. */
+static rv_status time_net(rv_net *net, rv_device dev, int batch, int size, int repeat,
+                          rv_form_result *r, long *launches)
+{
+    rv_rng rng = rv_rng_seed(8);
+    rv_tensor hx = {0}, x = {0}, y = {0};
+    int64_t out[4];
+    int rank;
+    rv_status st = rv_tensor_alloc4(&hx, RV_CPU, batch, 3, size, size, "input");
+    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
+    if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
+    rv_tensor_free(&hx);
+    if (st == RV_OK) st = rv_net_out_shape(net, &x, out, &rank);
+    if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
+    net_ctx c = {net, &x, &y};
+    if (st == RV_OK) st = measure(net_forward, &c, dev, repeat, r);
+    *launches = -1;
+#ifdef RV_HAVE_CUDA
+    if (st == RV_OK && dev == RV_CUDA) {
+        long before = rv_cuda_launches();
+        st = net_forward(&c);
+        *launches = rv_cuda_launches() - before;
+    }
+#endif
+    rv_tensor_free(&x);
+    rv_tensor_free(&y);
+    return st;
+}
+
+static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
+{
+    static const char *const archs[3] = {"A0", "A1", "B0"};
+    static const int cpu_batch[] = {1, 4, 16, 64}, gpu_batch[] = {1, 8, 32, 128, 256};
+    int size = ri->quick ? 32 : 224, na = ri->quick ? 1 : 3;
+    rv_status st = RV_OK;
+    for (int d = 0; d < ri->ndev && st == RV_OK; d++) {
+        rv_device dev = ri->devs[d];
+        const int *batches = dev == RV_CUDA ? gpu_batch : cpu_batch;
+        int nb = ri->quick ? 1 : (dev == RV_CUDA ? 5 : 4);
+        for (int a = 0; a < na && st == RV_OK; a++) {
+            rv_arch arch;
+            rv_block_spec specs[RV_MAX_BLOCKS];
+            int n;
+            rv_net train = {0}, fast = {0};
+            rv_tensor calib = {0};
+            rv_rng rng = rv_rng_seed(9);
+            st = rv_arch_preset(archs[a], &arch);
+            if (st == RV_OK) st = rv_arch_specs(&arch, 3, specs, &n);
+            if (st == RV_OK) st = rv_net_init_random(&train, specs, n, 0, &rng, dev);
+            /* trained-like BN statistics, so activations stay near unit scale */
+            if (st == RV_OK) st = rv_tensor_alloc4(&calib, RV_CPU, 2, 3, 64, 64, "calibration");
+            if (st == RV_OK) st = rv_tensor_fill_uniform(&calib, &rng, -1.0f, 1.0f);
+            rv_tensor dcalib = {0};
+            if (st == RV_OK) st = rv_tensor_clone(&dcalib, &calib, dev, "calibration");
+            if (st == RV_OK) st = rv_net_calibrate_bn(&train, &dcalib, &rng);
+            rv_tensor_free(&calib);
+            rv_tensor_free(&dcalib);
+            if (st == RV_OK) st = rv_net_switch_to_fast(&train, &fast);
+            for (int b = 0; b < nb && st == RV_OK; b++) {
+                int batch = batches[b], repeat = ri->quick ? 2 : (batch >= 16 ? 2 : 5);
+                rv_net *form[2] = {&train, &fast};
+                for (int f = 0; f < 2 && st == RV_OK; f++) {
+                    progress("networks on %s: RepVGG-%s %s, batch %d", rv_device_name(dev),
+                             archs[a], f ? "deploy" : "train", batch);
+                    rv_form_result r;
+                    long launches;
+                    rv_net_unplan(form[f]); /* a fresh plan: the peak counts the buffers */
+                    st = time_net(form[f], dev, batch, size, repeat, &r, &launches);
+                    if (st != RV_OK) break;
+                    row(t, "%s\t%s\t%d\t%d\t%s\t", archs[a], rv_device_name(dev), batch, size,
+                        f ? "deploy" : "train");
+                    time_row(t, &r);
+                    row(t, "\t%.2f\t%.4f\t%ld\n", batch * 1e3 / r.time.median_ms,
+                        rv_net_macs(form[f], batch, size, size) / 1e9, launches);
+                    if (b == 0) *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r.time.median_ms;
+                }
+            }
+            rv_net_free(&train);
+            rv_net_free(&fast);
+        }
+    }
+    return st;
+}
+
+/* ---- experiment 4: the notebook's first-call timing, in fresh processes ---- */
+static int child_first_call(const char *device, int fused_first)
+{
+    rv_device dev;
+    rv_two_branch tb;
+    double two = 0, fused = 0;
+    if (rv_device_select(device, &dev) != RV_OK ||
+        rv_two_branch_build(&tb, dev, 4, 8, 7, 0, 1) != RV_OK) {
+        fprintf(stderr, "rv_bench: %s\n", rv_last_error());
+        return 1;
+    }
+    rv_status st = fused_first ? rv_time_naive(rv_two_branch_fused, &tb, &fused)
+                               : rv_time_naive(rv_two_branch_forward, &tb, &two);
+    if (st == RV_OK)
+        st = fused_first ? rv_time_naive(rv_two_branch_forward, &tb, &two)
+                         : rv_time_naive(rv_two_branch_fused, &tb, &fused);
+    if (st == RV_OK) st = rv_device_sync(dev);
+    rv_two_branch_free(&tb);
+    if (st != RV_OK) return 1;
+    printf("%.9f %.9f\n", two, fused);
+    return 0;
+}
+
+/* Runs this program again as a fresh process for one first-call measurement. */
+static rv_status spawn_child(rv_device dev, int fused_first, double *two, double *fused)
+{
+    int fd[2];
+    if (pipe(fd) != 0) return rv_error(RV_EIO, "pipe: %s", strerror(errno));
+    char *args[] = {"rv_bench", CHILD_FLAG, fused_first ? "fused" : "two",
+                    (char *)rv_device_name(dev), NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    pid_t pid;
+    int err = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
+    if (err != 0) {
+        close(fd[0]);
+        return rv_error(RV_EIO, "cannot start a fresh process: %s", strerror(err));
+    }
+    FILE *f = fdopen(fd[0], "r");
+    int got = f && fscanf(f, "%lf %lf", two, fused) == 2;
+    if (f) fclose(f);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return rv_error(RV_EIO, "the fresh process timing first calls failed");
+    return RV_OK;
+}
+
+static rv_status exp_naive(const run_info *ri, table *t)
+{
+    int trials = ri->quick ? 2 : 5;
+    rv_status st = RV_OK;
+    for (int d = 0; d < ri->ndev && st == RV_OK; d++) {
+        rv_device dev = ri->devs[d];
+        for (int order = 0; order < 2 && st == RV_OK; order++)
+            for (int k = 0; k < trials && st == RV_OK; k++) {
+                double two, fused;
+                progress("naive timing on %s: %s first, process %d", rv_device_name(dev),
+                         order ? "fused" : "two branches", k + 1);
+                st = spawn_child(dev, order, &two, &fused);
+                if (st == RV_OK)
+                    row(t, "%s\t%s\t%d\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev),
+                        order ? "first_call_fused_first" : "first_call_notebook_order", k + 1,
+                        two, fused, two / fused);
+            }
+        rv_two_branch tb;
+        rv_timing a, b;
+        if (st == RV_OK && (st = rv_two_branch_build(&tb, dev, 4, 8, 7, 0, 1)) == RV_OK) {
+            st = rv_time(rv_two_branch_forward, &tb, dev, 10, 100, &a);
+            if (st == RV_OK) st = rv_time(rv_two_branch_fused, &tb, dev, 10, 100, &b);
+            rv_two_branch_free(&tb);
+            if (st == RV_OK)
+                row(t, "%s\thonest_median\t1\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev),
+                    a.median_ms, b.median_ms, a.median_ms / b.median_ms);
+        }
+    }
+    return st;
+}
+
+/* ---- where and when ---- */
+static void slug(const char *in, char *out, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = in; *p && n + 1 < len; p++) {
+        char c = (char)tolower((unsigned char)*p);
+        if (isalnum((unsigned char)c))
+            out[n++] = c;
+        else if (n && out[n - 1] != '-')
+            out[n++] = '-';
+    }
+    while (n && out[n - 1] == '-') n--;
+    out[n] = '\0';
+}
+
+static void git_commit(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    FILE *p = popen("git -C '" RV_SOURCE_DIR "' rev-parse --short HEAD 2>/dev/null", "r");
+    if (!p) return;
+    if (fgets(buf, (int)len, p)) buf[strcspn(buf, "\n")] = '\0';
+    if (pclose(p) != 0) snprintf(buf, len, "unknown");
+}
+
+static int make_dirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], CHILD_FLAG) == 0)
+        return child_first_call(argv[3], strcmp(argv[2], "fused") == 0);
+    const char *out = "bench/results", *machine = NULL, *device = "auto";
+    int quick = 0;
+    rv_opt opts[] = {
+        {"out", RV_OPT_STR, &out, "results root: files go to OUT/<machine>/"},
+        {"machine", RV_OPT_STR, &machine, "machine name (default: from the GPU or CPU model)"},
+        {"device", RV_OPT_STR, &device, "auto (CPU, and CUDA when a device answers), cpu or cuda"},
+        {"quick", RV_OPT_FLAG, &quick, "tiny sizes, few repetitions (tests the pipeline)"},
+    };
+    int rc = rv_parse_args(argc, argv, "rv_bench: measure the lessons' forms, blocks and networks; "
+                           "write TSV files for bench/plot.sh", opts, 4);
+    if (rc >= 0) return rc;
+    run_info ri = {.quick = quick};
+    rv_device dev;
+    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
+    ri.devs[ri.ndev++] = RV_CPU;
+    if (dev == RV_CUDA) {
+        if (strcmp(device, "cuda") == 0) ri.ndev = 0;
+        ri.devs[ri.ndev++] = RV_CUDA;
+    }
+    rv_device_describe(RV_CPU, ri.cpu, sizeof ri.cpu);
+    ri.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    ri.threads = openblas_get_num_threads();
+    snprintf(ri.gpu, sizeof ri.gpu, "none");
+    if (dev == RV_CUDA) rv_device_describe(RV_CUDA, ri.gpu, sizeof ri.gpu);
+    char name[200];
+    if (dev == RV_CUDA) {
+        snprintf(name, sizeof name, "%s", ri.gpu);
+        name[strcspn(name, "(")] = '\0';
+    } else {
+        snprintf(name, sizeof name, "%s %dc", ri.cpu, ri.cores);
+    }
+    slug(machine ? machine : name, ri.machine, sizeof ri.machine);
+    time_t now = time(NULL);
+    strftime(ri.date, sizeof ri.date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    git_commit(ri.commit, sizeof ri.commit);
+    snprintf(ri.dir, sizeof ri.dir, "%s/%s", out, ri.machine);
+    if (make_dirs(ri.dir) != 0) {
+        fprintf(stderr, "%s: cannot create %s: %s\n", argv[0], ri.dir, strerror(errno));
+        return 1;
+    }
+    fprintf(stderr, "rv_bench: %s mode on %s -> %s\n", quick ? "quick" : "full", ri.machine, ri.dir);
+
+    table t_pairs = {0}, t_block = {0}, t_nets = {0}, t_naive = {0}, t_speed = {0};
+    step steps[3][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
+                        {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
+                        {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}}};
+    step nets[3][2] = {{{"RepVGG-A0", 0, 0}, {"RepVGG-A0", 0, 0}},
+                       {{"RepVGG-A1", 0, 0}, {"RepVGG-A1", 0, 0}},
+                       {{"RepVGG-B0", 0, 0}, {"RepVGG-B0", 0, 0}}};
+    double t0 = rv_now_ms();
+    rv_status st;
+    exp_i = 1;
+    st = exp_pairs(&ri, &t_pairs, steps);
+    if (st == RV_OK)
+        st = write_table(&ri, "pairs.tsv", "experiment 1: each lesson's pair of forms, batch 1",
+                         "pair\tdevice\tbatch\tchannels\tsize\tform\tmedian_ms\tmin_ms\tmax_ms\t"
+                         "peak_bytes", &t_pairs);
+    exp_i = 2;
+    if (st == RV_OK) st = exp_block(&ri, &t_block);
+    if (st == RV_OK)
+        st = write_table(&ri, "block.tsv", "experiment 2: one RepVGG block C -> C, stride 1, "
+                         "batch 1; activation_bytes = x, y, the branch buffer (train) and the "
+                         "workspace", "sweep\tdevice\tchannels\tsize\tform\tmedian_ms\tmin_ms\t"
+                         "max_ms\tpeak_bytes\tgflops\tactivation_bytes", &t_block);
+    exp_i = 3;
+    if (st == RV_OK) st = exp_networks(&ri, &t_nets, nets);
+    if (st == RV_OK)
+        st = write_table(&ri, "networks.tsv", "experiment 3: whole networks, 3-channel square "
+                         "input; peak_bytes = planned activation buffers + workspace; launches "
+                         "per forward on CUDA (-1 on the CPU)", "arch\tdevice\tbatch\tsize\tform\t"
+                         "median_ms\tmin_ms\tmax_ms\tpeak_bytes\timages_per_s\tgmacs\tlaunches",
+                         &t_nets);
+    exp_i = 4;
+    if (st == RV_OK) st = exp_naive(&ri, &t_naive);
+    if (st == RV_OK)
+        st = write_table(&ri, "naive.tsv", "experiment 4: the notebook's measurement (the first "
+                         "call of each form in a fresh process, host clock, no warm-up, no sync) "
+                         "in both orders, and the honest medians; lesson 01's forms on 4x8x7x7",
+                         "device\tmethod\ttrial\ttwo_branch_ms\tfused_ms\tratio", &t_naive);
+    for (int d = 0; d < ri.ndev && st == RV_OK; d++)
+        for (int k = 0; k < 6; k++) {
+            const step *s = k < 3 ? &steps[k][d] : &nets[k - 3][d];
+            if (s->deploy_ms > 0)
+                row(&t_speed, "%s\t%s\t%.5f\t%.5f\t%.3f\n", s->name, rv_device_name(ri.devs[d]),
+                    s->train_ms, s->deploy_ms, s->train_ms / s->deploy_ms);
+        }
+    if (st == RV_OK)
+        st = write_table(&ri, "speedup.tsv", "experiment 5: deploy/train speed-up (median over "
+                         "median); steps at 64 channels 56x56 (quick: 16 at 14x14), networks at "
+                         "batch 1, 224x224 (quick: 32x32)", "step\tdevice\ttrain_ms\tdeploy_ms\t"
+                         "speedup", &t_speed);
+    fprintf(stderr, "\n");
+    free(t_pairs.buf);
+    free(t_block.buf);
+    free(t_nets.buf);
+    free(t_naive.buf);
+    free(t_speed.buf);
+    if (st != RV_OK) {
+        fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
+        return 1;
+    }
+    fprintf(stderr, "rv_bench: done in %.0f s; results in %s\n", (rv_now_ms() - t0) / 1e3, ri.dir);
+    return 0;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# plot.sh RESULTS PLOTS - draws every chart from RESULTS/<machine>/*.tsv into
+# PLOTS/<machine>-<chart>.png and .svg, one gnuplot script per chart (bench/*.gp,
+# sharing bench/common.gpi). Each chart is drawn to a temporary name and
+# renamed, so an interrupted run leaves no half-drawn chart.
+set -euo pipefail
+results=$1
+plots=$2
+here=$(cd "$(dirname "$0")" && pwd)
+if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "plot.sh: gnuplot is not installed: the data are in $results, but no chart was drawn" \
+         "(apt-get install gnuplot-nox)"
+    exit 0
+fi
+mkdir -p "$plots"
+trap 'rm -f "$plots"/*.tmp' EXIT
+for dir in "$results"/*/; do
+    machine=$(basename "$dir")
+    [ -f "$dir/pairs.tsv" ] || continue
+    meta() { grep -m1 "^# $1: " "$dir/pairs.tsv" | cut -d' ' -f3- | tr -d "'"; }
+    where="$machine: $(meta cpu), GPU $(meta gpu), $(meta date), $(meta mode | cut -d' ' -f1) run"
+    devs=$(grep -v '^#' "$dir/pairs.tsv" | tail -n +2 | cut -f2 | sort -u | tr '\n' ' ')
+    for gp in "$here"/*.gp; do
+        chart=$(basename "$gp" .gp)
+        for fmt in png svg; do
+            out="$plots/$machine-$chart.$fmt"
+            gnuplot -e "dir='$dir'; where='$where'; devs='$devs'; fmt='$fmt'; out='$out.tmp'" \
+                -e "load '$here/common.gpi'" "$gp"
+            mv "$out.tmp" "$out"
+        done
+    done
+    echo "plot.sh: charts for $machine in $plots"
+done
