@@ -85,13 +85,14 @@ static rv_status write_table(const run_info *ri, const char *name, const char *w
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", ri->dir, name);
     table out = {0};
-    row(&out, "# %s\n# machine: %s\n# cpu: %s (%d cores)\n# gpu: %s\n# date: %s\n# commit: %s\n"
-              "# build: %s\n# threads: %d (OpenBLAS)\n# mode: %s\n# cuda math: FP32 (TF32 off)\n"
-              "# timing: warm-up, synchronised, median with min and max; peak = bytes allocated "
-              "while one forward runs (tracking allocator)\n%s\n",
+    row(&out,
+        "# %s\n# machine: %s\n# cpu: %s (%d cores)\n# gpu: %s\n# date: %s\n# commit: %s\n"
+        "# build: %s\n# threads: %d (OpenBLAS)\n# mode: %s\n# cuda math: FP32 (TF32 off)\n"
+        "# timing: warm-up, synchronised, median with min and max; peak = bytes allocated "
+        "while one forward runs (tracking allocator)\n%s\n",
         what, ri->machine, ri->cpu, ri->cores, ri->gpu, ri->date, ri->commit, RV_BUILD_TYPE,
-        ri->threads, ri->quick ? "quick (tiny sizes, few repetitions: for testing the pipeline)"
-                               : "full",
+        ri->threads,
+        ri->quick ? "quick (tiny sizes, few repetitions: for testing the pipeline)" : "full",
         columns);
     rv_atomic_file af;
     rv_status st = rv_atomic_open(&af, path);
@@ -304,7 +305,8 @@ static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
                     time_row(t, &r);
                     row(t, "\t%.2f\t%.4f\t%ld\n", batch * 1e3 / r.time.median_ms,
                         rv_net_macs(form[f], batch, size, size) / 1e9, launches);
-                    if (b == 0) *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r.time.median_ms;
+                    if (b == 0)
+                        *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r.time.median_ms;
                 }
             }
             rv_net_free(&train);
@@ -380,8 +382,8 @@ static rv_status exp_naive(const run_info *ri, table *t)
                 st = spawn_child(dev, order, &two, &fused);
                 if (st == RV_OK)
                     row(t, "%s\t%s\t%d\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev),
-                        order ? "first_call_fused_first" : "first_call_notebook_order", k + 1,
-                        two, fused, two / fused);
+                        order ? "first_call_fused_first" : "first_call_notebook_order", k + 1, two,
+                        fused, two / fused);
             }
         rv_two_branch tb;
         rv_timing a, b;
@@ -390,18 +392,33 @@ static rv_status exp_naive(const run_info *ri, table *t)
             if (st == RV_OK) st = rv_time(rv_two_branch_fused, &tb, dev, 10, 100, &b);
             rv_two_branch_free(&tb);
             if (st == RV_OK)
-                row(t, "%s\thonest_median\t1\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev),
-                    a.median_ms, b.median_ms, a.median_ms / b.median_ms);
+                row(t, "%s\thonest_median\t1\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev), a.median_ms,
+                    b.median_ms, a.median_ms / b.median_ms);
         }
     }
     return st;
 }
 
 /* ---- where and when ---- */
+/* "Intel(R) Xeon(R) Processor 2c" -> "intel-xeon-2c": lower case, dashes,
+ * without the trademark marks and the words CPU and Processor. */
 static void slug(const char *in, char *out, size_t len)
 {
+    char clean[256];
+    size_t k = 0;
+    for (const char *p = in; *p && k + 1 < sizeof clean; p++) {
+        static const char *const drop[] = {"(R)", "(TM)", "(tm)", "CPU", "Processor", "NVIDIA"};
+        size_t skip = 0;
+        for (size_t i = 0; i < sizeof drop / sizeof drop[0] && !skip; i++)
+            if (strncmp(p, drop[i], strlen(drop[i])) == 0) skip = strlen(drop[i]);
+        if (skip)
+            p += skip - 1;
+        else
+            clean[k++] = *p;
+    }
+    clean[k] = '\0';
     size_t n = 0;
-    for (const char *p = in; *p && n + 1 < len; p++) {
+    for (const char *p = clean; *p && n + 1 < len; p++) {
         char c = (char)tolower((unsigned char)*p);
         if (isalnum((unsigned char)c))
             out[n++] = c;
@@ -446,8 +463,10 @@ int main(int argc, char **argv)
         {"device", RV_OPT_STR, &device, "auto (CPU, and CUDA when a device answers), cpu or cuda"},
         {"quick", RV_OPT_FLAG, &quick, "tiny sizes, few repetitions (tests the pipeline)"},
     };
-    int rc = rv_parse_args(argc, argv, "rv_bench: measure the lessons' forms, blocks and networks; "
-                           "write TSV files for bench/plot.sh", opts, 4);
+    int rc = rv_parse_args(argc, argv,
+                           "rv_bench: measure the lessons' forms, blocks and networks; "
+                           "write TSV files for bench/plot.sh",
+                           opts, 4);
     if (rc >= 0) return rc;
     run_info ri = {.quick = quick};
     rv_device dev;
@@ -478,7 +497,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot create %s: %s\n", argv[0], ri.dir, strerror(errno));
         return 1;
     }
-    fprintf(stderr, "rv_bench: %s mode on %s -> %s\n", quick ? "quick" : "full", ri.machine, ri.dir);
+    fprintf(stderr, "rv_bench: %s mode on %s -> %s\n", quick ? "quick" : "full", ri.machine,
+            ri.dir);
 
     table t_pairs = {0}, t_block = {0}, t_nets = {0}, t_naive = {0}, t_speed = {0};
     step steps[3][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
@@ -494,26 +514,33 @@ int main(int argc, char **argv)
     if (st == RV_OK)
         st = write_table(&ri, "pairs.tsv", "experiment 1: each lesson's pair of forms, batch 1",
                          "pair\tdevice\tbatch\tchannels\tsize\tform\tmedian_ms\tmin_ms\tmax_ms\t"
-                         "peak_bytes", &t_pairs);
+                         "peak_bytes",
+                         &t_pairs);
     exp_i = 2;
     if (st == RV_OK) st = exp_block(&ri, &t_block);
     if (st == RV_OK)
-        st = write_table(&ri, "block.tsv", "experiment 2: one RepVGG block C -> C, stride 1, "
+        st = write_table(&ri, "block.tsv",
+                         "experiment 2: one RepVGG block C -> C, stride 1, "
                          "batch 1; activation_bytes = x, y, the branch buffer (train) and the "
-                         "workspace", "sweep\tdevice\tchannels\tsize\tform\tmedian_ms\tmin_ms\t"
-                         "max_ms\tpeak_bytes\tgflops\tactivation_bytes", &t_block);
+                         "workspace",
+                         "sweep\tdevice\tchannels\tsize\tform\tmedian_ms\tmin_ms\t"
+                         "max_ms\tpeak_bytes\tgflops\tactivation_bytes",
+                         &t_block);
     exp_i = 3;
     if (st == RV_OK) st = exp_networks(&ri, &t_nets, nets);
     if (st == RV_OK)
-        st = write_table(&ri, "networks.tsv", "experiment 3: whole networks, 3-channel square "
+        st = write_table(&ri, "networks.tsv",
+                         "experiment 3: whole networks, 3-channel square "
                          "input; peak_bytes = planned activation buffers + workspace; launches "
-                         "per forward on CUDA (-1 on the CPU)", "arch\tdevice\tbatch\tsize\tform\t"
+                         "per forward on CUDA (-1 on the CPU)",
+                         "arch\tdevice\tbatch\tsize\tform\t"
                          "median_ms\tmin_ms\tmax_ms\tpeak_bytes\timages_per_s\tgmacs\tlaunches",
                          &t_nets);
     exp_i = 4;
     if (st == RV_OK) st = exp_naive(&ri, &t_naive);
     if (st == RV_OK)
-        st = write_table(&ri, "naive.tsv", "experiment 4: the notebook's measurement (the first "
+        st = write_table(&ri, "naive.tsv",
+                         "experiment 4: the notebook's measurement (the first "
                          "call of each form in a fresh process, host clock, no warm-up, no sync) "
                          "in both orders, and the honest medians; lesson 01's forms on 4x8x7x7",
                          "device\tmethod\ttrial\ttwo_branch_ms\tfused_ms\tratio", &t_naive);
@@ -525,10 +552,13 @@ int main(int argc, char **argv)
                     s->train_ms, s->deploy_ms, s->train_ms / s->deploy_ms);
         }
     if (st == RV_OK)
-        st = write_table(&ri, "speedup.tsv", "experiment 5: deploy/train speed-up (median over "
+        st = write_table(&ri, "speedup.tsv",
+                         "experiment 5: deploy/train speed-up (median over "
                          "median); steps at 64 channels 56x56 (quick: 16 at 14x14), networks at "
-                         "batch 1, 224x224 (quick: 32x32)", "step\tdevice\ttrain_ms\tdeploy_ms\t"
-                         "speedup", &t_speed);
+                         "batch 1, 224x224 (quick: 32x32)",
+                         "step\tdevice\ttrain_ms\tdeploy_ms\t"
+                         "speedup",
+                         &t_speed);
     fprintf(stderr, "\n");
     free(t_pairs.buf);
     free(t_block.buf);

@@ -14,6 +14,7 @@ if ! command -v gnuplot >/dev/null 2>&1; then
 fi
 mkdir -p "$plots"
 trap 'rm -f "$plots"/*.tmp' EXIT
+trap 'exit 130' INT TERM
 for dir in "$results"/*/; do
     machine=$(basename "$dir")
     [ -f "$dir/pairs.tsv" ] || continue

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
     }
     /* The notebook's measurement: the very first call of each form, in its
      * order, host clock, no warm-up, no synchronisation. */
-    double naive_two, naive_fused;
+    double naive_two = 0, naive_fused = 0;
     rv_status st = rv_time_naive(rv_two_branch_forward, &l, &naive_two);
     if (st == RV_OK) st = rv_time_naive(rv_two_branch_fused, &l, &naive_fused);
     if (st == RV_OK) st = rv_device_sync(dev);

@@ -1,5 +1,6 @@
 /* file.c - whole-file reads and atomic writes (see rv_file.h). */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,29 @@ rv_status rv_read_file(const char *path, size_t max_bytes, unsigned char **data,
     return RV_OK;
 }
 
+/* The temporary being written, removed if Ctrl-C or a kill stops the
+ * program mid-write (unlink is async-signal-safe); one at a time. */
+static char pending[4200];
+
+static void remove_pending(int sig)
+{
+    if (pending[0]) unlink(pending);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void track(const char *tmp)
+{
+    snprintf(pending, sizeof pending, "%s", tmp);
+    if (tmp[0]) {
+        signal(SIGINT, remove_pending);
+        signal(SIGTERM, remove_pending);
+    } else {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+    }
+}
+
 rv_status rv_atomic_open(rv_atomic_file *af, const char *path)
 {
     memset(af, 0, sizeof *af);
@@ -44,8 +68,12 @@ rv_status rv_atomic_open(rv_atomic_file *af, const char *path)
         return rv_error(RV_EINVAL, "%.64s...: the path is too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    track(af->tmp);
     af->f = fopen(af->tmp, "wb");
-    if (!af->f) return rv_error(RV_EIO, "%s: cannot write: %s", path, strerror(errno));
+    if (!af->f) {
+        track("");
+        return rv_error(RV_EIO, "%s: cannot write: %s", path, strerror(errno));
+    }
     return RV_OK;
 }
 
@@ -54,6 +82,7 @@ void rv_atomic_abort(rv_atomic_file *af)
     if (af->f) fclose(af->f);
     af->f = NULL;
     if (af->tmp[0]) unlink(af->tmp);
+    track("");
 }
 
 rv_status rv_atomic_write(rv_atomic_file *af, const void *data, size_t len)
@@ -76,5 +105,6 @@ rv_status rv_atomic_commit(rv_atomic_file *af)
         rv_atomic_abort(af);
         return st;
     }
+    track("");
     return RV_OK;
 }

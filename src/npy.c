@@ -124,6 +124,15 @@ rv_status rv_npy_read(const char *path, rv_tensor *out)
     size_t len;
     rv_status st = rv_read_file(path, NPY_MAX_BYTES, &d, &len);
     if (st != RV_OK) return st;
+    st = rv_npy_parse(d, len, path, out);
+    free(d);
+    return st;
+}
+
+rv_status rv_npy_parse(const unsigned char *d, size_t len, const char *path, rv_tensor *out)
+{
+    memset(out, 0, sizeof *out);
+    rv_status st = RV_OK;
     size_t hlen = 0, start = 0;
     if (len < 10 || memcmp(d, magic, sizeof magic) != 0)
         st = rv_error(RV_EFORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
@@ -151,7 +160,6 @@ rv_status rv_npy_read(const char *path, rv_tensor *out)
     }
     if (st == RV_OK) st = rv_tensor_alloc(out, RV_CPU, ndim, dim, path);
     if (st == RV_OK) memcpy(out->data, d + start + hlen, rv_tensor_bytes(out));
-    free(d);
     return st;
 }
 

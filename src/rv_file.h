@@ -3,7 +3,8 @@
  * An atomic write goes to "<path>.tmp.<pid>" in the same directory and is
  * renamed over <path> only when every byte is written and the file closed:
  * an error or an interruption never leaves a half-written <path>, and an
- * aborted write leaves nothing at all.
+ * aborted write leaves nothing at all; while it is open, Ctrl-C (SIGINT) or
+ * SIGTERM removes the temporary before the program stops.
  */
 #ifndef RV_FILE_H
 #define RV_FILE_H

@@ -22,6 +22,9 @@ extern "C" {
  * header that lies about sizes or offsets, malformed JSON: RV_EFORMAT with a
  * message naming the file and the tensor; free the result with rv_named_free. */
 rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *skipped);
+/* The same from len bytes in memory; `name` stands for the file in messages. */
+rv_status rv_safetensors_parse(const unsigned char *d, size_t len, const char *name, rv_named **out,
+                               int *n, int *skipped);
 
 /* Writes the tensors (any device) as F32, in order, atomically. */
 rv_status rv_safetensors_write(const char *path, const rv_named *ts, int n);

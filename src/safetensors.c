@@ -111,6 +111,9 @@ static rv_status check_coverage(const char *path, span *spans, int n, uint64_t d
 static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_named **out, int *n,
                        int *skipped)
 {
+    *out = NULL;
+    *n = 0;
+    if (skipped) *skipped = 0;
     if (len < 8) return rv_error(RV_EFORMAT, "%s: too short for a safetensors file", path);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | d[i];
@@ -164,22 +167,28 @@ static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_
     return st;
 }
 
-rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *skipped)
+rv_status rv_safetensors_parse(const unsigned char *d, size_t len, const char *name, rv_named **out,
+                               int *n, int *skipped)
 {
-    *out = NULL;
-    *n = 0;
-    if (skipped) *skipped = 0;
-    unsigned char *d;
-    size_t len;
-    rv_status st = rv_read_file(path, ST_MAX_BYTES, &d, &len);
-    if (st != RV_OK) return st;
-    st = parse(path, d, len, out, n, skipped);
-    free(d);
+    rv_status st = parse(name, d, len, out, n, skipped);
     if (st != RV_OK) {
         rv_named_free(*out, *n);
         *out = NULL;
         *n = 0;
     }
+    return st;
+}
+
+rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *skipped)
+{
+    *out = NULL;
+    *n = 0;
+    unsigned char *d;
+    size_t len;
+    rv_status st = rv_read_file(path, ST_MAX_BYTES, &d, &len);
+    if (st != RV_OK) return st;
+    st = rv_safetensors_parse(d, len, path, out, n, skipped);
+    free(d);
     return st;
 }
 

@@ -51,7 +51,9 @@ expect 2 "commands:" -- "$tool"
 expect 0 "commands:" -- "$tool" --help
 expect 2 "unknown command 'frobnicate'" -- "$tool" frobnicate
 expect 0 "--shape" -- "$tool" info --help
-expect 2 "expected --arch" -- "$tool" init out.safetensors
+expect 2 "give --arch, or both --widths and --depths" -- "$tool" init out.safetensors
+expect 2 "expected five positive integers" -- "$tool" init --widths 8,8,16 --depths 1,1,1,1,1 out.safetensors
+expect 0 "RepVGG-custom" -- "$tool" init --widths 8,8,16,16,32 --depths 1,2,2,1,1 small.safetensors
 expect 2 "unknown architecture 'Z9'" -- "$tool" init --arch Z9 out.safetensors
 expect 2 "--layout" -- "$tool" init --arch A0 --layout keras out.safetensors
 expect 2 "--seed: expected a positive integer" -- "$tool" init --arch A0 --seed x out.safetensors

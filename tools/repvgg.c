@@ -1,10 +1,11 @@
 /* repvgg - convert and run real RepVGG weights.
  *
  *   repvgg info    W.safetensors [--shape N,C,H,W]
- *   repvgg init    --arch A0 [--layout notebook|official] [--seed N] [--classes K] OUT.safetensors
+ *   repvgg init    --arch A0 | --widths 8,8,16,32,64 --depths 1,2,2,2,1
+ *                  [--layout notebook|official] [--seed N] [--classes K] OUT.safetensors
  *   repvgg convert IN.safetensors OUT.safetensors
  *   repvgg run     --weights W.safetensors --input X.npy --output Y.npy [--device D]
- *   repvgg bench   --weights W.safetensors --shape N,C,H,W [--device D] [--repeat R]
+ *   repvgg bench   --weights W.safetensors --shape N,C,H,W [--device D] [--repeat R] [--graph]
  *
  * Weights are safetensors in either naming layout (src/rv_weights.h), in the
  * train-time or the deploy-time form; `convert` is the notebook's
@@ -23,6 +24,9 @@
 #include "rv_report.h"
 #include "rv_safetensors.h"
 #include "rv_weights.h"
+#ifdef RV_HAVE_CUDA
+#include "rv_cuda.h"
+#endif
 
 enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -31,11 +35,12 @@ static const char *const usage_main =
     "\n"
     "commands:\n"
     "  info    W.safetensors [--shape N,C,H,W]   what the weights hold\n"
-    "  init    --arch A0 [--layout L] [--seed N] [--classes K] OUT.safetensors\n"
+    "  init    --arch A0 | --widths W --depths D [--layout L] [--seed N] [--classes K] OUT\n"
     "                                            random train-time weights\n"
     "  convert IN.safetensors OUT.safetensors    train-time -> deploy-time (switch_to_fast)\n"
     "  run     --weights W --input X.npy --output Y.npy [--device D]   one forward pass\n"
-    "  bench   --weights W --shape N,C,H,W [--device D] [--repeat R]   latency and memory\n"
+    "  bench   --weights W --shape N,C,H,W [--device D] [--repeat R] [--graph]\n"
+    "                                            latency and memory of one forward\n"
     "\n"
     "`repvgg CMD --help` explains each. Exit codes: 0 ok, 1 bad data, 2 bad usage.";
 
@@ -118,12 +123,48 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/* Five positive integers "a,b,c,d,e" into v; 0 if the text is not that. */
+static int parse_five(const char *s, int64_t *v)
+{
+    long long t[5];
+    char tail;
+    if (sscanf(s, "%lld,%lld,%lld,%lld,%lld%c", &t[0], &t[1], &t[2], &t[3], &t[4], &tail) != 5)
+        return 0;
+    for (int i = 0; i < 5; i++) {
+        if (t[i] < 1 || t[i] > 65536) return 0;
+        v[i] = t[i];
+    }
+    return 1;
+}
+
+/* The architecture from --arch, or from --widths and --depths (the
+ * notebook's RepVGG(widths, depths), stage 0 included). */
+static rv_status init_arch(const char *arch_name, const char *widths, const char *depths,
+                           rv_arch *arch)
+{
+    if (arch_name && !widths && !depths) return rv_arch_preset(arch_name, arch);
+    int64_t w[5], d[5];
+    if (arch_name || !widths || !depths)
+        return rv_error(RV_EINVAL, "give --arch, or both --widths and --depths");
+    if (!parse_five(widths, w) || !parse_five(depths, d))
+        return rv_error(RV_EINVAL, "--widths and --depths: expected five positive integers each, "
+                                   "e.g. 8,8,16,32,64 and 1,2,2,2,1");
+    *arch = (rv_arch){.name = "custom", .groups = 1};
+    for (int s = 0; s < RV_STAGES; s++) {
+        arch->widths[s] = w[s];
+        arch->depths[s] = (int)d[s];
+    }
+    return RV_OK;
+}
+
 static int cmd_init(int argc, char **argv)
 {
-    const char *arch_name = NULL, *layout_arg = "notebook", *pos[1];
+    const char *arch_name = NULL, *widths = NULL, *depths = NULL, *layout_arg = "notebook", *pos[1];
     int seed = 1, classes = 1000, npos, rc;
     rv_opt opts[] = {
         {"arch", RV_OPT_STR, &arch_name, "A0, A1, A2, B0, B1, B1g2, B1g4, B2, B2g2, B2g4, B3, ..."},
+        {"widths", RV_OPT_STR, &widths, "instead of --arch: five stage widths, e.g. 8,8,16,32,64"},
+        {"depths", RV_OPT_STR, &depths, "with --widths: five stage depths, e.g. 1,2,2,2,1"},
         {"layout", RV_OPT_STR, &layout_arg, "notebook or official"},
         {"seed", RV_OPT_INT, &seed, "random seed"},
         {"classes", RV_OPT_INT, &classes, "classes of the head (official layout only)"},
@@ -132,17 +173,17 @@ static int cmd_init(int argc, char **argv)
                            "repvgg init --arch A0 [--layout L] [--seed N] "
                            "OUT.safetensors: random train-time weights with BN statistics "
                            "calibrated on random images (as training leaves them)",
-                           opts, 4, pos, 1, &npos);
+                           opts, 6, pos, 1, &npos);
     if (rc >= 0) return rc;
     rv_arch arch;
     rv_layout layout;
     rv_block_spec specs[RV_MAX_BLOCKS];
     int n;
-    if (!arch_name || npos != 1) {
-        fprintf(stderr, "%s: expected --arch and one output file (see --help)\n", argv[0]);
+    if (npos != 1) {
+        fprintf(stderr, "%s: expected one output file (see --help)\n", argv[0]);
         return EXIT_USAGE;
     }
-    rv_status st = rv_arch_preset(arch_name, &arch);
+    rv_status st = init_arch(arch_name, widths, depths, &arch);
     if (st == RV_OK) st = rv_layout_parse(layout_arg, &layout);
     if (st == RV_OK) st = rv_arch_specs(&arch, 3, specs, &n);
     if (st != RV_OK) return fail(argv[0], st);
@@ -265,21 +306,26 @@ static rv_status forward(void *ctx)
     return rv_net_forward(f->net, f->x, f->y);
 }
 
+#ifdef RV_HAVE_CUDA
+static rv_status replay(void *ctx) { return rv_cuda_graph_launch(ctx); }
+#endif
+
 static int cmd_bench(int argc, char **argv)
 {
     const char *weights = NULL, *shape_arg = NULL, *device = "auto";
-    int repeat = 20, warmup = 3;
+    int repeat = 20, warmup = 3, graph = 0;
     rv_opt opts[] = {
         {"weights", RV_OPT_STR, &weights, "weights (.safetensors)"},
         {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W"},
         {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
         {"repeat", RV_OPT_INT, &repeat, "timed runs"},
         {"warmup", RV_OPT_INT, &warmup, "untimed runs first"},
+        {"graph", RV_OPT_FLAG, &graph, "CUDA: capture the forward in a CUDA Graph, time replays"},
     };
     int rc = rv_parse_args(argc, argv,
                            "repvgg bench --weights W --shape N,C,H,W: median/min/max "
                            "latency and peak memory of one forward, as a TSV header and one row",
-                           opts, 5);
+                           opts, 6);
     if (rc >= 0) return rc;
     int64_t shape[4];
     if (!shape_arg) {
@@ -290,6 +336,11 @@ static int cmd_bench(int argc, char **argv)
     rv_device dev;
     rv_net net = {0};
     if ((rc = net_on_device(argv[0], weights, device, &dev, &net)) >= 0) return rc;
+    if (graph && dev != RV_CUDA) {
+        fprintf(stderr, "%s: --graph needs --device cuda (a CUDA Graph)\n", argv[0]);
+        rv_net_free(&net);
+        return EXIT_USAGE;
+    }
     rv_rng rng = rv_rng_seed(1);
     rv_tensor hx = {0}, x = {0}, y = {0};
     int64_t out[4];
@@ -301,11 +352,25 @@ static int cmd_bench(int argc, char **argv)
     if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
     forward_ctx f = {&net, &x, &y};
-    if (st == RV_OK) st = rv_measure_form(forward, &f, dev, warmup, repeat, &r);
+    rv_fn fn = forward;
+    void *ctx = &f;
+#ifdef RV_HAVE_CUDA
+    rv_cuda_graph *g = NULL;
+    if (st == RV_OK && graph) { /* one forward plans the buffers; then capture it */
+        st = forward(&f);
+        if (st == RV_OK) st = rv_cuda_graph_capture(forward, &f, &g);
+        fn = replay;
+        ctx = g;
+    }
+#endif
+    if (st == RV_OK) st = rv_measure_form(fn, ctx, dev, warmup, repeat, &r);
+#ifdef RV_HAVE_CUDA
+    rv_cuda_graph_destroy(g);
+#endif
     if (st == RV_OK) {
         double ms = r.time.median_ms;
-        printf("form\tdevice\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\tmax_ms\t"
-               "mean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\n");
+        printf("form\tdevice\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
+               "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\n");
         printf(
             "%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t%zu\n",
             net.fast ? "deploy" : "train", rv_device_name(dev), (long long)shape[0],
