@@ -50,11 +50,8 @@ int main(int argc, char **argv)
                                "conv(x,W1+W2)+(b1+b2)",
                                &batch, &channels, &size, &repeat, NULL, 0, &dev);
     if (rc >= 0) return rc;
-    if (size < 3) {
-        fprintf(stderr, "%s: --size: must be >= 3 for a 3x3 conv without padding, got %d\n",
-                argv[0], size);
-        return 2;
-    }
+    if ((rc = rv_cli_at_least(argv[0], "size", size, 3, "for a 3x3 conv without padding")) >= 0)
+        return rc;
 
     printf("Lesson 01: two-branch sum fusion, %dx%dx%dx%d input, %d -> %d channels, 3x3, no "
            "padding\n",

@@ -133,11 +133,8 @@ int main(int argc, char **argv)
                                "conv(x, s*W) + (t + s*b), with the running statistics",
                                &batch, &channels, &size, &repeat, NULL, 0, &dev);
     if (rc >= 0) return rc;
-    if (size < 3) {
-        fprintf(stderr, "%s: --size: must be >= 3 for a 3x3 conv without padding, got %d\n",
-                argv[0], size);
-        return 2;
-    }
+    if ((rc = rv_cli_at_least(argv[0], "size", size, 3, "for a 3x3 conv without padding")) >= 0)
+        return rc;
     /* One value per channel has variance 0: BN would divide by sqrt(eps).
      * PyTorch refuses it too ("Expected more than 1 value per channel"). */
     if (batch == 1 && size == 3) {

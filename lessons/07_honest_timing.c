@@ -146,11 +146,8 @@ int main(int argc, char **argv)
                                "lesson 01's forms, taken apart",
                                &batch, &channels, &size, &repeat, NULL, 0, &dev);
     if (rc >= 0) return rc;
-    if (size < 3) {
-        fprintf(stderr, "%s: --size: must be >= 3 for a 3x3 conv without padding, got %d\n",
-                argv[0], size);
-        return 2;
-    }
+    if ((rc = rv_cli_at_least(argv[0], "size", size, 3, "for a 3x3 conv without padding")) >= 0)
+        return rc;
 
     /* Nothing may run a form before this: the first calls are the point. */
     rv_two_branch l;

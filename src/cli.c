@@ -117,3 +117,10 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
     int rc = rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
     return rc >= 0 ? rc : rv_cli_device(argv[0], device, dev);
 }
+
+int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why)
+{
+    if (value >= min) return -1;
+    fprintf(stderr, "%s: --%s: must be >= %d %s, got %d\n", prog, flag, min, why, value);
+    return 2;
+}

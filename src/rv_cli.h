@@ -34,6 +34,10 @@ int rv_parse_args_pos(int argc, char **argv, const char *usage, const rv_opt *op
 /* rv_device_select with a message on failure; returns -1 to go on, or 2. */
 int rv_cli_device(const char *prog, const char *arg, rv_device *out);
 
+/* A size check on a parsed option: -1 when value >= min, else prints
+ * "<prog>: --<flag>: must be >= <min> <why>, got <value>" and returns 2. */
+int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why);
+
 /* The options every lesson takes: --device (default auto), --batch,
  * --channels, --size, --repeat (bound to the caller's variables, which hold
  * the defaults), then the lesson's own `extra` options; parses them and
