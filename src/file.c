@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rv_file.h"
@@ -14,11 +15,15 @@ rv_status rv_read_file(const char *path, size_t max_bytes, unsigned char **data,
     FILE *f = fopen(path, "rb");
     if (!f) return rv_error(RV_EIO, "%s: cannot open: %s", path, strerror(errno));
     rv_status st = RV_OK;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
+    /* fstat, not fseek/ftell: a directory opens fine on Linux and "seeks" to
+     * a meaningless size; only a regular file has a size to trust. */
+    struct stat sb;
+    long size = 0;
+    if (fstat(fileno(f), &sb) != 0)
         st = rv_error(RV_EIO, "%s: cannot read: %s", path, strerror(errno));
-    else if (size == 0)
+    else if (!S_ISREG(sb.st_mode))
+        st = rv_error(RV_EIO, "%s: cannot read: not a regular file", path);
+    else if ((size = (long)sb.st_size) == 0)
         st = rv_error(RV_EFORMAT, "%s: the file is empty", path);
     else if ((size_t)size > max_bytes)
         st = rv_error(RV_EFORMAT, "%s: %ld bytes, more than the %zu this reader accepts", path,
@@ -27,7 +32,8 @@ rv_status rv_read_file(const char *path, size_t max_bytes, unsigned char **data,
     if (st == RV_OK && !(*data = malloc((size_t)size)))
         st = rv_error(RV_ENOMEM, "%s: cannot hold %ld bytes in memory", path, size);
     if (st == RV_OK && fread(*data, 1, (size_t)size, f) != (size_t)size)
-        st = rv_error(RV_EIO, "%s: read failed: %s", path, strerror(errno));
+        st = rv_error(RV_EIO, "%s: read failed: %s", path,
+                      ferror(f) ? strerror(errno) : "the file shrank while being read");
     fclose(f);
     if (st != RV_OK) {
         free(*data);

@@ -59,7 +59,8 @@ static int read_word(cursor *c, const char *word)
     return 1;
 }
 
-/* (d0, d1, ...) with an optional trailing comma; at most 8 dims read. */
+/* (d0, d1, ...) with an optional trailing comma; at most 8 dims read. A
+ * sign is read too, so that a negative dimension gets its own message. */
 static int read_shape(cursor *c, int64_t *dim, int *ndim)
 {
     *ndim = 0;
@@ -67,13 +68,15 @@ static int read_shape(cursor *c, int64_t *dim, int *ndim)
     for (;;) {
         if (eat(c, ')')) return 1;
         skip_space(c);
+        int neg = c->p < c->end && *c->p == '-';
+        c->p += neg;
         if (c->p >= c->end || !isdigit((unsigned char)*c->p) || *ndim >= 8) return 0;
         int64_t v = 0;
         while (c->p < c->end && isdigit((unsigned char)*c->p)) {
             if (v > (INT64_MAX - 9) / 10) return 0;
             v = v * 10 + (*c->p++ - '0');
         }
-        dim[(*ndim)++] = v;
+        dim[(*ndim)++] = neg ? -v : v;
         if (!eat(c, ',')) return eat(c, ')');
     }
 }
@@ -82,26 +85,38 @@ static rv_status parse_header(const char *path, const char *h, size_t len, int64
 {
     cursor c = {h, h + len};
     char key[32], descr[32];
-    int fortran = -1, have_descr = 0, have_shape = 0;
+    int fortran = 0, have_descr = 0, have_fortran = 0, have_shape = 0;
     if (!eat(&c, '{')) return rv_error(RV_EFORMAT, "%s: the header is not a dict", path);
     while (!eat(&c, '}')) {
         if (!read_string(&c, key, sizeof key) || !eat(&c, ':'))
             return rv_error(RV_EFORMAT, "%s: malformed header dict", path);
-        if (strcmp(key, "descr") == 0 && read_string(&c, descr, sizeof descr))
-            have_descr = 1;
-        else if (strcmp(key, "fortran_order") == 0 && read_word(&c, "True"))
-            fortran = 1;
-        else if (strcmp(key, "fortran_order") == 0 && read_word(&c, "False"))
-            fortran = 0;
-        else if (strcmp(key, "shape") == 0 && read_shape(&c, dim, ndim))
-            have_shape = 1;
-        else
+        int *seen = strcmp(key, "descr") == 0           ? &have_descr
+                    : strcmp(key, "fortran_order") == 0 ? &have_fortran
+                    : strcmp(key, "shape") == 0         ? &have_shape
+                                                        : NULL;
+        /* Python would keep the last of two equal keys; a file that says two
+         * things is refused rather than guessed at. */
+        if (seen && *seen)
+            return rv_error(RV_EFORMAT, "%s: header key '%s' appears twice", path, key);
+        if (seen == &have_descr) {
+            *seen = read_string(&c, descr, sizeof descr);
+        } else if (seen == &have_fortran) {
+            fortran = read_word(&c, "True");
+            *seen = fortran || read_word(&c, "False");
+        } else if (seen == &have_shape) {
+            *seen = read_shape(&c, dim, ndim);
+        }
+        if (!seen || !*seen)
             return rv_error(RV_EFORMAT, "%s: header key '%s' is unknown or its value malformed",
                             path, key);
         if (!eat(&c, ',') && (skip_space(&c), c.p < c.end && *c.p != '}'))
             return rv_error(RV_EFORMAT, "%s: malformed header dict", path);
     }
-    if (!have_descr || fortran < 0 || !have_shape)
+    skip_space(&c); /* the padding: spaces and a final newline */
+    if (c.p != c.end)
+        return rv_error(RV_EFORMAT, "%s: text after the header dict, at header byte %zu", path,
+                        (size_t)(c.p - h));
+    if (!have_descr || !have_fortran || !have_shape)
         return rv_error(RV_EFORMAT, "%s: the header lacks descr, fortran_order or shape", path);
     if (strcmp(descr, "<f4") != 0)
         return rv_error(RV_EFORMAT, "%s: dtype '%s' is not supported (need '<f4', float32)", path,
@@ -113,7 +128,9 @@ static rv_status parse_header(const char *path, const char *h, size_t len, int64
         return rv_error(RV_EFORMAT, "%s: rank %d is not supported (need 1 to %d)", path, *ndim,
                         RV_MAX_DIMS);
     for (int i = 0; i < *ndim; i++)
-        if (dim[i] == 0) return rv_error(RV_EFORMAT, "%s: dimension %d is zero", path, i);
+        if (dim[i] <= 0)
+            return rv_error(RV_EFORMAT, "%s: dimension %d is %lld (must be positive)", path, i,
+                            (long long)dim[i]);
     return RV_OK;
 }
 
@@ -136,12 +153,14 @@ rv_status rv_npy_parse(const unsigned char *d, size_t len, const char *path, rv_
     size_t hlen = 0, start = 0;
     if (len < 10 || memcmp(d, magic, sizeof magic) != 0)
         st = rv_error(RV_EFORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
+    else if (d[6] < 1 || d[6] > 3 || d[7] != 0) /* numpy itself knows 1.0, 2.0, 3.0 only */
+        st = rv_error(RV_EFORMAT, "%s: .npy version %d.%d is not supported", path, d[6], d[7]);
     else if (d[6] == 1)
         hlen = d[8] | (size_t)d[9] << 8, start = 10;
-    else if ((d[6] == 2 || d[6] == 3) && len >= 12)
-        hlen = d[8] | (size_t)d[9] << 8 | (size_t)d[10] << 16 | (size_t)d[11] << 24, start = 12;
+    else if (len < 12)
+        st = rv_error(RV_EFORMAT, "%s: the file ends inside its version %d.0 preamble", path, d[6]);
     else
-        st = rv_error(RV_EFORMAT, "%s: .npy version %d.%d is not supported", path, d[6], d[7]);
+        hlen = d[8] | (size_t)d[9] << 8 | (size_t)d[10] << 16 | (size_t)d[11] << 24, start = 12;
     if (st == RV_OK && hlen > len - start)
         st = rv_error(RV_EFORMAT, "%s: the header (%zu bytes) runs past the end of the file", path,
                       hlen);
@@ -165,6 +184,10 @@ rv_status rv_npy_parse(const unsigned char *d, size_t len, const char *path, rv_
 
 rv_status rv_npy_write(const char *path, const rv_tensor *t)
 {
+    /* A zeroed or freed tensor would make a rank-0 file that no reader here takes. */
+    if (!t->data || t->ndim < 1 || t->ndim > RV_MAX_DIMS)
+        return rv_error(RV_EINVAL, "%s: nothing to write: the tensor is empty (rank %d)", path,
+                        t->ndim);
     rv_tensor h = *t;
     rv_status st = t->device == RV_CPU ? RV_OK : rv_tensor_clone(&h, t, RV_CPU, path);
     if (st != RV_OK) return st;

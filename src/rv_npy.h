@@ -22,7 +22,8 @@ rv_status rv_npy_read(const char *path, rv_tensor *out);
 /* The same from len bytes in memory; `name` stands for the file in messages. */
 rv_status rv_npy_parse(const unsigned char *d, size_t len, const char *name, rv_tensor *out);
 
-/* Writes t (any device) as a version 1.0 '<f4' .npy, atomically. */
+/* Writes t (any device) as a version 1.0 '<f4' .npy, atomically; an empty
+ * (zeroed or freed) tensor is RV_EINVAL. */
 rv_status rv_npy_write(const char *path, const rv_tensor *t);
 
 #ifdef __cplusplus

@@ -26,7 +26,10 @@ rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *ski
 rv_status rv_safetensors_parse(const unsigned char *d, size_t len, const char *name, rv_named **out,
                                int *n, int *skipped);
 
-/* Writes the tensors (any device) as F32, in order, atomically. */
+/* Writes the tensors (any device) as F32, in order, atomically, the header
+ * padded with spaces to a multiple of 8 bytes. Refuses (RV_EINVAL, before
+ * creating anything) what the reader would: no tensors, an empty tensor, an
+ * empty, repeated or reserved ("__metadata__") name. */
 rv_status rv_safetensors_write(const char *path, const rv_named *ts, int n);
 
 #ifdef __cplusplus

@@ -9,14 +9,35 @@
 #define ST_MAX_HEADER ((uint64_t)100 << 20) /* the reference implementation's limit */
 #define ST_MAX_BYTES ((size_t)1 << 36)
 
+/* Where one entry's bytes lie in the data buffer; name points into the JSON. */
 typedef struct {
     uint64_t begin, end;
+    const char *name;
 } span;
 
+/* By begin, then end: a zero-size tensor at the offset where another begins
+ * ([8, 8] and [8, 16]) must sort first, or it would look like an overlap. */
 static int cmp_span(const void *a, const void *b)
 {
     const span *x = a, *y = b;
-    return (x->begin > y->begin) - (x->begin < y->begin);
+    if (x->begin != y->begin) return (x->begin > y->begin) - (x->begin < y->begin);
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+static int cmp_span_name(const void *a, const void *b)
+{
+    return strcmp(((const span *)a)->name, ((const span *)b)->name);
+}
+
+/* A JSON number that is a whole count: non-negative, integral and at most
+ * 2^53, the largest range in which doubles (cJSON's only numbers) are exact. */
+static int as_count(const cJSON *v, uint64_t *out)
+{
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 9007199254740992.0 ||
+        v->valuedouble != (double)(uint64_t)v->valuedouble)
+        return 0;
+    *out = (uint64_t)v->valuedouble;
+    return 1;
 }
 
 /* Bytes per element of a dtype we accept: F32 is read, integers skipped. */
@@ -39,6 +60,7 @@ static rv_status check_entry(const char *path, const cJSON *e, uint64_t data_len
                              int *ndim, span *sp, int *is_f32)
 {
     const char *name = e->string;
+    sp->name = name;
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
     const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
@@ -59,23 +81,27 @@ static rv_status check_entry(const char *path, const cJSON *e, uint64_t data_len
     int i = 0;
     cJSON_ArrayForEach(d, sh)
     {
-        if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e15 ||
-            d->valuedouble != (double)(int64_t)d->valuedouble)
+        uint64_t v;
+        if (!as_count(d, &v))
             return rv_error(RV_EFORMAT, "%s: tensor '%s' has a malformed shape", path, name);
-        dim[i++] = (int64_t)d->valuedouble;
-        bytes = dim[i - 1] && bytes > UINT64_MAX / (uint64_t)dim[i - 1]
-                    ? UINT64_MAX
-                    : bytes * (uint64_t)dim[i - 1];
+        dim[i++] = (int64_t)v;
+        bytes = v && bytes > UINT64_MAX / v ? UINT64_MAX : bytes * v;
     }
-    const cJSON *b = cJSON_GetArrayItem(off, 0), *en = cJSON_GetArrayItem(off, 1);
-    if (!cJSON_IsNumber(b) || !cJSON_IsNumber(en) || b->valuedouble < 0 ||
-        en->valuedouble < b->valuedouble || en->valuedouble > (double)data_len)
+    if (!as_count(cJSON_GetArrayItem(off, 0), &sp->begin) ||
+        !as_count(cJSON_GetArrayItem(off, 1), &sp->end))
         return rv_error(RV_EFORMAT,
-                        "%s: tensor '%s': data_offsets lie outside the %llu-byte "
+                        "%s: tensor '%s': data_offsets must be two non-negative integers", path,
+                        name);
+    if (sp->end < sp->begin)
+        return rv_error(RV_EFORMAT,
+                        "%s: tensor '%s': data_offsets [%llu, %llu] end before they begin", path,
+                        name, (unsigned long long)sp->begin, (unsigned long long)sp->end);
+    if (sp->end > data_len)
+        return rv_error(RV_EFORMAT,
+                        "%s: tensor '%s': data_offsets [%llu, %llu] lie outside the %llu-byte "
                         "data buffer",
-                        path, name, (unsigned long long)data_len);
-    sp->begin = (uint64_t)b->valuedouble;
-    sp->end = (uint64_t)en->valuedouble;
+                        path, name, (unsigned long long)sp->begin, (unsigned long long)sp->end,
+                        (unsigned long long)data_len);
     if (sp->end - sp->begin != bytes)
         return rv_error(RV_EFORMAT,
                         "%s: tensor '%s': data_offsets span %llu bytes, its shape "
@@ -90,22 +116,82 @@ static rv_status check_entry(const char *path, const cJSON *e, uint64_t data_len
     return RV_OK;
 }
 
-/* The tensors must tile the data buffer exactly. */
+/* Names are unique: sorted, a repeat is next to its twin (n log n, where
+ * comparing every pair would let a 100 MB header of tiny entries take hours). */
+static rv_status check_unique(const char *path, span *spans, int n)
+{
+    qsort(spans, (size_t)n, sizeof *spans, cmp_span_name);
+    for (int i = 1; i < n; i++)
+        if (strcmp(spans[i - 1].name, spans[i].name) == 0)
+            return rv_error(RV_EFORMAT, "%s: tensor '%s' appears twice", path, spans[i].name);
+    return RV_OK;
+}
+
+/* The tensors must tile the data buffer exactly (the spec: no holes, no
+ * overlaps). After sorting, each span begins where the previous one ended. */
 static rv_status check_coverage(const char *path, span *spans, int n, uint64_t data_len)
 {
     qsort(spans, (size_t)n, sizeof *spans, cmp_span);
     uint64_t at = 0;
     for (int i = 0; i < n; i++) {
-        if (spans[i].begin != at)
-            return rv_error(RV_EFORMAT, "%s: the data buffer has %s at byte %llu", path,
-                            spans[i].begin < at ? "overlapping tensors" : "a gap",
+        if (spans[i].begin < at)
+            return rv_error(RV_EFORMAT,
+                            "%s: overlapping tensors '%s' and '%s' in the data buffer ('%s' "
+                            "begins at byte %llu, '%s' ends at %llu)",
+                            path, spans[i - 1].name, spans[i].name, spans[i].name,
+                            (unsigned long long)spans[i].begin, spans[i - 1].name,
                             (unsigned long long)at);
+        if (spans[i].begin > at)
+            return rv_error(RV_EFORMAT,
+                            "%s: a gap in the data buffer: bytes %llu to %llu, before tensor "
+                            "'%s', belong to no tensor",
+                            path, (unsigned long long)at, (unsigned long long)spans[i].begin,
+                            spans[i].name);
         at = spans[i].end;
     }
     if (at != data_len)
-        return rv_error(RV_EFORMAT, "%s: %llu bytes of the data buffer belong to no tensor", path,
+        return rv_error(RV_EFORMAT,
+                        "%s: the last %llu bytes of the data buffer belong to no tensor", path,
                         (unsigned long long)(data_len - at));
     return RV_OK;
+}
+
+/* __metadata__ maps strings to strings (the spec); nothing here reads it. */
+static rv_status check_metadata(const char *path, const cJSON *m)
+{
+    if (!cJSON_IsObject(m))
+        return rv_error(RV_EFORMAT, "%s: __metadata__ is not a JSON object", path);
+    const cJSON *v;
+    cJSON_ArrayForEach(v, m)
+    {
+        if (!cJSON_IsString(v))
+            return rv_error(RV_EFORMAT, "%s: __metadata__ entry '%s' is not a string", path,
+                            v->string);
+    }
+    return RV_OK;
+}
+
+/* The header as a JSON object. The spec wants '{' first and allows only
+ * whitespace (the padding to 8 bytes) after the object; cJSON alone would
+ * accept leading spaces and ignore anything after the object. */
+static rv_status parse_header(const char *path, const char *h, uint64_t hlen, cJSON **root)
+{
+    const char *end = h;
+    *root = NULL;
+    if (!hlen || h[0] != '{')
+        return rv_error(RV_EFORMAT, "%s: the header is not a JSON object (it must begin with '{')",
+                        path);
+    *root = cJSON_ParseWithLengthOpts(h, (size_t)hlen, &end, 0);
+    if (!*root)
+        return rv_error(RV_EFORMAT,
+                        "%s: the header is not valid JSON (error at header byte %zu of %llu)", path,
+                        (size_t)(end - h), (unsigned long long)hlen);
+    while (end < h + hlen && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
+    if (end == h + hlen) return RV_OK;
+    cJSON_Delete(*root);
+    *root = NULL;
+    return rv_error(RV_EFORMAT, "%s: the header has text after its JSON object, at header byte %zu",
+                    path, (size_t)(end - h));
 }
 
 static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_named **out, int *n,
@@ -117,34 +203,34 @@ static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_
     if (len < 8) return rv_error(RV_EFORMAT, "%s: too short for a safetensors file", path);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | d[i];
-    if (hlen > ST_MAX_HEADER || hlen > len - 8)
-        return rv_error(RV_EFORMAT,
-                        "%s: the header length (%llu bytes) exceeds the file or the "
-                        "100 MB limit",
+    if (hlen > ST_MAX_HEADER)
+        return rv_error(RV_EFORMAT, "%s: the header length (%llu bytes) is over the 100 MB limit",
                         path, (unsigned long long)hlen);
-    cJSON *root = cJSON_ParseWithLength((const char *)d + 8, (size_t)hlen);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return rv_error(RV_EFORMAT, "%s: the header is not a JSON object", path);
-    }
+    if (hlen > len - 8)
+        return rv_error(RV_EFORMAT,
+                        "%s: the header (%llu bytes) runs past the end of the file (%zu bytes)",
+                        path, (unsigned long long)hlen, len);
+    cJSON *root;
+    rv_status st = parse_header(path, (const char *)d + 8, hlen, &root);
+    if (st != RV_OK) return st;
     uint64_t data_len = len - 8 - hlen;
     int count = cJSON_GetArraySize(root);
     /* bookkeeping arrays, not tensors */
     span *spans = calloc((size_t)count + 1, sizeof *spans);
     *out = calloc((size_t)count + 1, sizeof **out);
-    rv_status st = spans && *out ? RV_OK : rv_error(RV_ENOMEM, "%s: no memory", path);
+    if (!spans || !*out) st = rv_error(RV_ENOMEM, "%s: no memory", path);
     int used = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, root)
     {
         if (st != RV_OK) break;
-        if (strcmp(e->string, "__metadata__") == 0) continue;
+        if (strcmp(e->string, "__metadata__") == 0) {
+            st = check_metadata(path, e);
+            continue;
+        }
         int64_t dim[8];
         int ndim = 0, is_f32 = 0;
         st = check_entry(path, e, data_len, dim, &ndim, &spans[used], &is_f32);
-        for (int k = 0; k < *n && st == RV_OK; k++)
-            if (strcmp((*out)[k].name, e->string) == 0)
-                st = rv_error(RV_EFORMAT, "%s: tensor '%s' appears twice", path, e->string);
         if (st == RV_OK && strlen(e->string) >= sizeof(*out)[0].name)
             st = rv_error(RV_EFORMAT, "%s: tensor name '%.40s...' is too long", path, e->string);
         if (st != RV_OK) break;
@@ -160,6 +246,7 @@ static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_
         memcpy(t->t.data, d + 8 + hlen + spans[used - 1].begin, rv_tensor_bytes(&t->t));
         (*n)++;
     }
+    if (st == RV_OK) st = check_unique(path, spans, used);
     if (st == RV_OK) st = check_coverage(path, spans, used, data_len);
     if (st == RV_OK && *n == 0) st = rv_error(RV_EFORMAT, "%s: no F32 tensors", path);
     free(spans);
@@ -226,15 +313,37 @@ static char *build_header(const rv_named *ts, int n, size_t *len)
     return padded;
 }
 
+/* Nothing the reader would refuse is written: no tensors, an empty tensor,
+ * an empty, reserved or repeated name. (Comparing every pair is fine here:
+ * these are a program's own few hundred tensors, not a file's.) */
+static rv_status check_writable(const char *path, const rv_named *ts, int n)
+{
+    if (n < 1) return rv_error(RV_EINVAL, "%s: no tensors to write", path);
+    for (int i = 0; i < n; i++) {
+        const char *name = ts[i].name;
+        if (!name[0] || strcmp(name, "__metadata__") == 0)
+            return rv_error(RV_EINVAL, "%s: '%s' cannot name a tensor", path, name);
+        if (!ts[i].t.data || ts[i].t.ndim < 1 || ts[i].t.ndim > RV_MAX_DIMS)
+            return rv_error(RV_EINVAL, "%s: tensor '%s' is empty (rank %d)", path, name,
+                            ts[i].t.ndim);
+        for (int k = 0; k < i; k++)
+            if (strcmp(ts[k].name, name) == 0)
+                return rv_error(RV_EINVAL, "%s: tensor '%s' appears twice", path, name);
+    }
+    return RV_OK;
+}
+
 rv_status rv_safetensors_write(const char *path, const rv_named *ts, int n)
 {
+    rv_status st = check_writable(path, ts, n);
+    if (st != RV_OK) return st;
     size_t hlen = 0;
     char *header = build_header(ts, n, &hlen);
     if (!header) return rv_error(RV_ENOMEM, "%s: cannot build the header", path);
     unsigned char pre[8];
     for (int i = 0; i < 8; i++) pre[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
     rv_atomic_file af;
-    rv_status st = rv_atomic_open(&af, path);
+    st = rv_atomic_open(&af, path);
     if (st == RV_OK) st = rv_atomic_write(&af, pre, sizeof pre);
     if (st == RV_OK) st = rv_atomic_write(&af, header, hlen);
     for (int i = 0; i < n && st == RV_OK; i++) {

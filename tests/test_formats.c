@@ -5,10 +5,12 @@
  * offsets, unsupported dtypes and orders, overlapping or gapped tensors,
  * duplicate names, an unwritable output path. Each must be refused with the
  * right status and a message naming the file (and the tensor), and a failed
- * write must leave nothing behind.
+ * write must leave nothing behind: no output, no temporary, and an existing
+ * file of that name untouched.
  */
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,14 +36,20 @@ static void write_bytes(const char *name, const void *data, size_t len)
     fclose(f);
 }
 
-/* The directory holds exactly `expect` entries (no temporaries left). */
-static void expect_entries(int expect)
+static int count_entries(void)
 {
     DIR *d = opendir(dir);
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));)
         if (e->d_name[0] != '.') n++;
     if (d) closedir(d);
+    return n;
+}
+
+/* The directory holds exactly `expect` entries (no temporaries left). */
+static void expect_entries(int expect)
+{
+    int n = count_entries();
     CHECK(n == expect, "%d files in the test directory, expected %d", n, expect);
 }
 
@@ -49,17 +57,25 @@ static void expect_error(const char *what, rv_status got, rv_status want, const 
 {
     printf("%-44s -> %s\n", what, got == RV_OK ? "accepted" : rv_last_error());
     CHECK(got == want, "%s: status %d, expected %d", what, got, want);
-    CHECK(got == RV_OK || strstr(rv_last_error(), text), "%s: message lacks '%s'", what, text);
+    CHECK(got == RV_OK || (text && strstr(rv_last_error(), text)), "%s: message lacks '%s'", what,
+          text ? text : "(nothing: the file is fine)");
 }
 
-/* An .npy file from a header dict and n data bytes. */
+/* An .npy file of version major.minor from a header dict and n zero data
+ * bytes (the header length is 2 bytes in version 1, 4 bytes in 2 and 3). */
+static void npy_file_v(const char *name, int major, int minor, const char *dict, size_t data_bytes)
+{
+    unsigned char buf[512] = {
+        0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major, (unsigned char)minor};
+    size_t hlen = strlen(dict), start = major == 1 ? 10 : 12;
+    buf[8] = (unsigned char)hlen;
+    memcpy(buf + start, dict, hlen);
+    write_bytes(name, buf, start + hlen + data_bytes);
+}
+
 static void npy_file(const char *name, const char *dict, size_t data_bytes)
 {
-    unsigned char buf[512] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
-    size_t hlen = strlen(dict);
-    buf[8] = (unsigned char)hlen;
-    memcpy(buf + 10, dict, hlen);
-    write_bytes(name, buf, 10 + hlen + data_bytes);
+    npy_file_v(name, 1, 0, dict, data_bytes);
 }
 
 static void test_npy(void)
@@ -113,8 +129,83 @@ static void test_npy(void)
     CHECK_OK(rv_tensor_alloc1(&one, RV_CPU, 4, "one"));
     rv_tensor_fill(&one, 1.0f);
     expect_error("npy: unwritable output", rv_npy_write("/nonexistent-dir/x.npy", &one), RV_EIO,
-                 "/nonexistent-dir/x.npy");
+                 "/nonexistent-dir/x.npy: cannot write: No such file");
     rv_tensor_free(&one);
+}
+
+/* The header dict's grammar and the preamble, beyond the plain bad files.
+ * NPY_DICT is numpy's own header for a C-order array of that dtype and shape. */
+#define NPY_DICT(descr, shape)                                                                     \
+    "{'descr': '" descr "', 'fortran_order': False, 'shape': " shape ", }"
+static void test_npy_header(void)
+{
+    static const struct {
+        const char *what;
+        int major, minor;
+        const char *dict;
+        size_t data_bytes;
+        const char *text; /* NULL: the file is fine */
+    } cases[] = {
+        {"version 2.0", 2, 0, NPY_DICT("<f4", "(2,)"), 8, NULL},
+        {"version 3.0", 3, 0, NPY_DICT("<f4", "(2,)"), 8, NULL},
+        {"version 4.0", 4, 0, NPY_DICT("<f4", "(2,)"), 8, "version 4.0"},
+        {"version 1.1", 1, 1, NPY_DICT("<f4", "(2,)"), 8, "version 1.1"},
+        {"a key twice", 1, 0,
+         "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8,
+         "'descr' appears twice"},
+        {"text after the dict", 1, 0, NPY_DICT("<f4", "(2,)") " x", 8, "text after"},
+        {"negative dimension", 1, 0, NPY_DICT("<f4", "(-2,)"), 8, "dimension 0 is -2"},
+        {"zero dimension", 1, 0, NPY_DICT("<f4", "(3, 0)"), 0, "dimension 1 is 0"},
+        {"int32", 1, 0, NPY_DICT("<i4", "(2,)"), 8, "dtype '<i4' is not supported"},
+        {"no fortran_order", 1, 0, "{'descr': '<f4', 'shape': (2,), }", 8, "lacks"},
+    };
+    rv_tensor t;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char what[80];
+        snprintf(what, sizeof what, "npy: %s", cases[i].what);
+        npy_file_v("h.npy", cases[i].major, cases[i].minor, cases[i].dict, cases[i].data_bytes);
+        expect_error(what, rv_npy_read(path_of("h.npy"), &t), cases[i].text ? RV_EFORMAT : RV_OK,
+                     cases[i].text);
+        CHECK(cases[i].text ? t.data == NULL && t.ndim == 0 : t.ndim == 1 && t.dim[0] == 2,
+              "%s: the tensor read is wrong", what);
+        rv_tensor_free(&t);
+    }
+    unsigned char v2cut[11] = {0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 60, 0, 0};
+    write_bytes("v2cut.npy", v2cut, sizeof v2cut);
+    expect_error("npy: cut inside the 2.0 preamble", rv_npy_read(path_of("v2cut.npy"), &t),
+                 RV_EFORMAT, "preamble");
+    expect_error("npy: a directory", rv_npy_read(dir, &t), RV_EIO, "not a regular file");
+}
+
+/* A failed write leaves nothing new in the directory, and an existing file
+ * of the same name is either replaced whole or not touched. */
+static void test_npy_writes(void)
+{
+    rv_tensor a, b, back, empty = {0};
+    int64_t dim[3] = {3, 1, 5};
+    CHECK_OK(rv_tensor_alloc(&a, RV_CPU, 3, dim, "a"));
+    CHECK_OK(rv_tensor_alloc(&b, RV_CPU, 3, dim, "b"));
+    rv_tensor_fill(&a, 1.0f);
+    rv_tensor_fill(&b, 2.0f);
+    int before = count_entries();
+    CHECK_OK(rv_npy_write(path_of("over.npy"), &a));
+    CHECK_OK(rv_npy_write(path_of("over.npy"), &b));
+    CHECK_OK(rv_npy_read(path_of("over.npy"), &back));
+    CHECK_CLOSE("npy: an existing file replaced", &back, &b, RV_TOL_EXACT);
+    rv_tensor_free(&back);
+    expect_entries(before + 1);
+    expect_error("npy: an empty tensor", rv_npy_write(path_of("empty.out.npy"), &empty), RV_EINVAL,
+                 "empty.out.npy");
+    expect_entries(before + 1);
+    /* rename() onto a non-empty directory fails after the data is written:
+     * the temporary must go, the directory stay. */
+    CHECK(mkdir(path_of("busy"), 0700) == 0, "cannot make %s", path_of("busy"));
+    write_bytes("busy/keep", "k", 1);
+    expect_error("npy: the output is a directory", rv_npy_write(path_of("busy"), &a), RV_EIO,
+                 "busy");
+    expect_entries(before + 2);
+    rv_tensor_free(&a);
+    rv_tensor_free(&b);
 }
 
 /* A safetensors file from a JSON header and n zero data bytes. */
@@ -176,16 +267,15 @@ static void test_safetensors(void)
                  "too short");
     st_file("lie.safetensors", "{}", 0, 1000);
     expect_error("st: header length beyond the file", st_read("lie.safetensors"), RV_EFORMAT,
-                 "exceeds");
+                 "runs past the end of the file");
     st_file("json.safetensors", "{\"w\": {\"dtype\": ", 0, 0);
-    expect_error("st: malformed JSON", st_read("json.safetensors"), RV_EFORMAT, "not a JSON");
+    expect_error("st: malformed JSON", st_read("json.safetensors"), RV_EFORMAT, "not valid JSON");
     st_file("f16.safetensors", "{\"w\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}",
             4, 0);
     expect_error("st: F16", st_read("f16.safetensors"), RV_EFORMAT, "'w' has dtype F16");
     st_file("out.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
             4, 0);
-    expect_error("st: offsets past the data", st_read("out.safetensors"), RV_EFORMAT,
-                 "outside");
+    expect_error("st: offsets past the data", st_read("out.safetensors"), RV_EFORMAT, "outside");
     st_file("size.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
             8, 0);
     expect_error("st: offsets disagree with shape", st_read("size.safetensors"), RV_EFORMAT,
@@ -210,15 +300,119 @@ static void test_safetensors(void)
     rv_named one = {.name = "x"};
     CHECK_OK(rv_tensor_alloc1(&one.t, RV_CPU, 2, "x"));
     rv_tensor_fill(&one.t, 0.0f);
-    int before = 0;
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d));) before += e->d_name[0] != '.';
-    if (d) closedir(d);
+    int before = count_entries();
     expect_error("st: unwritable output",
                  rv_safetensors_write("/nonexistent-dir/w.safetensors", &one, 1), RV_EIO,
                  "/nonexistent-dir/w.safetensors");
     expect_entries(before);
     rv_tensor_free(&one.t);
+}
+
+/* The JSON header's rules, beyond the plain bad files. The F32 entry "w"
+ * ([2] at bytes 0..8) starts most of them. */
+#define ST_W "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}"
+static void test_safetensors_header(void)
+{
+    static const struct {
+        const char *what, *json;
+        size_t data_bytes;
+        const char *text; /* NULL: the file is fine */
+    } cases[] = {
+        {"padded with spaces", "{" ST_W "}    ", 8, NULL},
+        {"metadata", "{\"__metadata__\":{\"format\":\"pt\"}," ST_W "}", 8, NULL},
+        {"an empty tensor where another begins",
+         "{" ST_W ",\"z\":{\"dtype\":\"I64\",\"shape\":[0],\"data_offsets\":[0,0]}}", 8, NULL},
+        {"not an object", "[1, 2]", 0, "must begin with '{'"},
+        {"text after the object", "{" ST_W "} x", 8, "text after its JSON object"},
+        {"missing dtype", "{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "'w' needs"},
+        {"missing data_offsets", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "'w' needs"},
+        {"BF16", "{\"w\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4,
+         "'w' has dtype BF16"},
+        {"F64", "{\"w\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
+         "'w' has dtype F64"},
+        {"end before begin", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8,
+         "'w': data_offsets [8, 0] end before"},
+        {"a fractional offset",
+         "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8.5]}}", 8,
+         "'w': data_offsets must be two non-negative integers"},
+        {"a negative dimension",
+         "{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8,
+         "'w' has a malformed shape"},
+        {"F32 of rank 5",
+         "{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,2],\"data_offsets\":[0,8]}}", 8,
+         "'w': rank 5"},
+        {"unindexed bytes at the end", "{" ST_W "}", 12, "last 4 bytes"},
+        {"two integer tensors of one name",
+         "{" ST_W ",\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[8,16]},"
+         "\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[16,24]}}",
+         24, "'n' appears twice"},
+        {"a gap named",
+         "{" ST_W ",\"v\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}", 16,
+         "bytes 8 to 12, before tensor 'v'"},
+        {"metadata not a string", "{\"__metadata__\":{\"epoch\":3}," ST_W "}", 8,
+         "__metadata__ entry 'epoch'"},
+        {"only integer tensors", "{\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}",
+         8, "no F32"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char what[80];
+        snprintf(what, sizeof what, "st: %s", cases[i].what);
+        st_file("h.safetensors", cases[i].json, cases[i].data_bytes, 0);
+        expect_error(what, st_read("h.safetensors"), cases[i].text ? RV_EFORMAT : RV_OK,
+                     cases[i].text);
+    }
+    st_file("absurd.safetensors", "{}", 0, (uint64_t)200 << 20);
+    expect_error("st: a 200 MB header length", st_read("absurd.safetensors"), RV_EFORMAT,
+                 "over the 100 MB limit");
+    expect_error("st: a directory", st_read("."), RV_EIO, "not a regular file");
+}
+
+/* What the writer makes: the header padded to 8 bytes, the data right after
+ * it; what it refuses leaves nothing behind, and an existing file untouched. */
+static void test_safetensors_writes(void)
+{
+    rv_named ts[2] = {{.name = "x"}, {.name = "y"}};
+    int64_t dim[4] = {1, 3, 1, 3};
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(rv_tensor_alloc(&ts[i].t, RV_CPU, 4 - 3 * i, dim, ts[i].name));
+        rv_tensor_fill(&ts[i].t, (float)i);
+    }
+    int before = count_entries();
+    CHECK_OK(rv_safetensors_write(path_of("pad.safetensors"), ts, 2));
+    unsigned char raw[512];
+    FILE *f = fopen(path_of("pad.safetensors"), "rb");
+    size_t len = f ? fread(raw, 1, sizeof raw, f) : 0;
+    if (f) fclose(f);
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0 && len >= 8; i--) hlen = hlen << 8 | raw[i];
+    CHECK(len >= 8 && hlen % 8 == 0 && len == 8 + hlen + (9 + 1) * sizeof(float),
+          "header of %llu bytes in a %zu-byte file: not padded to 8, or the data misplaced",
+          (unsigned long long)hlen, len);
+
+    strcpy(ts[1].name, "x");
+    expect_error("st: writing one name twice",
+                 rv_safetensors_write(path_of("pad.safetensors"), ts, 2), RV_EINVAL,
+                 "'x' appears twice");
+    strcpy(ts[1].name, "__metadata__");
+    expect_error("st: a tensor named __metadata__",
+                 rv_safetensors_write(path_of("meta.safetensors"), ts, 2), RV_EINVAL,
+                 "'__metadata__' cannot name a tensor");
+    strcpy(ts[1].name, "y");
+    rv_named empty = {.name = "e"};
+    expect_error("st: an empty tensor", rv_safetensors_write(path_of("e.safetensors"), &empty, 1),
+                 RV_EINVAL, "'e' is empty");
+    CHECK(mkdir(path_of("busy.safetensors"), 0700) == 0, "cannot make a directory");
+    write_bytes("busy.safetensors/keep", "k", 1);
+    expect_error("st: the output is a directory",
+                 rv_safetensors_write(path_of("busy.safetensors"), ts, 2), RV_EIO,
+                 "busy.safetensors");
+    expect_entries(before + 2);
+    rv_named *back;
+    int n, skipped;
+    CHECK_OK(rv_safetensors_read(path_of("pad.safetensors"), &back, &n, &skipped));
+    CHECK(n == 2 && strcmp(back[1].name, "y") == 0, "refused writes changed pad.safetensors");
+    rv_named_free(back, n);
+    for (int i = 0; i < 2; i++) rv_tensor_free(&ts[i].t);
 }
 
 int main(int argc, char **argv)
@@ -232,7 +426,11 @@ int main(int argc, char **argv)
         return 1;
     }
     test_npy();
+    test_npy_header();
+    test_npy_writes();
     test_safetensors();
+    test_safetensors_header();
+    test_safetensors_writes();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("note: could not remove %s\n", dir);
