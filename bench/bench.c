@@ -8,6 +8,7 @@
  *   networks.tsv  A0, A1, B0, train vs deploy, against batch size
  *   naive.tsv     the notebook's first-call timing, in both orders, vs honest
  *   speedup.tsv   deploy/train speed-up of each step and network
+ *   cudnn.tsv     (CUDA, built with cuDNN) the deploy-time layer: ours vs cuDNN's
  * Each file starts with `#` lines saying what was measured and where, then a
  * line of column names; files are written atomically. Runs on the CPU, and
  * on CUDA too when a device answers. bench/plot.sh draws the charts.
@@ -39,6 +40,12 @@
 #include "rv_two_branch.h"
 #ifdef RV_HAVE_CUDA
 #include "rv_cuda.h"
+#endif
+#ifdef RV_HAVE_CUDNN
+#include <math.h>
+
+#include "cudnn_conv.h"
+#include "rv_check.h"
 #endif
 
 extern char **environ;
@@ -184,17 +191,26 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
 }
 
 /* ---- experiment 2: one block against channels and resolution ---- */
-static rv_status exp_block(const run_info *ri, table *t)
+/* The block shapes experiments 2 and 6 sweep: sweep 0 is channels at 56x56,
+ * sweep 1 resolution at 64 channels. Returns 0 past the sweep's end. */
+static int block_shape(const run_info *ri, int sweep, int k, int *c, int *s)
 {
     static const int channels[] = {16, 32, 64, 128, 256, 512}, sizes[] = {14, 28, 56, 112, 224};
-    int nc = ri->quick ? 2 : 6, ns = ri->quick ? 2 : 5, repeat = ri->quick ? 3 : 10;
+    if (k >= (ri->quick ? 2 : sweep ? 5 : 6)) return 0;
+    *c = sweep ? 64 : channels[k];
+    *s = sweep ? sizes[k] : 56;
+    if (ri->quick) *c = sweep ? 8 : 8 * (k + 1), *s = sweep ? 7 * (k + 1) : 7;
+    return 1;
+}
+
+static rv_status exp_block(const run_info *ri, table *t)
+{
+    int repeat = ri->quick ? 3 : 10, c, s;
     rv_status st = RV_OK;
     for (int d = 0; d < ri->ndev && st == RV_OK; d++)
         for (int sweep = 0; sweep < 2 && st == RV_OK; sweep++)
-            for (int k = 0; k < (sweep ? ns : nc) && st == RV_OK; k++) {
+            for (int k = 0; block_shape(ri, sweep, k, &c, &s) && st == RV_OK; k++) {
                 rv_device dev = ri->devs[d];
-                int c = sweep ? 64 : channels[k], s = sweep ? sizes[k] : 56;
-                if (ri->quick) c = sweep ? 8 : 8 * (k + 1), s = sweep ? 7 * (k + 1) : 7;
                 progress("block on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
                 rv_block_pair bp;
                 rv_form_result r[2];
@@ -399,6 +415,89 @@ static rv_status exp_naive(const run_info *ri, table *t)
     return st;
 }
 
+#ifdef RV_HAVE_CUDNN
+/* ---- experiment 6 (CUDA): our conv against cuDNN's fastest algorithm ---- */
+typedef struct {
+    const rv_tensor *x, *w, *b;
+    rv_conv_params p;
+    rv_tensor *y;
+} conv_ctx;
+
+static rv_status conv_forward(void *ctx)
+{
+    conv_ctx *c = ctx;
+    return rv_conv2d(c->x, c->w, c->b, c->p, c->y);
+}
+
+/* A random CUDA tensor, uniform in [-r, r]. */
+static rv_status random_cuda(rv_tensor *t, int ndim, const int64_t *dim, float r, rv_rng *rng,
+                             const char *what)
+{
+    rv_tensor host = {0};
+    rv_status st = rv_tensor_alloc(&host, RV_CPU, ndim, dim, what);
+    if (st == RV_OK) st = rv_tensor_fill_uniform(&host, rng, -r, r);
+    if (st == RV_OK) st = rv_tensor_clone(t, &host, RV_CUDA, what);
+    rv_tensor_free(&host);
+    return st;
+}
+
+/* The deploy-time layer (3x3 conv C -> C, bias, ReLU) both ways on one
+ * shape. cuDNN's output is checked against ours: its FFT and Winograd
+ * algorithms round differently from a direct sum, so with RV_TOL_NET. */
+static rv_status cudnn_shape(const run_info *ri, table *t, int sweep, int batch, int c, int s)
+{
+    rv_rng rng = rv_rng_seed(10);
+    rv_tensor x = {0}, w = {0}, b = {0}, y = {0}, yd = {0};
+    rv_conv_params p = {.stride = 1, .pad = 1, .groups = 1, .relu = 1};
+    int repeat = ri->quick ? 3 : 20;
+    rv_cudnn_conv *cd = NULL;
+    char algo[32] = "";
+    size_t ws = 0;
+    rv_form_result r[2];
+    const int64_t xd[4] = {batch, c, s, s}, wd[4] = {c, c, 3, 3}, bd[1] = {c};
+    rv_status st = random_cuda(&x, 4, xd, 1.0f, &rng, "input");
+    if (st == RV_OK) st = random_cuda(&w, 4, wd, 1.0f / sqrtf(9.0f * c), &rng, "weight");
+    if (st == RV_OK) st = random_cuda(&b, 1, bd, 0.1f, &rng, "bias");
+    if (st == RV_OK) st = rv_tensor_alloc4(&y, RV_CUDA, batch, c, s, s, "output (ours)");
+    if (st == RV_OK) st = rv_tensor_alloc4(&yd, RV_CUDA, batch, c, s, s, "output (cuDNN)");
+    conv_ctx ours = {&x, &w, &b, p, &y};
+    if (st == RV_OK) st = measure(conv_forward, &ours, RV_CUDA, repeat, &r[0]);
+    if (st == RV_OK) st = rv_cudnn_conv_create(&x, &w, &b, p, &yd, &cd, algo, sizeof algo, &ws);
+    if (st == RV_OK) st = measure(rv_cudnn_conv_forward, cd, RV_CUDA, repeat, &r[1]);
+    if (st == RV_OK && !rv_expect_close(stderr, "\ncuDNN against ours", &yd, &y, RV_TOL_NET))
+        st = rv_error(RV_EDEVICE, "cuDNN's conv and ours disagree on %dx%dx%dx%d", batch, c, s, s);
+    double macs = (double)batch * c * c * 9 * s * s;
+    for (int f = 0; f < 2 && st == RV_OK; f++) {
+        row(t, "%s\t%d\t%d\t%d\t%s\t%s\t", sweep ? "resolution" : "channels", batch, c, s,
+            f ? "cudnn" : "ours", f ? algo : "im2col_sgemm");
+        /* workspace: ours is the im2col buffer the forward grows (its peak) */
+        row(t, "%.5f\t%.5f\t%.5f\t%.3f\t%zu\n", r[f].time.median_ms, r[f].time.min_ms,
+            r[f].time.max_ms, 2 * macs / (r[f].time.median_ms * 1e6), f ? ws : r[0].peak_bytes);
+    }
+    rv_cudnn_conv_destroy(cd);
+    rv_tensor_free(&x);
+    rv_tensor_free(&w);
+    rv_tensor_free(&b);
+    rv_tensor_free(&y);
+    rv_tensor_free(&yd);
+    return st;
+}
+
+static rv_status exp_cudnn(const run_info *ri, table *t)
+{
+    static const int batches[] = {1, 32};
+    rv_status st = RV_OK;
+    int c, s;
+    for (int bi = 0; bi < (ri->quick ? 1 : 2) && st == RV_OK; bi++)
+        for (int sweep = 0; sweep < 2 && st == RV_OK; sweep++)
+            for (int k = 0; block_shape(ri, sweep, k, &c, &s) && st == RV_OK; k++) {
+                progress("conv vs cuDNN: batch %d, %d channels, %dx%d", batches[bi], c, s, s);
+                st = cudnn_shape(ri, t, sweep, batches[bi], c, s);
+            }
+    return st;
+}
+#endif
+
 /* ---- where and when ---- */
 /* "Intel(R) Xeon(R) Processor 2c" -> "intel-xeon-2c": lower case, dashes,
  * without the trademark marks and the words CPU and Processor. */
@@ -475,6 +574,9 @@ int main(int argc, char **argv)
     if (dev == RV_CUDA) {
         if (strcmp(device, "cuda") == 0) ri.ndev = 0;
         ri.devs[ri.ndev++] = RV_CUDA;
+#ifdef RV_HAVE_CUDNN
+        exp_n = 5;
+#endif
     }
     rv_device_describe(RV_CPU, ri.cpu, sizeof ri.cpu);
     ri.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -551,6 +653,22 @@ int main(int argc, char **argv)
                 row(&t_speed, "%s\t%s\t%.5f\t%.5f\t%.3f\n", s->name, rv_device_name(ri.devs[d]),
                     s->train_ms, s->deploy_ms, s->train_ms / s->deploy_ms);
         }
+#ifdef RV_HAVE_CUDNN
+    table t_cudnn = {0};
+    if (st == RV_OK && ri.devs[ri.ndev - 1] == RV_CUDA) {
+        exp_i = 5;
+        st = exp_cudnn(&ri, &t_cudnn);
+        if (st == RV_OK)
+            st = write_table(&ri, "cudnn.tsv",
+                             "experiment 6: the deploy-time layer (3x3 conv C -> C, bias, "
+                             "ReLU) through our CUDA conv and through cuDNN's fastest FP32 "
+                             "algorithm (cudnnFind, FMA math, no TF32), batch 1 and 32",
+                             "sweep\tbatch\tchannels\tsize\timpl\talgo\tmedian_ms\tmin_ms\t"
+                             "max_ms\tgflops\tworkspace_bytes",
+                             &t_cudnn);
+    }
+    free(t_cudnn.buf);
+#endif
     char what5[300];
     snprintf(what5, sizeof what5,
              "experiment 5: deploy/train speed-up (median over median); steps at 64 channels "

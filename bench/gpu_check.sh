@@ -87,16 +87,20 @@ for arch in A0 A1 B0; do
 done
 
 step "PyTorch, same networks"
+py=python3 # Debian's python3 (python3-torch) when there is one
+/usr/bin/python3 -c "import torch" 2>/dev/null && py=/usr/bin/python3
 if [ $nogpu -eq 0 ]; then
-    run 300 python3 bench/torch_bench.py "$out/torch_bench.tsv" --device cuda --batches 1,32,128
+    run 300 $py bench/torch_bench.py "$out/torch_bench.tsv" --device cuda --batches 1,32,128
 else
-    run 300 python3 bench/torch_bench.py "$out/torch_bench.tsv" --device cpu --batches 1 --repeat 3
+    run 300 $py bench/torch_bench.py "$out/torch_bench.tsv" --device cpu --batches 1 --repeat 3
 fi
 
 step "summary"
 {
     echo "repvgg bench (ours):"
-    cut -f1,2,3,4,5,10,14 "$out/repvgg_bench.tsv" 2>/dev/null | column -t
+    cut -f1-5,10,14 "$out/repvgg_bench.tsv" 2>/dev/null | column -t
+    echo "one 3x3 conv layer, ours vs cuDNN (GFLOP/s):"
+    grep -v '^#' "$out"/results/*/cudnn.tsv 2>/dev/null | cut -f1-6,10 | column -t
     echo "PyTorch:"
     grep -v '^#' "$out/torch_bench.tsv" 2>/dev/null | cut -f1,3,5,6,9 | column -t
     echo "status: $([ $status -eq 0 ] && echo all steps passed || echo SOME STEPS FAILED, see gpu_check.log)"

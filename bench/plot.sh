@@ -23,6 +23,7 @@ for dir in "$results"/*/; do
     devs=$(grep -v '^#' "$dir/pairs.tsv" | tail -n +2 | cut -f2 | sort -u | tr '\n' ' ')
     for gp in "$here"/*.gp; do
         chart=$(basename "$gp" .gp)
+        [ -f "$dir/$chart.tsv" ] || continue # cudnn.tsv exists only from a GPU run
         for fmt in png svg; do
             out="$plots/$machine-$chart.$fmt"
             gnuplot -e "dir='$dir'; where='$where'; devs='$devs'; fmt='$fmt'; out='$out.tmp'" \

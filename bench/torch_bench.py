@@ -9,6 +9,7 @@ cuDNN's algorithm search on: torch.backends.cudnn.benchmark), the host clock on
 the CPU. Writes a TSV with a `#` metadata header. Exit 77 without torch.
 """
 import argparse
+import copy
 import datetime
 import os
 import statistics
@@ -70,8 +71,8 @@ def main():
     for arch, (a, b, depths) in PRESETS.items():
         torch.manual_seed(0)
         train = RepVGG(widths(a, b), depths).eval().to(args.device)
-        import copy
-        fast = copy.deepcopy(train).switch_to_fast().eval()
+        with torch.no_grad():  # the notebook's fusion writes into parameters in place
+            fast = copy.deepcopy(train).switch_to_fast().eval()
         for batch in map(int, args.batches.split(",")):
             x = torch.randn(batch, 3, args.size, args.size, device=args.device)
             for form, model in (("train", train), ("deploy", fast)):

@@ -372,8 +372,10 @@ static int cmd_bench(int argc, char **argv)
         printf("form\tdevice\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
                "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\n");
         printf(
-            "%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t%zu\n",
-            net.fast ? "deploy" : "train", rv_device_name(dev), (long long)shape[0],
+            "%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
+            "%zu\n",
+            net.fast ? "deploy" : "train", rv_device_name(dev), graph ? "yes" : "no",
+            (long long)shape[0],
             (long long)shape[1], (long long)shape[2], (long long)shape[3], repeat, ms,
             r.time.min_ms, r.time.max_ms, r.time.mean_ms, shape[0] * 1e3 / ms,
             rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
