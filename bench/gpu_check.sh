@@ -3,9 +3,10 @@
 #
 # Builds Release for sm_90 (H100/H200) in build-gpu/, runs the whole CTest
 # suite (on a GPU no CUDA test may skip), compute-sanitizer memcheck over the
-# lessons on CUDA, the benchmark harness (CPU and CUDA; TSV into
+# lessons on CUDA, the benchmark harness (CUDA only; TSV into
 # OUTDIR/results), `repvgg bench` for A0, A1, B0 at batch 1, 32, 128 in both
-# forms, and PyTorch on the same networks (TF32 off) when python3 has torch.
+# forms (and A0 deploy at batch 32 with --tf32, its error against FP32), and
+# PyTorch on the same networks (TF32 off) when python3 has torch.
 # Ends with a short summary table (OUTDIR/summary.txt). Meant to finish well
 # within 8 minutes; each step has its own time limit.
 # --no-gpu: the same plumbing on a machine without a GPU (build, CPU tests,
@@ -56,7 +57,7 @@ fi
 
 step "benchmark harness"
 if [ $nogpu -eq 0 ]; then
-    run 400 build-gpu/bin/rv_bench --out "$out/results"
+    run 400 build-gpu/bin/rv_bench --device cuda --out "$out/results" # the CPU runs are on file
 else
     run 120 build-gpu/bin/rv_bench --quick --device cpu --out "$out/results"
 fi
@@ -83,6 +84,11 @@ for arch in A0 A1 B0; do
             done
         done
     done
+    if [ $arch = A0 ] && [ $dev = cuda ]; then # TF32 as the explicit option, its error shown
+        r=$(timeout 120 build-gpu/bin/repvgg bench --weights "$out/${arch}_deploy.safetensors" \
+            --shape 32,3,224,224 --device cuda --repeat 50 --tf32 2>"$out/tf32.txt") || status=1
+        printf '%s\t%s\n' "$arch" "$(tail -1 <<<"$r")" >>"$out/repvgg_bench.tsv"
+    fi
     rm -f "$out/$arch.safetensors" "$out/${arch}_deploy.safetensors"
 done
 
@@ -98,7 +104,11 @@ fi
 step "summary"
 {
     echo "repvgg bench (ours):"
-    cut -f1-5,10,14 "$out/repvgg_bench.tsv" 2>/dev/null | column -t
+    awk -F'\t' -v OFS='\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i }
+        { print $c["arch"], $c["form"], $c["device"], $c["math"], $c["graph"], $c["batch"],
+                $c["median_ms"], $c["images_per_s"] }' "$out/repvgg_bench.tsv" 2>/dev/null |
+        column -t
+    cat "$out/tf32.txt" 2>/dev/null
     echo "one 3x3 conv layer, ours vs cuDNN (GFLOP/s):"
     grep -v '^#' "$out"/results/*/cudnn.tsv 2>/dev/null | cut -f1-6,10 | column -t
     echo "PyTorch:"

@@ -93,7 +93,8 @@ expect 0 "median_ms" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,3
 # the TSV: a header and one row with the same columns, batch under "batch"
 "$tool" bench --weights a0d.safetensors --shape 5,3,32,32 --repeat 2 --device cpu >bench.tsv 2>/dev/null
 if awk -F'\t' 'NR == 1 { n = NF; for (i = 1; i <= NF; i++) col[$i] = i }
-                NR == 2 { exit !(NF == n && $col["batch"] == 5 && $col["graph"] == "no") }' bench.tsv; then
+                NR == 2 { exit !(NF == n && $col["batch"] == 5 && $col["graph"] == "no" &&
+                                 $col["math"] == "fp32") }' bench.tsv; then
     echo "ok:   bench TSV: header and row agree"
 else
     echo "FAIL: bench TSV: header and row disagree: $(cat bench.tsv)"
@@ -101,6 +102,8 @@ else
 fi
 expect 2 "--shape: expected N,C,H,W" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32
 expect 2 "--shape is required" -- "$tool" bench --weights a0d.safetensors
+expect 2 "--tf32 needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --tf32
+expect 2 "--graph needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --graph
 
 leftovers=$(find . -name '*.tmp.*')
 [ -z "$leftovers" ] || { echo "FAIL: temporaries left: $leftovers"; failures=$((failures + 1)); }

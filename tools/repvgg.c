@@ -6,6 +6,7 @@
  *   repvgg convert IN.safetensors OUT.safetensors
  *   repvgg run     --weights W.safetensors --input X.npy --output Y.npy [--device D]
  *   repvgg bench   --weights W.safetensors --shape N,C,H,W [--device D] [--repeat R] [--graph]
+ *                  [--tf32]
  *
  * Weights are safetensors in either naming layout (src/rv_weights.h), in the
  * train-time or the deploy-time form; `convert` is the notebook's
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "rv_alloc.h"
+#include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_npy.h"
 #include "rv_report.h"
@@ -39,7 +41,7 @@ static const char *const usage_main =
     "                                            random train-time weights\n"
     "  convert IN.safetensors OUT.safetensors    train-time -> deploy-time (switch_to_fast)\n"
     "  run     --weights W --input X.npy --output Y.npy [--device D]   one forward pass\n"
-    "  bench   --weights W --shape N,C,H,W [--device D] [--repeat R] [--graph]\n"
+    "  bench   --weights W --shape N,C,H,W [--device D] [--repeat R] [--graph] [--tf32]\n"
     "                                            latency and memory of one forward\n"
     "\n"
     "`repvgg CMD --help` explains each. Exit codes: 0 ok, 1 bad data, 2 bad usage.";
@@ -308,12 +310,33 @@ static rv_status forward(void *ctx)
 
 #ifdef RV_HAVE_CUDA
 static rv_status replay(void *ctx) { return rv_cuda_graph_launch(ctx); }
+
+/* --tf32: one FP32 forward as the reference, then cuBLAS's TF32 tensor-core
+ * mode on; prints TF32's error against FP32 (TF32 rounds each product's
+ * inputs to 10 mantissa bits, so it is not held to the FP32 tolerance). */
+static rv_status tf32_against_fp32(forward_ctx *f)
+{
+    rv_tensor ref = {0}, got = {0};
+    rv_status st = forward(f);
+    if (st == RV_OK) st = rv_tensor_clone(&ref, f->y, RV_CPU, "FP32 output");
+    if (st == RV_OK) st = rv_cuda_set_tf32(1);
+    if (st == RV_OK) st = forward(f);
+    if (st == RV_OK) st = rv_tensor_clone(&got, f->y, RV_CPU, "TF32 output");
+    if (st == RV_OK) {
+        rv_cmp c = rv_compare(got.data, ref.data, rv_tensor_numel(&ref), RV_TOL_NET);
+        fprintf(stderr, "TF32 against FP32: max |tf32 - fp32| = %.3g, rel L2 = %.3g\n", c.max_abs,
+                c.rel_l2);
+    }
+    rv_tensor_free(&ref);
+    rv_tensor_free(&got);
+    return st;
+}
 #endif
 
 static int cmd_bench(int argc, char **argv)
 {
     const char *weights = NULL, *shape_arg = NULL, *device = "auto";
-    int repeat = 20, warmup = 3, graph = 0;
+    int repeat = 20, warmup = 3, graph = 0, tf32 = 0;
     rv_opt opts[] = {
         {"weights", RV_OPT_STR, &weights, "weights (.safetensors)"},
         {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W"},
@@ -321,11 +344,12 @@ static int cmd_bench(int argc, char **argv)
         {"repeat", RV_OPT_INT, &repeat, "timed runs"},
         {"warmup", RV_OPT_INT, &warmup, "untimed runs first"},
         {"graph", RV_OPT_FLAG, &graph, "CUDA: capture the forward in a CUDA Graph, time replays"},
+        {"tf32", RV_OPT_FLAG, &tf32, "CUDA: TF32 tensor cores (default FP32); prints the error"},
     };
     int rc = rv_parse_args(argc, argv,
                            "repvgg bench --weights W --shape N,C,H,W: median/min/max "
                            "latency and peak memory of one forward, as a TSV header and one row",
-                           opts, 6);
+                           opts, 7);
     if (rc >= 0) return rc;
     int64_t shape[4];
     if (!shape_arg) {
@@ -336,8 +360,8 @@ static int cmd_bench(int argc, char **argv)
     rv_device dev;
     rv_net net = {0};
     if ((rc = net_on_device(argv[0], weights, device, &dev, &net)) >= 0) return rc;
-    if (graph && dev != RV_CUDA) {
-        fprintf(stderr, "%s: --graph needs --device cuda (a CUDA Graph)\n", argv[0]);
+    if ((graph || tf32) && dev != RV_CUDA) {
+        fprintf(stderr, "%s: --%s needs --device cuda\n", argv[0], graph ? "graph" : "tf32");
         rv_net_free(&net);
         return EXIT_USAGE;
     }
@@ -355,6 +379,7 @@ static int cmd_bench(int argc, char **argv)
     rv_fn fn = forward;
     void *ctx = &f;
 #ifdef RV_HAVE_CUDA
+    if (st == RV_OK && tf32) st = tf32_against_fp32(&f);
     rv_cuda_graph *g = NULL;
     if (st == RV_OK && graph) { /* one forward plans the buffers; then capture it */
         st = forward(&f);
@@ -369,17 +394,17 @@ static int cmd_bench(int argc, char **argv)
 #endif
     if (st == RV_OK) {
         double ms = r.time.median_ms;
-        printf("form\tdevice\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
-               "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\n");
         printf(
-            "%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
+            "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
+            "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\n");
+        printf(
+            "%s\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
             "%zu\n",
-            net.fast ? "deploy" : "train", rv_device_name(dev), graph ? "yes" : "no",
-            (long long)shape[0],
-            (long long)shape[1], (long long)shape[2], (long long)shape[3], repeat, ms,
-            r.time.min_ms, r.time.max_ms, r.time.mean_ms, shape[0] * 1e3 / ms,
-            rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
-            r.peak_bytes);
+            net.fast ? "deploy" : "train", rv_device_name(dev), tf32 ? "tf32" : "fp32",
+            graph ? "yes" : "no", (long long)shape[0], (long long)shape[1], (long long)shape[2],
+            (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms, r.time.mean_ms,
+            shape[0] * 1e3 / ms, rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9,
+            (long long)rv_net_params(&net), r.peak_bytes);
     }
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);
