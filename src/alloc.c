@@ -1,6 +1,7 @@
 /* alloc.c - tracking allocator: counts live and peak bytes per device. */
 #include "rv_alloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #ifdef RV_HAVE_CUDA
@@ -29,10 +30,40 @@ static void *raw_alloc(rv_device dev, size_t bytes)
 #endif
 }
 
+/* Linux overcommits: a host allocation larger than the memory there is
+ * succeeds, and the kernel kills the process when it touches the pages. So
+ * live tracked host bytes are held to three quarters of what /proc/meminfo
+ * called available at the first allocation, the rest left to what is not
+ * tracked (file bytes, libraries, OpenBLAS's buffers); no limit where it
+ * cannot be read. */
+static size_t host_available(void)
+{
+    static size_t avail;
+    static int known;
+    if (!known) {
+        known = 1;
+        FILE *f = fopen("/proc/meminfo", "r");
+        char line[128];
+        unsigned long long kib;
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) avail = (size_t)kib * 768;
+        if (f) fclose(f);
+    }
+    return avail;
+}
+
 void *rv_alloc(rv_device dev, size_t bytes, const char *what)
 {
     if (bytes == 0) {
         rv_error(RV_EINVAL, "cannot allocate %s: size is zero", what);
+        return NULL;
+    }
+    size_t avail = dev == RV_CPU ? host_available() : 0;
+    if (avail && bytes > avail - (stats[dev].current < avail ? stats[dev].current : avail)) {
+        rv_error(RV_ENOMEM,
+                 "out of memory: cannot allocate %s (%zu bytes) on cpu: with %zu bytes already "
+                 "allocated it would pass %zu (3/4 of the memory available)",
+                 what, bytes, stats[dev].current, avail);
         return NULL;
     }
     void *p = raw_alloc(dev, bytes);

@@ -6,11 +6,15 @@
 rv_cmp rv_compare(const float *a, const float *ref, int64_t n, rv_tol tol)
 {
     rv_cmp c = {.n = n};
+    double scale = 1.0;
+    for (int64_t i = 0; i < n; i++)
+        if (fabs((double)ref[i]) > scale) scale = fabs((double)ref[i]);
+    c.atol = tol.atol * scale;
     double err2 = 0.0, ref2 = 0.0, worst_ratio = -1.0;
     for (int64_t i = 0; i < n; i++) {
         double d = fabs((double)a[i] - (double)ref[i]);
         if (d != d) d = INFINITY; /* NaN: the worst possible error */
-        double bound = tol.atol + tol.rtol * fabs((double)ref[i]);
+        double bound = c.atol + tol.rtol * fabs((double)ref[i]);
         double ratio = bound > 0 ? d / bound : (d > 0 ? INFINITY : 0.0);
         if (d > bound) c.failures++;
         if (ratio > worst_ratio) {
@@ -45,14 +49,14 @@ void rv_cmp_print(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const 
 {
     fprintf(f,
             "%s: %lld elements, max |a-r| = %.3g, rel L2 = %.3g, worst [%lld] %.9g vs %.9g "
-            "(tol |a-r| <= %g + %g|r|, rel L2 <= %g) -> %s\n",
+            "(tol |a-r| <= %.3g + %g|r|, rel L2 <= %g) -> %s\n",
             what, (long long)c->n, c->max_abs, c->rel_l2, (long long)c->worst, a[c->worst],
-            ref[c->worst], tol.atol, tol.rtol, tol.max_rel_l2, c->pass ? "ok" : "FAIL");
+            ref[c->worst], c->atol, tol.rtol, tol.max_rel_l2, c->pass ? "ok" : "FAIL");
     if (c->pass) return;
     int shown = 0;
     for (int64_t i = 0; i < c->n && shown < 4; i++) {
         double d = fabs((double)a[i] - (double)ref[i]);
-        if (!(d <= tol.atol + tol.rtol * fabs((double)ref[i]))) { /* NaN included */
+        if (!(d <= c->atol + tol.rtol * fabs((double)ref[i]))) { /* NaN included */
             fprintf(f, "  [%lld] %.9g vs %.9g\n", (long long)i, a[i], ref[i]);
             shown++;
         }

@@ -57,14 +57,10 @@ static void remove_pending(int sig)
 
 static void track(const char *tmp)
 {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT}; /* the catchable stops */
     snprintf(pending, sizeof pending, "%s", tmp);
-    if (tmp[0]) {
-        signal(SIGINT, remove_pending);
-        signal(SIGTERM, remove_pending);
-    } else {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-    }
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], tmp[0] ? remove_pending : SIG_DFL);
 }
 
 rv_status rv_atomic_open(rv_atomic_file *af, const char *path)

@@ -227,17 +227,17 @@ int64_t rv_net_params(const rv_net *net)
     return n;
 }
 
-int64_t rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w)
+double rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w)
 {
-    int64_t macs = 0;
+    double macs = 0; /* a double: any shape that parses has a count, never an overflow */
     for (int i = 0; i < net->n_blocks; i++) {
         const rv_block_spec *s = rv_net_spec(net, i);
         h = (h - 1) / s->stride + 1; /* 3x3 pad 1 and 1x1 pad 0 agree */
         w = (w - 1) / s->stride + 1;
-        int64_t per_tap = n * s->out_ch * h * w * (s->in_ch / s->groups);
+        double per_tap = (double)n * s->out_ch * h * w * (s->in_ch / s->groups);
         macs += per_tap * (net->blocks ? 9 + 1 : 9);
     }
-    if (net->head_w.data) macs += n * rv_tensor_numel(&net->head_w);
+    if (net->head_w.data) macs += (double)n * rv_tensor_numel(&net->head_w);
     return macs;
 }
 

@@ -4,17 +4,22 @@
 #include "rv_alloc.h"
 #include "rv_report.h"
 
-rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat,
-                          rv_form_result *out)
+rv_status rv_measure_peak(rv_fn fn, void *ctx, rv_device dev, size_t *peak_bytes)
 {
     rv_workspace_release(dev);
     rv_mem_reset_peak(dev);
     size_t before = rv_mem(dev).current;
     rv_status st = fn(ctx);
     if (st == RV_OK) st = rv_device_sync(dev);
-    if (st != RV_OK) return st;
-    out->peak_bytes = rv_mem(dev).peak - before;
-    return rv_time(fn, ctx, dev, warmup, repeat, &out->time);
+    if (st == RV_OK) *peak_bytes = rv_mem(dev).peak - before;
+    return st;
+}
+
+rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat,
+                          rv_form_result *out)
+{
+    rv_status st = rv_measure_peak(fn, ctx, dev, &out->peak_bytes);
+    return st == RV_OK ? rv_time(fn, ctx, dev, warmup, repeat, &out->time) : st;
 }
 
 const char *rv_bytes_str(size_t bytes, char *buf, size_t len)

@@ -1,9 +1,13 @@
 /* rv_check.h - the project's one tolerance model.
  *
  * A result a agrees with a reference r when, for every element,
- *     |a - r| <= atol + rtol * |r|
+ *     |a - r| <= atol * s + rtol * |r|,   s = max(1, max_i |r_i|),
  * and, over the whole tensor, the relative L2 error
  *     ||a - r||_2 / ||r||_2 <= max_rel_l2.
+ * atol is scaled by the tensor's largest magnitude s because the rounding
+ * error of a long sum follows the size of its terms, not of its result: an
+ * output that cancels to near zero carries the error of the large terms that
+ * cancelled (a wide conv, a large BN scale), which a fixed atol would fail.
  * RV_TOL_FP32 is for one float32 rewrite that is exact only in real arithmetic
  * (summation order changes); RV_TOL_EXACT demands bit-equality, for rewrites
  * checked on small-integer data where float arithmetic is exact too;
@@ -36,8 +40,9 @@ typedef struct {
 
 typedef struct {
     int64_t n;        /* elements compared */
-    int64_t failures; /* elements outside atol + rtol*|r| */
-    int64_t worst;    /* index of the largest |a - r| / (atol + rtol*|r|) */
+    int64_t failures; /* elements outside atol * s + rtol*|r| */
+    int64_t worst;    /* index of the largest |a - r| / (atol * s + rtol*|r|) */
+    double atol;      /* the absolute bound used: tol.atol * s */
     double max_abs;   /* largest |a - r| */
     double rel_l2;
     int pass;

@@ -70,7 +70,8 @@ RV_HD float rv_bias_act_elem(const float *y, const float *bias, int relu, int64_
     return relu && v < 0.0f ? 0.0f : v;
 }
 
-RV_HD float rv_relu_elem(const float *x, int64_t i) { return x[i] > 0.0f ? x[i] : 0.0f; }
+/* x < 0 ? 0 : x, not x > 0 ? x : 0: a NaN stays NaN, as in PyTorch */
+RV_HD float rv_relu_elem(const float *x, int64_t i) { return x[i] < 0.0f ? 0.0f : x[i]; }
 
 RV_HD float rv_add_elem(const float *a, const float *b, int64_t i) { return a[i] + b[i]; }
 

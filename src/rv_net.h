@@ -56,7 +56,7 @@ void rv_net_unplan(rv_net *net);
 const rv_block_spec *rv_net_spec(const rv_net *net, int i);
 int64_t rv_net_params(const rv_net *net); /* number of parameters (BN statistics included) */
 /* Multiply-adds of one forward for input x (conv and linear layers). */
-int64_t rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w);
+double rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w);
 /* Bytes of the planned activation buffers. */
 size_t rv_net_buffer_bytes(const rv_net *net);
 

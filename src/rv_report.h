@@ -22,6 +22,10 @@ typedef struct {
     size_t peak_bytes; /* above what was live before the call */
 } rv_form_result;
 
+/* The first half of rv_measure_form: releases the workspace, runs fn once
+ * and returns the bytes it allocated (a CUDA Graph captures that call's
+ * buffers, so its replays are timed with rv_time alone). */
+rv_status rv_measure_peak(rv_fn fn, void *ctx, rv_device dev, size_t *peak_bytes);
 rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat,
                           rv_form_result *out);
 

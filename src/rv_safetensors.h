@@ -17,8 +17,9 @@ extern "C" {
 #endif
 
 /* Reads every F32 tensor (rank 1..4) into CPU tensors, in file order.
- * Integer tensors (BN's num_batches_tracked: I64) are checked and skipped;
- * *skipped counts them (may be NULL). Other dtypes (F16, BF16, F64, ...), a
+ * Integer tensors named *num_batches_tracked (BN's step counter, I64) are
+ * checked and skipped; *skipped counts them (may be NULL). Any other integer
+ * tensor, other dtypes (F16, BF16, F64, ...), a
  * header that lies about sizes or offsets, malformed JSON: RV_EFORMAT with a
  * message naming the file and the tensor; free the result with rv_named_free. */
 rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *skipped);

@@ -235,7 +235,17 @@ static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_
             st = rv_error(RV_EFORMAT, "%s: tensor name '%.40s...' is too long", path, e->string);
         if (st != RV_OK) break;
         used++;
-        if (!is_f32) {
+        if (!is_f32) { /* only BN's step counter may be an integer: it is skipped */
+            static const char counter[] = "num_batches_tracked";
+            size_t ln = strlen(e->string), lc = sizeof counter - 1;
+            if (ln < lc || strcmp(e->string + ln - lc, counter) != 0) {
+                st = rv_error(RV_EFORMAT,
+                              "%s: tensor '%s' has dtype %s; tensors must be F32 (only a "
+                              "BN's num_batches_tracked may be an integer)",
+                              path, e->string,
+                              cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "dtype")));
+                break;
+            }
             if (skipped) (*skipped)++;
             continue;
         }

@@ -326,13 +326,18 @@ rv_status rv_weights_to_net(const rv_named *ts, int n, const char *file, rv_devi
         for (int b = 0; b < t->depth[s] && st == RV_OK; b++, i++) {
             block_ctx c = {t, file, *layout, s, b};
             const rv_tensor *const *slot = t->slot[s][b];
-            if ((slot[WF] || slot[BF]) && (slot[W3] || slot[W1])) {
-                char name[128];
-                full_name(*layout, s, b, deploy ? W3 : WF, name, sizeof name);
-                st = rv_error(RV_EFORMAT, "%s: '%s' mixes the train-time and deploy-time forms",
-                              file, name);
-                break;
-            }
+            /* every tensor of a block belongs to the file's form: a stray
+             * train-time BN in a deploy-time file would otherwise be ignored */
+            for (int k = 0; k < SLOTS && st == RV_OK; k++)
+                if (slot[k] && deploy != (k == WF || k == BF)) {
+                    char name[128];
+                    full_name(*layout, s, b, k, name, sizeof name);
+                    st = rv_error(RV_EFORMAT,
+                                  "%s: '%s' is a %s tensor in a %s file: the forms are mixed", file,
+                                  name, deploy ? "train-time" : "deploy-time",
+                                  deploy ? "deploy-time" : "train-time");
+                }
+            if (st != RV_OK) break;
             rv_block_spec sp;
             st = block_spec(&c, deploy, in_ch, &sp);
             if (st == RV_OK) st = load_block(&c, &sp, deploy, dev, net, i);

@@ -102,6 +102,10 @@ else
 fi
 expect 2 "--shape: expected N,C,H,W" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32
 expect 2 "--shape is required" -- "$tool" bench --weights a0d.safetensors
+expect 1 "out of memory: cannot allocate input" -- "$tool" bench --weights a0d.safetensors --shape 1000000,3,224,224 --device cpu
+expect 2 "four integers from 1 to 2147483647" -- "$tool" bench --weights a0d.safetensors --shape 1,3,2147483648,8
+expect 2 "more than any input can be" -- "$tool" info a0d.safetensors --shape 100000,3,100000,1000
+expect 2 "takes 3 channels" -- "$tool" info a0d.safetensors --shape 1,5,224,224
 expect 2 "--tf32 needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --tf32
 expect 2 "--graph needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --graph
 

@@ -321,7 +321,9 @@ static void test_safetensors_header(void)
         {"padded with spaces", "{" ST_W "}    ", 8, NULL},
         {"metadata", "{\"__metadata__\":{\"format\":\"pt\"}," ST_W "}", 8, NULL},
         {"an empty tensor where another begins",
-         "{" ST_W ",\"z\":{\"dtype\":\"I64\",\"shape\":[0],\"data_offsets\":[0,0]}}", 8, NULL},
+         "{" ST_W ",\"z.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[0],\"data_offsets\":[0,"
+         "0]}}",
+         8, NULL},
         {"not an object", "[1, 2]", 0, "must begin with '{'"},
         {"text after the object", "{" ST_W "} x", 8, "text after its JSON object"},
         {"missing dtype", "{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "'w' needs"},
@@ -343,16 +345,20 @@ static void test_safetensors_header(void)
          "'w': rank 5"},
         {"unindexed bytes at the end", "{" ST_W "}", 12, "last 4 bytes"},
         {"two integer tensors of one name",
-         "{" ST_W ",\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[8,16]},"
-         "\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[16,24]}}",
-         24, "'n' appears twice"},
+         "{" ST_W ",\"n.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[8,"
+         "16]},\"n.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[16,24]}"
+         "}",
+         24, "'n.num_batches_tracked' appears twice"},
+        {"an I32 weight", "{\"w\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+         "'w' has dtype I32"},
         {"a gap named",
          "{" ST_W ",\"v\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}", 16,
          "bytes 8 to 12, before tensor 'v'"},
         {"metadata not a string", "{\"__metadata__\":{\"epoch\":3}," ST_W "}", 8,
          "__metadata__ entry 'epoch'"},
-        {"only integer tensors", "{\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}",
-         8, "no F32"},
+        {"only integer tensors",
+         "{\"n.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}", 8,
+         "no F32"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char what[80];

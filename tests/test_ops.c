@@ -64,6 +64,13 @@ static void test_relu_add(rv_device dev, rv_rng *rng)
     CHECK_OK(rv_relu(&a, &a)); /* in place */
     CHECK_CLOSE("relu in place", &a, &expect, RV_TOL_EXACT);
 
+    /* a NaN stays NaN through ReLU (as in PyTorch), on every device */
+    ha.data[5] = NAN;
+    CHECK_OK(rv_tensor_copy(&a, &ha));
+    CHECK_OK(rv_relu(&a, &y));
+    CHECK_OK(rv_tensor_copy(&expect, &y));
+    CHECK(isnan(expect.data[5]), "relu(NaN) = %g, not NaN", expect.data[5]);
+
     rv_tensor *all[6] = {&ha, &hb, &a, &b, &y, &expect};
     for (int i = 0; i < 6; i++) rv_tensor_free(all[i]);
 }

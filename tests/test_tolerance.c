@@ -3,7 +3,8 @@
  * Identical data passes even under RV_TOL_EXACT; one element perturbed past
  * atol + rtol*|r| fails and is reported as the worst; a NaN fails; errors that
  * each pass per element but add up past the relative L2 bound fail; the
- * boundary |a-r| == atol + rtol*|r| passes.
+ * boundary |a-r| == atol * s + rtol*|r| passes; atol scales with the largest
+ * |r| (s), and only with it.
  */
 #include <math.h>
 
@@ -51,10 +52,29 @@ int main(int argc, char **argv)
     c = rv_compare(a, ref, N, loose_elem);
     CHECK(c.failures == 0 && !c.pass, "rel L2 bound not enforced (rel L2 %g)", c.rel_l2);
 
+    /* a near-zero element of a tensor whose largest |r| is 100: bound 1e-5 * 100 */
     reset();
-    rv_tol edge = {0.5, 0.0, INFINITY};
+    ref[7] = a[7] = 100.0f;
+    ref[8] = 0.0f;
+    a[8] = 5e-4f;
+    c = rv_compare(a, ref, N, fp32);
+    CHECK(c.pass && c.atol == 1e-5 * 100.0, "atol not scaled by the largest |r| (%g)", c.atol);
+    ref[7] = a[7] = 1.0f; /* now s = 2 (the data's own range): 5e-4 > 2e-5 */
+    CHECK(!rv_compare(a, ref, N, fp32).pass, "atol scaled by more than the largest |r|");
+
+    /* s = max(1, max|r|): small data keep atol itself */
+    for (int i = 0; i < N; i++) a[i] = ref[i] = 1e-3f * (float)(i % 7);
+    a[3] += 0.9e-5f;
+    c = rv_compare(a, ref, N, (rv_tol){1e-5, 0.0, INFINITY});
+    CHECK(c.pass && c.atol == 1e-5, "atol shrunk below itself for small data (%g)", c.atol);
+
+    reset();
+    rv_tol edge = {0.25, 0.0, INFINITY};
+    ref[1] = a[1] = 2.0f; /* s = 2 exactly: the bound is 0.5 */
     a[0] = ref[0] + 0.5f;
     CHECK(fabsf(a[0] - ref[0]) == 0.5f, "setup: the error must be exactly 0.5");
     CHECK(rv_compare(a, ref, N, edge).pass, "an error equal to the bound fails");
+    a[0] = nextafterf(a[0], INFINITY);
+    CHECK(!rv_compare(a, ref, N, edge).pass, "an error past the bound passes");
     return rv_test_finish("test_tolerance");
 }

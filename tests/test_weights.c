@@ -70,19 +70,24 @@ static void round_trip(rv_device dev, rv_layout layout, int deploy)
 }
 
 /* A fresh notebook-layout train-time tensor list of the small net. */
-static rv_named *fresh(int *count)
+/* The small net's tensors in the notebook layout, train-time or deploy-time. */
+static rv_named *fresh_form(int *count, int deploy)
 {
     rv_block_spec specs[RV_MAX_BLOCKS];
     int n;
     rv_arch_specs(&small, 3, specs, &n);
     rv_rng rng = rv_rng_seed(2);
-    rv_net net;
+    rv_net net, fast = {0};
     rv_named *ts = NULL;
     CHECK_OK(rv_net_init_random(&net, specs, n, 0, &rng, RV_CPU));
-    CHECK_OK(rv_net_to_weights(&net, RV_LAYOUT_NOTEBOOK, &ts, count));
+    if (deploy) CHECK_OK(rv_net_switch_to_fast(&net, &fast));
+    CHECK_OK(rv_net_to_weights(deploy ? &fast : &net, RV_LAYOUT_NOTEBOOK, &ts, count));
     rv_net_free(&net);
+    rv_net_free(&fast);
     return ts;
 }
+
+static rv_named *fresh(int *count) { return fresh_form(count, 0); }
 
 static rv_named *find(rv_named *ts, int n, const char *name)
 {
@@ -152,8 +157,21 @@ static void bad_inputs(void)
     snprintf(ts[0].name, sizeof ts[0].name, "stage0.rbr_dense.conv.weight");
     expect_refused("mixed layouts", ts, n, "mix");
     snprintf(ts[0].name, sizeof ts[0].name, "stages.0.0.conv.weight");
-    expect_refused("mixed forms", ts, n, "mixes");
+    expect_refused("mixed forms", ts, n, "forms are mixed");
     snprintf(ts[0].name, sizeof ts[0].name, "stages.0.0.block.0.weight");
+
+    /* a deploy-time file with one train-time BN tensor left in it */
+    int nd;
+    rv_named *td = fresh_form(&nd, 1);
+    rv_named stray = td[nd - 1];
+    snprintf(td[nd - 1].name, sizeof td[nd - 1].name, "stages.1.1.identity.weight");
+    expect_refused("stray BN in a deploy-time file", td, nd, "stages.1.1.identity.weight");
+    td[nd - 1] = stray;
+    rv_net fast;
+    rv_layout lf;
+    CHECK_OK(rv_weights_to_net(td, nd, "restored", RV_CPU, &fast, &lf));
+    rv_net_free(&fast);
+    rv_named_free(td, nd);
 
     rv_net net;
     rv_layout l;

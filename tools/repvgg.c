@@ -15,6 +15,8 @@
  * an unavailable device). Outputs are written atomically: on any error
  * nothing is left at the output path.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +57,27 @@ static int fail(const char *prog, rv_status st)
 
 static int parse_shape(const char *prog, const char *s, int64_t shape[4])
 {
-    long long v[4];
-    char tail;
-    if (sscanf(s, "%lld,%lld,%lld,%lld%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4 || v[0] < 1 ||
-        v[1] < 1 || v[2] < 1 || v[3] < 1) {
-        fprintf(stderr, "%s: --shape: expected N,C,H,W (four positive integers), got '%s'\n", prog,
-                s);
+    const char *p = s;
+    double elements = 1;
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno || v < 1 || v > INT32_MAX || *end != (i < 3 ? ',' : '\0')) {
+            fprintf(stderr,
+                    "%s: --shape: expected N,C,H,W (four integers from 1 to %d), got '%s'\n", prog,
+                    INT32_MAX, s);
+            return EXIT_USAGE;
+        }
+        shape[i] = v;
+        elements *= (double)v;
+        p = end + 1;
+    }
+    if (elements > 0x1p40) { /* 4 TiB of float32: no machine holds it */
+        fprintf(stderr, "%s: --shape: %s is %.3g elements, more than any input can be\n", prog, s,
+                elements);
         return EXIT_USAGE;
     }
-    for (int i = 0; i < 4; i++) shape[i] = v[i];
     return -1;
 }
 
@@ -100,6 +114,12 @@ static int cmd_info(int argc, char **argv)
     rv_layout layout;
     int skipped;
     if ((rc = load(argv[0], pos[0], RV_CPU, &net, &layout, &skipped)) >= 0) return rc;
+    if (shape[1] != rv_net_spec(&net, 0)->in_ch) {
+        fprintf(stderr, "%s: --shape: C = %lld, but the stem of %s takes %lld channels\n", argv[0],
+                (long long)shape[1], pos[0], (long long)rv_net_spec(&net, 0)->in_ch);
+        rv_net_free(&net);
+        return EXIT_USAGE;
+    }
     printf("file:     %s\nlayout:   %s\nform:     %s\n", pos[0], rv_layout_name(layout),
            net.fast ? "deploy-time (one 3x3 conv + ReLU per block)"
                     : "train-time (3x3 conv-BN + 1x1 conv-BN + identity BN per block)");
@@ -376,20 +396,20 @@ static int cmd_bench(int argc, char **argv)
     if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
     forward_ctx f = {&net, &x, &y};
-    rv_fn fn = forward;
-    void *ctx = &f;
 #ifdef RV_HAVE_CUDA
     if (st == RV_OK && tf32) st = tf32_against_fp32(&f);
-    rv_cuda_graph *g = NULL;
-    if (st == RV_OK && graph) { /* one forward plans the buffers; then capture it */
-        st = forward(&f);
-        if (st == RV_OK) st = rv_cuda_graph_capture(forward, &f, &g);
-        fn = replay;
-        ctx = g;
-    }
 #endif
-    if (st == RV_OK) st = rv_measure_form(fn, ctx, dev, warmup, repeat, &r);
+    rv_net_unplan(&net); /* the peak counts the planned buffers */
+    if (st == RV_OK && !graph) st = rv_measure_form(forward, &f, dev, warmup, repeat, &r);
 #ifdef RV_HAVE_CUDA
+    rv_cuda_graph *g = NULL;
+    if (st == RV_OK && graph) { /* (graph is CUDA only, checked above) */
+        /* the first forward plans the buffers and grows the workspace; the
+         * graph holds their addresses, so they stay until it is destroyed */
+        st = rv_measure_peak(forward, &f, dev, &r.peak_bytes);
+        if (st == RV_OK) st = rv_cuda_graph_capture(forward, &f, &g);
+        if (st == RV_OK) st = rv_time(replay, g, dev, warmup, repeat, &r.time);
+    }
     rv_cuda_graph_destroy(g);
 #endif
     if (st == RV_OK) {
