@@ -218,8 +218,9 @@ static rv_status exp_block(const run_info *ri, table *t)
                 if ((st = rv_block_pair_build(&bp, spec, dev, 1, s, 4)) != RV_OK) break;
                 st = measure(rv_block_pair_train, &bp, dev, repeat, &r[0]);
                 if (st == RV_OK) st = measure(rv_block_pair_fast, &bp, dev, repeat, &r[1]);
-                /* activations each form holds: x, y and (train) the branch buffer */
-                size_t act = rv_tensor_bytes(&bp.x) + rv_tensor_bytes(&bp.y);
+                /* activations each form holds: x, its buffers (train: the branch
+                 * buffer and y; deploy: y), as the tracking allocator counted them */
+                size_t x_bytes = rv_tensor_bytes(&bp.x), held[2] = {bp.held[0], bp.held[1]};
                 rv_block_pair_free(&bp);
                 double macs3 = (double)c * c * 9 * s * s;
                 for (int f = 0; f < 2 && st == RV_OK; f++) {
@@ -228,7 +229,7 @@ static rv_status exp_block(const run_info *ri, table *t)
                         rv_device_name(dev), c, s, f ? "deploy" : "train");
                     time_row(t, &r[f]);
                     row(t, "\t%.3f\t%zu\n", 2 * macs / (r[f].time.median_ms * 1e6),
-                        act + (f ? 0 : act / 2) + r[f].peak_bytes);
+                        x_bytes + held[f] + r[f].peak_bytes);
                 }
             }
     return st;

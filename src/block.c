@@ -4,6 +4,7 @@
 
 #include "rv_block.h"
 #include "rv_reparam.h"
+#include "rv_report.h"
 
 int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride)
 {
@@ -200,9 +201,8 @@ rv_status rv_block_pair_build(rv_block_pair *p, rv_block_spec spec, rv_device de
     if (st == RV_OK) st = rv_tensor_clone(&p->x, &hx, dev, "x");
     rv_tensor_free(&hx);
     if (st == RV_OK) st = rv_block_out_shape(&spec, &p->x, out);
-    rv_tensor *o[3] = {&p->tmp, &p->y, &p->yf};
-    for (int i = 0; i < 3 && st == RV_OK; i++)
-        st = rv_tensor_alloc(o[i], dev, 4, out, "block output");
+    rv_tensor *const o[3] = {&p->tmp, &p->y, &p->yf};
+    if (st == RV_OK) st = rv_alloc_form_buffers(o, 3, 2, dev, out, p->held);
     if (st != RV_OK) rv_block_pair_free(p);
     return st;
 }

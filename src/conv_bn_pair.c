@@ -1,6 +1,7 @@
 /* conv_bn_pair.c - the notebook's conv + BN cell and its fused conv. */
 #include "rv_conv_bn_pair.h"
 #include "rv_reparam.h"
+#include "rv_report.h"
 
 static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
 
@@ -55,9 +56,9 @@ rv_status rv_conv_bn_build(rv_conv_bn_pair *l, rv_device dev, int n, int c, int 
     if (st == RV_OK) st = rv_tensor_clone(&l->w, &l->h_w, dev, "conv weight");
     if (st == RV_OK) st = rv_tensor_clone(&l->b, &l->h_b, dev, "conv bias");
     if (st == RV_OK) st = rv_conv_bn_fold(l, &l->bn, dev, &l->wf, &l->bf);
-    rv_tensor *out[3] = {&l->z, &l->y, &l->yf};
-    for (int i = 0; i < 3 && st == RV_OK; i++)
-        st = rv_tensor_alloc4(out[i], dev, n, c, s - 2, s - 2, "output");
+    rv_tensor *const out[3] = {&l->z, &l->y, &l->yf};
+    const int64_t od[4] = {n, c, s - 2, s - 2};
+    if (st == RV_OK) st = rv_alloc_form_buffers(out, 3, 2, dev, od, l->held);
     rv_tensor_free(&hx);
     return st;
 }

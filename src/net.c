@@ -218,8 +218,8 @@ int64_t rv_net_params(const rv_net *net)
     for (int i = 0; i < net->n_blocks; i++) {
         const rv_block_spec *s = rv_net_spec(net, i);
         int64_t conv = s->out_ch * (s->in_ch / s->groups);
-        if (net->blocks) /* 3x3 + 1x1 weights, 4 BN vectors per BN */
-            n += conv * 10 + s->out_ch * 4 * (s->has_identity ? 3 : 2);
+        if (net->blocks) /* 3x3 + 1x1 weights, gamma and beta per BN */
+            n += conv * 10 + s->out_ch * 2 * (s->has_identity ? 3 : 2);
         else
             n += conv * 9 + s->out_ch;
     }

@@ -22,6 +22,21 @@ rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int re
     return st == RV_OK ? rv_time(fn, ctx, dev, warmup, repeat, &out->time) : st;
 }
 
+rv_status rv_alloc_form_buffers(rv_tensor *const *o, int n, int n_train, rv_device dev,
+                                const int64_t dim[4], size_t held[2])
+{
+    rv_status st = RV_OK;
+    size_t mark = rv_mem(dev).current;
+    for (int i = 0; i < n && st == RV_OK; i++) {
+        st = rv_tensor_alloc(o[i], dev, 4, dim, i < n_train ? "train-time buffer" : "output");
+        if (i == n_train - 1 || i == n - 1) {
+            held[i >= n_train] = rv_mem(dev).current - mark;
+            mark = rv_mem(dev).current;
+        }
+    }
+    return st;
+}
+
 const char *rv_bytes_str(size_t bytes, char *buf, size_t len)
 {
     const char *unit[] = {"B", "KiB", "MiB", "GiB"};
@@ -37,9 +52,13 @@ const char *rv_bytes_str(size_t bytes, char *buf, size_t len)
 
 void rv_print_form(const char *name, const rv_form_result *r)
 {
-    char b[32];
-    printf("  %-28s median %9.4f ms  [min %.4f, max %.4f] over %d runs  peak +%s\n", name,
-           r->time.median_ms, r->time.min_ms, r->time.max_ms, r->time.repeat,
+    char b[32], h[48] = "";
+    if (r->held_bytes) {
+        char hb[32];
+        snprintf(h, sizeof h, "  buffers %s", rv_bytes_str(r->held_bytes, hb, sizeof hb));
+    }
+    printf("  %-28s median %9.4f ms  [min %.4f, max %.4f] over %d runs%s  peak +%s\n", name,
+           r->time.median_ms, r->time.min_ms, r->time.max_ms, r->time.repeat, h,
            rv_bytes_str(r->peak_bytes, b, sizeof b));
 }
 

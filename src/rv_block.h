@@ -73,6 +73,7 @@ typedef struct {
     rv_block train;
     rv_fast_block fast;
     rv_tensor x, tmp, y, yf;
+    size_t held[2]; /* activation bytes of each form: tmp and y, and yf */
 } rv_block_pair;
 
 rv_status rv_block_pair_build(rv_block_pair *p, rv_block_spec spec, rv_device dev, int n, int s,

@@ -21,6 +21,7 @@ typedef struct {
     rv_bn bn;              /* running statistics, prepared on the device */
     rv_tensor wf, bf;      /* device: the fused conv, (C, C, 3, 3) and (C) */
     rv_tensor z, y, yf;    /* device: conv(x), bn(conv(x)), fused(x); (N, C, S-2, S-2) */
+    size_t held[2];        /* activation bytes of each form: z and y, and yf */
 } rv_conv_bn_pair;
 
 /* Seeded data on dev: x in [-1, 1], W and b in [-0.5, 0.5], BN statistics

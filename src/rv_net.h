@@ -54,7 +54,9 @@ rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y);
 void rv_net_unplan(rv_net *net);
 
 const rv_block_spec *rv_net_spec(const rv_net *net, int i);
-int64_t rv_net_params(const rv_net *net); /* number of parameters (BN statistics included) */
+/* Learnable parameters, as PyTorch's parameters() counts them: BN's running
+ * statistics are buffers, not parameters. */
+int64_t rv_net_params(const rv_net *net);
 /* Multiply-adds of one forward for input x (conv and linear layers). */
 double rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w);
 /* Bytes of the planned activation buffers. */

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "rv_tensor.h"
 #include "rv_timing.h"
 
 #ifdef __cplusplus
@@ -20,7 +21,15 @@ extern "C" {
 typedef struct {
     rv_timing time;
     size_t peak_bytes; /* above what was live before the call */
+    size_t held_bytes; /* the form's own activation buffers, kept between calls (0: not shown) */
 } rv_form_result;
+
+/* Allocates the activation buffers of a pair of forms, all of shape dim on
+ * dev: o[0 .. n_train-1] the train-time form's, then o[n_train .. n-1] the
+ * deploy-time form's, and records in held[0] and held[1] the bytes each
+ * group took, as the tracking allocator counted them. */
+rv_status rv_alloc_form_buffers(rv_tensor *const *o, int n, int n_train, rv_device dev,
+                                const int64_t dim[4], size_t held[2]);
 
 /* The first half of rv_measure_form: releases the workspace, runs fn once
  * and returns the bytes it allocated (a CUDA Graph captures that call's

@@ -16,6 +16,7 @@ extern "C" {
 typedef struct {
     rv_tensor x, w1, b1, w2, b2, wf, bf; /* x: (N, C, S, S), w*: (C, C, 3, 3), b*: (C) */
     rv_tensor y1, y2, y, yf;             /* outputs: (N, C, S-2, S-2) */
+    size_t held[2]; /* activation bytes of each form: y1, y2, y and yf (rv_alloc_form_buffers) */
 } rv_two_branch;
 
 /* Seeded data on dev: small integers in [-3, 3] (every sum exact in float) or

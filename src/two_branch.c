@@ -1,6 +1,8 @@
 /* two_branch.c - the notebook's TwoBranches cell and its fused conv. */
 #include "rv_two_branch.h"
 
+#include "rv_report.h"
+
 static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
 
 rv_status rv_two_branch_forward(void *ctx)
@@ -43,9 +45,9 @@ rv_status rv_two_branch_build(rv_two_branch *t, rv_device dev, int n, int c, int
     if (st == RV_OK) st = rv_tensor_alloc(&t->bf, dev, 1, dims[2], "fused bias");
     if (st == RV_OK) st = rv_add(&t->w1, &t->w2, &t->wf);
     if (st == RV_OK) st = rv_add(&t->b1, &t->b2, &t->bf);
-    rv_tensor *out[4] = {&t->y1, &t->y2, &t->y, &t->yf};
-    for (int i = 0; i < 4 && st == RV_OK; i++)
-        st = rv_tensor_alloc4(out[i], dev, n, c, s - 2, s - 2, "output");
+    rv_tensor *const out[4] = {&t->y1, &t->y2, &t->y, &t->yf};
+    const int64_t od[4] = {n, c, s - 2, s - 2};
+    if (st == RV_OK) st = rv_alloc_form_buffers(out, 4, 3, dev, od, t->held);
     if (st != RV_OK) rv_two_branch_free(t);
     return st;
 }

@@ -44,7 +44,8 @@ def agree(what, a, r):
         failures += 1
         return
     d = np.abs(a - r)
-    bad = int(np.sum(~(d <= ATOL + RTOL * np.abs(r))))
+    scale = max(1.0, float(np.abs(r).max())) if r.size else 1.0  # as in src/rv_check.h
+    bad = int(np.sum(~(d <= ATOL * scale + RTOL * np.abs(r))))
     rel = float(np.linalg.norm(a - r) / max(np.linalg.norm(r), 1e-30))
     ok = bad == 0 and rel <= MAX_REL_L2
     print(f"{what}: max |a-r| = {d.max():.3g}, rel L2 = {rel:.3g}, {bad} outside -> "
@@ -268,6 +269,7 @@ def run_tool(tool, *args):
 
 
 def check_model(tool, work, name, model, fast_fn, shapes, gen):
+    global failures
     train_path = os.path.join(work, f"{name}_train.safetensors")
     fast_path = os.path.join(work, f"{name}_fast.safetensors")
     save_safetensors(train_path, model.state_dict())
@@ -280,7 +282,6 @@ def check_model(tool, work, name, model, fast_fn, shapes, gen):
     ours = load_safetensors(fast_path)
     theirs = {k: v for k, v in fast.state_dict().items()}
     if set(ours) != set(theirs):
-        global failures
         failures += 1
         print(f"{name}: converted names differ: {sorted(set(ours) ^ set(theirs))[:4]} -> FAIL")
     else:
@@ -288,6 +289,15 @@ def check_model(tool, work, name, model, fast_fn, shapes, gen):
         w_theirs = np.concatenate([theirs[k].numpy().ravel() for k in sorted(ours)])
         agree(f"{name}: repvgg convert vs PyTorch's switch, all weights", w_ours, w_theirs)
         fast.load_state_dict(ours, strict=True)  # raises if the names or shapes are off
+    for path, m in ((train_path, model), (fast_path, fast)):  # buffers are not parameters
+        info = run_tool(tool, "info", path)
+        count = int(next(l for l in info.splitlines() if l.startswith("params:")).split()[1])
+        want = sum(p.numel() for p in m.parameters())
+        ok = count == want
+        print(f"{name}: repvgg info params of {os.path.basename(path)}: {count}, PyTorch's "
+              f"parameters(): {want} -> {'ok' if ok else 'FAIL'}")
+        if not ok:
+            failures += 1
     for i, (x, want, want_fast) in enumerate(zip(inputs, expect, expect_fast)):
         xin, yout = os.path.join(work, f"{name}_x{i}.npy"), os.path.join(work, f"{name}_y{i}.npy")
         np.save(xin, x.numpy())
