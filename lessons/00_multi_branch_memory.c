@@ -42,6 +42,16 @@
 #include "rv_ops.h"
 #include "rv_report.h"
 
+/* The first error that stopped a step, kept for the FAIL line. */
+static char why[256];
+
+/* rv_last_error(), kept in `why` when it is the first. */
+static const char *keep_error(void)
+{
+    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
+    return rv_last_error();
+}
+
 typedef struct {
     int projection;            /* shortcut is BNs(conv1x1), else x itself */
     rv_conv_params p1, p2, ps; /* first 3x3, second 3x3, 1x1 shortcut */
@@ -243,7 +253,7 @@ static int check(const setup *u)
                  !residual       ? "plain chain"
                  : b->projection ? "+ 1x1 projection"
                                  : "+ identity");
-        if (st != RV_OK) printf("%s: %s -> FAIL\n", what, rv_last_error());
+        if (st != RV_OK) printf("%s: %s -> FAIL\n", what, keep_error());
         ok = ok && st == RV_OK && rv_expect_close(stdout, what, &y, &ref, RV_TOL_EXACT);
         rv_tensor *all[4] = {&x, &y, &ref, &x_ref};
         for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
@@ -272,14 +282,15 @@ static int table_row(setup *u, rv_device dev, rv_status *st)
 
 int main(int argc, char **argv)
 {
-    int batch = 1, channels = 8, size = 7, repeat = 100;
+    int batch = 1, channels = 8, size = 7, repeat = 100, warmup = 10;
+    const char *device;
     rv_device dev;
     int rc = rv_lesson_options(argc, argv,
                                "00_multi_branch_memory: the residual keeps one more activation "
                                "alive than a plain chain (--channels: the projection doubles "
                                "them; --size: the first table row)",
-                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
-    if (rc >= 0) return rc;
+                               &batch, &channels, &size, &repeat, NULL, 0, &device);
+    if (rc >= 0 || (rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     printf("Lesson 00: peak activation memory, ResNet block vs plain chain, batch %d, "
            "%d channels\n",
@@ -313,31 +324,30 @@ int main(int argc, char **argv)
         printf("  plain = max(X+Y, 2Y), residual = max(X+2Y, 3Y): the residual keeps one\n"
                "  output-sized activation more alive: the 2x vs 1x of the notebook's comments.\n");
 
-    rv_form_result rp, rr;
+    rv_form_result rp = {0}, rr = {0};
     if (st == RV_OK) st = setup_init(&u, dev, batch, c, c, 1, size);
     form plain = {&u.b, &u.x0, 0}, resid = {&u.b, &u.x0, 1};
-    if (st == RV_OK) st = rv_measure_form(run_form, &plain, dev, 10, repeat, &rp);
-    if (st == RV_OK) st = rv_measure_form(run_form, &resid, dev, 10, repeat, &rr);
+    if (st == RV_OK) st = rv_measure_form(run_form, &plain, dev, warmup, repeat, &rp);
+    if (st == RV_OK) st = rv_measure_form(run_form, &resid, dev, warmup, repeat, &rr);
     if (st == RV_OK) {
-        printf("\nHonest measurement, identity shortcut, %dx%dx%dx%d (10 warm-up runs, "
+        printf("\nHonest measurement, identity shortcut, %dx%dx%dx%d (%d warm-up runs, "
                "synchronised,\nmedian of %d; the peak includes the input copy and the "
                "workspace):\n",
-               batch, channels, size, size, repeat);
+               batch, channels, size, size, warmup, repeat);
         rv_print_form("plain chain", &rp);
         rv_print_form("residual block", &rr);
     }
+    if (st != RV_OK) keep_error();
     setup_free(&u);
-    if (st != RV_OK) {
-        fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
-        pass = 0;
-    }
     rv_workspace_release(dev);
-    if (pass)
+    if (why[0])
+        printf("\nFAIL: %s\n", why);
+    else if (pass)
         printf("\nPASS: residual peak = plain peak + one output activation, and both forms "
                "compute the block, on %s\n",
                rv_device_name(dev));
     else
         printf("\nFAIL: a peak differs from the formula or a form is wrong on %s (see above)\n",
                rv_device_name(dev));
-    return pass ? 0 : 1;
+    return pass && !why[0] ? 0 : 1;
 }

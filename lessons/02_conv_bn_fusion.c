@@ -18,7 +18,7 @@
  * mode BN normalises with the mean and (biased) variance of the batch it is
  * given, numbers that change with every batch, so no fixed conv computes it:
  * the lesson shows the fused conv missing training-mode BN by far, and that
- * folding this batch's statistics instead matches this batch, and only it.
+ * a conv folded from this batch's statistics matches it on this batch.
  *
  * Run:   build/bin/02_conv_bn_fusion [--device auto|cpu|cuda] [--batch N]
  *                                    [--channels C] [--size S] [--repeat R]
@@ -41,6 +41,16 @@
  * function, with errors of the order of the output itself. */
 #define FAR_REL_L2 (1000 * RV_TOL_FP32.max_rel_l2)
 
+/* The first error that stopped a step, kept for the FAIL line. */
+static char why[256];
+
+/* rv_last_error(), kept in `why` when it is the first. */
+static const char *keep_error(void)
+{
+    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
+    return rv_last_error();
+}
+
 static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
 
 /* Builds, runs both forms and compares them; 1 when they agree. l stays built. */
@@ -48,7 +58,7 @@ static int check(rv_conv_bn_pair *l, rv_device dev, int n, int c, int s, int wit
 {
     int ok = rv_conv_bn_build(l, dev, n, c, s, with_bias, with_bias ? 22 : 21) == RV_OK &&
              rv_conv_bn_forward(l) == RV_OK && rv_conv_bn_fused(l) == RV_OK;
-    if (!ok) printf("error: %s\n", rv_last_error());
+    if (!ok) printf("error: %s\n", keep_error());
     return ok &&
            rv_expect_close(stdout,
                            with_bias ? "  conv with bias" : "  conv without bias (the notebook's)",
@@ -90,7 +100,7 @@ static int expect_far(const char *what, const rv_tensor *a, const rv_tensor *ref
                (long long)c.worst, ha.data[c.worst], hr.data[c.worst],
                far ? "far, as expected" : "FAIL: too close");
     } else {
-        printf("%s: %s -> FAIL\n", what, rv_last_error());
+        printf("%s: %s -> FAIL\n", what, keep_error());
     }
     rv_tensor_free(&ha);
     rv_tensor_free(&hr);
@@ -113,10 +123,10 @@ static int training_mode(rv_conv_bn_pair *l, rv_device dev)
         printf("  channel 0: batch mean %.4f, var %.4f; running mean %.4f, var %.4f\n",
                bt.mean.data[0], bt.var.data[0], l->bn.mean.data[0], l->bn.var.data[0]);
         ok = expect_far("  fused conv vs training-mode BN", &l->yf, &yt);
-        ok &= rv_expect_close(stdout, "  this batch's statistics folded (for it alone)", &yt_f, &yt,
+        ok &= rv_expect_close(stdout, "  this batch's statistics folded, on this batch", &yt_f, &yt,
                               RV_TOL_FP32);
     } else {
-        printf("error: %s\n", rv_last_error());
+        printf("error: %s\n", keep_error());
     }
     rv_tensor *all[4] = {&yt, &wt, &bt_b, &yt_f};
     for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
@@ -126,12 +136,13 @@ static int training_mode(rv_conv_bn_pair *l, rv_device dev)
 
 int main(int argc, char **argv)
 {
-    int batch = 1, channels = 8, size = 7, repeat = 100;
+    int batch = 1, channels = 8, size = 7, repeat = 100, warmup = 10;
+    const char *device;
     rv_device dev;
     int rc = rv_lesson_options(argc, argv,
                                "02_conv_bn_fusion: bn(conv(x, W) + b) == "
                                "conv(x, s*W) + (t + s*b), with the running statistics",
-                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
+                               &batch, &channels, &size, &repeat, NULL, 0, &device);
     if (rc >= 0) return rc;
     if ((rc = rv_cli_at_least(argv[0], "size", size, 3, "for a 3x3 conv without padding")) >= 0)
         return rc;
@@ -144,6 +155,7 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
+    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     printf("Lesson 02: conv + BN fusion, %dx%dx%dx%d input, %d -> %d channels, 3x3, no padding\n",
            batch, channels, size, size, channels, channels);
@@ -157,25 +169,30 @@ int main(int argc, char **argv)
 
     rv_status st = l.yf.data ? RV_OK : RV_EINVAL; /* built, or already reported */
     if (st == RV_OK) {
-        printf("\nTraining mode (this batch's statistics), which no fixed conv follows:\n");
+        printf("\nTraining mode (BN with this batch's statistics):\n");
         pass &= training_mode(&l, dev);
     }
 
-    rv_form_result r_bn, r_fused;
-    if (st == RV_OK) st = rv_measure_form(rv_conv_bn_forward, &l, dev, 10, repeat, &r_bn);
-    if (st == RV_OK) st = rv_measure_form(rv_conv_bn_fused, &l, dev, 10, repeat, &r_fused);
+    rv_form_result r_bn = {0}, r_fused = {0};
+    if (st == RV_OK) st = rv_measure_form(rv_conv_bn_forward, &l, dev, warmup, repeat, &r_bn);
+    if (st == RV_OK) st = rv_measure_form(rv_conv_bn_fused, &l, dev, warmup, repeat, &r_fused);
+    r_bn.held_bytes = l.held[0]; /* activation buffers, counted as allocated */
+    r_fused.held_bytes = l.held[1];
     if (st == RV_OK) {
-        printf("\nHonest measurement (10 warm-up runs, synchronised, median of %d):\n", repeat);
+        printf("\nHonest measurement (%d warm-up runs, synchronised, median of %d):\n", warmup,
+               repeat);
         rv_print_form("conv + BN (2 ops)", &r_bn);
         rv_print_form("fused conv (1 op)", &r_fused);
         printf("  fused is %.2fx the speed of conv + BN (median / median)\n",
                r_bn.time.median_ms / r_fused.time.median_ms);
     } else {
-        if (l.yf.data) fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
+        if (l.yf.data) keep_error(); /* else check() kept it */
         pass = 0;
     }
     rv_conv_bn_free(&l);
-    if (pass)
+    if (why[0])
+        printf("\nFAIL: %s\n", why);
+    else if (pass)
         printf("\nPASS: the fused conv matches conv + BN in eval mode, and training-mode BN is "
                "far from it, on %s\n",
                rv_device_name(dev));

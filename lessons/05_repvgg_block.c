@@ -13,8 +13,10 @@
  *
  * Run:   build/bin/05_repvgg_block [--device auto|cpu|cuda] [--batch N]
  *                                  [--channels C] [--size S] [--repeat R]
- * Checks three blocks: C -> C stride 1 (three branches), C -> 2C stride 2
- * (two branches), C -> C stride 1 with groups 2; times the first.
+ * Checks four blocks: C -> C stride 1 (three branches), C -> 2C stride 2
+ * and C -> C stride 2 (two branches: the latter is where the notebook's rule,
+ * identity whenever in == out, breaks; lesson 06), C -> C stride 1 with
+ * groups 2; times the first.
  * Exit:  0 PASS, 1 FAIL, 2 bad usage or no such device.
  */
 #include <stdio.h>
@@ -25,6 +27,16 @@
 #include "rv_report.h"
 
 /* Builds the block, runs both forms, compares; 1 when they agree. */
+/* The first error that stopped a step, kept for the FAIL line. */
+static char why[256];
+
+/* rv_last_error(), kept in `why` when it is the first. */
+static const char *keep_error(void)
+{
+    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
+    return rv_last_error();
+}
+
 static int check(rv_block_pair *l, rv_block_spec spec, rv_device dev, int n, int s)
 {
     char what[128];
@@ -33,7 +45,7 @@ static int check(rv_block_pair *l, rv_block_spec spec, rv_device dev, int n, int
              spec.has_identity ? "3 branches" : "2 branches (no identity)");
     if (rv_block_pair_build(l, spec, dev, n, s, 5) != RV_OK || rv_block_pair_train(l) != RV_OK ||
         rv_block_pair_fast(l) != RV_OK) {
-        printf("%s: error: %s\n", what, rv_last_error());
+        printf("%s: error: %s\n", what, keep_error());
         return 0;
     }
     return rv_expect_close(stdout, what, &l->yf, &l->y, RV_TOL_FP32);
@@ -41,54 +53,61 @@ static int check(rv_block_pair *l, rv_block_spec spec, rv_device dev, int n, int
 
 int main(int argc, char **argv)
 {
-    int batch = 1, channels = 8, size = 7, repeat = 100;
+    int batch = 1, channels = 8, size = 7, repeat = 100, warmup = 10;
+    const char *device;
     rv_device dev;
     int rc = rv_lesson_options(argc, argv,
                                "05_repvgg_block: 3x3 conv-BN + 1x1 conv-BN + identity BN "
                                "== one 3x3 conv with bias, then ReLU",
-                               &batch, &channels, &size, &repeat, NULL, 0, &dev);
+                               &batch, &channels, &size, &repeat, NULL, 0, &device);
     if (rc >= 0) return rc;
     if (channels % 2) {
         fprintf(stderr, "%s: --channels: must be even (one check uses groups 2), got %d\n", argv[0],
                 channels);
         return 2;
     }
+    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     printf("Lesson 05: the RepVGG block, %dx%dx%dx%d input\n", batch, channels, size, size);
     rv_print_device(dev);
     printf("\nDo the forms agree? (train-time block vs its fused 3x3 conv, RV_TOL_FP32)\n");
     int64_t C = channels;
-    rv_block_spec specs[3] = {
+    rv_block_spec specs[] = {
         {C, C, 1, 1, rv_block_wants_identity(C, C, 1)},
         {C, 2 * C, 2, 1, rv_block_wants_identity(C, 2 * C, 2)},
+        {C, C, 2, 1, rv_block_wants_identity(C, C, 2)}, /* the notebook's bug: lesson 06 */
         {C, C, 1, 2, rv_block_wants_identity(C, C, 1)},
     };
     int pass = 1;
-    for (int i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         rv_block_pair t = {0};
         pass &= check(&t, specs[i], dev, batch, size);
         rv_block_pair_free(&t);
     }
 
     rv_block_pair l = {0};
-    rv_form_result r_train, r_fast;
+    rv_form_result r_train = {0}, r_fast = {0};
     rv_status st = rv_block_pair_build(&l, specs[0], dev, batch, size, 5);
-    if (st == RV_OK) st = rv_measure_form(rv_block_pair_train, &l, dev, 10, repeat, &r_train);
-    if (st == RV_OK) st = rv_measure_form(rv_block_pair_fast, &l, dev, 10, repeat, &r_fast);
+    if (st == RV_OK) st = rv_measure_form(rv_block_pair_train, &l, dev, warmup, repeat, &r_train);
+    if (st == RV_OK) st = rv_measure_form(rv_block_pair_fast, &l, dev, warmup, repeat, &r_fast);
+    r_train.held_bytes = l.held[0]; /* activation buffers, counted as allocated */
+    r_fast.held_bytes = l.held[1];
     if (st == RV_OK) {
-        printf("\nHonest measurement, %lld -> %lld stride 1 (10 warm-up runs, synchronised, median "
+        printf("\nHonest measurement, %lld -> %lld stride 1 (%d warm-up runs, synchronised, median "
                "of %d):\n",
-               (long long)C, (long long)C, repeat);
+               (long long)C, (long long)C, warmup, repeat);
         rv_print_form("train-time (3 branches)", &r_train);
         rv_print_form("deploy-time (1 conv)", &r_fast);
         printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",
                r_train.time.median_ms / r_fast.time.median_ms);
     } else {
-        fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
-        pass = 0;
+        keep_error();
     }
     rv_block_pair_free(&l);
-    printf("\n%s: the fused block %s the three-branch block on %s\n", pass ? "PASS" : "FAIL",
-           pass ? "matches" : "does NOT match", rv_device_name(dev));
-    return pass ? 0 : 1;
+    if (why[0])
+        printf("\nFAIL: %s\n", why);
+    else
+        printf("\n%s: every fused block %s its multi-branch block on %s\n", pass ? "PASS" : "FAIL",
+               pass ? "matches" : "does NOT match", rv_device_name(dev));
+    return pass && !why[0] ? 0 : 1;
 }

@@ -27,6 +27,16 @@
 #include "rv_net.h"
 #include "rv_report.h"
 
+/* The first error that stopped a step, kept for the FAIL line. */
+static char why[256];
+
+/* rv_last_error(), kept in `why` when it is the first. */
+static const char *keep_error(void)
+{
+    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
+    return rv_last_error();
+}
+
 typedef struct {
     rv_net train, fast;
     rv_tensor x, y, yf; /* x: (N, C, S, S); y, yf: (N, C_last, S/32, S/32) */
@@ -66,11 +76,11 @@ static int notebook_bug(const rv_block_spec *spec, rv_device dev)
     if (st == RV_OK) {
         st = rv_block_forward(&b, &x, &tmp, &y);
         failed_as_expected = st == RV_EINVAL;
-        printf("  notebook rule, block %lld -> %lld stride 2 with identity: %s\n",
-               (long long)spec->in_ch, (long long)spec->out_ch,
+        printf("  notebook rule, block %lld -> %lld stride %d with identity: %s\n",
+               (long long)spec->in_ch, (long long)spec->out_ch, spec->stride,
                failed_as_expected ? rv_last_error() : "ran (unexpected)");
     } else {
-        printf("  could not build the notebook's block: %s\n", rv_last_error());
+        printf("  could not build the notebook's block: %s\n", keep_error());
     }
     rv_block_free(&b);
     rv_tensor *t[4] = {&hx, &x, &tmp, &y};
@@ -134,7 +144,7 @@ static int per_block(const lesson *l, int n)
         rv_tensor_free(&in);
         rv_tensor_free(&in_fast);
     }
-    if (st != RV_OK) printf("  error: %s\n", rv_last_error());
+    if (st != RV_OK) printf("  error: %s\n", keep_error());
     return pass && st == RV_OK;
 }
 
@@ -187,14 +197,15 @@ static void destroy(lesson *l)
 
 int main(int argc, char **argv)
 {
-    int batch = 1, channels = 3, size = 224, repeat = 5;
+    int batch = 1, channels = 3, size = 224, repeat = 5, warmup = 2;
     const char *arch_name = "A0";
     rv_opt arch_opt = {"arch", RV_OPT_STR, &arch_name, "RepVGG preset"};
+    const char *device;
     rv_device dev;
     int rc = rv_lesson_options(argc, argv,
                                "06_network_switch: a whole RepVGG, train-time vs "
                                "deploy-time after switch_to_fast",
-                               &batch, &channels, &size, &repeat, &arch_opt, 1, &dev);
+                               &batch, &channels, &size, &repeat, &arch_opt, 1, &device);
     if (rc >= 0) return rc;
     rv_arch arch;
     rv_block_spec specs[RV_MAX_BLOCKS];
@@ -204,6 +215,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
         return 2;
     }
+    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
     printf("Lesson 06: RepVGG-%s, %d blocks, widths %lld %lld %lld %lld %lld, input %dx%dx%dx%d\n",
            arch.name, n, (long long)arch.widths[0], (long long)arch.widths[1],
@@ -232,12 +244,15 @@ int main(int argc, char **argv)
                rv_net_macs(&l.train, batch, size, size) / 1e9,
                rv_net_macs(&l.fast, batch, size, size) / 1e9);
     }
-    rv_form_result r_train, r_fast;
-    if (st == RV_OK) st = rv_measure_form(train_form, &l, dev, 2, repeat, &r_train);
-    if (st == RV_OK) st = rv_measure_form(fast_form, &l, dev, 2, repeat, &r_fast);
+    rv_form_result r_train = {0}, r_fast = {0};
+    rv_net_unplan(&l.train); /* fresh plans: each form's peak counts its own buffers */
+    rv_net_unplan(&l.fast);
+    if (st == RV_OK) st = rv_measure_form(train_form, &l, dev, warmup, repeat, &r_train);
+    if (st == RV_OK) st = rv_measure_form(fast_form, &l, dev, warmup, repeat, &r_fast);
     if (st != RV_OK) {
-        fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
+        keep_error();
         destroy(&l);
+        printf("\nFAIL: %s\n", why);
         return 1;
     }
     printf("\nDo the forms agree, block by block?\n");
@@ -245,9 +260,9 @@ int main(int argc, char **argv)
     printf("\nDo the forms agree end to end? (through %d blocks, RV_TOL_NET)\n", n);
     pass &= rv_expect_close(stdout, "  deploy-time vs train-time output", &l.yf, &l.y, RV_TOL_NET);
 
-    printf("\nHonest measurement (2 warm-up runs, synchronised, median of %d; peak = the "
-           "im2col workspace a forward allocates):\n",
-           repeat);
+    printf("\nHonest measurement (%d warm-up runs, synchronised, median of %d; peak = what a "
+           "first forward allocates: planned activation buffers + im2col workspace):\n",
+           warmup, repeat);
     rv_print_form("train-time (multi-branch)", &r_train);
     rv_print_form("deploy-time (conv3x3+ReLU)", &r_fast);
     char bt[32], bf[32];
@@ -258,7 +273,11 @@ int main(int argc, char **argv)
     printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",
            r_train.time.median_ms / r_fast.time.median_ms);
     destroy(&l);
-    printf("\n%s: deploy-time RepVGG-%s %s the train-time network on %s\n", pass ? "PASS" : "FAIL",
-           arch.name, pass ? "matches" : "does NOT match", rv_device_name(dev));
-    return pass ? 0 : 1;
+    if (why[0])
+        printf("\nFAIL: %s\n", why);
+    else
+        printf("\n%s: deploy-time RepVGG-%s %s the train-time network on %s\n",
+               pass ? "PASS" : "FAIL", arch.name, pass ? "matches" : "does NOT match",
+               rv_device_name(dev));
+    return pass && !why[0] ? 0 : 1;
 }

@@ -12,14 +12,15 @@ static void print_help(const char *usage, const rv_opt *opts, int nopts)
     printf("%s\n\noptions:\n", usage);
     for (int i = 0; i < nopts; i++) {
         char left[48];
+        rv_opt_type t = opts[i].type;
         snprintf(left, sizeof left, "--%s %s", opts[i].name,
-                 opts[i].type == RV_OPT_INT ? "N" : (opts[i].type == RV_OPT_STR ? "S" : ""));
-        if (opts[i].type == RV_OPT_FLAG)
-            printf("  %-22s %s\n", left, opts[i].help);
-        else if (opts[i].type == RV_OPT_INT)
+                 t == RV_OPT_STR ? "S" : (t == RV_OPT_FLAG ? "" : "N"));
+        if (t == RV_OPT_INT || t == RV_OPT_COUNT)
             printf("  %-22s %s (default %d)\n", left, opts[i].help, *(int *)opts[i].dest);
-        else
+        else if (t == RV_OPT_STR && *(const char **)opts[i].dest)
             printf("  %-22s %s (default %s)\n", left, opts[i].help, *(const char **)opts[i].dest);
+        else
+            printf("  %-22s %s\n", left, opts[i].help);
     }
     printf("  %-22s %s\n", "--help", "print this help and exit");
 }
@@ -36,9 +37,10 @@ static int set_value(const char *prog, const rv_opt *o, const char *val)
     }
     char *end;
     errno = 0;
-    long v = strtol(val, &end, 10);
-    if (errno || *val == '\0' || *end != '\0' || v < 1 || v > INT_MAX) {
-        fprintf(stderr, "%s: --%s: expected a positive integer, got '%s'\n", prog, o->name, val);
+    long v = strtol(val, &end, 10), least = o->type == RV_OPT_COUNT ? 0 : 1;
+    if (errno || *val == '\0' || *end != '\0' || v < least || v > INT_MAX) {
+        fprintf(stderr, "%s: --%s: expected %s integer, got '%s'\n", prog, o->name,
+                least ? "a positive" : "a non-negative", val);
         return 2;
     }
     *(int *)o->dest = (int)v;
@@ -101,12 +103,12 @@ int rv_cli_device(const char *prog, const char *arg, rv_device *out)
 }
 
 int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int *channels,
-                      int *size, int *repeat, const rv_opt *extra, int n_extra, rv_device *dev)
+                      int *size, int *repeat, const rv_opt *extra, int n_extra, const char **device)
 {
     enum { COMMON = 5, MAX_EXTRA = 8 };
-    const char *device = "auto";
+    *device = "auto";
     rv_opt opts[COMMON + MAX_EXTRA] = {
-        {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
+        {"device", RV_OPT_STR, device, "auto, cpu or cuda"},
         {"batch", RV_OPT_INT, batch, "images per batch"},
         {"channels", RV_OPT_INT, channels, "input channels"},
         {"size", RV_OPT_INT, size, "input height and width"},
@@ -114,8 +116,7 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
     };
     if (n_extra > MAX_EXTRA) n_extra = MAX_EXTRA;
     for (int i = 0; i < n_extra; i++) opts[COMMON + i] = extra[i];
-    int rc = rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
-    return rc >= 0 ? rc : rv_cli_device(argv[0], device, dev);
+    return rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
 }
 
 int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why)

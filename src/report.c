@@ -18,6 +18,7 @@ rv_status rv_measure_peak(rv_fn fn, void *ctx, rv_device dev, size_t *peak_bytes
 rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat,
                           rv_form_result *out)
 {
+    out->held_bytes = 0; /* the caller's to fill: it knows the form's buffers */
     rv_status st = rv_measure_peak(fn, ctx, dev, &out->peak_bytes);
     return st == RV_OK ? rv_time(fn, ctx, dev, warmup, repeat, &out->time) : st;
 }

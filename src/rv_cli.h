@@ -13,11 +13,12 @@
 extern "C" {
 #endif
 
-typedef enum { RV_OPT_INT, RV_OPT_STR, RV_OPT_FLAG } rv_opt_type;
+typedef enum { RV_OPT_INT, RV_OPT_COUNT, RV_OPT_STR, RV_OPT_FLAG } rv_opt_type;
 
 typedef struct {
     const char *name; /* without the leading "--" */
-    rv_opt_type type; /* RV_OPT_INT: a positive int; RV_OPT_STR: a const char *;
+    rv_opt_type type; /* RV_OPT_INT: a positive int; RV_OPT_COUNT: an int >= 0;
+                       * RV_OPT_STR: a const char * (NULL: no default);
                        * RV_OPT_FLAG: no value, sets an int to 1 */
     void *dest;       /* int * or const char ** holding the default */
     const char *help;
@@ -40,10 +41,14 @@ int rv_cli_at_least(const char *prog, const char *flag, int value, int min, cons
 
 /* The options every lesson takes: --device (default auto), --batch,
  * --channels, --size, --repeat (bound to the caller's variables, which hold
- * the defaults), then the lesson's own `extra` options; parses them and
- * selects the device. Returns -1 to go on, or the exit code. */
+ * the defaults), then the lesson's own `extra` options. Parses them only:
+ * *device gets the --device value, so that the lesson checks its own
+ * constraints before rv_cli_device selects the device (a usage error is then
+ * one line, with no device note before it). Returns -1 to go on, or the exit
+ * code. */
 int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int *channels,
-                      int *size, int *repeat, const rv_opt *extra, int n_extra, rv_device *dev);
+                      int *size, int *repeat, const rv_opt *extra, int n_extra,
+                      const char **device);
 
 #ifdef __cplusplus
 }

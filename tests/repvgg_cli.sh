@@ -56,7 +56,7 @@ expect 2 "expected five positive integers" -- "$tool" init --widths 8,8,16 --dep
 expect 0 "RepVGG-custom" -- "$tool" init --widths 8,8,16,16,32 --depths 1,2,2,1,1 small.safetensors
 expect 2 "unknown architecture 'Z9'" -- "$tool" init --arch Z9 out.safetensors
 expect 2 "--layout" -- "$tool" init --arch A0 --layout keras out.safetensors
-expect 2 "--seed: expected a positive integer" -- "$tool" init --arch A0 --seed x out.safetensors
+expect 2 "--seed: expected a non-negative integer" -- "$tool" init --arch A0 --seed x out.safetensors
 absent out.safetensors
 
 expect 0 "official layout" -- "$tool" init --arch A0 --layout official --classes 10 a0.safetensors
@@ -106,6 +106,7 @@ expect 1 "out of memory: cannot allocate input" -- "$tool" bench --weights a0d.s
 expect 2 "four integers from 1 to 2147483647" -- "$tool" bench --weights a0d.safetensors --shape 1,3,2147483648,8
 expect 2 "more than any input can be" -- "$tool" info a0d.safetensors --shape 100000,3,100000,1000
 expect 2 "takes 3 channels" -- "$tool" info a0d.safetensors --shape 1,5,224,224
+expect 0 "median_ms" -- "$tool" bench --weights a0d.safetensors --shape 1,3,16,16 --warmup 0 --repeat 1 --device cpu
 expect 2 "--tf32 needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --tf32
 expect 2 "--graph needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --graph
 

@@ -188,7 +188,7 @@ static int cmd_init(int argc, char **argv)
         {"widths", RV_OPT_STR, &widths, "instead of --arch: five stage widths, e.g. 8,8,16,32,64"},
         {"depths", RV_OPT_STR, &depths, "with --widths: five stage depths, e.g. 1,2,2,2,1"},
         {"layout", RV_OPT_STR, &layout_arg, "notebook or official"},
-        {"seed", RV_OPT_INT, &seed, "random seed"},
+        {"seed", RV_OPT_COUNT, &seed, "random seed"},
         {"classes", RV_OPT_INT, &classes, "classes of the head (official layout only)"},
     };
     rc = rv_parse_args_pos(argc, argv,
@@ -362,7 +362,7 @@ static int cmd_bench(int argc, char **argv)
         {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W"},
         {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
         {"repeat", RV_OPT_INT, &repeat, "timed runs"},
-        {"warmup", RV_OPT_INT, &warmup, "untimed runs first"},
+        {"warmup", RV_OPT_COUNT, &warmup, "untimed runs first"},
         {"graph", RV_OPT_FLAG, &graph, "CUDA: capture the forward in a CUDA Graph, time replays"},
         {"tf32", RV_OPT_FLAG, &tf32, "CUDA: TF32 tensor cores (default FP32); prints the error"},
     };
