@@ -22,7 +22,9 @@ typedef struct {
 } rv_mem_stats;
 
 /* Returns NULL and records "cannot allocate <what> (<bytes> bytes) on <dev>"
- * when the allocation fails. bytes must be > 0. */
+ * when the allocation fails, or (host) when live tracked bytes would pass 3/4
+ * of the memory /proc/meminfo called available (Linux overcommits: a larger
+ * allocation would succeed and the process be killed later). bytes > 0. */
 void *rv_alloc(rv_device dev, size_t bytes, const char *what);
 void rv_free(rv_device dev, void *p, size_t bytes);
 
