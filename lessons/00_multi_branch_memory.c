@@ -42,16 +42,6 @@
 #include "rv_ops.h"
 #include "rv_report.h"
 
-/* The first error that stopped a step, kept for the FAIL line. */
-static char why[256];
-
-/* rv_last_error(), kept in `why` when it is the first. */
-static const char *keep_error(void)
-{
-    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
-    return rv_last_error();
-}
-
 typedef struct {
     int projection;            /* shortcut is BNs(conv1x1), else x itself */
     rv_conv_params p1, p2, ps; /* first 3x3, second 3x3, 1x1 shortcut */
@@ -253,7 +243,7 @@ static int check(const setup *u)
                  !residual       ? "plain chain"
                  : b->projection ? "+ 1x1 projection"
                                  : "+ identity");
-        if (st != RV_OK) printf("%s: %s -> FAIL\n", what, keep_error());
+        if (st != RV_OK) printf("%s: %s -> FAIL\n", what, rv_lesson_keep_error());
         ok = ok && st == RV_OK && rv_expect_close(stdout, what, &y, &ref, RV_TOL_EXACT);
         rv_tensor *all[4] = {&x, &y, &ref, &x_ref};
         for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
@@ -337,11 +327,11 @@ int main(int argc, char **argv)
         rv_print_form("plain chain", &rp);
         rv_print_form("residual block", &rr);
     }
-    if (st != RV_OK) keep_error();
+    if (st != RV_OK) rv_lesson_keep_error();
     setup_free(&u);
     rv_workspace_release(dev);
-    if (why[0])
-        printf("\nFAIL: %s\n", why);
+    if (rv_lesson_error()[0])
+        printf("\nFAIL: %s\n", rv_lesson_error());
     else if (pass)
         printf("\nPASS: residual peak = plain peak + one output activation, and both forms "
                "compute the block, on %s\n",
@@ -349,5 +339,5 @@ int main(int argc, char **argv)
     else
         printf("\nFAIL: a peak differs from the formula or a form is wrong on %s (see above)\n",
                rv_device_name(dev));
-    return pass && !why[0] ? 0 : 1;
+    return pass && !rv_lesson_error()[0] ? 0 : 1;
 }

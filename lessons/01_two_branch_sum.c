@@ -28,22 +28,12 @@
 #include "rv_two_branch.h" /* the two forms: rv_two_branch_forward, rv_two_branch_fused */
 
 /* Builds both forms, runs them and compares; 1 when they agree. */
-/* The first error that stopped a step, kept for the FAIL line. */
-static char why[256];
-
-/* rv_last_error(), kept in `why` when it is the first. */
-static const char *keep_error(void)
-{
-    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
-    return rv_last_error();
-}
-
 static int check(rv_device dev, int n, int c, int s, int integers)
 {
     rv_two_branch t;
     int ok = rv_two_branch_build(&t, dev, n, c, s, integers, integers ? 2 : 1) == RV_OK &&
              rv_two_branch_forward(&t) == RV_OK && rv_two_branch_fused(&t) == RV_OK;
-    if (!ok) printf("error: %s\n", keep_error());
+    if (!ok) printf("error: %s\n", rv_lesson_keep_error());
     ok = ok &&
          rv_expect_close(stdout,
                          integers ? "  small integers, bit-exact" : "  random floats, RV_TOL_FP32",
@@ -73,7 +63,7 @@ int main(int argc, char **argv)
 
     rv_two_branch l;
     if (rv_two_branch_build(&l, dev, batch, channels, size, 0, 1) != RV_OK) {
-        printf("\nFAIL: %s\n", keep_error());
+        printf("\nFAIL: %s\n", rv_lesson_keep_error());
         return 1;
     }
     /* The notebook's measurement: the very first call of each form, in its
@@ -107,13 +97,13 @@ int main(int argc, char **argv)
                "  lesson 07 takes the first calls apart.\n",
                naive_two / r_two.time.median_ms, naive_fused / r_fused.time.median_ms);
     } else {
-        keep_error();
+        rv_lesson_keep_error();
     }
     rv_two_branch_free(&l);
-    if (why[0])
-        printf("\nFAIL: %s\n", why);
+    if (rv_lesson_error()[0])
+        printf("\nFAIL: %s\n", rv_lesson_error());
     else
         printf("\n%s: fused conv %s the two-branch sum on %s\n", pass ? "PASS" : "FAIL",
                pass ? "matches" : "does NOT match", rv_device_name(dev));
-    return pass && !why[0] ? 0 : 1;
+    return pass && !rv_lesson_error()[0] ? 0 : 1;
 }

@@ -41,16 +41,6 @@
  * function, with errors of the order of the output itself. */
 #define FAR_REL_L2 (1000 * RV_TOL_FP32.max_rel_l2)
 
-/* The first error that stopped a step, kept for the FAIL line. */
-static char why[256];
-
-/* rv_last_error(), kept in `why` when it is the first. */
-static const char *keep_error(void)
-{
-    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
-    return rv_last_error();
-}
-
 static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
 
 /* Builds, runs both forms and compares them; 1 when they agree. l stays built. */
@@ -58,7 +48,7 @@ static int check(rv_conv_bn_pair *l, rv_device dev, int n, int c, int s, int wit
 {
     int ok = rv_conv_bn_build(l, dev, n, c, s, with_bias, with_bias ? 22 : 21) == RV_OK &&
              rv_conv_bn_forward(l) == RV_OK && rv_conv_bn_fused(l) == RV_OK;
-    if (!ok) printf("error: %s\n", keep_error());
+    if (!ok) printf("error: %s\n", rv_lesson_keep_error());
     return ok &&
            rv_expect_close(stdout,
                            with_bias ? "  conv with bias" : "  conv without bias (the notebook's)",
@@ -100,7 +90,7 @@ static int expect_far(const char *what, const rv_tensor *a, const rv_tensor *ref
                (long long)c.worst, ha.data[c.worst], hr.data[c.worst],
                far ? "far, as expected" : "FAIL: too close");
     } else {
-        printf("%s: %s -> FAIL\n", what, keep_error());
+        printf("%s: %s -> FAIL\n", what, rv_lesson_keep_error());
     }
     rv_tensor_free(&ha);
     rv_tensor_free(&hr);
@@ -126,7 +116,7 @@ static int training_mode(rv_conv_bn_pair *l, rv_device dev)
         ok &= rv_expect_close(stdout, "  this batch's statistics folded, on this batch", &yt_f, &yt,
                               RV_TOL_FP32);
     } else {
-        printf("error: %s\n", keep_error());
+        printf("error: %s\n", rv_lesson_keep_error());
     }
     rv_tensor *all[4] = {&yt, &wt, &bt_b, &yt_f};
     for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
@@ -186,12 +176,12 @@ int main(int argc, char **argv)
         printf("  fused is %.2fx the speed of conv + BN (median / median)\n",
                r_bn.time.median_ms / r_fused.time.median_ms);
     } else {
-        if (l.yf.data) keep_error(); /* else check() kept it */
+        if (l.yf.data) rv_lesson_keep_error(); /* else check() kept it */
         pass = 0;
     }
     rv_conv_bn_free(&l);
-    if (why[0])
-        printf("\nFAIL: %s\n", why);
+    if (rv_lesson_error()[0])
+        printf("\nFAIL: %s\n", rv_lesson_error());
     else if (pass)
         printf("\nPASS: the fused conv matches conv + BN in eval mode, and training-mode BN is "
                "far from it, on %s\n",

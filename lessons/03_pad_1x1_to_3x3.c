@@ -29,16 +29,6 @@
 #include "rv_ops.h"
 #include "rv_report.h"
 
-/* The first error that stopped a step, kept for the FAIL line. */
-static char why[256];
-
-/* rv_last_error(), kept in `why` when it is the first. */
-static const char *keep_error(void)
-{
-    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
-    return rv_last_error();
-}
-
 typedef struct {
     rv_tensor x, w1, w3;   /* x: (N, C, S, S), w1: (C, C, 1, 1), w3 = pad(w1): (C, C, 3, 3) */
     rv_tensor y1, y3;      /* (N, C, P, P), P = (S - 1)/stride + 1 */
@@ -113,7 +103,7 @@ static int check(rv_device dev, int n, int c, int s, int stride, int integers)
     lesson l = {0};
     int ok = build(&l, dev, n, c, s, stride, integers) == RV_OK && one_by_one(&l) == RV_OK &&
              padded(&l) == RV_OK;
-    if (!ok) printf("error: %s\n", keep_error());
+    if (!ok) printf("error: %s\n", rv_lesson_keep_error());
     char what[64];
     snprintf(what, sizeof what, "  stride %d, %s", stride,
              integers ? "small integers, bit-exact" : "random floats, RV_TOL_FP32");
@@ -165,13 +155,13 @@ int main(int argc, char **argv)
                "the 1x1;\n  lesson 05 times the block with it added into the 3x3 kernel.\n",
                macs, 9 * macs, r3.time.median_ms / r1.time.median_ms);
     } else {
-        keep_error();
+        rv_lesson_keep_error();
     }
     destroy(&l);
-    if (why[0])
-        printf("\nFAIL: %s\n", why);
+    if (rv_lesson_error()[0])
+        printf("\nFAIL: %s\n", rv_lesson_error());
     else
         printf("\n%s: the 3x3 conv with the zero-padded kernel %s the 1x1 conv on %s\n",
                pass ? "PASS" : "FAIL", pass ? "matches" : "does NOT match", rv_device_name(dev));
-    return pass && !why[0] ? 0 : 1;
+    return pass && !rv_lesson_error()[0] ? 0 : 1;
 }

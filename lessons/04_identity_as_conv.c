@@ -34,16 +34,6 @@
 #include "rv_reparam.h"
 #include "rv_report.h"
 
-/* The first error that stopped a step, kept for the FAIL line. */
-static char why[256];
-
-/* rv_last_error(), kept in `why` when it is the first. */
-static const char *keep_error(void)
-{
-    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
-    return rv_last_error();
-}
-
 typedef struct {
     rv_conv_params p;          /* stride 1, padding 1, the groups */
     rv_tensor x;               /* (N, C, S, S) */
@@ -110,7 +100,7 @@ static int check(rv_device dev, int n, int c, int s, int groups)
     lesson l = {0};
     int ok = build(&l, dev, n, c, s, groups) == RV_OK && identity_conv(&l) == RV_OK &&
              batch_norm(&l) == RV_OK && fused(&l) == RV_OK;
-    if (!ok) printf("error: %s\n", keep_error());
+    if (!ok) printf("error: %s\n", rv_lesson_keep_error());
     char what[2][80];
     snprintf(what[0], sizeof what[0], "  groups %d: conv(x, I) vs x, bit-exact", groups);
     snprintf(what[1], sizeof what[1], "  groups %d: conv(x, fused I) vs bn(x), RV_TOL_FP32",
@@ -152,7 +142,7 @@ static int show_notebook_kernel(void)
         print_nested(w.data, w.dim, 4, 0);
         printf(")\n");
     } else {
-        printf("error: %s\n", keep_error());
+        printf("error: %s\n", rv_lesson_keep_error());
     }
     rv_tensor_free(&w);
     return st == RV_OK;
@@ -201,11 +191,11 @@ int main(int argc, char **argv)
                "  lesson 05 times the block with it added into the 3x3 kernel.\n",
                r_f.time.median_ms / r_bn.time.median_ms);
     } else {
-        keep_error();
+        rv_lesson_keep_error();
     }
     destroy(&l);
-    if (why[0])
-        printf("\nFAIL: %s\n", why);
+    if (rv_lesson_error()[0])
+        printf("\nFAIL: %s\n", rv_lesson_error());
     else if (pass)
         printf("\nPASS: conv with the identity kernel reproduces x, and with BN folded in, bn(x), "
                "on %s\n",
@@ -214,5 +204,5 @@ int main(int argc, char **argv)
         printf("\nFAIL: conv with the identity kernel does NOT reproduce x, or with BN folded in "
                "does NOT match bn(x), on %s\n",
                rv_device_name(dev));
-    return pass && !why[0] ? 0 : 1;
+    return pass && !rv_lesson_error()[0] ? 0 : 1;
 }

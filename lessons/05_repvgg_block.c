@@ -27,16 +27,6 @@
 #include "rv_report.h"
 
 /* Builds the block, runs both forms, compares; 1 when they agree. */
-/* The first error that stopped a step, kept for the FAIL line. */
-static char why[256];
-
-/* rv_last_error(), kept in `why` when it is the first. */
-static const char *keep_error(void)
-{
-    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
-    return rv_last_error();
-}
-
 static int check(rv_block_pair *l, rv_block_spec spec, rv_device dev, int n, int s)
 {
     char what[128];
@@ -45,7 +35,7 @@ static int check(rv_block_pair *l, rv_block_spec spec, rv_device dev, int n, int
              spec.has_identity ? "3 branches" : "2 branches (no identity)");
     if (rv_block_pair_build(l, spec, dev, n, s, 5) != RV_OK || rv_block_pair_train(l) != RV_OK ||
         rv_block_pair_fast(l) != RV_OK) {
-        printf("%s: error: %s\n", what, keep_error());
+        printf("%s: error: %s\n", what, rv_lesson_keep_error());
         return 0;
     }
     return rv_expect_close(stdout, what, &l->yf, &l->y, RV_TOL_FP32);
@@ -101,13 +91,13 @@ int main(int argc, char **argv)
         printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",
                r_train.time.median_ms / r_fast.time.median_ms);
     } else {
-        keep_error();
+        rv_lesson_keep_error();
     }
     rv_block_pair_free(&l);
-    if (why[0])
-        printf("\nFAIL: %s\n", why);
+    if (rv_lesson_error()[0])
+        printf("\nFAIL: %s\n", rv_lesson_error());
     else
         printf("\n%s: every fused block %s its multi-branch block on %s\n", pass ? "PASS" : "FAIL",
                pass ? "matches" : "does NOT match", rv_device_name(dev));
-    return pass && !why[0] ? 0 : 1;
+    return pass && !rv_lesson_error()[0] ? 0 : 1;
 }

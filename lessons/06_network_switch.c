@@ -27,16 +27,6 @@
 #include "rv_net.h"
 #include "rv_report.h"
 
-/* The first error that stopped a step, kept for the FAIL line. */
-static char why[256];
-
-/* rv_last_error(), kept in `why` when it is the first. */
-static const char *keep_error(void)
-{
-    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
-    return rv_last_error();
-}
-
 typedef struct {
     rv_net train, fast;
     rv_tensor x, y, yf; /* x: (N, C, S, S); y, yf: (N, C_last, S/32, S/32) */
@@ -80,7 +70,7 @@ static int notebook_bug(const rv_block_spec *spec, rv_device dev)
                (long long)spec->in_ch, (long long)spec->out_ch, spec->stride,
                failed_as_expected ? rv_last_error() : "ran (unexpected)");
     } else {
-        printf("  could not build the notebook's block: %s\n", keep_error());
+        printf("  could not build the notebook's block: %s\n", rv_lesson_keep_error());
     }
     rv_block_free(&b);
     rv_tensor *t[4] = {&hx, &x, &tmp, &y};
@@ -144,7 +134,7 @@ static int per_block(const lesson *l, int n)
         rv_tensor_free(&in);
         rv_tensor_free(&in_fast);
     }
-    if (st != RV_OK) printf("  error: %s\n", keep_error());
+    if (st != RV_OK) printf("  error: %s\n", rv_lesson_keep_error());
     return pass && st == RV_OK;
 }
 
@@ -250,9 +240,9 @@ int main(int argc, char **argv)
     if (st == RV_OK) st = rv_measure_form(train_form, &l, dev, warmup, repeat, &r_train);
     if (st == RV_OK) st = rv_measure_form(fast_form, &l, dev, warmup, repeat, &r_fast);
     if (st != RV_OK) {
-        keep_error();
+        rv_lesson_keep_error();
         destroy(&l);
-        printf("\nFAIL: %s\n", why);
+        printf("\nFAIL: %s\n", rv_lesson_error());
         return 1;
     }
     printf("\nDo the forms agree, block by block?\n");
@@ -273,11 +263,11 @@ int main(int argc, char **argv)
     printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",
            r_train.time.median_ms / r_fast.time.median_ms);
     destroy(&l);
-    if (why[0])
-        printf("\nFAIL: %s\n", why);
+    if (rv_lesson_error()[0])
+        printf("\nFAIL: %s\n", rv_lesson_error());
     else
         printf("\n%s: deploy-time RepVGG-%s %s the train-time network on %s\n",
                pass ? "PASS" : "FAIL", arch.name, pass ? "matches" : "does NOT match",
                rv_device_name(dev));
-    return pass && !why[0] ? 0 : 1;
+    return pass && !rv_lesson_error()[0] ? 0 : 1;
 }

@@ -62,16 +62,6 @@ extern char **environ;
 
 /* The notebook's measurement: the first call of each form, host clock, no
  * warm-up, no sync; the fused form first when fused_first. */
-/* The first error that stopped a step, kept for the FAIL line. */
-static char why[256];
-
-/* rv_last_error(), kept in `why` when it is the first. */
-static const char *keep_error(void)
-{
-    if (!why[0]) snprintf(why, sizeof why, "%s", rv_last_error());
-    return rv_last_error();
-}
-
 static rv_status first_calls(rv_two_branch *l, rv_device dev, int fused_first, double *two_ms,
                              double *fused_ms)
 {
@@ -199,9 +189,9 @@ int main(int argc, char **argv)
     if (st == RV_OK) st = rv_time(rv_two_branch_fused, &l, RV_CPU, warmup, repeat, &q_fused);
     if (st == RV_OK) st = rv_device_sync(dev);
     if (st != RV_OK) {
-        keep_error();
+        rv_lesson_keep_error();
         rv_two_branch_free(&l);
-        printf("\nFAIL: %s\n", why);
+        printf("\nFAIL: %s\n", rv_lesson_error());
         return 1;
     }
 
