@@ -18,7 +18,6 @@
  *
  * Run: rv_bench [--out DIR] [--machine NAME] [--quick] [--device auto|cpu|cuda]
  */
-#include <cblas.h>
 #include <ctype.h>
 #include <errno.h>
 #include <spawn.h>
@@ -80,8 +79,8 @@ static void row(table *t, const char *fmt, ...)
 }
 
 typedef struct {
-    char machine[64], cpu[160], gpu[200], date[32], commit[48], dir[4096];
-    int cores, threads, quick;
+    char machine[64], cpu[160], gpu[200], date[32], commit[48], dir[4096], threads[256];
+    int cores, quick;
     rv_device devs[2];
     int ndev;
 } run_info;
@@ -94,7 +93,7 @@ static rv_status write_table(const run_info *ri, const char *name, const char *w
     table out = {0};
     row(&out,
         "# %s\n# machine: %s\n# cpu: %s (%d cores)\n# gpu: %s\n# date: %s\n# commit: %s\n"
-        "# build: %s\n# threads: %d (OpenBLAS)\n# mode: %s\n# cuda math: FP32 (TF32 off)\n"
+        "# build: %s\n# cpu threads: %s\n# mode: %s\n# cuda math: FP32 (TF32 off)\n"
         "# timing: warm-up, synchronised, median with min and max; peak = bytes allocated "
         "while one forward runs (tracking allocator)\n%s\n",
         what, ri->machine, ri->cpu, ri->cores, ri->gpu, ri->date, ri->commit, RV_BUILD_TYPE,
@@ -581,7 +580,8 @@ int main(int argc, char **argv)
     }
     rv_device_describe(RV_CPU, ri.cpu, sizeof ri.cpu);
     ri.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    ri.threads = openblas_get_num_threads();
+    rv_cpu_threads_init(); /* before describing: it sets OpenBLAS to one thread */
+    rv_cpu_blas_describe(ri.threads, sizeof ri.threads);
     snprintf(ri.gpu, sizeof ri.gpu, "none");
     if (dev == RV_CUDA) rv_device_describe(RV_CUDA, ri.gpu, sizeof ri.gpu);
     char name[200];

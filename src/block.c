@@ -5,21 +5,39 @@
 #include "rv_block.h"
 #include "rv_reparam.h"
 #include "rv_report.h"
+#include "rv_winograd.h"
 
 int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride)
 {
     return in_ch == out_ch && stride == 1;
 }
 
-static rv_conv_params conv3_params(const rv_block_spec *s, int relu)
+/* u: the weight in the Winograd domain when planned (rv_block_plan), or NULL/empty */
+static rv_conv_params conv3_params(const rv_block_spec *s, int relu, const rv_tensor *u)
 {
-    return (rv_conv_params){.stride = s->stride, .pad = 1, .groups = s->groups, .relu = relu};
+    return (rv_conv_params){.stride = s->stride,
+                            .pad = 1,
+                            .groups = s->groups,
+                            .relu = relu,
+                            .winograd = u && u->data ? u : NULL};
 }
 
 static rv_conv_params conv1_params(const rv_block_spec *s)
 {
-    return (rv_conv_params){.stride = s->stride, .pad = 0, .groups = s->groups, .relu = 0};
+    return (rv_conv_params){.stride = s->stride, .pad = 0, .groups = s->groups};
 }
+
+static rv_status plan_winograd(const rv_tensor *w, const rv_block_spec *s, rv_tensor *u)
+{
+    if (w->device != RV_CPU || u->data || !rv_winograd_applies(w, conv3_params(s, 0, u)))
+        return RV_OK;
+    return rv_winograd_weights(w, u);
+}
+
+rv_status rv_block_plan(rv_block *b) { return plan_winograd(&b->w3, &b->spec, &b->u3); }
+void rv_block_unplan(rv_block *b) { rv_tensor_free(&b->u3); }
+rv_status rv_fast_block_plan(rv_fast_block *f) { return plan_winograd(&f->w, &f->spec, &f->u); }
+void rv_fast_block_unplan(rv_fast_block *f) { rv_tensor_free(&f->u); }
 
 /* A conv weight (O, I/g, k, k) filled on the host, then put on dev. */
 static rv_status random_weight(rv_tensor *w, const rv_block_spec *s, int64_t k, rv_rng *r,
@@ -64,6 +82,7 @@ void rv_block_free(rv_block *b)
 {
     rv_tensor_free(&b->w3);
     rv_tensor_free(&b->w1);
+    rv_block_unplan(b);
     rv_bn_free(&b->bn3);
     rv_bn_free(&b->bn1);
     rv_bn_free(&b->bnid);
@@ -72,13 +91,13 @@ void rv_block_free(rv_block *b)
 rv_status rv_block_out_shape(const rv_block_spec *spec, const rv_tensor *x, int64_t out[4])
 {
     rv_tensor w = {.ndim = 4, .dim = {spec->out_ch, spec->in_ch / spec->groups, 3, 3}};
-    return rv_conv2d_shape(x, &w, NULL, conv3_params(spec, 0), out);
+    return rv_conv2d_shape(x, &w, NULL, conv3_params(spec, 0, NULL), out);
 }
 
 rv_status rv_block_forward(const rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y)
 {
     const rv_block_spec *s = &b->spec;
-    rv_status st = rv_conv2d(x, &b->w3, NULL, conv3_params(s, 0), y);
+    rv_status st = rv_conv2d(x, &b->w3, NULL, conv3_params(s, 0, &b->u3), y);
     if (st == RV_OK) st = rv_batchnorm(y, &b->bn3, y);
     if (st == RV_OK) st = rv_conv2d(x, &b->w1, NULL, conv1_params(s), tmp);
     if (st == RV_OK) st = rv_batchnorm(tmp, &b->bn1, tmp);
@@ -95,7 +114,7 @@ rv_status rv_block_calibrate_bn(rv_block *b, const rv_tensor *x, rv_tensor *tmp,
                                 rv_rng *r)
 {
     const rv_block_spec *s = &b->spec;
-    rv_status st = rv_conv2d(x, &b->w3, NULL, conv3_params(s, 0), tmp);
+    rv_status st = rv_conv2d(x, &b->w3, NULL, conv3_params(s, 0, &b->u3), tmp);
     if (st == RV_OK) st = rv_bn_calibrate(&b->bn3, tmp, r);
     if (st == RV_OK) st = rv_conv2d(x, &b->w1, NULL, conv1_params(s), tmp);
     if (st == RV_OK) st = rv_bn_calibrate(&b->bn1, tmp, r);
@@ -166,13 +185,14 @@ rv_status rv_block_switch_to_fast(const rv_block *b, rv_fast_block *out)
 
 rv_status rv_fast_block_forward(const rv_fast_block *f, const rv_tensor *x, rv_tensor *y)
 {
-    return rv_conv2d(x, &f->w, &f->b, conv3_params(&f->spec, 1), y);
+    return rv_conv2d(x, &f->w, &f->b, conv3_params(&f->spec, 1, &f->u), y);
 }
 
 void rv_fast_block_free(rv_fast_block *f)
 {
     rv_tensor_free(&f->w);
     rv_tensor_free(&f->b);
+    rv_fast_block_unplan(f);
 }
 
 rv_status rv_block_pair_train(void *ctx)
@@ -196,6 +216,8 @@ rv_status rv_block_pair_build(rv_block_pair *p, rv_block_spec spec, rv_device de
     int64_t out[4];
     rv_status st = rv_block_init_random(&p->train, spec, &rng, dev);
     if (st == RV_OK) st = rv_block_switch_to_fast(&p->train, &p->fast);
+    if (st == RV_OK) st = rv_block_plan(&p->train);
+    if (st == RV_OK) st = rv_fast_block_plan(&p->fast);
     if (st == RV_OK) st = rv_tensor_alloc4(&hx, RV_CPU, n, spec.in_ch, s, s, "x");
     if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
     if (st == RV_OK) st = rv_tensor_clone(&p->x, &hx, dev, "x");

@@ -4,8 +4,10 @@
  * Fast path: per image, im2col turns the convolution into one matrix product
  * per group, Y_g (O/g x P*Q) = W_g (O/g x K) * col_g (K x P*Q) with
  * K = (C/g)*KH*KW, computed by cblas_sgemm on row-major matrices.
- * Bias is preloaded into Y (beta = 1); ReLU is applied after.
+ * Bias and ReLU follow in one pass over each block of Y (the epilogue).
  * A 1x1, stride-1, unpadded conv needs no im2col: the image is its own col.
+ * Threads (OpenMP) share im2col by rows and the product by blocks of Y;
+ * stride-1 3x3 layers with planned weights go to Winograd (rv_winograd.h).
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "rv_dispatch.h"
 #include "rv_elem.h"
 #include "rv_ops.h"
+#include "rv_winograd.h"
 
 rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                           rv_conv_params p, int64_t out[4])
@@ -92,32 +95,32 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     return RV_OK;
 }
 
-/* im2col of one image, row by row: the same matrix as rv_im2col_elem (which
- * the CUDA kernel runs one element per thread), without a division per
- * element. */
-static void im2col_rows(const float *x /* (C, H, W) */, rv_conv_geom g, float *col)
+/* Row r = (c, kh, kw) of one image's im2col matrix: the same values as
+ * rv_im2col_elem (which the CUDA kernel runs one element per thread), without
+ * a division per element. */
+static void im2col_row(const float *x /* (C, H, W) */, rv_conv_geom g, int64_t r, float *dst)
 {
-    for (int64_t c = 0; c < g.C; c++)
-        for (int64_t kh = 0; kh < g.KH; kh++)
-            for (int64_t kw = 0; kw < g.KW; kw++)
-                for (int64_t p = 0; p < g.P; p++) {
-                    float *dst = col + (((c * g.KH + kh) * g.KW + kw) * g.P + p) * g.Q;
-                    int64_t ih = p * g.stride - g.pad + kh;
-                    if (ih < 0 || ih >= g.H) {
-                        memset(dst, 0, (size_t)g.Q * sizeof *dst);
-                        continue;
-                    }
-                    const float *row = x + (c * g.H + ih) * g.W;
-                    for (int64_t q = 0; q < g.Q; q++) {
-                        int64_t iw = q * g.stride - g.pad + kw;
-                        dst[q] = iw >= 0 && iw < g.W ? row[iw] : 0.0f;
-                    }
-                }
+    int64_t c = r / (g.KH * g.KW), kh = r / g.KW % g.KH, kw = r % g.KW;
+    for (int64_t p = 0; p < g.P; p++, dst += g.Q) {
+        int64_t ih = p * g.stride - g.pad + kh;
+        if (ih < 0 || ih >= g.H) {
+            memset(dst, 0, (size_t)g.Q * sizeof *dst);
+            continue;
+        }
+        const float *row = x + (c * g.H + ih) * g.W;
+        for (int64_t q = 0; q < g.Q; q++) {
+            int64_t iw = q * g.stride - g.pad + kw;
+            dst[q] = iw >= 0 && iw < g.W ? row[iw] : 0.0f;
+        }
+    }
 }
 
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y)
 {
+    if (p.winograd && rv_winograd_applies(w, p))
+        return rv_conv2d_winograd(x, p.winograd, b, p.relu, y);
+    rv_cpu_threads_init();
     rv_conv_geom g = {.C = x->dim[1],
                       .H = x->dim[2],
                       .W = x->dim[3],
@@ -135,19 +138,37 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
         col = rv_workspace(RV_CPU, (size_t)(G * K * PQ) * sizeof(float));
         if (!col) return RV_ENOMEM;
     }
+    /* Output blocks per group: columns split when wide, output channels when not. */
+    int64_t nt = rv_cpu_threads();
+    int64_t col_parts = PQ >= 128 * nt ? nt : 1, row_parts = col_parts == 1 ? nt : 1;
+    if (row_parts > Og) row_parts = Og;
+    int64_t blocks = G * row_parts * col_parts;
     for (int64_t n = 0; n < N; n++) {
         const float *xn = x->data + n * g.C * g.H * g.W;
         float *yn = y->data + n * O * PQ;
-        if (!pointwise) im2col_rows(xn, g, col);
         const float *cn = pointwise ? xn : col;
-        for (int64_t o = 0; o < O; o++)
-            for (int64_t i = 0; i < PQ; i++) yn[o * PQ + i] = b ? b->data[o] : 0.0f;
-        for (int64_t grp = 0; grp < G; grp++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Og, (int)PQ, (int)K, 1.0f,
-                        w->data + grp * Og * K, (int)K, cn + grp * K * PQ, (int)PQ, 1.0f,
-                        yn + grp * Og * PQ, (int)PQ);
-        if (p.relu)
-            for (int64_t i = 0; i < O * PQ; i++) yn[i] = rv_relu_elem(yn, i);
+#pragma omp parallel
+        {
+            if (!pointwise) {
+#pragma omp for schedule(static)
+                for (int64_t r = 0; r < G * K; r++) im2col_row(xn, g, r, col + r * PQ);
+            }
+#pragma omp for schedule(static)
+            for (int64_t blk = 0; blk < blocks; blk++) {
+                int64_t grp = blk / (row_parts * col_parts), part = blk % (row_parts * col_parts);
+                int64_t rp = part / col_parts, cp = part % col_parts;
+                int64_t o0 = Og * rp / row_parts, o1 = Og * (rp + 1) / row_parts;
+                int64_t q0 = PQ * cp / col_parts, q1 = PQ * (cp + 1) / col_parts;
+                float *yb = yn + (grp * Og + o0) * PQ + q0;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0), (int)(q1 - q0),
+                            (int)K, 1.0f, w->data + (grp * Og + o0) * K, (int)K,
+                            cn + grp * K * PQ + q0, (int)PQ, 0.0f, yb, (int)PQ);
+                for (int64_t o = o0; o < o1; o++) { /* the epilogue, one pass */
+                    float *yo = yb + (o - o0) * PQ, bias = b ? b->data[grp * Og + o] : 0.0f;
+                    for (int64_t q = 0; q < q1 - q0; q++) yo[q] = rv_bias_act(yo[q], bias, p.relu);
+                }
+            }
+        }
     }
     return RV_OK;
 }

@@ -14,6 +14,7 @@ static rv_status check_pair(const char *op, const rv_tensor *a, const rv_tensor 
 rv_status rv_relu_cpu(const rv_tensor *x, rv_tensor *y)
 {
     int64_t n = rv_tensor_numel(x);
+#pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) y->data[i] = rv_relu_elem(x->data, i);
     return RV_OK;
 }
@@ -27,6 +28,7 @@ rv_status rv_relu(const rv_tensor *x, rv_tensor *y)
 rv_status rv_add_cpu(const rv_tensor *a, const rv_tensor *b, rv_tensor *y)
 {
     int64_t n = rv_tensor_numel(a);
+#pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) y->data[i] = rv_add_elem(a->data, b->data, i);
     return RV_OK;
 }

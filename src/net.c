@@ -57,6 +57,7 @@ rv_status rv_net_init_random(rv_net *net, const rv_block_spec *specs, int n, int
 
 void rv_net_free(rv_net *net)
 {
+    rv_net_unplan(net);
     for (int i = 0; i < net->n_blocks; i++) {
         if (net->blocks) rv_block_free(&net->blocks[i]);
         if (net->fast) rv_fast_block_free(&net->fast[i]);
@@ -65,7 +66,6 @@ void rv_net_free(rv_net *net)
     free(net->fast);
     rv_tensor_free(&net->head_w);
     rv_tensor_free(&net->head_b);
-    rv_net_unplan(net);
     memset(net, 0, sizeof *net);
 }
 
@@ -143,6 +143,12 @@ static rv_status plan(rv_net *net, const rv_tensor *x, int64_t shapes[][4])
             return st;
         }
     }
+    for (int i = 0; i < net->n_blocks && st == RV_OK; i++)
+        st = net->blocks ? rv_block_plan(&net->blocks[i]) : rv_fast_block_plan(&net->fast[i]);
+    if (st != RV_OK) {
+        rv_net_unplan(net);
+        return st;
+    }
     memcpy(net->planned, x->dim, sizeof net->planned);
     return RV_OK;
 }
@@ -201,6 +207,10 @@ rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y)
 void rv_net_unplan(rv_net *net)
 {
     for (int i = 0; i < 3; i++) rv_tensor_free(&net->buf[i]);
+    for (int i = 0; i < net->n_blocks; i++) {
+        if (net->blocks) rv_block_unplan(&net->blocks[i]);
+        if (net->fast) rv_fast_block_unplan(&net->fast[i]);
+    }
     memset(net->planned, 0, sizeof net->planned);
 }
 

@@ -34,12 +34,14 @@ typedef struct {
     rv_tensor w3;         /* (O, I/g, 3, 3), on `device` */
     rv_tensor w1;         /* (O, I/g, 1, 1), on `device` */
     rv_bn bn3, bn1, bnid; /* bnid only with spec.has_identity */
+    rv_tensor u3;         /* w3 in the Winograd domain: planned on the CPU, or empty */
 } rv_block;
 
 typedef struct {
     rv_block_spec spec;
     rv_tensor w; /* (O, I/g, 3, 3), on `device` */
     rv_tensor b; /* (O) */
+    rv_tensor u; /* w in the Winograd domain: planned on the CPU, or empty */
 } rv_fast_block;
 
 /* The paper's rule for the identity branch. */
@@ -65,6 +67,15 @@ rv_status rv_block_forward(const rv_block *b, const rv_tensor *x, rv_tensor *tmp
 rv_status rv_block_switch_to_fast(const rv_block *b, rv_fast_block *out);
 rv_status rv_fast_block_forward(const rv_fast_block *f, const rv_tensor *x, rv_tensor *y);
 void rv_fast_block_free(rv_fast_block *f);
+
+/* Planning a block for its forward passes: on the CPU, the stride-1 3x3
+ * weight is transformed into the Winograd domain once (rv_winograd.h), so
+ * the forward runs Winograd F(2x2, 3x3) for it; elsewhere nothing to do.
+ * Unplan frees that copy (free does too). Change a weight only unplanned. */
+rv_status rv_block_plan(rv_block *b);
+void rv_block_unplan(rv_block *b);
+rv_status rv_fast_block_plan(rv_fast_block *f);
+void rv_fast_block_unplan(rv_fast_block *f);
 
 /* A block in both forms with buffers, for lessons and benchmarks:
  * x (N, C, S, S) seeded in [-1, 1]; tmp, y (train-time) and yf (deploy-time)

@@ -62,12 +62,19 @@ RV_HD float rv_affine_elem(const float *x, const float *scale, const float *shif
     return x[i] * scale[c] + shift[c];
 }
 
-/* Conv epilogue: y + bias[c] (bias may be NULL), then ReLU when relu != 0. */
+/* Conv epilogue of one value: y + bias, then ReLU when relu != 0 (a NaN
+ * stays NaN, as in PyTorch). */
+RV_HD float rv_bias_act(float y, float bias, int relu)
+{
+    float v = y + bias;
+    return relu && v < 0.0f ? 0.0f : v;
+}
+
+/* The same for element i of y (N, C, HW), bias[c] (bias may be NULL). */
 RV_HD float rv_bias_act_elem(const float *y, const float *bias, int relu, int64_t C, int64_t HW,
                              int64_t i)
 {
-    float v = y[i] + (bias ? bias[(i / HW) % C] : 0.0f);
-    return relu && v < 0.0f ? 0.0f : v;
+    return rv_bias_act(y[i], bias ? bias[(i / HW) % C] : 0.0f, relu);
 }
 
 /* x < 0 ? 0 : x, not x > 0 ? x : 0: a NaN stays NaN, as in PyTorch */

@@ -6,8 +6,9 @@
  * RepVGG.switch_to_fast). The forward pass runs on planned buffers: for an
  * input shape, two ping-pong activation buffers (the largest even-numbered
  * and the largest odd-numbered block output) and, for the train-time form,
- * one branch buffer; planned on the first forward of a shape, so later
- * forwards allocate nothing.
+ * one branch buffer; on the CPU also each stride-1 3x3 weight in the
+ * Winograd domain (rv_block_plan). Planned on the first forward of a shape,
+ * so later forwards allocate nothing.
  */
 #ifndef RV_NET_H
 #define RV_NET_H

@@ -19,6 +19,9 @@ extern "C" {
 typedef struct {
     int stride, pad, groups;
     int relu; /* apply ReLU after the bias (the fused deploy-time layer) */
+    /* The weight in the Winograd domain (rv_winograd.h), or NULL: the CPU
+     * then runs the layer as Winograd F(2x2, 3x3) where it applies. */
+    const rv_tensor *winograd;
 } rv_conv_params;
 
 /* Output shape of conv2d, after checking x (N, C, H, W), w (O, C/groups, KH, KW)
@@ -32,6 +35,15 @@ rv_status rv_conv2d(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, 
                     rv_tensor *y);
 rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y);
+/* CPU threads (src/cpu.c): OpenMP's (OMP_NUM_THREADS, default one per
+ * core), OpenBLAS set to one thread inside them by rv_cpu_threads_init
+ * (once; it also notes on stderr when OpenBLAS chose kernels older than the
+ * CPU: rv_blas_coretype_hint, the OPENBLAS_CORETYPE to set, or NULL). */
+void rv_cpu_threads_init(void);
+int rv_cpu_threads(void);
+const char *rv_blas_coretype_hint(void);
+/* "2 threads (OpenMP; ...), OpenBLAS 0.3.21 ..., SkylakeX kernels" */
+void rv_cpu_blas_describe(char *buf, int len);
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y);
 rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,

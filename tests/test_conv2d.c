@@ -1,6 +1,8 @@
 /* test_conv2d.c - conv2d against the naive reference.
  *
- * --device cpu:  im2col + OpenBLAS against rv_conv2d_ref.
+ * --device cpu:  im2col + OpenBLAS against rv_conv2d_ref, and Winograd
+ *                F(2x2, 3x3) for the shapes it applies to (3x3, stride 1,
+ *                pad 1, one group), also in several chunks of images.
  * --device cuda: im2col + cuBLAS against rv_conv2d_ref.
  * Shapes that make index bugs visible: odd sizes, C=3, K=5, stride 2, padding
  * 0/1/2, groups 2 and 4, batch > 1, bias or not, ReLU. Each shape runs twice:
@@ -11,6 +13,7 @@
 
 #include "rv_ops.h"
 #include "rv_test.h"
+#include "rv_winograd.h"
 
 typedef struct {
     int64_t n, c, h, w, o, k;
@@ -22,12 +25,14 @@ static const conv_case cases[] = {
     {3, 8, 5, 6, 8, 1, 1, 0, 4, 1, 0},     {2, 6, 8, 8, 4, 5, 2, 2, 2, 1, 1},
     {1, 3, 7, 7, 5, 1, 2, 0, 1, 1, 0},     {2, 8, 7, 7, 8, 3, 1, 0, 4, 0, 1},
     {1, 16, 14, 14, 32, 3, 2, 1, 1, 1, 1}, {4, 5, 3, 3, 7, 3, 1, 1, 1, 1, 0},
+    {1, 16, 14, 14, 32, 3, 1, 1, 1, 1, 1}, {3, 6, 1, 1, 4, 3, 1, 1, 1, 0, 1},
+    {2, 4, 2, 5, 6, 3, 1, 1, 1, 1, 1},     {1, 7, 8, 15, 9, 3, 1, 1, 1, 1, 0},
 };
 
 static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t seed)
 {
     rv_rng rng = rv_rng_seed(seed);
-    rv_conv_params p = {cc->stride, cc->pad, cc->groups, cc->relu};
+    rv_conv_params p = {.stride = cc->stride, .pad = cc->pad, .groups = cc->groups, .relu = cc->relu};
     rv_tensor x, w, b, y_ref, hx, hw, hb, y;
     CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, cc->n, cc->c, cc->h, cc->w, "x"));
     CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, cc->o, cc->c / cc->groups, cc->k, cc->k, "w"));
@@ -55,6 +60,23 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
              (long long)cc->k, cc->stride, cc->pad, cc->groups, cc->bias ? " bias" : "",
              cc->relu ? " relu" : "", integers ? "integers" : "floats");
     CHECK_CLOSE(what, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+    if (dev == RV_CPU && rv_winograd_applies(&w, p)) {
+        /* G's halves and quarters are exact in binary: integers stay exact */
+        rv_tensor u;
+        CHECK_OK(rv_winograd_weights(&w, &u));
+        p.winograd = &u;
+        size_t whole = rv_winograd_chunk_bytes;
+        for (int chunked = 0; chunked < 2; chunked++) {
+            rv_winograd_chunk_bytes = chunked ? 1 : whole; /* one image per chunk */
+            memset(y.data, 0xff, rv_tensor_bytes(&y));     /* NaN: every output written */
+            CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
+            char wwhat[200];
+            snprintf(wwhat, sizeof wwhat, "%s, winograd%s", what, chunked ? " in chunks" : "");
+            CHECK_CLOSE(wwhat, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+        }
+        rv_winograd_chunk_bytes = whole;
+        rv_tensor_free(&u);
+    }
     rv_tensor *all[8] = {&x, &w, &b, &y_ref, &hx, &hw, &hb, &y};
     for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);
 }
@@ -65,7 +87,7 @@ static void bad_shapes(rv_device dev)
     CHECK_OK(rv_tensor_alloc4(&x, dev, 1, 6, 5, 5, "x"));
     CHECK_OK(rv_tensor_alloc4(&w, dev, 4, 4, 3, 3, "w")); /* needs C/groups = 6 */
     CHECK_OK(rv_tensor_alloc4(&y, dev, 1, 4, 5, 5, "y"));
-    rv_conv_params p = {1, 1, 1, 0};
+    rv_conv_params p = {.stride = 1, .pad = 1, .groups = 1};
     CHECK(rv_conv2d(&x, &w, NULL, p, &y) == RV_EINVAL, "mismatched C accepted");
     CHECK(strstr(rv_last_error(), "does not fit") != NULL, "message: %s", rv_last_error());
     p.groups = 4; /* 6 channels do not split into 4 groups */

@@ -12,7 +12,7 @@ static void test_fuse_conv_bn(rv_device dev, int with_bias, int groups, rv_rng *
 {
     rv_tensor hx, hw, hb, x, w, b, t, y_bn, wf, bf, dwf, dbf, y_f;
     rv_bn bn;
-    rv_conv_params p = {1, 1, groups, 0};
+    rv_conv_params p = {.stride = 1, .pad = 1, .groups = groups};
     CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, 2, 4, 9, 7, "x"));
     CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, 6, 4 / groups, 3, 3, "w"));
     CHECK_OK(rv_tensor_alloc1(&hb, RV_CPU, 6, "b"));
@@ -60,8 +60,8 @@ static void test_pad_1x1(rv_device dev, int stride, rv_rng *rng)
     int64_t P = (7 - 1) / stride + 1;
     CHECK_OK(rv_tensor_alloc4(&y1, dev, 2, 5, P, P, "y 1x1"));
     CHECK_OK(rv_tensor_alloc4(&y3, dev, 2, 5, P, P, "y 3x3"));
-    CHECK_OK(rv_conv2d(&x, &w1, NULL, (rv_conv_params){stride, 0, 1, 0}, &y1));
-    CHECK_OK(rv_conv2d(&x, &w3, NULL, (rv_conv_params){stride, 1, 1, 0}, &y3));
+    CHECK_OK(rv_conv2d(&x, &w1, NULL, (rv_conv_params){.stride = stride, .pad = 0, .groups = 1}, &y1));
+    CHECK_OK(rv_conv2d(&x, &w3, NULL, (rv_conv_params){.stride = stride, .pad = 1, .groups = 1}, &y3));
     char what[64];
     snprintf(what, sizeof what, "1x1 pad 0 == padded 3x3 pad 1, stride %d", stride);
     CHECK_CLOSE(what, &y3, &y1, RV_TOL_EXACT);
@@ -79,7 +79,7 @@ static void test_identity(rv_device dev, int groups, rv_rng *rng)
     CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
     CHECK_OK(rv_tensor_clone(&w, &hw, dev, "identity"));
     CHECK_OK(rv_tensor_alloc4(&y, dev, 2, 8, 5, 7, "y"));
-    CHECK_OK(rv_conv2d(&x, &w, NULL, (rv_conv_params){1, 1, groups, 0}, &y));
+    CHECK_OK(rv_conv2d(&x, &w, NULL, (rv_conv_params){.stride = 1, .pad = 1, .groups = groups}, &y));
     char what[64];
     snprintf(what, sizeof what, "identity kernel, groups %d", groups);
     CHECK_CLOSE(what, &y, &hx, RV_TOL_EXACT);

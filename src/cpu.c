@@ -1,0 +1,79 @@
+/* cpu.c - the CPU's threads and OpenBLAS's kernels.
+ *
+ * Threads: OpenMP's (OMP_NUM_THREADS, default one per core). OpenBLAS is set
+ * to one thread: the ops call it from their own threads on independent
+ * blocks of the output, so the two never oversubscribe the cores and the
+ * im2col and transforms around each product run in parallel too.
+ *
+ * Kernels: OpenBLAS picks its kernels from the CPU model at load time, and a
+ * model newer than the library falls back to its oldest x86-64 kernels
+ * (OpenBLAS 0.3.21 runs "Prescott", SSE3, on this workplace's AVX-512 Xeons:
+ * bench/results/<machine>/cpu_steps.md has the cost). The environment
+ * variable OPENBLAS_CORETYPE overrides the choice, and must be set before the
+ * program starts; rv_cpu_threads_init says so once when it would help.
+ */
+#include <cblas.h>
+#include <stdio.h>
+#include <string.h>
+#include <threads.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "rv_ops.h"
+
+static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+static const char *const avx2_cores[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+                                         "SapphireRapids", NULL};
+
+static int listed(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(name, *list) == 0) return 1;
+    return 0;
+}
+
+const char *rv_blas_coretype_hint(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    const char *core = openblas_get_corename();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        return listed(core, avx512_cores) ? NULL : "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return listed(core, avx2_cores) ? NULL : "Haswell";
+#endif
+    return NULL;
+}
+
+static void init_once(void)
+{
+    openblas_set_num_threads(1);
+    const char *hint = rv_blas_coretype_hint();
+    if (hint)
+        fprintf(stderr,
+                "note: OpenBLAS runs its %s kernels on this CPU; set OPENBLAS_CORETYPE=%s "
+                "before starting for its faster ones\n",
+                openblas_get_corename(), hint);
+}
+
+void rv_cpu_threads_init(void)
+{
+    static once_flag once = ONCE_FLAG_INIT;
+    call_once(&once, init_once);
+}
+
+int rv_cpu_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+void rv_cpu_blas_describe(char *buf, int len)
+{
+    snprintf(buf, (size_t)len, "%d threads (OpenMP; OpenBLAS one thread in each), %s, %s kernels",
+             rv_cpu_threads(), openblas_get_config(), openblas_get_corename());
+}

@@ -1,0 +1,32 @@
+/* rv_winograd.h - Winograd F(2x2, 3x3) for the stride-1 3x3 convs on the CPU.
+ *
+ * The weights are transformed once (rv_winograd_weights, when a net or block
+ * is planned on the CPU) and handed to rv_conv2d in rv_conv_params.winograd;
+ * rv_conv2d_cpu then runs rv_conv2d_winograd for the layers it applies to
+ * (3x3, stride 1, pad 1, one group) and im2col + sgemm for the others.
+ */
+#ifndef RV_WINOGRAD_H
+#define RV_WINOGRAD_H
+
+#include "rv_ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The batch runs in chunks of images whose V and M (16 (C + O) tiles floats
+ * each) fit in this many bytes of workspace, at least one image; tests lower
+ * it to cover several chunks. */
+extern size_t rv_winograd_chunk_bytes;
+
+int rv_winograd_applies(const rv_tensor *w, rv_conv_params p);
+/* u (16, O, C) = G g G^T of every (O, C, 3, 3) kernel g of w (on the CPU). */
+rv_status rv_winograd_weights(const rv_tensor *w, rv_tensor *u);
+/* y (N, O, H, W) = conv(x, w) + b, ReLU if relu, for u = rv_winograd_weights(w). */
+rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_tensor *b, int relu,
+                             rv_tensor *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
