@@ -18,12 +18,16 @@ trap 'exit 130' INT TERM
 for dir in "$results"/*/; do
     machine=$(basename "$dir")
     [ -f "$dir/pairs.tsv" ] || continue
-    meta() { grep -m1 "^# $1: " "$dir/pairs.tsv" | cut -d' ' -f3- | tr -d "'"; }
-    where="$machine: $(meta cpu), GPU $(meta gpu), $(meta date), $(meta mode | cut -d' ' -f1) run"
+    # a chart's own TSV names its date and machine; pairs.tsv fills in what it lacks
+    meta() { grep -m1 -h "^# $1: " "$2" "$dir/pairs.tsv" | cut -d' ' -f3- | tr -d "'"; }
     devs=$(grep -v '^#' "$dir/pairs.tsv" | tail -n +2 | cut -f2 | sort -u | tr '\n' ' ')
     for gp in "$here"/*.gp; do
         chart=$(basename "$gp" .gp)
-        [ -f "$dir/$chart.tsv" ] || continue # cudnn.tsv exists only from a GPU run
+        tsv="$dir/$chart.tsv"
+        [ -f "$tsv" ] || continue # cudnn.tsv exists only from a GPU run
+        where="$machine: $(meta cpu "$tsv"), GPU $(meta gpu "$tsv"), $(meta date "$tsv")"
+        mode=$(grep -m1 "^# mode: " "$tsv" | cut -d' ' -f3 || true)
+        [ -z "$mode" ] || where="$where, $mode run"
         for fmt in png svg; do
             out="$plots/$machine-$chart.$fmt"
             gnuplot -e "dir='$dir'; where='$where'; devs='$devs'; fmt='$fmt'; out='$out.tmp'" \

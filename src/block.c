@@ -29,7 +29,8 @@ static rv_conv_params conv1_params(const rv_block_spec *s)
 
 static rv_status plan_winograd(const rv_tensor *w, const rv_block_spec *s, rv_tensor *u)
 {
-    if (w->device != RV_CPU || u->data || !rv_winograd_applies(w, conv3_params(s, 0, u)))
+    if (!rv_winograd_enabled || w->device != RV_CPU || u->data ||
+        !rv_winograd_applies(w, conv3_params(s, 0, u)))
         return RV_OK;
     return rv_winograd_weights(w, u);
 }

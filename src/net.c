@@ -251,6 +251,17 @@ double rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w)
     return macs;
 }
 
+size_t rv_net_min_activation_bytes(const rv_net *net, const rv_tensor *x)
+{
+    int64_t shapes[RV_MAX_BLOCKS][4], most = 0;
+    if (walk_shapes(net, x, shapes) != RV_OK) return 0;
+    for (int i = 0; i < net->n_blocks; i++) {
+        int64_t pair = numel4(shapes[i]) + (i > 0 ? numel4(shapes[i - 1]) : 0);
+        if (pair > most) most = pair;
+    }
+    return (size_t)most * sizeof(float);
+}
+
 size_t rv_net_buffer_bytes(const rv_net *net)
 {
     size_t b = 0;

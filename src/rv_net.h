@@ -60,6 +60,12 @@ const rv_block_spec *rv_net_spec(const rv_net *net, int i);
 int64_t rv_net_params(const rv_net *net);
 /* Multiply-adds of one forward for input x (conv and linear layers). */
 double rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w);
+/* The least activation memory a layer-by-layer schedule needs for input x
+ * (which the caller holds): the largest pair of consecutive block outputs,
+ * the first block's output alone. The deploy form's planned buffers
+ * (rv_net_buffer_bytes) are compared with it; the train-time form needs a
+ * branch buffer more. 0 when x does not fit. */
+size_t rv_net_min_activation_bytes(const rv_net *net, const rv_tensor *x);
 /* Bytes of the planned activation buffers. */
 size_t rv_net_buffer_bytes(const rv_net *net);
 

@@ -18,6 +18,9 @@ extern "C" {
  * each) fit in this many bytes of workspace, at least one image; tests lower
  * it to cover several chunks. */
 extern size_t rv_winograd_chunk_bytes;
+/* 0: rv_block_plan transforms no weight, so every layer runs im2col + sgemm
+ * (repvgg bench --no-winograd, to measure what Winograd buys). */
+extern int rv_winograd_enabled;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p);
 /* u (16, O, C) = G g G^T of every (O, C, 3, 3) kernel g of w (on the CPU). */

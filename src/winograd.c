@@ -33,6 +33,7 @@
 #endif
 
 size_t rv_winograd_chunk_bytes = (size_t)32 << 20;
+int rv_winograd_enabled = 1;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p)
 {

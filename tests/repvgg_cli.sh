@@ -101,7 +101,19 @@ else
     failures=$((failures + 1))
 fi
 expect 2 "--shape: expected N,C,H,W" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32
-expect 2 "--shape is required" -- "$tool" bench --weights a0d.safetensors
+expect 2 "give one of --shape and --input" -- "$tool" bench --weights a0d.safetensors
+expect 2 "give one of --shape and --input" -- "$tool" bench --weights a0d.safetensors --shape 2,3,35,33 --input x.npy
+expect 1 "x3.npy: rank 3, expected 4" -- "$tool" bench --weights a0d.safetensors --input x3.npy --device cpu
+# --input: the batch and size come from the file; --no-winograd names its conv path
+"$tool" bench --weights a0d.safetensors --input x.npy --repeat 1 --device cpu --no-winograd >bench_in.tsv 2>/dev/null
+if awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
+                NR == 2 { exit !($col["batch"] == 2 && $col["height"] == 35 && $col["width"] == 33 &&
+                                 $col["conv"] == "im2col+openblas") }' bench_in.tsv; then
+    echo "ok:   bench --input x.npy --no-winograd: shape from the file, conv im2col+openblas"
+else
+    echo "FAIL: bench --input x.npy --no-winograd: $(cat bench_in.tsv)"
+    failures=$((failures + 1))
+fi
 expect 1 "out of memory: cannot allocate input" -- "$tool" bench --weights a0d.safetensors --shape 1000000,3,224,224 --device cpu
 expect 2 "four integers from 1 to 2147483647" -- "$tool" bench --weights a0d.safetensors --shape 1,3,2147483648,8
 expect 2 "more than any input can be" -- "$tool" info a0d.safetensors --shape 100000,3,100000,1000

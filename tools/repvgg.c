@@ -25,6 +25,7 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_npy.h"
+#include "rv_winograd.h"
 #include "rv_report.h"
 #include "rv_safetensors.h"
 #include "rv_weights.h"
@@ -355,28 +356,31 @@ static rv_status tf32_against_fp32(forward_ctx *f)
 
 static int cmd_bench(int argc, char **argv)
 {
-    const char *weights = NULL, *shape_arg = NULL, *device = "auto";
-    int repeat = 20, warmup = 3, graph = 0, tf32 = 0;
+    const char *weights = NULL, *shape_arg = NULL, *input = NULL, *device = "auto";
+    int repeat = 20, warmup = 3, graph = 0, tf32 = 0, no_winograd = 0;
     rv_opt opts[] = {
         {"weights", RV_OPT_STR, &weights, "weights (.safetensors)"},
-        {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W"},
+        {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W (random input in [-1, 1])"},
+        {"input", RV_OPT_STR, &input, "instead of --shape: the input (.npy, float32, NCHW)"},
         {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
         {"repeat", RV_OPT_INT, &repeat, "timed runs"},
         {"warmup", RV_OPT_COUNT, &warmup, "untimed runs first"},
         {"graph", RV_OPT_FLAG, &graph, "CUDA: capture the forward in a CUDA Graph, time replays"},
         {"tf32", RV_OPT_FLAG, &tf32, "CUDA: TF32 tensor cores (default FP32); prints the error"},
+        {"no-winograd", RV_OPT_FLAG, &no_winograd,
+         "CPU: im2col + sgemm for the stride-1 3x3 layers too (what Winograd buys)"},
     };
     int rc = rv_parse_args(argc, argv,
                            "repvgg bench --weights W --shape N,C,H,W: median/min/max "
-                           "latency and peak memory of one forward, as a TSV header and one row",
-                           opts, 7);
+                           "latency and memory of one forward, as a TSV header and one row",
+                           opts, 9);
     if (rc >= 0) return rc;
     int64_t shape[4];
-    if (!shape_arg) {
-        fprintf(stderr, "%s: --shape is required (see --help)\n", argv[0]);
+    if (!shape_arg == !input) {
+        fprintf(stderr, "%s: give one of --shape and --input (see --help)\n", argv[0]);
         return EXIT_USAGE;
     }
-    if ((rc = parse_shape(argv[0], shape_arg, shape)) >= 0) return rc;
+    if (shape_arg && (rc = parse_shape(argv[0], shape_arg, shape)) >= 0) return rc;
     rv_device dev;
     rv_net net = {0};
     if ((rc = net_on_device(argv[0], weights, device, &dev, &net)) >= 0) return rc;
@@ -385,14 +389,25 @@ static int cmd_bench(int argc, char **argv)
         rv_net_free(&net);
         return EXIT_USAGE;
     }
+    rv_winograd_enabled = !no_winograd;
     rv_rng rng = rv_rng_seed(1);
     rv_tensor hx = {0}, x = {0}, y = {0};
     int64_t out[4];
     int rank;
     rv_form_result r;
-    rv_status st = rv_tensor_alloc(&hx, RV_CPU, 4, shape, "input");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
-    if (st == RV_OK) st = rv_net_out_shape(&net, &hx, out, &rank);
+    rv_status st = RV_OK;
+    if (input) {
+        st = rv_npy_read(input, &hx);
+        if (st == RV_OK && hx.ndim != 4)
+            st = rv_error(RV_EFORMAT, "%s: rank %d, expected 4 (N, C, H, W)", input, hx.ndim);
+        if (st == RV_OK) memcpy(shape, hx.dim, sizeof shape);
+    } else {
+        st = rv_tensor_alloc(&hx, RV_CPU, 4, shape, "input");
+        if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
+    }
+    if (st == RV_OK && rv_net_out_shape(&net, &hx, out, &rank) != RV_OK)
+        st = rv_error(input ? RV_EFORMAT : RV_EINVAL, "%s: %s", input ? input : "--shape",
+                      rv_last_error());
     if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
     forward_ctx f = {&net, &x, &y};
@@ -416,15 +431,18 @@ static int cmd_bench(int argc, char **argv)
         double ms = r.time.median_ms;
         printf(
             "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
-            "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\n");
+            "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\tactivation_bytes\t"
+            "min_activation_bytes\tworkspace_bytes\tconv\n");
         printf(
             "%s\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
-            "%zu\n",
+            "%zu\t%zu\t%zu\t%zu\t%s\n",
             net.fast ? "deploy" : "train", rv_device_name(dev), tf32 ? "tf32" : "fp32",
             graph ? "yes" : "no", (long long)shape[0], (long long)shape[1], (long long)shape[2],
             (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms, r.time.mean_ms,
             shape[0] * 1e3 / ms, rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9,
-            (long long)rv_net_params(&net), r.peak_bytes);
+            (long long)rv_net_params(&net), r.peak_bytes, rv_net_buffer_bytes(&net),
+            rv_net_min_activation_bytes(&net, &x), rv_workspace_bytes(dev),
+            dev == RV_CUDA ? "im2col+cublas" : no_winograd ? "im2col+openblas" : "winograd+openblas");
     }
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);

@@ -1,0 +1,16 @@
+# cpu_vs_torch.gp - issue 6: our CPU forward over PyTorch's (oneDNN), measured
+# interleaved by bench/cpu_vs_torch.py; below 1 is faster than PyTorch.
+f = dir."/cpu_vs_torch.tsv"
+set title "RepVGG-A0 224x224 on the CPU: our median / PyTorch's, same round (".where.")"
+set style fill solid 0.6
+set boxwidth 0.22
+set ylabel "time relative to PyTorch (lower is faster)"
+set yrange [0:*]
+variants = "ours im2col blas-default"
+label(v) = v eq "ours" ? "ours (Winograd + OpenMP + OpenBLAS, kernels set)" : \
+           v eq "im2col" ? "ours with --no-winograd" : "ours with the kernels OpenBLAS picks"
+# one group of bars per (form, batch): the torch row of each group comes first
+group(c) = floor(c / 4)
+plot for [i=1:words(variants)] f using (group($0) + (i - 2) * 0.24):(strcol("variant") eq word(variants, i) ? column("ratio_to_torch") : NaN):xtic(strcol("variant") eq "torch" ? strcol("form")." batch ".strcol("batch") : "") with boxes title label(word(variants, i)), \
+     f using (group($0) - 0.24):(strcol("target") ne "" ? column("target") : NaN) with points pt 7 ps 2 lc rgb "black" title "issue 6 target (ours)", \
+     1 with lines dashtype 2 lc rgb "gray" title "PyTorch"

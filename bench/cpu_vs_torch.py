@@ -1,0 +1,185 @@
+"""cpu_vs_torch.py - our CPU forward against PyTorch's, interleaved in one run.
+
+Usage: /usr/bin/python3 bench/cpu_vs_torch.py --repvgg BUILD/bin/repvgg
+           [--out bench/results] [--machine NAME] [--threads 2] [--rounds 7]
+           [--repeat 10] [--warmup 3] [--batches 1,8]
+
+RepVGG-A0 from the notebook's classes (tests/torch/check_repvgg.py, stride fix
+only) with BN statistics calibrated on random images; its weights saved as
+safetensors, converted by `repvgg convert`, and the converted weights loaded
+back into PyTorch's fast model (strict): both sides run the same weights on
+the same input (saved as .npy for `repvgg bench --input`). PyTorch 1.13 from
+Debian runs oneDNN for these convolutions, torch.set_num_threads(threads);
+ours runs OMP_NUM_THREADS=threads.
+
+Each round times every variant of a (form, batch) once, in an order that
+rotates from round to round, so slow phases of a shared machine fall on all
+of them: the ratio to PyTorch is the median over rounds of ours/PyTorch from
+the same round. Variants of ours (steps of issue 6, measured in this run):
+  ours            Winograd + OpenMP + OpenBLAS, OPENBLAS_CORETYPE set when
+                  OpenBLAS would pick kernels older than the CPU
+  im2col          the same with --no-winograd
+  blas-default    the same as ours but with the kernels OpenBLAS picks itself
+Writes <out>/<machine>/cpu_vs_torch.tsv (atomically) and prints progress.
+Exit: 0 done (targets met or not: see the summary), 1 error, 77 no torch.
+"""
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "torch"))
+try:
+    import numpy as np
+    import torch
+    from check_repvgg import RepVGG, calibrate, load_safetensors, save_safetensors
+except ImportError as e:
+    print(f"skipped: {e}")
+    sys.exit(77)
+
+A0 = ([48, 48, 96, 192, 1280], [2, 4, 14, 1])
+TARGETS = {("deploy", 1): 0.8, ("deploy", 8): 0.9, ("train", 1): 1.0}  # issue 6
+
+
+def run(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"cpu_vs_torch: {' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
+    return p
+
+
+def ours_ms(tool, weights, xpath, env, repeat, warmup, extra=()):
+    out = run([tool, "bench", "--weights", weights, "--input", xpath, "--device", "cpu",
+               "--repeat", str(repeat), "--warmup", str(warmup), *extra], env).stdout
+    head, row = out.strip().split("\n")[-2:]
+    return dict(zip(head.split("\t"), row.split("\t")))
+
+
+def torch_ms(model, x, repeat, warmup):
+    with torch.no_grad():
+        for _ in range(warmup):
+            model(x)
+        samples = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            model(x)
+            samples.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(samples)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repvgg", required=True, help="the repvgg binary")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--machine", default=None, help="results folder name (default: host name)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--batches", default="1,8")
+    args = ap.parse_args()
+    if not os.access(args.repvgg, os.X_OK):
+        sys.exit(f"cpu_vs_torch: --repvgg {args.repvgg}: not an executable")
+    batches = [int(b) for b in args.batches.split(",")]
+    machine = args.machine or platform.node()
+    torch.set_num_threads(args.threads)
+    gen = torch.Generator().manual_seed(0)
+    work = tempfile.mkdtemp(prefix="cpu_vs_torch.")
+
+    print("building RepVGG-A0 (notebook classes), calibrating BN ...", file=sys.stderr)
+    torch.manual_seed(0)
+    train = RepVGG(*A0).eval()
+    calibrate(train, gen)
+    train_w, fast_w = os.path.join(work, "a0.safetensors"), os.path.join(work, "a0_fast.safetensors")
+    save_safetensors(train_w, train.state_dict())
+    run([args.repvgg, "convert", train_w, fast_w])
+    with torch.no_grad():  # the notebook's fusion writes into parameters in place
+        fast = RepVGG(*A0).eval().switch_to_fast().eval()
+    fast.load_state_dict(load_safetensors(fast_w), strict=True)
+
+    base = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    base.pop("OPENBLAS_CORETYPE", None)
+    probe = run([args.repvgg, "bench", "--weights", fast_w, "--shape", "1,3,32,32", "--device",
+                 "cpu", "--repeat", "1", "--warmup", "0"], base)
+    hint = None
+    for word in probe.stderr.split():
+        if word.startswith("OPENBLAS_CORETYPE="):
+            hint = word.split("=", 1)[1]
+    tuned = dict(base, **({"OPENBLAS_CORETYPE": hint} if hint else {}))
+    variants = [("ours", tuned, ()), ("im2col", tuned, ("--no-winograd",))]
+    if hint:
+        variants.append(("blas-default", base, ()))
+
+    configs = [(form, b) for b in batches for form in ("deploy", "train")]
+    total = len(configs) * args.rounds * (len(variants) + 1)
+    done, rows, mem = 0, [], {}
+    for form, batch in configs:
+        x = torch.randn(batch, 3, 224, 224, generator=gen)
+        xpath = os.path.join(work, f"x{batch}.npy")
+        np.save(xpath, x.numpy())
+        weights, model = (fast_w, fast) if form == "deploy" else (train_w, train)
+        names = ["torch"] + [v[0] for v in variants]
+        times = {n: [] for n in names}
+        for r in range(args.rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for name in order:
+                if name == "torch":
+                    ms = torch_ms(model, x, args.repeat, args.warmup)
+                else:
+                    _, env, extra = next(v for v in variants if v[0] == name)
+                    row = ours_ms(args.repvgg, weights, xpath, env, args.repeat, args.warmup,
+                                  extra)
+                    ms = float(row["median_ms"])
+                    if name == "ours":
+                        mem[(form, batch)] = row
+                times[name].append(ms)
+                done += 1
+                print(f"[{done}/{total}] {form} batch {batch} round {r + 1}: {name} {ms:.2f} ms",
+                      file=sys.stderr, flush=True)
+        for name in names:
+            ratio = statistics.median(o / t for o, t in zip(times[name], times["torch"]))
+            target = TARGETS.get((form, batch), "") if name == "ours" else ""
+            met = ("yes" if ratio <= target else "no") if target else ""
+            m = mem[(form, batch)]
+            rows.append([form, batch, name, f"{statistics.median(times[name]):.3f}",
+                         f"{min(times[name]):.3f}", f"{max(times[name]):.3f}", f"{ratio:.3f}",
+                         target, met] +
+                        ([m["activation_bytes"], m["min_activation_bytes"], m["workspace_bytes"],
+                          m["peak_bytes"]] if name == "ours" else ["", "", "", ""]))
+
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               platform.processor())
+    blas = f"OPENBLAS_CORETYPE={hint} (OpenBLAS would pick older kernels)" if hint else \
+        "OpenBLAS's own choice"
+    head = (f"# ours against PyTorch {torch.__version__} (oneDNN), RepVGG-A0 224x224, same weights "
+            f"and input, interleaved\n# machine: {machine}\n# cpu: {cpu} ({os.cpu_count()} cores)\n"
+            f"# date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n# commit: "
+            f"{run(['git', '-C', HERE, 'rev-parse', '--short', 'HEAD']).stdout.strip()}\n"
+            f"# threads: {args.threads} (torch.set_num_threads, OMP_NUM_THREADS)\n# ours: {blas}\n"
+            f"# timing: per round each variant's median of {args.repeat} after {args.warmup} "
+            f"warm-up runs; median_ms/min_ms/max_ms over {args.rounds} rounds; ratio = median "
+            f"over rounds of variant/torch in the same round\n")
+    cols = ["form", "batch", "variant", "median_ms", "min_ms", "max_ms", "ratio_to_torch",
+            "target", "met", "activation_bytes", "min_activation_bytes", "workspace_bytes",
+            "peak_bytes"]
+    outdir = os.path.join(args.out, machine)
+    os.makedirs(outdir, exist_ok=True)
+    path = os.path.join(outdir, "cpu_vs_torch.tsv")
+    with open(path + ".tmp", "w") as f:
+        f.write(head + "\t".join(cols) + "\n" + "".join("\t".join(map(str, r)) + "\n" for r in rows))
+    os.replace(path + ".tmp", path)
+    print(head + "\t".join(cols[:9]))
+    for r in rows:
+        print("\t".join(map(str, r[:9])))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
