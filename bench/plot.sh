@@ -19,7 +19,7 @@ for dir in "$results"/*/; do
     machine=$(basename "$dir")
     [ -f "$dir/pairs.tsv" ] || continue
     # a chart's own TSV names its date and machine; pairs.tsv fills in what it lacks
-    meta() { grep -m1 -h "^# $1: " "$2" "$dir/pairs.tsv" | cut -d' ' -f3- | tr -d "'"; }
+    meta() { cat "$2" "$dir/pairs.tsv" | grep -m1 "^# $1: " | cut -d' ' -f3- | tr -d "'"; }
     devs=$(grep -v '^#' "$dir/pairs.tsv" | tail -n +2 | cut -f2 | sort -u | tr '\n' ' ')
     for gp in "$here"/*.gp; do
         chart=$(basename "$gp" .gp)

@@ -14,7 +14,7 @@
  *
  *  1. One-time set-up is charged to whichever form runs first. On the CPU:
  *     page faults on the first touch of the outputs and the im2col workspace,
- *     cold caches, OpenBLAS threads waking; on a GPU: the cuBLAS handle, lazy
+ *     cold caches, OpenMP threads starting; on a GPU: the cuBLAS handle, lazy
  *     loading of kernel modules, the workspace's cudaMalloc (the context is
  *     made when the tensors are uploaded, as by the notebook's .to("cuda")).
  *     A process has one first call, so to swap the order the program runs
