@@ -19,7 +19,12 @@ for dir in "$results"/*/; do
     machine=$(basename "$dir")
     [ -f "$dir/pairs.tsv" ] || continue
     # a chart's own TSV names its date and machine; pairs.tsv fills in what it lacks
-    meta() { cat "$2" "$dir/pairs.tsv" | grep -m1 "^# $1: " | cut -d' ' -f3- | tr -d "'"; }
+    # (awk reads the files itself: a reader that quits early in a pipe would
+    # kill its writer with SIGPIPE, which pipefail turns into a failure)
+    meta() {
+        awk -v k="# $1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' \
+            "$2" "$dir/pairs.tsv" | tr -d "'"
+    }
     devs=$(grep -v '^#' "$dir/pairs.tsv" | tail -n +2 | cut -f2 | sort -u | tr '\n' ' ')
     for gp in "$here"/*.gp; do
         chart=$(basename "$gp" .gp)

@@ -6,12 +6,16 @@
  * K = (C/g)*KH*KW, computed by cblas_sgemm on row-major matrices.
  * Bias and ReLU follow in one pass over each block of Y (the epilogue).
  * A 1x1, stride-1, unpadded conv needs no im2col: the image is its own col.
- * Threads (OpenMP) share im2col by rows and the product by blocks of Y;
+ * Threads (OpenMP) take blocks of output columns, each with its own im2col
+ * block (or, when there are few columns, share one im2col and split O);
  * stride-1 3x3 layers with planned weights go to Winograd (rv_winograd.h).
  */
 #include <cblas.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "rv_alloc.h"
 #include "rv_dispatch.h"
@@ -95,25 +99,49 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     return RV_OK;
 }
 
-/* Row r = (c, kh, kw) of one image's im2col matrix: the same values as
- * rv_im2col_elem (which the CUDA kernel runs one element per thread), without
- * a division per element. */
-static void im2col_row(const float *x /* (C, H, W) */, rv_conv_geom g, int64_t r, float *dst)
+/* Rows [r0, r1) and columns [i0, i1) of one image's im2col matrix into dst
+ * (row stride ld): row r = (c, kh, kw), column i = output position p Q + q.
+ * The same values as rv_im2col_elem (which the CUDA kernel runs one element
+ * per thread), a run of one output row at a time, without a division per
+ * element. */
+static void im2col_block(const float *x /* (C, H, W) */, rv_conv_geom g, int64_t r0, int64_t r1,
+                         int64_t i0, int64_t i1, float *dst, int64_t ld)
 {
-    int64_t c = r / (g.KH * g.KW), kh = r / g.KW % g.KH, kw = r % g.KW;
-    for (int64_t p = 0; p < g.P; p++, dst += g.Q) {
-        int64_t ih = p * g.stride - g.pad + kh;
-        if (ih < 0 || ih >= g.H) {
-            memset(dst, 0, (size_t)g.Q * sizeof *dst);
-            continue;
-        }
-        const float *row = x + (c * g.H + ih) * g.W;
-        for (int64_t q = 0; q < g.Q; q++) {
-            int64_t iw = q * g.stride - g.pad + kw;
-            dst[q] = iw >= 0 && iw < g.W ? row[iw] : 0.0f;
+    for (int64_t r = r0; r < r1; r++, dst += ld) {
+        int64_t c = r / (g.KH * g.KW), kh = r / g.KW % g.KH, kw = r % g.KW;
+        float *d = dst;
+        for (int64_t i = i0, run; i < i1; i += run, d += run) {
+            int64_t p = i / g.Q, q0 = i % g.Q, ih = p * g.stride - g.pad + kh;
+            run = g.Q - q0 < i1 - i ? g.Q - q0 : i1 - i;
+            if (ih < 0 || ih >= g.H) {
+                memset(d, 0, (size_t)run * sizeof *d);
+                continue;
+            }
+            const float *row = x + (c * g.H + ih) * g.W;
+            for (int64_t j = 0; j < run; j++) {
+                int64_t iw = (q0 + j) * g.stride - g.pad + kw;
+                d[j] = iw >= 0 && iw < g.W ? row[iw] : 0.0f;
+            }
         }
     }
 }
+
+/* yb (rows x cols, row stride ld) = W (rows x K) * B (K x cols, row stride
+ * ldb), then + bias[row] (bias may be NULL) and ReLU in one pass. */
+static void gemm_epilogue(int64_t rows, int64_t cols, int64_t K, const float *W, const float *B,
+                          int64_t ldb, const float *bias, int relu, float *yb, int64_t ld)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)K, 1.0f, W,
+                (int)K, B, (int)ldb, 0.0f, yb, (int)ld);
+    for (int64_t o = 0; o < rows; o++) {
+        float *yo = yb + o * ld, bo = bias ? bias[o] : 0.0f;
+        for (int64_t i = 0; i < cols; i++) yo[i] = rv_bias_act(yo[i], bo, relu);
+    }
+}
+
+/* im2col floats per column block (1 MiB): a thread's block (K x columns)
+ * stays in its L2 cache from im2col to the product. */
+#define COL_BLOCK_FLOATS (256 * 1024)
 
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y)
@@ -130,43 +158,67 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                       .Q = y->dim[3],
                       .stride = p.stride,
                       .pad = p.pad};
-    int64_t N = x->dim[0], O = w->dim[0], G = p.groups;
-    int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW;
+    int64_t N = x->dim[0], O = w->dim[0], G = p.groups, CHW = g.C * g.H * g.W;
+    int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW, nt = rv_cpu_threads();
     int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad == 0;
-    float *col = NULL;
-    if (!pointwise) {
-        col = rv_workspace(RV_CPU, (size_t)(G * K * PQ) * sizeof(float));
-        if (!col) return RV_ENOMEM;
+    const float *bias = b ? b->data : NULL;
+    int64_t per = N * G, cblocks = rv_ceil_div(PQ, COL_BLOCK_FLOATS / K > 0 ? COL_BLOCK_FLOATS / K : 1);
+    if (per * cblocks < 8 * nt) /* few blocks: whole rounds of nt, so no thread waits long */
+        cblocks = rv_ceil_div(rv_ceil_div(per * cblocks, nt) * nt, per);
+    int64_t bc = rv_ceil_div(PQ, cblocks);
+    cblocks = rv_ceil_div(PQ, bc);
+    int64_t blocks = per * cblocks;
+    if (blocks >= nt && bc >= 64) {
+        /* Column blocks over the batch: each thread runs im2col of its block
+         * into its own buffer, the product, the epilogue. */
+        float *col = NULL;
+        if (!pointwise && !(col = rv_workspace(RV_CPU, (size_t)(nt * K * bc) * sizeof(float))))
+            return RV_ENOMEM;
+#pragma omp parallel
+        {
+#ifdef _OPENMP
+            float *mine = col ? col + omp_get_thread_num() * K * bc : NULL;
+#else
+            float *mine = col;
+#endif
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t blk = 0; blk < blocks; blk++) {
+                int64_t n = blk / (G * cblocks), grp = blk / cblocks % G, cb = blk % cblocks;
+                int64_t i0 = cb * bc, i1 = i0 + bc < PQ ? i0 + bc : PQ;
+                const float *xn = x->data + n * CHW, *B = xn + grp * K * PQ + i0;
+                int64_t ldb = PQ;
+                if (!pointwise) {
+                    im2col_block(xn, g, grp * K, grp * K + K, i0, i1, mine, i1 - i0);
+                    B = mine;
+                    ldb = i1 - i0;
+                }
+                gemm_epilogue(Og, i1 - i0, K, w->data + grp * Og * K, B, ldb,
+                              bias ? bias + grp * Og : NULL, p.relu,
+                              y->data + (n * O + grp * Og) * PQ + i0, PQ);
+            }
+        }
+        return RV_OK;
     }
-    /* Output blocks per group: columns split when wide, output channels when not. */
-    int64_t nt = rv_cpu_threads();
-    int64_t col_parts = PQ >= 128 * nt ? nt : 1, row_parts = col_parts == 1 ? nt : 1;
-    if (row_parts > Og) row_parts = Og;
-    int64_t blocks = G * row_parts * col_parts;
+    /* Few output positions (the last stages): one im2col per image shared by
+     * the threads, which split the output channels. */
+    float *col = NULL;
+    if (!pointwise && !(col = rv_workspace(RV_CPU, (size_t)(G * K * PQ) * sizeof(float))))
+        return RV_ENOMEM;
+    int64_t row_parts = nt < Og ? nt : Og;
     for (int64_t n = 0; n < N; n++) {
-        const float *xn = x->data + n * g.C * g.H * g.W;
-        float *yn = y->data + n * O * PQ;
-        const float *cn = pointwise ? xn : col;
+        const float *xn = x->data + n * CHW, *cn = pointwise ? xn : col;
 #pragma omp parallel
         {
             if (!pointwise) {
 #pragma omp for schedule(static)
-                for (int64_t r = 0; r < G * K; r++) im2col_row(xn, g, r, col + r * PQ);
+                for (int64_t r = 0; r < G * K; r++) im2col_block(xn, g, r, r + 1, 0, PQ, col + r * PQ, PQ);
             }
 #pragma omp for schedule(static)
-            for (int64_t blk = 0; blk < blocks; blk++) {
-                int64_t grp = blk / (row_parts * col_parts), part = blk % (row_parts * col_parts);
-                int64_t rp = part / col_parts, cp = part % col_parts;
-                int64_t o0 = Og * rp / row_parts, o1 = Og * (rp + 1) / row_parts;
-                int64_t q0 = PQ * cp / col_parts, q1 = PQ * (cp + 1) / col_parts;
-                float *yb = yn + (grp * Og + o0) * PQ + q0;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0), (int)(q1 - q0),
-                            (int)K, 1.0f, w->data + (grp * Og + o0) * K, (int)K,
-                            cn + grp * K * PQ + q0, (int)PQ, 0.0f, yb, (int)PQ);
-                for (int64_t o = o0; o < o1; o++) { /* the epilogue, one pass */
-                    float *yo = yb + (o - o0) * PQ, bias = b ? b->data[grp * Og + o] : 0.0f;
-                    for (int64_t q = 0; q < q1 - q0; q++) yo[q] = rv_bias_act(yo[q], bias, p.relu);
-                }
+            for (int64_t blk = 0; blk < G * row_parts; blk++) {
+                int64_t grp = blk / row_parts, rp = blk % row_parts;
+                int64_t o0 = grp * Og + Og * rp / row_parts, o1 = grp * Og + Og * (rp + 1) / row_parts;
+                gemm_epilogue(o1 - o0, PQ, K, w->data + o0 * K, cn + grp * K * PQ, PQ,
+                              bias ? bias + o0 : NULL, p.relu, y->data + (n * O + o0) * PQ, PQ);
             }
         }
     }

@@ -148,8 +148,13 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                     for (int r = 0; r < 4; r++) {
                         float *row = rows + r * rw;
                         int64_t ih = 2 * ty - 1 + r;
-                        memset(row, 0, (size_t)rw * sizeof *row);
-                        if (ih >= 0 && ih < H) memcpy(row + 1, xc + ih * W, (size_t)W * sizeof *row);
+                        if (ih < 0 || ih >= H) {
+                            memset(row, 0, (size_t)rw * sizeof *row);
+                            continue;
+                        }
+                        row[0] = 0.0f; /* the padding left and right */
+                        memcpy(row + 1, xc + ih * W, (size_t)W * sizeof *row);
+                        memset(row + 1 + W, 0, (size_t)(rw - 1 - W) * sizeof *row);
                     }
                     input_transform_row(rows, rw, TW, V + c * T + n * tiles + ty * TW, C * T);
                 }
