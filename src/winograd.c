@@ -32,7 +32,7 @@
 #define RV_SIMD_CLONES
 #endif
 
-size_t rv_winograd_chunk_bytes = (size_t)32 << 20;
+size_t rv_winograd_chunk_bytes = (size_t)2 << 20; /* about a core's L2 cache here */
 int rv_winograd_enabled = 1;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p)
