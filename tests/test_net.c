@@ -66,10 +66,14 @@ static void test_small_net(rv_device dev)
     CHECK_OK(rv_net_forward(&train, &x, &y));
     CHECK_OK(rv_net_forward(&fast, &x, &yf));
     CHECK_CLOSE("small net with head, train vs deploy", &yf, &y, RV_TOL_FP32);
-    /* a second forward reuses the planned buffers: nothing new is allocated */
+    /* a second forward reuses the planned buffers, Winograd weights and
+     * workspace: nothing is allocated, not even for a moment (peak) */
     size_t before = rv_mem(dev).current;
+    rv_mem_reset_peak(dev);
     CHECK_OK(rv_net_forward(&fast, &x, &yf));
-    CHECK(rv_mem(dev).current == before, "second forward allocated memory");
+    CHECK(rv_mem(dev).current == before && rv_mem(dev).peak == before,
+          "second forward allocated memory: live %zu -> %zu, peak %zu",
+          before, rv_mem(dev).current, rv_mem(dev).peak);
     rv_tensor wrong;
     CHECK_OK(rv_tensor_alloc4(&wrong, dev, 1, 4, 16, 16, "wrong input"));
     CHECK(rv_net_out_shape(&fast, &wrong, out, &rank) == RV_EINVAL, "4-channel input accepted");
