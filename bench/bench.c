@@ -94,8 +94,9 @@ static rv_status write_table(const run_info *ri, const char *name, const char *w
     row(&out,
         "# %s\n# machine: %s\n# cpu: %s (%d cores)\n# gpu: %s\n# date: %s\n# commit: %s\n"
         "# build: %s\n# cpu threads: %s\n# mode: %s\n# cuda math: FP32 (TF32 off)\n"
-        "# timing: warm-up, synchronised, median with min and max; peak = bytes allocated "
-        "while one forward runs (tracking allocator)\n%s\n",
+        "# timing: warm-up, synchronised, the two forms of a row pair run by turns, median "
+        "with min and max; peak = bytes allocated while one forward runs (tracking "
+        "allocator)\n%s\n",
         what, ri->machine, ri->cpu, ri->cores, ri->gpu, ri->date, ri->commit, RV_BUILD_TYPE,
         ri->threads,
         ri->quick ? "quick (tiny sizes, few repetitions: for testing the pipeline)" : "full",
@@ -123,10 +124,15 @@ static void progress(const char *fmt, ...)
     fflush(stderr);
 }
 
-/* Times one form; every field of *r filled, or an error. */
-static rv_status measure(rv_fn fn, void *ctx, rv_device dev, int repeat, rv_form_result *r)
+/* Times two forms (a: train-time or ours, b: deploy-time or the reference),
+ * interleaved so their ratio is honest on a shared machine; every field of
+ * r[0] and r[1] filled, or an error. */
+static rv_status measure_pair(rv_fn fa, void *a, rv_fn fb, void *b, rv_device dev, int repeat,
+                              rv_form_result r[2])
 {
-    return rv_measure_form(fn, ctx, dev, repeat > 3 ? 3 : 1, repeat, r);
+    rv_fn fns[2] = {fa, fb};
+    void *ctxs[2] = {a, b};
+    return rv_measure_forms(2, fns, ctxs, dev, repeat > 3 ? 3 : 1, repeat, r);
 }
 
 static void time_row(table *t, const rv_form_result *r)
@@ -158,18 +164,17 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
             rv_block_spec spec = {c, c, 1, 1, 1};
             progress("pairs on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
             if ((st = rv_two_branch_build(&tb, dev, 1, c, s, 0, 1)) == RV_OK) {
-                if (st == RV_OK) st = measure(rv_two_branch_forward, &tb, dev, repeat, &r[0][0]);
-                if (st == RV_OK) st = measure(rv_two_branch_fused, &tb, dev, repeat, &r[0][1]);
+                st = measure_pair(rv_two_branch_forward, &tb, rv_two_branch_fused, &tb, dev, repeat,
+                                  r[0]);
                 rv_two_branch_free(&tb);
             }
             if (st == RV_OK && (st = rv_conv_bn_build(&cb, dev, 1, c, s, 0, 2)) == RV_OK) {
-                st = measure(rv_conv_bn_forward, &cb, dev, repeat, &r[1][0]);
-                if (st == RV_OK) st = measure(rv_conv_bn_fused, &cb, dev, repeat, &r[1][1]);
+                st = measure_pair(rv_conv_bn_forward, &cb, rv_conv_bn_fused, &cb, dev, repeat, r[1]);
                 rv_conv_bn_free(&cb);
             }
             if (st == RV_OK && (st = rv_block_pair_build(&bp, spec, dev, 1, s, 3)) == RV_OK) {
-                st = measure(rv_block_pair_train, &bp, dev, repeat, &r[2][0]);
-                if (st == RV_OK) st = measure(rv_block_pair_fast, &bp, dev, repeat, &r[2][1]);
+                st = measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev, repeat,
+                                  r[2]);
                 rv_block_pair_free(&bp);
             }
             static const char *const pair[3] = {"two_branch", "conv_bn", "block"};
@@ -215,8 +220,7 @@ static rv_status exp_block(const run_info *ri, table *t)
                 rv_form_result r[2];
                 rv_block_spec spec = {c, c, 1, 1, 1};
                 if ((st = rv_block_pair_build(&bp, spec, dev, 1, s, 4)) != RV_OK) break;
-                st = measure(rv_block_pair_train, &bp, dev, repeat, &r[0]);
-                if (st == RV_OK) st = measure(rv_block_pair_fast, &bp, dev, repeat, &r[1]);
+                st = measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev, repeat, r);
                 /* activations each form holds: x, its buffers (train: the branch
                  * buffer and y; deploy: y), as the tracking allocator counted them */
                 size_t x_bytes = rv_tensor_bytes(&bp.x), held[2] = {bp.held[0], bp.held[1]};
@@ -246,10 +250,11 @@ static rv_status net_forward(void *ctx)
     return rv_net_forward(c->net, c->x, c->y);
 }
 
-/* One form of a net on dev: times a fresh forward (its peak includes the
- * planned buffers) and counts CUDA launches per forward. */
-static rv_status time_net(rv_net *net, rv_device dev, int batch, int size, int repeat,
-                          rv_form_result *r, long *launches)
+/* Both forms of a net on dev, on one input: each form's peak from a fresh
+ * plan (so it counts the planned buffers), their times interleaved, and the
+ * CUDA launches of one forward. */
+static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, int repeat,
+                           rv_form_result r[2], long launches[2])
 {
     rv_rng rng = rv_rng_seed(8);
     rv_tensor hx = {0}, x = {0}, y = {0};
@@ -259,16 +264,19 @@ static rv_status time_net(rv_net *net, rv_device dev, int batch, int size, int r
     if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
     if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
     rv_tensor_free(&hx);
-    if (st == RV_OK) st = rv_net_out_shape(net, &x, out, &rank);
+    if (st == RV_OK) st = rv_net_out_shape(nets[0], &x, out, &rank);
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
-    net_ctx c = {net, &x, &y};
-    if (st == RV_OK) st = measure(net_forward, &c, dev, repeat, r);
-    *launches = -1;
+    net_ctx c[2] = {{nets[0], &x, &y}, {nets[1], &x, &y}};
+    for (int f = 0; f < 2; f++) {
+        rv_net_unplan(nets[f]);
+        launches[f] = -1;
+    }
+    if (st == RV_OK) st = measure_pair(net_forward, &c[0], net_forward, &c[1], dev, repeat, r);
 #ifdef RV_HAVE_CUDA
-    if (st == RV_OK && dev == RV_CUDA) {
+    for (int f = 0; f < 2 && st == RV_OK && dev == RV_CUDA; f++) {
         long before = rv_cuda_launches();
-        st = net_forward(&c);
-        *launches = rv_cuda_launches() - before;
+        st = net_forward(&c[f]);
+        launches[f] = rv_cuda_launches() - before;
     }
 #endif
     rv_tensor_free(&x);
@@ -308,21 +316,19 @@ static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
             for (int b = 0; b < nb && st == RV_OK; b++) {
                 int batch = batches[b], repeat = ri->quick ? 2 : (batch >= 16 ? 2 : 5);
                 rv_net *form[2] = {&train, &fast};
+                rv_form_result r[2];
+                long launches[2];
+                progress("networks on %s: RepVGG-%s, batch %d, both forms", rv_device_name(dev),
+                         archs[a], batch);
+                st = time_nets(form, dev, batch, size, repeat, r, launches);
                 for (int f = 0; f < 2 && st == RV_OK; f++) {
-                    progress("networks on %s: RepVGG-%s %s, batch %d", rv_device_name(dev),
-                             archs[a], f ? "deploy" : "train", batch);
-                    rv_form_result r;
-                    long launches;
-                    rv_net_unplan(form[f]); /* a fresh plan: the peak counts the buffers */
-                    st = time_net(form[f], dev, batch, size, repeat, &r, &launches);
-                    if (st != RV_OK) break;
                     row(t, "%s\t%s\t%d\t%d\t%s\t", archs[a], rv_device_name(dev), batch, size,
                         f ? "deploy" : "train");
-                    time_row(t, &r);
-                    row(t, "\t%.2f\t%.4f\t%ld\n", batch * 1e3 / r.time.median_ms,
-                        rv_net_macs(form[f], batch, size, size) / 1e9, launches);
+                    time_row(t, &r[f]);
+                    row(t, "\t%.2f\t%.4f\t%ld\n", batch * 1e3 / r[f].time.median_ms,
+                        rv_net_macs(form[f], batch, size, size) / 1e9, launches[f]);
                     if (b == 0)
-                        *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r.time.median_ms;
+                        *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r[f].time.median_ms;
                 }
             }
             rv_net_free(&train);
@@ -402,14 +408,15 @@ static rv_status exp_naive(const run_info *ri, table *t)
                         fused, two / fused);
             }
         rv_two_branch tb;
-        rv_timing a, b;
+        rv_timing ab[2];
         if (st == RV_OK && (st = rv_two_branch_build(&tb, dev, 4, 8, 7, 0, 1)) == RV_OK) {
-            st = rv_time(rv_two_branch_forward, &tb, dev, 10, 100, &a);
-            if (st == RV_OK) st = rv_time(rv_two_branch_fused, &tb, dev, 10, 100, &b);
+            const rv_fn fns[2] = {rv_two_branch_forward, rv_two_branch_fused};
+            void *const ctxs[2] = {&tb, &tb};
+            st = rv_time_forms(2, fns, ctxs, dev, 10, 100, ab);
             rv_two_branch_free(&tb);
             if (st == RV_OK)
-                row(t, "%s\thonest_median\t1\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev), a.median_ms,
-                    b.median_ms, a.median_ms / b.median_ms);
+                row(t, "%s\thonest_median\t1\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev),
+                    ab[0].median_ms, ab[1].median_ms, ab[0].median_ms / ab[1].median_ms);
         }
     }
     return st;
@@ -461,9 +468,9 @@ static rv_status cudnn_shape(const run_info *ri, table *t, int sweep, int batch,
     if (st == RV_OK) st = rv_tensor_alloc4(&y, RV_CUDA, batch, c, s, s, "output (ours)");
     if (st == RV_OK) st = rv_tensor_alloc4(&yd, RV_CUDA, batch, c, s, s, "output (cuDNN)");
     conv_ctx ours = {&x, &w, &b, p, &y};
-    if (st == RV_OK) st = measure(conv_forward, &ours, RV_CUDA, repeat, &r[0]);
     if (st == RV_OK) st = rv_cudnn_conv_create(&x, &w, &b, p, &yd, &cd, algo, sizeof algo, &ws);
-    if (st == RV_OK) st = measure(rv_cudnn_conv_forward, cd, RV_CUDA, repeat, &r[1]);
+    if (st == RV_OK)
+        st = measure_pair(conv_forward, &ours, rv_cudnn_conv_forward, cd, RV_CUDA, repeat, r);
     if (st == RV_OK && !rv_expect_close(stderr, "\ncuDNN against ours", &yd, &y, RV_TOL_NET))
         st = rv_error(RV_EDEVICE, "cuDNN's conv and ours disagree on %dx%dx%dx%d", batch, c, s, s);
     double macs = (double)batch * c * c * 9 * s * s;

@@ -15,12 +15,25 @@ rv_status rv_measure_peak(rv_fn fn, void *ctx, rv_device dev, size_t *peak_bytes
     return st;
 }
 
+rv_status rv_measure_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device dev, int warmup,
+                           int repeat, rv_form_result *out)
+{
+    rv_status st = RV_OK;
+    rv_timing time[8];
+    if (n < 1 || n > 8) return rv_error(RV_EINVAL, "measure: %d forms, expected 1 to 8", n);
+    for (int f = 0; f < n && st == RV_OK; f++) {
+        out[f].held_bytes = 0; /* the caller's to fill: it knows the form's buffers */
+        st = rv_measure_peak(fns[f], ctxs[f], dev, &out[f].peak_bytes);
+    }
+    if (st == RV_OK) st = rv_time_forms(n, fns, ctxs, dev, warmup, repeat, time);
+    for (int f = 0; f < n && st == RV_OK; f++) out[f].time = time[f];
+    return st;
+}
+
 rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat,
                           rv_form_result *out)
 {
-    out->held_bytes = 0; /* the caller's to fill: it knows the form's buffers */
-    rv_status st = rv_measure_peak(fn, ctx, dev, &out->peak_bytes);
-    return st == RV_OK ? rv_time(fn, ctx, dev, warmup, repeat, &out->time) : st;
+    return rv_measure_forms(1, &fn, &ctx, dev, warmup, repeat, out);
 }
 
 rv_status rv_alloc_form_buffers(rv_tensor *const *o, int n, int n_train, rv_device dev,

@@ -37,6 +37,10 @@ rv_status rv_alloc_form_buffers(rv_tensor *const *o, int n, int n_train, rv_devi
 rv_status rv_measure_peak(rv_fn fn, void *ctx, rv_device dev, size_t *peak_bytes);
 rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat,
                           rv_form_result *out);
+/* The same for n forms: each one's peak alone, then their times interleaved
+ * (rv_time_forms). */
+rv_status rv_measure_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device dev, int warmup,
+                           int repeat, rv_form_result *out);
 
 /* "  <name>  median 0.0123 ms  [min 0.0101, max 0.0302] over 100 runs  peak +1.2 KiB" */
 void rv_print_form(const char *name, const rv_form_result *r);

@@ -26,6 +26,11 @@ typedef struct {
 double rv_now_ms(void); /* monotonic clock */
 
 rv_status rv_time(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat, rv_timing *out);
+/* n forms timed interleaved: each round runs every form once, starting with
+ * a different one each round, so a slow phase of a shared machine falls on
+ * all of them and their ratio stays honest; out[i] for fns[i](ctxs[i]). */
+rv_status rv_time_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device dev, int warmup,
+                        int repeat, rv_timing *out);
 rv_status rv_time_naive(rv_fn fn, void *ctx, double *ms);
 
 #ifdef __cplusplus
