@@ -9,6 +9,7 @@
 #ifndef RV_ELEM_H
 #define RV_ELEM_H
 
+#include <math.h>
 #include <stdint.h>
 
 #ifdef __CUDACC__
@@ -66,8 +67,10 @@ RV_HD float rv_affine_elem(const float *x, const float *scale, const float *shif
  * stays NaN, as in PyTorch). */
 RV_HD float rv_bias_act(float y, float bias, int relu)
 {
-    float v = y + bias;
-    return relu && v < 0.0f ? 0.0f : v;
+    /* a select against a floor, no branch: inlined in a loop, the floor is
+     * hoisted and the loop vectorises (a branch on relu kept gcc scalar) */
+    float v = y + bias, floor = relu ? 0.0f : -INFINITY;
+    return v < floor ? floor : v;
 }
 
 /* The same for element i of y (N, C, HW), bias[c] (bias may be NULL). */

@@ -64,28 +64,36 @@ rv_status rv_winograd_weights(const rv_tensor *w, rv_tensor *u)
     return RV_OK;
 }
 
-/* B^T d B for the TW tiles of one tile row: rows holds the four input rows
- * 2ty-1 .. 2ty+2, zero-padded (index j is input column j - 1); tile tx
- * starts at column 2tx. Plane xi of v is v + xi * plane. */
-RV_SIMD_CLONES static void input_transform_row(const float *restrict rows, int64_t rw, int64_t TW,
+/* B^T d B for the TW tiles of one tile row. Row i (input row 2ty-1+i,
+ * zero-padded: padded column j is input column j - 1) comes split into its
+ * even and odd padded columns, ev = eo + 2 i (TW + 1) and od = ev + TW + 1,
+ * so tile tx (padded columns 2tx .. 2tx+3: ev[tx], od[tx], ev[tx+1],
+ * od[tx+1]) reads unit-stride and the loop over tiles vectorises. Plane xi
+ * of v is v + xi * plane. */
+RV_SIMD_CLONES static void input_transform_row(const float *restrict eo, int64_t TW,
                                                float *restrict v, int64_t plane)
 {
-    const float *r0 = rows, *r1 = rows + rw, *r2 = rows + 2 * rw, *r3 = rows + 3 * rw;
+    const float *ev[4], *od[4];
+    float *out[16];
+    for (int i = 0; i < 4; i++) {
+        ev[i] = eo + 2 * i * (TW + 1);
+        od[i] = ev[i] + TW + 1;
+    }
+    for (int xi = 0; xi < 16; xi++) out[xi] = v + xi * plane;
     for (int64_t tx = 0; tx < TW; tx++) {
-        int64_t k = 2 * tx;
         float e[4][4]; /* d B, row by row */
-        const float *r[4] = {r0 + k, r1 + k, r2 + k, r3 + k};
         for (int i = 0; i < 4; i++) {
-            e[i][0] = r[i][0] - r[i][2];
-            e[i][1] = r[i][1] + r[i][2];
-            e[i][2] = r[i][2] - r[i][1];
-            e[i][3] = r[i][1] - r[i][3];
+            float d0 = ev[i][tx], d1 = od[i][tx], d2 = ev[i][tx + 1], d3 = od[i][tx + 1];
+            e[i][0] = d0 - d2;
+            e[i][1] = d1 + d2;
+            e[i][2] = d2 - d1;
+            e[i][3] = d1 - d3;
         }
         for (int j = 0; j < 4; j++) {
-            v[(0 * 4 + j) * plane + tx] = e[0][j] - e[2][j];
-            v[(1 * 4 + j) * plane + tx] = e[1][j] + e[2][j];
-            v[(2 * 4 + j) * plane + tx] = e[2][j] - e[1][j];
-            v[(3 * 4 + j) * plane + tx] = e[1][j] - e[3][j];
+            out[j][tx] = e[0][j] - e[2][j];
+            out[4 + j][tx] = e[1][j] + e[2][j];
+            out[8 + j][tx] = e[2][j] - e[1][j];
+            out[12 + j][tx] = e[1][j] - e[3][j];
         }
     }
 }
@@ -97,20 +105,25 @@ RV_SIMD_CLONES static void output_transform(const float *restrict m, int64_t pla
                                             int64_t tiles, float bias, int relu,
                                             float *restrict q)
 {
+    const float *p[16]; /* plane xi = i 4 + j */
+    for (int xi = 0; xi < 16; xi++) p[xi] = m + xi * plane;
+    float *q0 = q, *q1 = q + tiles, *q2 = q + 2 * tiles, *q3 = q + 3 * tiles;
     for (int64_t t = 0; t < tiles; t++) {
         float a[2][4]; /* A^T m */
         for (int j = 0; j < 4; j++) {
-            float m0 = m[(0 * 4 + j) * plane + t], m1 = m[(1 * 4 + j) * plane + t];
-            float m2 = m[(2 * 4 + j) * plane + t], m3 = m[(3 * 4 + j) * plane + t];
-            a[0][j] = m0 + m1 + m2;
-            a[1][j] = m1 - m2 - m3;
+            a[0][j] = p[j][t] + p[4 + j][t] + p[8 + j][t];
+            a[1][j] = p[4 + j][t] - p[8 + j][t] - p[12 + j][t];
         }
-        for (int i = 0; i < 2; i++) {
-            q[(2 * i) * tiles + t] = rv_bias_act(a[i][0] + a[i][1] + a[i][2], bias, relu);
-            q[(2 * i + 1) * tiles + t] = rv_bias_act(a[i][1] - a[i][2] - a[i][3], bias, relu);
-        }
+        q0[t] = rv_bias_act(a[0][0] + a[0][1] + a[0][2], bias, relu);
+        q1[t] = rv_bias_act(a[0][1] - a[0][2] - a[0][3], bias, relu);
+        q2[t] = rv_bias_act(a[1][0] + a[1][1] + a[1][2], bias, relu);
+        q3[t] = rv_bias_act(a[1][1] - a[1][2] - a[1][3], bias, relu);
     }
 }
+
+/* floats between planes: at least n, and 16 floats (a cache line) past a
+ * multiple of 1024 (4 KiB) */
+static int64_t plane_stride(int64_t n) { return rv_ceil_div(n, 1024) * 1024 + 16; }
 
 rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_tensor *b, int relu,
                              rv_tensor *y)
@@ -120,18 +133,22 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
         y->dim[3] != W)
         return rv_error(RV_EINVAL, "winograd: weights or output do not fit the input");
     rv_cpu_threads_init();
-    int64_t TH = (H + 1) / 2, TW = (W + 1) / 2, tiles = TH * TW, rw = 2 * TW + 2;
+    int64_t TH = (H + 1) / 2, TW = (W + 1) / 2, tiles = TH * TW, rw = 2 * (TW + 1);
     size_t per_image = (size_t)(16 * (C + O) * tiles) * sizeof(float);
     int64_t chunk = (int64_t)(rv_winograd_chunk_bytes / per_image);
     if (chunk < 1) chunk = 1;
     if (chunk > N) chunk = N;
     int64_t nt = rv_cpu_threads(), per_thread = 4 * rw + 4 * tiles; /* padded rows, outputs */
-    float *ws = rv_workspace(RV_CPU, (size_t)chunk * per_image +
-                                         (size_t)(nt * per_thread) * sizeof(float));
+    /* The 16 planes of V (and of M) are written and read side by side: their
+     * stride is 64 bytes past a multiple of 4 KiB, so they fall in different
+     * cache sets (at 64 channels 56x56 a stride of exactly 49 x 4 KiB made
+     * the input transform four times slower). */
+    int64_t vs = plane_stride(C * chunk * tiles), ms = plane_stride(O * chunk * tiles);
+    float *ws = rv_workspace(RV_CPU, (size_t)(16 * (vs + ms) + nt * per_thread) * sizeof(float));
     if (!ws) return RV_ENOMEM;
     for (int64_t n0 = 0; n0 < N; n0 += chunk) {
         int64_t nc = N - n0 < chunk ? N - n0 : chunk, T = nc * tiles;
-        float *V = ws, *M = V + 16 * C * T, *scratch = M + 16 * O * T;
+        float *V = ws, *M = V + 16 * vs, *scratch = M + 16 * ms;
 #pragma omp parallel
         {
 #ifdef _OPENMP
@@ -145,30 +162,32 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                 int64_t n = nci / C, c = nci % C;
                 const float *xc = x->data + (n0 * C + nci) * H * W;
                 for (int64_t ty = 0; ty < TH; ty++) {
-                    for (int r = 0; r < 4; r++) {
-                        float *row = rows + r * rw;
+                    for (int r = 0; r < 4; r++) { /* padded row, even and odd columns */
+                        float *ev = rows + r * rw, *od = ev + TW + 1;
                         int64_t ih = 2 * ty - 1 + r;
                         if (ih < 0 || ih >= H) {
-                            memset(row, 0, (size_t)rw * sizeof *row);
+                            memset(ev, 0, (size_t)rw * sizeof *ev);
                             continue;
                         }
-                        row[0] = 0.0f; /* the padding left and right */
-                        memcpy(row + 1, xc + ih * W, (size_t)W * sizeof *row);
-                        memset(row + 1 + W, 0, (size_t)(rw - 1 - W) * sizeof *row);
+                        const float *xr = xc + ih * W;
+                        for (int64_t k = 0; k <= TW; k++) {
+                            ev[k] = k > 0 && 2 * k - 1 < W ? xr[2 * k - 1] : 0.0f;
+                            od[k] = 2 * k < W ? xr[2 * k] : 0.0f;
+                        }
                     }
-                    input_transform_row(rows, rw, TW, V + c * T + n * tiles + ty * TW, C * T);
+                    input_transform_row(rows, TW, V + c * T + n * tiles + ty * TW, vs);
                 }
             }
 #pragma omp for schedule(static)
             for (int xi = 0; xi < 16; xi++) /* M_xi = U_xi V_xi */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)T, (int)C, 1.0f,
-                            u->data + xi * O * C, (int)C, V + xi * C * T, (int)T, 0.0f,
-                            M + xi * O * T, (int)T);
+                            u->data + xi * O * C, (int)C, V + xi * vs, (int)T, 0.0f,
+                            M + xi * ms, (int)T);
 #pragma omp for schedule(static)
             for (int64_t noi = 0; noi < nc * O; noi++) { /* Y = A^T M A + bias, ReLU */
                 int64_t n = noi / O, o = noi % O;
                 float *yo = y->data + (n0 * O + noi) * H * W;
-                output_transform(M + o * T + n * tiles, O * T, tiles, b ? b->data[o] : 0.0f, relu,
+                output_transform(M + o * T + n * tiles, ms, tiles, b ? b->data[o] : 0.0f, relu,
                                  orow);
                 for (int64_t oh = 0; oh < H; oh++)
                     for (int64_t ow = 0; ow < W; ow++)
