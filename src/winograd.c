@@ -170,10 +170,12 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                             continue;
                         }
                         const float *xr = xc + ih * W;
-                        for (int64_t k = 0; k <= TW; k++) {
-                            ev[k] = k > 0 && 2 * k - 1 < W ? xr[2 * k - 1] : 0.0f;
-                            od[k] = 2 * k < W ? xr[2 * k] : 0.0f;
-                        }
+                        int64_t ne = W / 2, no = (W + 1) / 2; /* odd and even input columns */
+                        ev[0] = 0.0f;
+                        for (int64_t k = 1; k <= ne; k++) ev[k] = xr[2 * k - 1];
+                        for (int64_t k = ne + 1; k <= TW; k++) ev[k] = 0.0f;
+                        for (int64_t k = 0; k < no; k++) od[k] = xr[2 * k];
+                        for (int64_t k = no; k <= TW; k++) od[k] = 0.0f;
                     }
                     input_transform_row(rows, TW, V + c * T + n * tiles + ty * TW, vs);
                 }
