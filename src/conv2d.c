@@ -117,11 +117,16 @@ static void im2col_block(const float *x /* (C, H, W) */, rv_conv_geom g, int64_t
                 memset(d, 0, (size_t)run * sizeof *d);
                 continue;
             }
+            /* output columns q whose input column q stride - pad + kw lies
+             * in the row: [lo, hi), zero on either side */
             const float *row = x + (c * g.H + ih) * g.W;
-            for (int64_t j = 0; j < run; j++) {
-                int64_t iw = (q0 + j) * g.stride - g.pad + kw;
-                d[j] = iw >= 0 && iw < g.W ? row[iw] : 0.0f;
-            }
+            int64_t lo = rv_ceil_div(g.pad - kw > 0 ? g.pad - kw : 0, g.stride) - q0;
+            int64_t hi = rv_ceil_div(g.W + g.pad - kw, g.stride) - q0;
+            lo = lo < 0 ? 0 : lo > run ? run : lo;
+            hi = hi > run ? run : hi < lo ? lo : hi;
+            for (int64_t j = 0; j < lo; j++) d[j] = 0.0f;
+            for (int64_t j = lo; j < hi; j++) d[j] = row[(q0 + j) * g.stride - g.pad + kw];
+            for (int64_t j = hi; j < run; j++) d[j] = 0.0f;
         }
     }
 }

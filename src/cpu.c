@@ -3,7 +3,10 @@
  * Threads: OpenMP's (OMP_NUM_THREADS, default one per core). OpenBLAS is set
  * to one thread: the ops call it from their own threads on independent
  * blocks of the output, so the two never oversubscribe the cores and the
- * im2col and transforms around each product run in parallel too.
+ * im2col and transforms around each product run in parallel too. (Debian's
+ * serial OpenBLAS would spare the idle worker thread the threaded build
+ * starts at load, but it gave wrong products when called from two threads
+ * at once here: it is not built thread-safe.)
  *
  * Kernels: OpenBLAS picks its kernels from the CPU model at load time, and a
  * model newer than the library falls back to its oldest x86-64 kernels
