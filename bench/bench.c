@@ -169,7 +169,8 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
                 rv_two_branch_free(&tb);
             }
             if (st == RV_OK && (st = rv_conv_bn_build(&cb, dev, 1, c, s, 0, 2)) == RV_OK) {
-                st = measure_pair(rv_conv_bn_forward, &cb, rv_conv_bn_fused, &cb, dev, repeat, r[1]);
+                st =
+                    measure_pair(rv_conv_bn_forward, &cb, rv_conv_bn_fused, &cb, dev, repeat, r[1]);
                 rv_conv_bn_free(&cb);
             }
             if (st == RV_OK && (st = rv_block_pair_build(&bp, spec, dev, 1, s, 3)) == RV_OK) {
@@ -220,7 +221,8 @@ static rv_status exp_block(const run_info *ri, table *t)
                 rv_form_result r[2];
                 rv_block_spec spec = {c, c, 1, 1, 1};
                 if ((st = rv_block_pair_build(&bp, spec, dev, 1, s, 4)) != RV_OK) break;
-                st = measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev, repeat, r);
+                st =
+                    measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev, repeat, r);
                 /* activations each form holds: x, its buffers (train: the branch
                  * buffer and y; deploy: y), as the tracking allocator counted them */
                 size_t x_bytes = rv_tensor_bytes(&bp.x), held[2] = {bp.held[0], bp.held[1]};

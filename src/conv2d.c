@@ -167,7 +167,8 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW, nt = rv_cpu_threads();
     int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad == 0;
     const float *bias = b ? b->data : NULL;
-    int64_t per = N * G, cblocks = rv_ceil_div(PQ, COL_BLOCK_FLOATS / K > 0 ? COL_BLOCK_FLOATS / K : 1);
+    int64_t per = N * G,
+            cblocks = rv_ceil_div(PQ, COL_BLOCK_FLOATS / K > 0 ? COL_BLOCK_FLOATS / K : 1);
     if (per * cblocks < 8 * nt) /* few blocks: whole rounds of nt, so no thread waits long */
         cblocks = rv_ceil_div(rv_ceil_div(per * cblocks, nt) * nt, per);
     int64_t bc = rv_ceil_div(PQ, cblocks);
@@ -216,12 +217,14 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
         {
             if (!pointwise) {
 #pragma omp for schedule(static)
-                for (int64_t r = 0; r < G * K; r++) im2col_block(xn, g, r, r + 1, 0, PQ, col + r * PQ, PQ);
+                for (int64_t r = 0; r < G * K; r++)
+                    im2col_block(xn, g, r, r + 1, 0, PQ, col + r * PQ, PQ);
             }
 #pragma omp for schedule(static)
             for (int64_t blk = 0; blk < G * row_parts; blk++) {
                 int64_t grp = blk / row_parts, rp = blk % row_parts;
-                int64_t o0 = grp * Og + Og * rp / row_parts, o1 = grp * Og + Og * (rp + 1) / row_parts;
+                int64_t o0 = grp * Og + Og * rp / row_parts,
+                        o1 = grp * Og + Og * (rp + 1) / row_parts;
                 gemm_epilogue(o1 - o0, PQ, K, w->data + o0 * K, cn + grp * K * PQ, PQ,
                               bias ? bias + o0 : NULL, p.relu, y->data + (n * O + o0) * PQ, PQ);
             }

@@ -11,9 +11,9 @@
  * Kernels: OpenBLAS picks its kernels from the CPU model at load time, and a
  * model newer than the library falls back to its oldest x86-64 kernels
  * (OpenBLAS 0.3.21 runs "Prescott", SSE3, on this workplace's AVX-512 Xeons:
- * bench/results/<machine>/cpu_steps.md has the cost). The environment
- * variable OPENBLAS_CORETYPE overrides the choice, and must be set before the
- * program starts; rv_cpu_threads_init says so once when it would help.
+ * bench/cpu_steps.md has the cost). The environment variable
+ * OPENBLAS_CORETYPE overrides the choice, and must be set before the program
+ * starts; rv_cpu_threads_init says so once when it would help.
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@
 #include "rv_ops.h"
 
 static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
-static const char *const avx2_cores[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+static const char *const avx2_cores[] = {"Haswell",        "Zen", "SkylakeX", "Cooperlake",
                                          "SapphireRapids", NULL};
 
 static int listed(const char *name, const char *const *list)

@@ -12,7 +12,7 @@
  * only add and subtract (G's halves are exact in binary), so the rounding
  * stays that of a direct conv: the tests hold this path to RV_TOL_FP32 of the
  * reference. (F(4x4, 3x3) needs 36/144 of the products but multiplies by up
- * to 8 and divides by 24; its error is ten times larger.)
+ * to 8 and divides by 24; its error measured 20 times larger: bench/cpu_steps.md.)
  */
 #include <cblas.h>
 #include <string.h>
@@ -101,9 +101,8 @@ RV_SIMD_CLONES static void input_transform_row(const float *restrict eo, int64_t
 /* A^T m A + bias (and ReLU) for `tiles` consecutive tiles, whose plane xi
  * starts at m + xi * plane: the 2x2 outputs of tile t into q[k * tiles + t],
  * k = 2 i + j. Contiguous over t, so it vectorises whatever the image width. */
-RV_SIMD_CLONES static void output_transform(const float *restrict m, int64_t plane,
-                                            int64_t tiles, float bias, int relu,
-                                            float *restrict q)
+RV_SIMD_CLONES static void output_transform(const float *restrict m, int64_t plane, int64_t tiles,
+                                            float bias, int relu, float *restrict q)
 {
     const float *p[16]; /* plane xi = i 4 + j */
     for (int xi = 0; xi < 16; xi++) p[xi] = m + xi * plane;
@@ -183,8 +182,8 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
 #pragma omp for schedule(static)
             for (int xi = 0; xi < 16; xi++) /* M_xi = U_xi V_xi */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)T, (int)C, 1.0f,
-                            u->data + xi * O * C, (int)C, V + xi * vs, (int)T, 0.0f,
-                            M + xi * ms, (int)T);
+                            u->data + xi * O * C, (int)C, V + xi * vs, (int)T, 0.0f, M + xi * ms,
+                            (int)T);
 #pragma omp for schedule(static)
             for (int64_t noi = 0; noi < nc * O; noi++) { /* Y = A^T M A + bias, ReLU */
                 int64_t n = noi / O, o = noi % O;
@@ -193,7 +192,8 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                                  orow);
                 for (int64_t oh = 0; oh < H; oh++)
                     for (int64_t ow = 0; ow < W; ow++)
-                        yo[oh * W + ow] = orow[(oh % 2 * 2 + ow % 2) * tiles + oh / 2 * TW + ow / 2];
+                        yo[oh * W + ow] =
+                            orow[(oh % 2 * 2 + ow % 2) * tiles + oh / 2 * TW + ow / 2];
             }
         }
     }

@@ -32,7 +32,8 @@ static const conv_case cases[] = {
 static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t seed)
 {
     rv_rng rng = rv_rng_seed(seed);
-    rv_conv_params p = {.stride = cc->stride, .pad = cc->pad, .groups = cc->groups, .relu = cc->relu};
+    rv_conv_params p = {
+        .stride = cc->stride, .pad = cc->pad, .groups = cc->groups, .relu = cc->relu};
     rv_tensor x, w, b, y_ref, hx, hw, hb, y;
     CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, cc->n, cc->c, cc->h, cc->w, "x"));
     CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, cc->o, cc->c / cc->groups, cc->k, cc->k, "w"));

@@ -72,8 +72,8 @@ static void test_small_net(rv_device dev)
     rv_mem_reset_peak(dev);
     CHECK_OK(rv_net_forward(&fast, &x, &yf));
     CHECK(rv_mem(dev).current == before && rv_mem(dev).peak == before,
-          "second forward allocated memory: live %zu -> %zu, peak %zu",
-          before, rv_mem(dev).current, rv_mem(dev).peak);
+          "second forward allocated memory: live %zu -> %zu, peak %zu", before, rv_mem(dev).current,
+          rv_mem(dev).peak);
     rv_tensor wrong;
     CHECK_OK(rv_tensor_alloc4(&wrong, dev, 1, 4, 16, 16, "wrong input"));
     CHECK(rv_net_out_shape(&fast, &wrong, out, &rank) == RV_EINVAL, "4-channel input accepted");

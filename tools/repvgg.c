@@ -442,7 +442,9 @@ static int cmd_bench(int argc, char **argv)
             shape[0] * 1e3 / ms, rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9,
             (long long)rv_net_params(&net), r.peak_bytes, rv_net_buffer_bytes(&net),
             rv_net_min_activation_bytes(&net, &x), rv_workspace_bytes(dev),
-            dev == RV_CUDA ? "im2col+cublas" : no_winograd ? "im2col+openblas" : "winograd+openblas");
+            dev == RV_CUDA ? "im2col+cublas"
+            : no_winograd  ? "im2col+openblas"
+                           : "winograd+openblas");
     }
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);
