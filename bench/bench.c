@@ -130,9 +130,7 @@ static void progress(const char *fmt, ...)
 static rv_status measure_pair(rv_fn fa, void *a, rv_fn fb, void *b, rv_device dev, int repeat,
                               rv_form_result r[2])
 {
-    rv_fn fns[2] = {fa, fb};
-    void *ctxs[2] = {a, b};
-    return rv_measure_forms(2, fns, ctxs, dev, repeat > 3 ? 3 : 1, repeat, r);
+    return rv_measure_pair(fa, a, fb, b, dev, repeat > 3 ? 3 : 1, repeat, &r[0], &r[1]);
 }
 
 static void time_row(table *t, const rv_form_result *r)

@@ -27,7 +27,7 @@
  * projection (C -> 2C, stride 2). Peaks are bytes counted by the tracking
  * allocator (src/rv_alloc.h) from just before the input exists; a first run
  * sizes the im2col workspace, which then stays put, so the peak is
- * activations only (rv_measure_form, in the timing part, releases the
+ * activations only (rv_measure_pair, in the timing part, releases the
  * workspace first and so counts it too).
  * Exit:  0 PASS (every counted peak equals the formula, hence the extra is Y,
  *        and the forward that frees early matches one that keeps every tensor),
@@ -157,7 +157,7 @@ static rv_status block_reference(const resnet_block *b, rv_tensor *x, int residu
     return st;
 }
 
-/* One form, as rv_measure_form calls it: a fresh copy of the input (the
+/* One form, as rv_measure_pair calls it: a fresh copy of the input (the
  * forward consumes it), the forward, the output dropped. */
 typedef struct {
     const resnet_block *b;
@@ -317,11 +317,12 @@ int main(int argc, char **argv)
     rv_form_result rp = {0}, rr = {0};
     if (st == RV_OK) st = setup_init(&u, dev, batch, c, c, 1, size);
     form plain = {&u.b, &u.x0, 0}, resid = {&u.b, &u.x0, 1};
-    if (st == RV_OK) st = rv_measure_form(run_form, &plain, dev, warmup, repeat, &rp);
-    if (st == RV_OK) st = rv_measure_form(run_form, &resid, dev, warmup, repeat, &rr);
+    if (st == RV_OK)
+        st = rv_measure_pair(run_form, &plain, run_form, &resid, dev, warmup, repeat, &rp, &rr);
     if (st == RV_OK) {
         printf("\nHonest measurement, identity shortcut, %dx%dx%dx%d (%d warm-up runs, "
-               "synchronised,\nmedian of %d; the peak includes the input copy and the "
+               "synchronised,\nthe two forms by turns, median of %d; the peak includes the input "
+               "copy and the "
                "workspace):\n",
                batch, channels, size, size, warmup, repeat);
         rv_print_form("plain chain", &rp);

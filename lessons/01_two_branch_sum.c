@@ -78,8 +78,9 @@ int main(int argc, char **argv)
         st == RV_OK && check(dev, batch, channels, size, 0) && check(dev, batch, channels, size, 1);
 
     rv_form_result r_two = {0}, r_fused = {0};
-    if (st == RV_OK) st = rv_measure_form(rv_two_branch_forward, &l, dev, warmup, repeat, &r_two);
-    if (st == RV_OK) st = rv_measure_form(rv_two_branch_fused, &l, dev, warmup, repeat, &r_fused);
+    if (st == RV_OK)
+        st = rv_measure_pair(rv_two_branch_forward, &l, rv_two_branch_fused, &l, dev, warmup,
+                             repeat, &r_two, &r_fused);
     r_two.held_bytes = l.held[0]; /* activation buffers, counted as allocated */
     r_fused.held_bytes = l.held[1];
     if (st == RV_OK) {
@@ -87,8 +88,9 @@ int main(int argc, char **argv)
         printf("  two branches %.6f s, fused %.6f s (the notebook printed 0.182160 s vs "
                "0.000163 s)\n",
                naive_two / 1e3, naive_fused / 1e3);
-        printf("\nHonest measurement (%d warm-up runs, synchronised, median of %d):\n", warmup,
-               repeat);
+        printf("\nHonest measurement (%d warm-up runs, synchronised, the two forms by turns, "
+               "median of %d):\n",
+               warmup, repeat);
         rv_print_form("two branches (2 conv + add)", &r_two);
         rv_print_form("fused (1 conv)", &r_fused);
         printf("  fused is %.2fx the speed of two branches (median / median)\n",

@@ -164,13 +164,15 @@ int main(int argc, char **argv)
     }
 
     rv_form_result r_bn = {0}, r_fused = {0};
-    if (st == RV_OK) st = rv_measure_form(rv_conv_bn_forward, &l, dev, warmup, repeat, &r_bn);
-    if (st == RV_OK) st = rv_measure_form(rv_conv_bn_fused, &l, dev, warmup, repeat, &r_fused);
+    if (st == RV_OK)
+        st = rv_measure_pair(rv_conv_bn_forward, &l, rv_conv_bn_fused, &l, dev, warmup, repeat,
+                             &r_bn, &r_fused);
     r_bn.held_bytes = l.held[0]; /* activation buffers, counted as allocated */
     r_fused.held_bytes = l.held[1];
     if (st == RV_OK) {
-        printf("\nHonest measurement (%d warm-up runs, synchronised, median of %d):\n", warmup,
-               repeat);
+        printf("\nHonest measurement (%d warm-up runs, synchronised, the two forms by turns, "
+               "median of %d):\n",
+               warmup, repeat);
         rv_print_form("conv + BN (2 ops)", &r_bn);
         rv_print_form("fused conv (1 op)", &r_fused);
         printf("  fused is %.2fx the speed of conv + BN (median / median)\n",

@@ -142,12 +142,13 @@ int main(int argc, char **argv)
             pass &= check(dev, batch, channels, size, stride, integers);
 
     rv_form_result r1 = {0}, r3 = {0};
-    if (st == RV_OK) st = rv_measure_form(one_by_one, &l, dev, warmup, repeat, &r1);
-    if (st == RV_OK) st = rv_measure_form(padded, &l, dev, warmup, repeat, &r3);
+    if (st == RV_OK)
+        st = rv_measure_pair(one_by_one, &l, padded, &l, dev, warmup, repeat, &r1, &r3);
     if (st == RV_OK) {
         /* multiply-adds of a conv: N*O*P*Q*(C/groups)*KH*KW */
         long long macs = (long long)batch * channels * size * size * channels;
-        printf("\nHonest measurement, stride 1 (%d warm-up runs, synchronised, median of %d):\n",
+        printf("\nHonest measurement, stride 1 (%d warm-up runs, synchronised, the two forms by "
+               "turns, median of %d):\n",
                warmup, repeat);
         rv_print_form("1x1 conv", &r1);
         rv_print_form("padded 3x3 conv", &r3);

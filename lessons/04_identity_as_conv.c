@@ -180,10 +180,11 @@ int main(int argc, char **argv)
     lesson l = {0};
     rv_form_result r_bn = {0}, r_f = {0};
     rv_status st = build(&l, dev, batch, channels, size, 1);
-    if (st == RV_OK) st = rv_measure_form(batch_norm, &l, dev, warmup, repeat, &r_bn);
-    if (st == RV_OK) st = rv_measure_form(fused, &l, dev, warmup, repeat, &r_f);
+    if (st == RV_OK)
+        st = rv_measure_pair(batch_norm, &l, fused, &l, dev, warmup, repeat, &r_bn, &r_f);
     if (st == RV_OK) {
-        printf("\nHonest measurement, groups 1 (%d warm-up runs, synchronised, median of %d):\n",
+        printf("\nHonest measurement, groups 1 (%d warm-up runs, synchronised, the two forms by "
+               "turns, median of %d):\n",
                warmup, repeat);
         rv_print_form("BN alone", &r_bn);
         rv_print_form("conv(x, s*I) + t", &r_f);

@@ -78,13 +78,14 @@ int main(int argc, char **argv)
     rv_block_pair l = {0};
     rv_form_result r_train = {0}, r_fast = {0};
     rv_status st = rv_block_pair_build(&l, specs[0], dev, batch, size, 5);
-    if (st == RV_OK) st = rv_measure_form(rv_block_pair_train, &l, dev, warmup, repeat, &r_train);
-    if (st == RV_OK) st = rv_measure_form(rv_block_pair_fast, &l, dev, warmup, repeat, &r_fast);
+    if (st == RV_OK)
+        st = rv_measure_pair(rv_block_pair_train, &l, rv_block_pair_fast, &l, dev, warmup, repeat,
+                             &r_train, &r_fast);
     r_train.held_bytes = l.held[0]; /* activation buffers, counted as allocated */
     r_fast.held_bytes = l.held[1];
     if (st == RV_OK) {
-        printf("\nHonest measurement, %lld -> %lld stride 1 (%d warm-up runs, synchronised, median "
-               "of %d):\n",
+        printf("\nHonest measurement, %lld -> %lld stride 1 (%d warm-up runs, synchronised, the "
+               "two forms by turns, median of %d):\n",
                (long long)C, (long long)C, warmup, repeat);
         rv_print_form("train-time (3 branches)", &r_train);
         rv_print_form("deploy-time (1 conv)", &r_fast);

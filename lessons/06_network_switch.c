@@ -237,8 +237,8 @@ int main(int argc, char **argv)
     rv_form_result r_train = {0}, r_fast = {0};
     rv_net_unplan(&l.train); /* fresh plans: each form's peak counts its own buffers */
     rv_net_unplan(&l.fast);
-    if (st == RV_OK) st = rv_measure_form(train_form, &l, dev, warmup, repeat, &r_train);
-    if (st == RV_OK) st = rv_measure_form(fast_form, &l, dev, warmup, repeat, &r_fast);
+    if (st == RV_OK)
+        st = rv_measure_pair(train_form, &l, fast_form, &l, dev, warmup, repeat, &r_train, &r_fast);
     if (st != RV_OK) {
         rv_lesson_keep_error();
         destroy(&l);
@@ -250,9 +250,9 @@ int main(int argc, char **argv)
     printf("\nDo the forms agree end to end? (through %d blocks, RV_TOL_NET)\n", n);
     pass &= rv_expect_close(stdout, "  deploy-time vs train-time output", &l.yf, &l.y, RV_TOL_NET);
 
-    printf("\nHonest measurement (%d warm-up runs, synchronised, median of %d; peak = what a "
-           "first forward allocates: planned activation buffers, on the CPU the Winograd-domain "
-           "weights, the conv workspace):\n",
+    printf("\nHonest measurement (%d warm-up runs, synchronised, the two forms by turns, median "
+           "of %d; peak = what a first forward allocates: planned activation buffers, on the "
+           "CPU the Winograd-domain weights, the conv workspace):\n",
            warmup, repeat);
     rv_print_form("train-time (multi-branch)", &r_train);
     rv_print_form("deploy-time (conv3x3+ReLU)", &r_fast);

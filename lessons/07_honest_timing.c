@@ -178,8 +178,9 @@ int main(int argc, char **argv)
     if (st == RV_OK)
         st = first_calls_swapped(dev, batch, channels, size, &two_second, &fused_first_ms);
     rv_form_result r_two = {0}, r_fused = {0};
-    if (st == RV_OK) st = rv_measure_form(rv_two_branch_forward, &l, dev, warmup, repeat, &r_two);
-    if (st == RV_OK) st = rv_measure_form(rv_two_branch_fused, &l, dev, warmup, repeat, &r_fused);
+    if (st == RV_OK)
+        st = rv_measure_pair(rv_two_branch_forward, &l, rv_two_branch_fused, &l, dev, warmup,
+                             repeat, &r_two, &r_fused);
     r_two.held_bytes = l.held[0]; /* activation buffers, counted as allocated */
     r_fused.held_bytes = l.held[1];
     /* The same loop as rv_time's with the CPU's sync, which does nothing: on

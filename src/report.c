@@ -30,6 +30,20 @@ rv_status rv_measure_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device
     return st;
 }
 
+rv_status rv_measure_pair(rv_fn fa, void *a, rv_fn fb, void *b, rv_device dev, int warmup,
+                          int repeat, rv_form_result *ra, rv_form_result *rb)
+{
+    const rv_fn fns[2] = {fa, fb};
+    void *const ctxs[2] = {a, b};
+    rv_form_result r[2];
+    rv_status st = rv_measure_forms(2, fns, ctxs, dev, warmup, repeat, r);
+    if (st == RV_OK) {
+        *ra = r[0];
+        *rb = r[1];
+    }
+    return st;
+}
+
 rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat,
                           rv_form_result *out)
 {

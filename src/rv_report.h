@@ -41,6 +41,10 @@ rv_status rv_measure_form(rv_fn fn, void *ctx, rv_device dev, int warmup, int re
  * (rv_time_forms). */
 rv_status rv_measure_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device dev, int warmup,
                            int repeat, rv_form_result *out);
+/* Two forms side by side, as the lessons and the bench compare them (a: the
+ * multi-branch or reference form, b: the fused one): rv_measure_forms. */
+rv_status rv_measure_pair(rv_fn fa, void *a, rv_fn fb, void *b, rv_device dev, int warmup,
+                          int repeat, rv_form_result *ra, rv_form_result *rb);
 
 /* "  <name>  median 0.0123 ms  [min 0.0101, max 0.0302] over 100 runs  peak +1.2 KiB" */
 void rv_print_form(const char *name, const rv_form_result *r);
