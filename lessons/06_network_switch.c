@@ -251,8 +251,8 @@ int main(int argc, char **argv)
     pass &= rv_expect_close(stdout, "  deploy-time vs train-time output", &l.yf, &l.y, RV_TOL_NET);
 
     printf("\nHonest measurement (%d warm-up runs, synchronised, the two forms by turns, median "
-           "of %d; peak = what a first forward allocates: planned activation buffers, on the "
-           "CPU the Winograd-domain weights, the conv workspace):\n",
+           "of %d;\npeak = what a first forward allocates: planned activation buffers, on the "
+           "CPU the Winograd-domain\nweights, the conv workspace):\n",
            warmup, repeat);
     rv_print_form("train-time (multi-branch)", &r_train);
     rv_print_form("deploy-time (conv3x3+ReLU)", &r_fast);

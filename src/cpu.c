@@ -36,7 +36,8 @@ static int listed(const char *name, const char *const *list)
     return 0;
 }
 
-const char *rv_blas_coretype_hint(void)
+/* The OPENBLAS_CORETYPE to set, or NULL when OpenBLAS's choice fits the CPU. */
+static const char *blas_coretype_hint(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     const char *core = openblas_get_corename();
@@ -52,7 +53,7 @@ const char *rv_blas_coretype_hint(void)
 static void init_once(void)
 {
     openblas_set_num_threads(1);
-    const char *hint = rv_blas_coretype_hint();
+    const char *hint = blas_coretype_hint();
     if (hint)
         fprintf(stderr,
                 "note: OpenBLAS runs its %s kernels on this CPU; set OPENBLAS_CORETYPE=%s "

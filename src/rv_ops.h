@@ -37,11 +37,10 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                         rv_conv_params p, rv_tensor *y);
 /* CPU threads (src/cpu.c): OpenMP's (OMP_NUM_THREADS, default one per
  * core), OpenBLAS set to one thread inside them by rv_cpu_threads_init
- * (once; it also notes on stderr when OpenBLAS chose kernels older than the
- * CPU: rv_blas_coretype_hint, the OPENBLAS_CORETYPE to set, or NULL). */
+ * (once; it also notes on stderr, with the OPENBLAS_CORETYPE to set, when
+ * OpenBLAS chose kernels older than the CPU). */
 void rv_cpu_threads_init(void);
 int rv_cpu_threads(void);
-const char *rv_blas_coretype_hint(void);
 /* "2 threads (OpenMP; ...), OpenBLAS 0.3.21 ..., SkylakeX kernels" */
 void rv_cpu_blas_describe(char *buf, int len);
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,

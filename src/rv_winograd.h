@@ -16,9 +16,8 @@ extern "C" {
 
 /* The batch runs in chunks of images whose V and M (16 (C + O) tiles floats
  * each) fit in this many bytes of workspace, at least one image: small
- * enough that M is still in cache for the output transform (at batch 8 a
- * 32 MiB chunk was slower on most runs here); tests lower it to one byte to
- * cover several chunks. */
+ * enough that M is still in a core's L2 cache for the output transform;
+ * tests lower it to one byte to cover several chunks. */
 extern size_t rv_winograd_chunk_bytes;
 /* 0: rv_block_plan transforms no weight, so every layer runs im2col + sgemm
  * (repvgg bench --no-winograd, to measure what Winograd buys). */

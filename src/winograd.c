@@ -11,8 +11,8 @@
  * with T the number of tiles; those run through cblas_sgemm. The transforms
  * only add and subtract (G's halves are exact in binary), so the rounding
  * stays that of a direct conv: the tests hold this path to RV_TOL_FP32 of the
- * reference. (F(4x4, 3x3) needs 36/144 of the products but multiplies by up
- * to 8 and divides by 24; its error measured 20 times larger: bench/cpu_steps.md.)
+ * reference. (F(4x4, 3x3) needs 36/144 of the products, but its transforms
+ * multiply by up to 8 and divide by 24, so it rounds worse.)
  */
 #include <cblas.h>
 #include <string.h>
@@ -32,7 +32,7 @@
 #define RV_SIMD_CLONES
 #endif
 
-size_t rv_winograd_chunk_bytes = (size_t)2 << 20; /* about a core's L2 cache here */
+size_t rv_winograd_chunk_bytes = (size_t)2 << 20; /* a core's L2 cache on this machine */
 int rv_winograd_enabled = 1;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p)
@@ -140,8 +140,8 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
     int64_t nt = rv_cpu_threads(), per_thread = 4 * rw + 4 * tiles; /* padded rows, outputs */
     /* The 16 planes of V (and of M) are written and read side by side: their
      * stride is 64 bytes past a multiple of 4 KiB, so they fall in different
-     * cache sets (at 64 channels 56x56 a stride of exactly 49 x 4 KiB made
-     * the input transform four times slower). */
+     * cache sets (at 64 channels 56x56 the stride was exactly 49 x 4 KiB,
+     * and the input transform's stores all fell in one L1 set). */
     int64_t vs = plane_stride(C * chunk * tiles), ms = plane_stride(O * chunk * tiles);
     float *ws = rv_workspace(RV_CPU, (size_t)(16 * (vs + ms) + nt * per_thread) * sizeof(float));
     if (!ws) return RV_ENOMEM;

@@ -114,6 +114,17 @@ else
     echo "FAIL: bench --input x.npy --no-winograd: $(cat bench_in.tsv)"
     failures=$((failures + 1))
 fi
+# with Winograd the forward also holds the Winograd-domain weights: more peak bytes
+"$tool" bench --weights a0d.safetensors --input x.npy --repeat 1 --device cpu >bench_w.tsv 2>/dev/null
+if awk -F'\t' 'FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
+                FNR == 2 { peak[FILENAME] = $col["peak_bytes"]; conv[FILENAME] = $col["conv"] }
+                END { exit !(conv["bench_w.tsv"] == "winograd+openblas" &&
+                             peak["bench_w.tsv"] > peak["bench_in.tsv"]) }' bench_in.tsv bench_w.tsv; then
+    echo "ok:   bench: the Winograd forward holds more than the --no-winograd one"
+else
+    echo "FAIL: bench Winograd vs --no-winograd peak: $(cat bench_w.tsv bench_in.tsv)"
+    failures=$((failures + 1))
+fi
 expect 1 "out of memory: cannot allocate input" -- "$tool" bench --weights a0d.safetensors --shape 1000000,3,224,224 --device cpu
 expect 2 "four integers from 1 to 2147483647" -- "$tool" bench --weights a0d.safetensors --shape 1,3,2147483648,8
 expect 2 "more than any input can be" -- "$tool" info a0d.safetensors --shape 100000,3,100000,1000
