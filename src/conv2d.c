@@ -131,6 +131,12 @@ static void im2col_block(const float *x /* (C, H, W) */, rv_conv_geom g, int64_t
     }
 }
 
+/* dst[i] = src[i] + bias, then ReLU if relu (dst may be src) */
+static void bias_act_row(const float *src, int64_t n, float bias, int relu, float *dst)
+{
+    for (int64_t i = 0; i < n; i++) dst[i] = rv_bias_act(src[i], bias, relu);
+}
+
 /* yb (rows x cols, row stride ld) = W (rows x K) * B (K x cols, row stride
  * ldb), then + bias[row] (bias may be NULL) and ReLU in one pass. */
 static void gemm_epilogue(int64_t rows, int64_t cols, int64_t K, const float *W, const float *B,
@@ -138,15 +144,15 @@ static void gemm_epilogue(int64_t rows, int64_t cols, int64_t K, const float *W,
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)K, 1.0f, W,
                 (int)K, B, (int)ldb, 0.0f, yb, (int)ld);
-    for (int64_t o = 0; o < rows; o++) {
-        float *yo = yb + o * ld, bo = bias ? bias[o] : 0.0f;
-        for (int64_t i = 0; i < cols; i++) yo[i] = rv_bias_act(yo[i], bo, relu);
-    }
+    for (int64_t o = 0; o < rows; o++)
+        bias_act_row(yb + o * ld, cols, bias ? bias[o] : 0.0f, relu, yb + o * ld);
 }
 
 /* im2col floats per column block (1 MiB): a thread's block (K x columns)
  * stays in its L2 cache from im2col to the product. */
 #define COL_BLOCK_FLOATS (256 * 1024)
+/* im2col floats of a group of images in the few-positions path (8 MiB) */
+#define GROUP_COL_FLOATS (2 * 1024 * 1024)
 
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y)
@@ -205,28 +211,43 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
         }
         return RV_OK;
     }
-    /* Few output positions (the last stages): one im2col per image shared by
-     * the threads, which split the output channels. */
-    float *col = NULL;
-    if (!pointwise && !(col = rv_workspace(RV_CPU, (size_t)(G * K * PQ) * sizeof(float))))
-        return RV_ENOMEM;
+    /* Few output positions (the last stages): im2col of a group of images
+     * (columns image by image) shared by the threads, which split the output
+     * channels: one product per thread and group, so each thread packs its
+     * part of the weights once per group rather than once per image. The
+     * product goes to a buffer; the epilogue moves it into y per image. */
+    int64_t nb = GROUP_COL_FLOATS / (G * K * PQ);
+    nb = nb < 1 ? 1 : nb > N ? N : nb;
+    float *col = rv_workspace(RV_CPU, (size_t)((G * K + O) * nb * PQ) * sizeof(float));
+    if (!col) return RV_ENOMEM;
+    float *out = col + G * K * nb * PQ;
     int64_t row_parts = nt < Og ? nt : Og;
-    for (int64_t n = 0; n < N; n++) {
-        const float *xn = x->data + n * CHW, *cn = pointwise ? xn : col;
+    for (int64_t n0 = 0; n0 < N; n0 += nb) {
+        int64_t nc = N - n0 < nb ? N - n0 : nb, cols = nc * PQ;
 #pragma omp parallel
         {
-            if (!pointwise) {
 #pragma omp for schedule(static)
-                for (int64_t r = 0; r < G * K; r++)
-                    im2col_block(xn, g, r, r + 1, 0, PQ, col + r * PQ, PQ);
+            for (int64_t rn = 0; rn < G * K * nc; rn++) {
+                int64_t r = rn / nc, n = rn % nc;
+                const float *xn = x->data + (n0 + n) * CHW;
+                float *dst = col + r * cols + n * PQ;
+                if (pointwise)
+                    memcpy(dst, xn + r * PQ, (size_t)PQ * sizeof *dst);
+                else
+                    im2col_block(xn, g, r, r + 1, 0, PQ, dst, PQ);
             }
 #pragma omp for schedule(static)
             for (int64_t blk = 0; blk < G * row_parts; blk++) {
                 int64_t grp = blk / row_parts, rp = blk % row_parts;
                 int64_t o0 = grp * Og + Og * rp / row_parts,
                         o1 = grp * Og + Og * (rp + 1) / row_parts;
-                gemm_epilogue(o1 - o0, PQ, K, w->data + o0 * K, cn + grp * K * PQ, PQ,
-                              bias ? bias + o0 : NULL, p.relu, y->data + (n * O + o0) * PQ, PQ);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0), (int)cols,
+                            (int)K, 1.0f, w->data + o0 * K, (int)K, col + grp * K * cols, (int)cols,
+                            0.0f, out + o0 * cols, (int)cols);
+                for (int64_t o = o0; o < o1; o++)
+                    for (int64_t n = 0; n < nc; n++)
+                        bias_act_row(out + o * cols + n * PQ, PQ, bias ? bias[o] : 0.0f, p.relu,
+                                     y->data + ((n0 + n) * O + o) * PQ);
             }
         }
     }

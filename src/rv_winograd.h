@@ -15,16 +15,19 @@ extern "C" {
 #endif
 
 /* The batch runs in chunks of images whose V and M (16 (C + O) tiles floats
- * each) fit in this many bytes of workspace, at least one image: small
- * enough that M is still in a core's L2 cache for the output transform;
- * tests lower it to one byte to cover several chunks. */
+ * each) fit in this many bytes of workspace, at least one image: large
+ * enough that each of the 16 products spans a few hundred tiles (OpenBLAS
+ * packs U_xi anew in every call, so a product of one 14x14 image's 49 tiles
+ * spends much of its time copying weights); V and M then sit in the L3
+ * cache. Tests lower it to one byte to cover several chunks. */
 extern size_t rv_winograd_chunk_bytes;
 /* 0: rv_block_plan transforms no weight, so every layer runs im2col + sgemm
  * (repvgg bench --no-winograd, to measure what Winograd buys). */
 extern int rv_winograd_enabled;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p);
-/* u (16, O, C) = G g G^T of every (O, C, 3, 3) kernel g of w (on the CPU). */
+/* u (16, C, O) = G g G^T of every (O, C, 3, 3) kernel g of w (on the CPU),
+ * each U_xi stored transposed (C x O), which OpenBLAS packs faster. */
 rv_status rv_winograd_weights(const rv_tensor *w, rv_tensor *u);
 /* y (N, O, H, W) = conv(x, w) + b, ReLU if relu, for u = rv_winograd_weights(w). */
 rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_tensor *b, int relu,

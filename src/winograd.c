@@ -8,9 +8,9 @@
  * Summed over input channels, the element-wise product becomes 16 matrix
  * products, one per tile position xi = (i, j):
  *   M_xi (O x T) = U_xi (O x C) * V_xi (C x T),  U = G g G^T,  V = B^T d B,
- * with T the number of tiles; those run through cblas_sgemm. The transforms
- * only add and subtract (G's halves are exact in binary), so the rounding
- * stays that of a direct conv: the tests hold this path to RV_TOL_FP32 of the
+ * with T the number of tiles; those run through cblas_sgemm (U_xi stored
+ * transposed). The transforms only add and subtract (G's halves are exact in
+ * binary), so the rounding stays that of a direct conv: the tests hold this path to RV_TOL_FP32 of the
  * reference. (F(4x4, 3x3) needs 36/144 of the products, but its transforms
  * multiply by up to 8 and divide by 24, so it rounds worse.)
  */
@@ -32,7 +32,7 @@
 #define RV_SIMD_CLONES
 #endif
 
-size_t rv_winograd_chunk_bytes = (size_t)2 << 20; /* a core's L2 cache on this machine */
+size_t rv_winograd_chunk_bytes = (size_t)16 << 20; /* see rv_winograd.h */
 int rv_winograd_enabled = 1;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p)
@@ -45,7 +45,7 @@ rv_status rv_winograd_weights(const rv_tensor *w, rv_tensor *u)
 {
     if (w->device != RV_CPU) return rv_error(RV_EINVAL, "winograd: weights must be on the CPU");
     int64_t O = w->dim[0], C = w->dim[1];
-    int64_t dim[3] = {16, O, C};
+    int64_t dim[3] = {16, C, O};
     rv_status st = rv_tensor_alloc(u, RV_CPU, 3, dim, "winograd weights");
     if (st != RV_OK) return st;
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
@@ -58,10 +58,24 @@ rv_status rv_winograd_weights(const rv_tensor *w, rv_tensor *u)
                     t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++)
-                    u->data[((i * 4 + j) * O + o) * C + c] =
+                    u->data[((i * 4 + j) * C + c) * O + o] =
                         (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
         }
     return RV_OK;
+}
+
+/* Input row xr (W floats), zero-padded by one on the left and up to
+ * 2 (TW + 1) on the right, as its even padded columns ev and odd ones od
+ * (TW + 1 each): ev[k] = xr[2k - 1], od[k] = xr[2k]. */
+RV_SIMD_CLONES static void split_row(const float *restrict xr, int64_t W, int64_t TW,
+                                     float *restrict ev, float *restrict od)
+{
+    int64_t ne = W / 2, no = (W + 1) / 2; /* odd and even input columns */
+    ev[0] = 0.0f;
+    for (int64_t k = 1; k <= ne; k++) ev[k] = xr[2 * k - 1];
+    for (int64_t k = ne + 1; k <= TW; k++) ev[k] = 0.0f;
+    for (int64_t k = 0; k < no; k++) od[k] = xr[2 * k];
+    for (int64_t k = no; k <= TW; k++) od[k] = 0.0f;
 }
 
 /* B^T d B for the TW tiles of one tile row. Row i (input row 2ty-1+i,
@@ -127,8 +141,8 @@ static int64_t plane_stride(int64_t n) { return rv_ceil_div(n, 1024) * 1024 + 16
 rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_tensor *b, int relu,
                              rv_tensor *y)
 {
-    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], O = u->dim[1];
-    if (u->ndim != 3 || u->dim[0] != 16 || u->dim[2] != C || y->dim[1] != O || y->dim[2] != H ||
+    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], O = u->dim[2];
+    if (u->ndim != 3 || u->dim[0] != 16 || u->dim[1] != C || y->dim[1] != O || y->dim[2] != H ||
         y->dim[3] != W)
         return rv_error(RV_EINVAL, "winograd: weights or output do not fit the input");
     rv_cpu_threads_init();
@@ -168,21 +182,15 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                             memset(ev, 0, (size_t)rw * sizeof *ev);
                             continue;
                         }
-                        const float *xr = xc + ih * W;
-                        int64_t ne = W / 2, no = (W + 1) / 2; /* odd and even input columns */
-                        ev[0] = 0.0f;
-                        for (int64_t k = 1; k <= ne; k++) ev[k] = xr[2 * k - 1];
-                        for (int64_t k = ne + 1; k <= TW; k++) ev[k] = 0.0f;
-                        for (int64_t k = 0; k < no; k++) od[k] = xr[2 * k];
-                        for (int64_t k = no; k <= TW; k++) od[k] = 0.0f;
+                        split_row(xc + ih * W, W, TW, ev, od);
                     }
                     input_transform_row(rows, TW, V + c * T + n * tiles + ty * TW, vs);
                 }
             }
 #pragma omp for schedule(static)
             for (int xi = 0; xi < 16; xi++) /* M_xi = U_xi V_xi */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)T, (int)C, 1.0f,
-                            u->data + xi * O * C, (int)C, V + xi * vs, (int)T, 0.0f, M + xi * ms,
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)O, (int)T, (int)C, 1.0f,
+                            u->data + xi * O * C, (int)O, V + xi * vs, (int)T, 0.0f, M + xi * ms,
                             (int)T);
 #pragma omp for schedule(static)
             for (int64_t noi = 0; noi < nc * O; noi++) { /* Y = A^T M A + bias, ReLU */
