@@ -10,8 +10,8 @@
  *   M_xi (O x T) = U_xi (O x C) * V_xi (C x T),  U = G g G^T,  V = B^T d B,
  * with T the number of tiles; those run through cblas_sgemm (U_xi stored
  * transposed). The transforms only add and subtract (G's halves are exact in
- * binary), so the rounding stays that of a direct conv: the tests hold this path to RV_TOL_FP32 of the
- * reference. (F(4x4, 3x3) needs 36/144 of the products, but its transforms
+ * binary), so the rounding stays that of a direct conv: the tests hold this
+ * path to RV_TOL_FP32 of the reference. (F(4x4, 3x3) needs 36/144 of the products, but its transforms
  * multiply by up to 8 and divide by 24, so it rounds worse.)
  */
 #include <cblas.h>
