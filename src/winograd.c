@@ -11,8 +11,9 @@
  * with T the number of tiles; those run through cblas_sgemm (U_xi stored
  * transposed). The transforms only add and subtract (G's halves are exact in
  * binary), so the rounding stays that of a direct conv: the tests hold this
- * path to RV_TOL_FP32 of the reference. (F(4x4, 3x3) needs 36/144 of the products, but its transforms
- * multiply by up to 8 and divide by 24, so it rounds worse.)
+ * path to RV_TOL_FP32 of the reference. (F(4x4, 3x3) needs 36/144 of the
+ * products, but its transforms multiply by up to 8 and divide by 24, so it
+ * rounds worse.)
  */
 #include <cblas.h>
 #include <string.h>
