@@ -21,6 +21,7 @@
 #include "rv_dispatch.h"
 #include "rv_elem.h"
 #include "rv_ops.h"
+#include "rv_simd.h"
 #include "rv_winograd.h"
 
 rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
@@ -99,33 +100,48 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     return RV_OK;
 }
 
+/* dst[j] = src[j stride] for j < n; strides 1 and 2 (every conv of RepVGG)
+ * as loops of their own, which vectorise */
+static inline void gather(const float *restrict src, int64_t stride, int64_t n, float *restrict dst)
+{
+    if (stride == 1)
+        memcpy(dst, src, (size_t)n * sizeof *dst);
+    else if (stride == 2)
+        for (int64_t j = 0; j < n; j++) dst[j] = src[2 * j];
+    else
+        for (int64_t j = 0; j < n; j++) dst[j] = src[j * stride];
+}
+
 /* Rows [r0, r1) and columns [i0, i1) of one image's im2col matrix into dst
  * (row stride ld): row r = (c, kh, kw), column i = output position p Q + q.
  * The same values as rv_im2col_elem (which the CUDA kernel runs one element
- * per thread), a run of one output row at a time, without a division per
- * element. */
-static void im2col_block(const float *x /* (C, H, W) */, rv_conv_geom g, int64_t r0, int64_t r1,
-                         int64_t i0, int64_t i1, float *dst, int64_t ld)
+ * per thread), a run of one output row at a time: the runs are short (Q
+ * floats), so nothing is divided inside them. */
+RV_SIMD_CLONES static void im2col_block(const float *x /* (C, H, W) */, rv_conv_geom g, int64_t r0,
+                                        int64_t r1, int64_t i0, int64_t i1, float *dst, int64_t ld)
 {
     for (int64_t r = r0; r < r1; r++, dst += ld) {
         int64_t c = r / (g.KH * g.KW), kh = r / g.KW % g.KH, kw = r % g.KW;
+        /* output columns q whose input column q stride - pad + kw lies in
+         * the row: [qlo, qhi), zero on either side */
+        int64_t qlo = rv_ceil_div(g.pad - kw > 0 ? g.pad - kw : 0, g.stride);
+        int64_t qhi = rv_ceil_div(g.W + g.pad - kw, g.stride);
+        qhi = qhi > g.Q ? g.Q : qhi;
         float *d = dst;
-        for (int64_t i = i0, run; i < i1; i += run, d += run) {
-            int64_t p = i / g.Q, q0 = i % g.Q, ih = p * g.stride - g.pad + kh;
+        int64_t p = i0 / g.Q, q0 = i0 % g.Q;
+        for (int64_t i = i0, run; i < i1; i += run, d += run, p++, q0 = 0) {
+            int64_t ih = p * g.stride - g.pad + kh;
             run = g.Q - q0 < i1 - i ? g.Q - q0 : i1 - i;
             if (ih < 0 || ih >= g.H) {
                 memset(d, 0, (size_t)run * sizeof *d);
                 continue;
             }
-            /* output columns q whose input column q stride - pad + kw lies
-             * in the row: [lo, hi), zero on either side */
-            const float *row = x + (c * g.H + ih) * g.W;
-            int64_t lo = rv_ceil_div(g.pad - kw > 0 ? g.pad - kw : 0, g.stride) - q0;
-            int64_t hi = rv_ceil_div(g.W + g.pad - kw, g.stride) - q0;
+            int64_t lo = qlo - q0, hi = qhi - q0;
             lo = lo < 0 ? 0 : lo > run ? run : lo;
             hi = hi > run ? run : hi < lo ? lo : hi;
             for (int64_t j = 0; j < lo; j++) d[j] = 0.0f;
-            for (int64_t j = lo; j < hi; j++) d[j] = row[(q0 + j) * g.stride - g.pad + kw];
+            gather(x + (c * g.H + ih) * g.W + (q0 + lo) * g.stride - g.pad + kw, g.stride, hi - lo,
+                   d + lo);
             for (int64_t j = hi; j < run; j++) d[j] = 0.0f;
         }
     }

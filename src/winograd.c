@@ -23,15 +23,8 @@
 
 #include "rv_alloc.h"
 #include "rv_elem.h"
+#include "rv_simd.h"
 #include "rv_winograd.h"
-
-/* The transforms are plain loops over tiles that the compiler vectorises;
- * built once per instruction set, the best one picked at load time. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RV_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define RV_SIMD_CLONES
-#endif
 
 size_t rv_winograd_chunk_bytes = (size_t)16 << 20; /* see rv_winograd.h */
 int rv_winograd_enabled = 1;

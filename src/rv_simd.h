@@ -1,0 +1,17 @@
+/* rv_simd.h - CPU loops built once per instruction set (internal to src/).
+ *
+ * A function marked RV_SIMD_CLONES is compiled for AVX-512, AVX2 and the
+ * baseline, and the best one the CPU runs is picked when the library loads:
+ * plain loops then vectorise at the machine's width without -march flags
+ * that would make the binary unportable.
+ */
+#ifndef RV_SIMD_H
+#define RV_SIMD_H
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RV_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define RV_SIMD_CLONES
+#endif
+
+#endif
