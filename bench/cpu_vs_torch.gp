@@ -9,11 +9,10 @@ set yrange [0:*]
 variants = "ours im2col blas-default"
 label(v) = v eq "ours" ? "ours (Winograd + OpenMP + OpenBLAS, kernels set)" : \
            v eq "im2col" ? "ours with --no-winograd" : "ours with the kernels OpenBLAS picks"
-# one group of bars per (form, batch), four rows each (torch first, not
-# drawn); each row at its own x, so the middle bar's label is not overwritten
-group(c) = floor(c / 4)
+# one group of bars per (form, batch) (column config), torch's row not
+# drawn, nor the rows of --also builds; each bar at its own x
 slot(v) = v eq "ours" ? -0.24 : v eq "im2col" ? 0 : v eq "blas-default" ? 0.24 : -0.48
 name(v) = strcol("variant") eq v ? strcol("form")." batch ".strcol("batch") : ""
-plot for [i=1:words(variants)] f using (group($0) + slot(strcol("variant"))):(strcol("variant") eq word(variants, i) ? column("ratio_to_torch") : NaN):xtic(name("im2col")) with boxes title label(word(variants, i)), \
-     f using (group($0) - 0.24):(strcol("target") ne "" ? column("target") : NaN) with points pt 7 ps 2 lc rgb "black" title "issue 6 target (ours)", \
+plot for [i=1:words(variants)] f using (column("config") + slot(strcol("variant"))):(strcol("variant") eq word(variants, i) ? column("ratio_to_torch") : NaN):xtic(name("im2col")) with boxes title label(word(variants, i)), \
+     f using (column("config") - 0.24):(strcol("target") ne "" ? column("target") : NaN) with points pt 7 ps 2 lc rgb "black" title "issue 6 target (ours)", \
      1 with lines dashtype 2 lc rgb "gray" title "PyTorch"

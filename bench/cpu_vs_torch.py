@@ -2,7 +2,7 @@
 
 Usage: /usr/bin/python3 bench/cpu_vs_torch.py --repvgg BUILD/bin/repvgg
            [--out bench/results] [--machine NAME] [--threads 2] [--rounds 7]
-           [--repeat 10] [--warmup 3] [--batches 1,8]
+           [--repeat 10] [--warmup 3] [--batches 1,8] [--also NAME=REPVGG ...]
 
 RepVGG-A0 from the notebook's classes (tests/torch/check_repvgg.py, stride fix
 only) with BN statistics calibrated on random images; its weights saved as
@@ -20,6 +20,8 @@ the same round. Variants of ours (steps of issue 6, measured in this run):
                   OpenBLAS would pick kernels older than the CPU
   im2col          the same with --no-winograd
   blas-default    the same as ours but with the kernels OpenBLAS picks itself
+  NAME            --also NAME=REPVGG: another build of the tool (an earlier
+                  commit, say), run like ours: what the steps since bought
 Writes <out>/<machine>/cpu_vs_torch.tsv (atomically) and prints progress.
 Exit: 0 done (targets met or not: see the summary), 1 error, 77 no torch.
 """
@@ -83,7 +85,15 @@ def main():
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=REPVGG",
+                    help="another build of repvgg, timed in the same rounds as variant NAME")
     args = ap.parse_args()
+    also = []
+    for a in args.also:
+        name, _, tool = a.partition("=")
+        if name in ("torch", "ours", "im2col", "blas-default") or not os.access(tool, os.X_OK):
+            sys.exit(f"cpu_vs_torch: --also {a}: want NAME=REPVGG, an executable")
+        also.append((name, tool))
     if not os.access(args.repvgg, os.X_OK):
         sys.exit(f"cpu_vs_torch: --repvgg {args.repvgg}: not an executable")
     batches = [int(b) for b in args.batches.split(",")]
@@ -112,14 +122,15 @@ def main():
         if word.startswith("OPENBLAS_CORETYPE="):
             hint = word.split("=", 1)[1]
     tuned = dict(base, **({"OPENBLAS_CORETYPE": hint} if hint else {}))
-    variants = [("ours", tuned, ()), ("im2col", tuned, ("--no-winograd",))]
+    variants = [("ours", tuned, (), args.repvgg), ("im2col", tuned, ("--no-winograd",), args.repvgg)]
     if hint:
-        variants.append(("blas-default", base, ()))
+        variants.append(("blas-default", base, (), args.repvgg))
+    variants += [(name, tuned, (), tool) for name, tool in also]
 
     configs = [(form, b) for b in batches for form in ("deploy", "train")]
     total = len(configs) * args.rounds * (len(variants) + 1)
     done, rows, mem = 0, [], {}
-    for form, batch in configs:
+    for config, (form, batch) in enumerate(configs):
         x = torch.randn(batch, 3, 224, 224, generator=gen)
         xpath = os.path.join(work, f"x{batch}.npy")
         np.save(xpath, x.numpy())
@@ -132,9 +143,8 @@ def main():
                 if name == "torch":
                     ms = torch_ms(model, x, args.repeat, args.warmup)
                 else:
-                    _, env, extra = next(v for v in variants if v[0] == name)
-                    row = ours_ms(args.repvgg, weights, xpath, env, args.repeat, args.warmup,
-                                  extra)
+                    _, env, extra, tool = next(v for v in variants if v[0] == name)
+                    row = ours_ms(tool, weights, xpath, env, args.repeat, args.warmup, extra)
                     ms = float(row["median_ms"])
                     if name == "ours":
                         mem[(form, batch)] = row
@@ -147,7 +157,7 @@ def main():
             target = TARGETS.get((form, batch), "") if name == "ours" else ""
             met = ("yes" if ratio <= target else "no") if target else ""
             m = mem[(form, batch)]
-            rows.append([form, batch, name, f"{statistics.median(times[name]):.3f}",
+            rows.append([config, form, batch, name, f"{statistics.median(times[name]):.3f}",
                          f"{min(times[name]):.3f}", f"{max(times[name]):.3f}", f"{ratio:.3f}",
                          target, met] +
                         ([m["activation_bytes"], m["min_activation_bytes"], m["workspace_bytes"],
@@ -164,8 +174,9 @@ def main():
             f"# threads: {args.threads} (torch.set_num_threads, OMP_NUM_THREADS)\n# ours: {blas}\n"
             f"# timing: per round each variant's median of {args.repeat} after {args.warmup} "
             f"warm-up runs; median_ms/min_ms/max_ms over {args.rounds} rounds; ratio = median "
-            f"over rounds of variant/torch in the same round\n")
-    cols = ["form", "batch", "variant", "median_ms", "min_ms", "max_ms", "ratio_to_torch",
+            f"over rounds of variant/torch in the same round\n" +
+            "".join(f"# also: {name} = {tool}\n" for name, tool in also))
+    cols = ["config", "form", "batch", "variant", "median_ms", "min_ms", "max_ms", "ratio_to_torch",
             "target", "met", "activation_bytes", "min_activation_bytes", "workspace_bytes",
             "peak_bytes"]
     outdir = os.path.join(args.out, machine)
@@ -174,9 +185,9 @@ def main():
     with open(path + ".tmp", "w") as f:
         f.write(head + "\t".join(cols) + "\n" + "".join("\t".join(map(str, r)) + "\n" for r in rows))
     os.replace(path + ".tmp", path)
-    print(head + "\t".join(cols[:9]))
+    print(head + "\t".join(cols[1:10]))
     for r in rows:
-        print("\t".join(map(str, r[:9])))
+        print("\t".join(map(str, r[1:10])))
     print(f"wrote {path}")
     return 0
 
