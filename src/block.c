@@ -27,17 +27,24 @@ static rv_conv_params conv1_params(const rv_block_spec *s)
     return (rv_conv_params){.stride = s->stride, .pad = 0, .groups = s->groups};
 }
 
-static rv_status plan_winograd(const rv_tensor *w, const rv_block_spec *s, rv_tensor *u)
+static rv_status plan_winograd(const rv_tensor *w, const rv_block_spec *s, const int64_t in[4],
+                               rv_tensor *u)
 {
     if (!rv_winograd_enabled || w->device != RV_CPU || u->data ||
         !rv_winograd_applies(w, conv3_params(s, 0, u)))
         return RV_OK;
-    return rv_winograd_weights(w, u);
+    return rv_winograd_weights(w, rv_winograd_tile(in[0], in[2], in[3]), u);
 }
 
-rv_status rv_block_plan(rv_block *b) { return plan_winograd(&b->w3, &b->spec, &b->u3); }
+rv_status rv_block_plan(rv_block *b, const int64_t in[4])
+{
+    return plan_winograd(&b->w3, &b->spec, in, &b->u3);
+}
 void rv_block_unplan(rv_block *b) { rv_tensor_free(&b->u3); }
-rv_status rv_fast_block_plan(rv_fast_block *f) { return plan_winograd(&f->w, &f->spec, &f->u); }
+rv_status rv_fast_block_plan(rv_fast_block *f, const int64_t in[4])
+{
+    return plan_winograd(&f->w, &f->spec, in, &f->u);
+}
 void rv_fast_block_unplan(rv_fast_block *f) { rv_tensor_free(&f->u); }
 
 /* A conv weight (O, I/g, k, k) filled on the host, then put on dev. */
@@ -217,8 +224,9 @@ rv_status rv_block_pair_build(rv_block_pair *p, rv_block_spec spec, rv_device de
     int64_t out[4];
     rv_status st = rv_block_init_random(&p->train, spec, &rng, dev);
     if (st == RV_OK) st = rv_block_switch_to_fast(&p->train, &p->fast);
-    if (st == RV_OK) st = rv_block_plan(&p->train);
-    if (st == RV_OK) st = rv_fast_block_plan(&p->fast);
+    const int64_t in[4] = {n, spec.in_ch, s, s};
+    if (st == RV_OK) st = rv_block_plan(&p->train, in);
+    if (st == RV_OK) st = rv_fast_block_plan(&p->fast, in);
     if (st == RV_OK) st = rv_tensor_alloc4(&hx, RV_CPU, n, spec.in_ch, s, s, "x");
     if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
     if (st == RV_OK) st = rv_tensor_clone(&p->x, &hx, dev, "x");

@@ -143,8 +143,11 @@ static rv_status plan(rv_net *net, const rv_tensor *x, int64_t shapes[][4])
             return st;
         }
     }
-    for (int i = 0; i < net->n_blocks && st == RV_OK; i++)
-        st = net->blocks ? rv_block_plan(&net->blocks[i]) : rv_fast_block_plan(&net->fast[i]);
+    for (int i = 0; i < net->n_blocks && st == RV_OK; i++) {
+        const int64_t *in = i ? shapes[i - 1] : x->dim;
+        st = net->blocks ? rv_block_plan(&net->blocks[i], in)
+                         : rv_fast_block_plan(&net->fast[i], in);
+    }
     if (st != RV_OK) {
         rv_net_unplan(net);
         return st;
@@ -267,4 +270,13 @@ size_t rv_net_buffer_bytes(const rv_net *net)
     size_t b = 0;
     for (int i = 0; i < 3; i++) b += rv_tensor_bytes(&net->buf[i]);
     return b;
+}
+
+void rv_net_winograd_layers(const rv_net *net, int layers[2])
+{
+    layers[0] = layers[1] = 0;
+    for (int i = 0; i < net->n_blocks; i++) {
+        const rv_tensor *u = net->fast ? &net->fast[i].u : &net->blocks[i].u3;
+        if (u->data) layers[u->dim[0] == 36]++; /* (m + 2)^2 planes */
+    }
 }

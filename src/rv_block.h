@@ -68,13 +68,15 @@ rv_status rv_block_switch_to_fast(const rv_block *b, rv_fast_block *out);
 rv_status rv_fast_block_forward(const rv_fast_block *f, const rv_tensor *x, rv_tensor *y);
 void rv_fast_block_free(rv_fast_block *f);
 
-/* Planning a block for its forward passes: on the CPU, the stride-1 3x3
- * weight is transformed into the Winograd domain once (rv_winograd.h), so
- * the forward runs Winograd F(2x2, 3x3) for it; elsewhere nothing to do.
- * Unplan frees that copy (free does too). Change a weight only unplanned. */
-rv_status rv_block_plan(rv_block *b);
+/* Planning a block for its forward passes on inputs of shape in (N, C, H,
+ * W): on the CPU, the stride-1 3x3 weight is transformed into the Winograd
+ * domain once (rv_winograd.h), so the forward runs Winograd F(2x2, 3x3) or
+ * F(4x4, 3x3) for it (rv_winograd_tile picks by the shape; any shape still
+ * runs); elsewhere nothing to do. Unplan frees that copy (free does too).
+ * Change a weight only unplanned. */
+rv_status rv_block_plan(rv_block *b, const int64_t in[4]);
 void rv_block_unplan(rv_block *b);
-rv_status rv_fast_block_plan(rv_fast_block *f);
+rv_status rv_fast_block_plan(rv_fast_block *f, const int64_t in[4]);
 void rv_fast_block_unplan(rv_fast_block *f);
 
 /* A block in both forms with buffers, for lessons and benchmarks:

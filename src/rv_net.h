@@ -68,6 +68,9 @@ double rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w);
 size_t rv_net_min_activation_bytes(const rv_net *net, const rv_tensor *x);
 /* Bytes of the planned activation buffers. */
 size_t rv_net_buffer_bytes(const rv_net *net);
+/* Layers planned for Winograd (CPU): layers[0] F(2x2, 3x3), layers[1]
+ * F(4x4, 3x3) (rv_winograd_tile chose by the planned shape). */
+void rv_net_winograd_layers(const rv_net *net, int layers[2]);
 
 #ifdef __cplusplus
 }

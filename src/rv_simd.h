@@ -14,4 +14,13 @@
 #define RV_SIMD_CLONES
 #endif
 
+/* A loop body for RV_SIMD_CLONES functions: inlined into each clone, so it
+ * is compiled for that clone's instruction set (a call would run the
+ * baseline build of it). */
+#if defined(__GNUC__)
+#define RV_SIMD_INLINE static inline __attribute__((always_inline))
+#else
+#define RV_SIMD_INLINE static inline
+#endif
+
 #endif

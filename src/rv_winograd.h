@@ -1,4 +1,5 @@
-/* rv_winograd.h - Winograd F(2x2, 3x3) for the stride-1 3x3 convs on the CPU.
+/* rv_winograd.h - Winograd F(2x2, 3x3) and F(4x4, 3x3) for the stride-1 3x3
+ * convs on the CPU.
  *
  * The weights are transformed once (rv_winograd_weights, when a net or block
  * is planned on the CPU) and handed to rv_conv2d in rv_conv_params.winograd;
@@ -26,10 +27,20 @@ extern size_t rv_winograd_chunk_bytes;
 extern int rv_winograd_enabled;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p);
-/* u (16, C, O) = G g G^T of every (O, C, 3, 3) kernel g of w (on the CPU),
- * each U_xi stored transposed (C x O), which OpenBLAS packs faster. */
-rv_status rv_winograd_weights(const rv_tensor *w, rv_tensor *u);
-/* y (N, O, H, W) = conv(x, w) + b, ReLU if relu, for u = rv_winograd_weights(w). */
+/* The output tile m (2 or 4) for a batch of n h x w inputs: F(4x4) where
+ * it needs at most 2/3 of F(2x2)'s multiplications (0.56 at 56x56 and
+ * 28x28; at 14x14, whose 4x4 tiles cover 16x16, 0.73 did not repay its
+ * transforms) and its products have at least RV_WINOGRAD_F4_TILES columns
+ * (OpenBLAS packs the weights anew in every product: 36 matrices against
+ * F(2x2)'s 16). */
+#define RV_WINOGRAD_F4_TILES 48
+int rv_winograd_tile(int64_t n, int64_t h, int64_t w);
+/* u ((m+2)^2, C, O) = G g G^T of every (O, C, 3, 3) kernel g of w (on the
+ * CPU) for F(m x m, 3x3), m = 2 or 4, each U_xi stored transposed (C x O),
+ * which OpenBLAS packs faster. */
+rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u);
+/* y (N, O, H, W) = conv(x, w) + b, ReLU if relu, for u = rv_winograd_weights(w, m):
+ * any input size, whichever m u was made for. */
 rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_tensor *b, int relu,
                              rv_tensor *y);
 

@@ -1,19 +1,21 @@
-/* winograd.c - Winograd F(2x2, 3x3): a stride-1 3x3 convolution in 16
- * multiplications per 2x2 output tile instead of 36 (Lavin and Gray, "Fast
- * Algorithms for Convolutional Neural Networks", 2016). The RepVGG paper's
+/* winograd.c - Winograd F(m x m, 3x3), m = 2 or 4: a stride-1 3x3 convolution
+ * in (m + 2)^2 multiplications per m x m output tile instead of 9 m^2 (Lavin
+ * and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): 16
+ * instead of 36 for m = 2, 36 instead of 144 for m = 4. The RepVGG paper's
  * own argument for plain 3x3 convs is that libraries accelerate them this way.
  *
- *   Y = A^T [ (G g G^T) .* (B^T d B) ] A    for a 4x4 input tile d and a 3x3 kernel g
+ *   Y = A^T [ (G g G^T) .* (B^T d B) ] A    for an (m+2)^2 input tile d and a 3x3 kernel g
  *
- * Summed over input channels, the element-wise product becomes 16 matrix
- * products, one per tile position xi = (i, j):
+ * Summed over input channels, the element-wise product becomes (m + 2)^2
+ * matrix products, one per tile position xi = (i, j):
  *   M_xi (O x T) = U_xi (O x C) * V_xi (C x T),  U = G g G^T,  V = B^T d B,
  * with T the number of tiles; those run through cblas_sgemm (U_xi stored
- * transposed). The transforms only add and subtract (G's halves are exact in
- * binary), so the rounding stays that of a direct conv: the tests hold this
- * path to RV_TOL_FP32 of the reference. (F(4x4, 3x3) needs 36/144 of the
- * products, but its transforms multiply by up to 8 and divide by 24, so it
- * rounds worse.)
+ * transposed). F(2x2)'s transforms only add and subtract (G's halves are
+ * exact in binary), so it rounds like a direct conv; F(4x4)'s multiply by up
+ * to 8 and divide by 24, so it rounds several times worse (test_conv2d's
+ * 16-channel 14x14 case: relative L2 error 1.0e-6 against 1.6e-7), still
+ * inside RV_TOL_FP32 (1e-5), which the tests hold both to. Which m a layer
+ * uses is rv_winograd_tile's choice.
  */
 #include <cblas.h>
 #include <string.h>
@@ -35,24 +37,41 @@ int rv_winograd_applies(const rv_tensor *w, rv_conv_params p)
            p.groups == 1;
 }
 
-rv_status rv_winograd_weights(const rv_tensor *w, rv_tensor *u)
+int rv_winograd_tile(int64_t n, int64_t h, int64_t w)
+{
+    /* multiplications per image and channel pair, 36 per 4x4 tile against 16
+     * per 2x2 tile; and the columns of F(4x4)'s products */
+    int64_t t4 = rv_ceil_div(h, 4) * rv_ceil_div(w, 4), t2 = rv_ceil_div(h, 2) * rv_ceil_div(w, 2);
+    return 3 * 36 * t4 <= 2 * 16 * t2 && n * t4 >= RV_WINOGRAD_F4_TILES ? 4 : 2;
+}
+
+rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u)
 {
     if (w->device != RV_CPU) return rv_error(RV_EINVAL, "winograd: weights must be on the CPU");
+    if (m != 2 && m != 4) return rv_error(RV_EINVAL, "winograd: tile %d is not 2 or 4", m);
+    static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G4[6][3] = {{1.0 / 4, 0, 0},
+                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                    {0, 0, 1}};
+    const double(*G)[3] = m == 2 ? G2 : G4;
+    int a = m + 2;
     int64_t O = w->dim[0], C = w->dim[1];
-    int64_t dim[3] = {16, C, O};
+    int64_t dim[3] = {a * a, C, O};
     rv_status st = rv_tensor_alloc(u, RV_CPU, 3, dim, "winograd weights");
     if (st != RV_OK) return st;
-    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     for (int64_t o = 0; o < O; o++)
         for (int64_t c = 0; c < C; c++) {
             const float *g = w->data + (o * C + c) * 9;
-            double t[4][3]; /* G g */
-            for (int i = 0; i < 4; i++)
+            double t[6][3]; /* G g */
+            for (int i = 0; i < a; i++)
                 for (int j = 0; j < 3; j++)
                     t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++)
-                    u->data[((i * 4 + j) * C + c) * O + o] =
+            for (int i = 0; i < a; i++)
+                for (int j = 0; j < a; j++)
+                    u->data[((i * a + j) * C + c) * O + o] =
                         (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
         }
     return RV_OK;
@@ -60,9 +79,9 @@ rv_status rv_winograd_weights(const rv_tensor *w, rv_tensor *u)
 
 /* Input row xr (W floats), zero-padded by one on the left and up to
  * 2 (TW + 1) on the right, as its even padded columns ev and odd ones od
- * (TW + 1 each): ev[k] = xr[2k - 1], od[k] = xr[2k]. */
-static inline void split_row(const float *restrict xr, int64_t W, int64_t TW, float *restrict ev,
-                             float *restrict od)
+ * (TW + 1 each): ev[k] = xr[2k - 1], od[k] = xr[2k]. F(2x2). */
+RV_SIMD_INLINE void split_row(const float *restrict xr, int64_t W, int64_t TW, float *restrict ev,
+                              float *restrict od)
 {
     int64_t ne = W / 2, no = (W + 1) / 2; /* odd and even input columns */
     ev[0] = 0.0f;
@@ -72,105 +91,243 @@ static inline void split_row(const float *restrict xr, int64_t W, int64_t TW, fl
     for (int64_t k = no; k <= TW; k++) od[k] = 0.0f;
 }
 
-/* B^T d B for the TW tiles of one tile row. Row i (input row 2ty-1+i,
- * zero-padded: padded column j is input column j - 1) comes split into its
- * even and odd padded columns, ev = eo + 2 i (TW + 1) and od = ev + TW + 1,
- * so tile tx (padded columns 2tx .. 2tx+3: ev[tx], od[tx], ev[tx+1],
- * od[tx+1]) reads unit-stride. Plane xi of v is v + xi * plane. Inlined
- * into input_transform_plane, gcc vectorises it within a tile (4 floats
- * wide), which ran faster on RepVGG's 14x14..56x56 planes than the loop
- * vectorised across tiles (at 14x14 a row has 7 tiles). */
-static inline void input_transform_row(const float *restrict eo, int64_t TW, float *restrict v,
-                                       int64_t plane)
+/* B^T d B for the TW tiles of one tile row, F(2x2). Padded row i of the
+ * tiles (i < 4) is split (split_row) at sr + i * rw, so tile tx (padded
+ * columns 2tx .. 2tx+3: ev[tx], od[tx], ev[tx+1], od[tx+1]) reads
+ * unit-stride. Plane xi of v is v + xi * plane. gcc vectorises it within a
+ * tile (4 floats wide), which ran faster on RepVGG's 14x14..56x56 planes
+ * than the loop vectorised across tiles (at 14x14 a row has 7 tiles). */
+RV_SIMD_INLINE void input_row_f2(const float *restrict sr, int64_t rw, int64_t TW,
+                                 float *restrict v, int64_t plane)
 {
-    const float *ev[4], *od[4];
-    float *out[16];
-    for (int i = 0; i < 4; i++) {
-        ev[i] = eo + 2 * i * (TW + 1);
-        od[i] = ev[i] + TW + 1;
-    }
-    for (int xi = 0; xi < 16; xi++) out[xi] = v + xi * plane;
     for (int64_t tx = 0; tx < TW; tx++) {
         float e[4][4]; /* d B, row by row */
         for (int i = 0; i < 4; i++) {
-            float d0 = ev[i][tx], d1 = od[i][tx], d2 = ev[i][tx + 1], d3 = od[i][tx + 1];
+            const float *ev = sr + i * rw, *od = ev + TW + 1;
+            float d0 = ev[tx], d1 = od[tx], d2 = ev[tx + 1], d3 = od[tx + 1];
             e[i][0] = d0 - d2;
             e[i][1] = d1 + d2;
             e[i][2] = d2 - d1;
             e[i][3] = d1 - d3;
         }
         for (int j = 0; j < 4; j++) {
-            out[j][tx] = e[0][j] - e[2][j];
-            out[4 + j][tx] = e[1][j] + e[2][j];
-            out[8 + j][tx] = e[2][j] - e[1][j];
-            out[12 + j][tx] = e[1][j] - e[3][j];
+            v[j * plane + tx] = e[0][j] - e[2][j];
+            v[(4 + j) * plane + tx] = e[1][j] + e[2][j];
+            v[(8 + j) * plane + tx] = e[2][j] - e[1][j];
+            v[(12 + j) * plane + tx] = e[1][j] - e[3][j];
         }
     }
 }
 
-/* A^T m A + bias (and ReLU) for `tiles` consecutive tiles, whose plane xi
- * starts at m + xi * plane: the 2x2 outputs of tile t into q[k * tiles + t],
- * k = 2 i + j. Contiguous over t, so it vectorises whatever the image width. */
-static inline void output_transform(const float *restrict m, int64_t plane, int64_t tiles,
-                                    float bias, int relu, float *restrict q)
+/* A^T m A + bias (and ReLU) for `tiles` consecutive tiles whose plane xi
+ * starts at mm + xi * plane, F(2x2): the 2x2 outputs of tile t into
+ * q[k * tiles + t], k = 2 i + j. Contiguous over t, so it vectorises. */
+RV_SIMD_INLINE void output_f2(const float *restrict mm, int64_t plane, int64_t tiles, float bias,
+                              int relu, float *restrict q)
 {
-    const float *p[16]; /* plane xi = i 4 + j */
-    for (int xi = 0; xi < 16; xi++) p[xi] = m + xi * plane;
-    float *q0 = q, *q1 = q + tiles, *q2 = q + 2 * tiles, *q3 = q + 3 * tiles;
     for (int64_t t = 0; t < tiles; t++) {
         float a[2][4]; /* A^T m */
         for (int j = 0; j < 4; j++) {
-            a[0][j] = p[j][t] + p[4 + j][t] + p[8 + j][t];
-            a[1][j] = p[4 + j][t] - p[8 + j][t] - p[12 + j][t];
+            float p0 = mm[j * plane + t], p1 = mm[(4 + j) * plane + t],
+                  p2 = mm[(8 + j) * plane + t], p3 = mm[(12 + j) * plane + t];
+            a[0][j] = p0 + p1 + p2;
+            a[1][j] = p1 - p2 - p3;
         }
-        q0[t] = rv_bias_act(a[0][0] + a[0][1] + a[0][2], bias, relu);
-        q1[t] = rv_bias_act(a[0][1] - a[0][2] - a[0][3], bias, relu);
-        q2[t] = rv_bias_act(a[1][0] + a[1][1] + a[1][2], bias, relu);
-        q3[t] = rv_bias_act(a[1][1] - a[1][2] - a[1][3], bias, relu);
+        for (int i = 0; i < 2; i++) {
+            q[(2 * i) * tiles + t] = rv_bias_act(a[i][0] + a[i][1] + a[i][2], bias, relu);
+            q[(2 * i + 1) * tiles + t] = rv_bias_act(a[i][1] - a[i][2] - a[i][3], bias, relu);
+        }
     }
 }
 
-/* Split rows needed by the tiles of an H x W plane: padded rows 0 .. 2 TH + 1
- * (padded row r is input row r - 1, zero outside the plane) */
-static int64_t split_rows(int64_t H) { return 2 * ((H + 1) / 2) + 2; }
+/* F(4x4)'s transforms are written out line by line (M(0); M(1); ...), so
+ * that the loop over tiles is one straight body, which gcc vectorises */
+#define RV_EACH4(M)                                                                                \
+    M(0);                                                                                          \
+    M(1);                                                                                          \
+    M(2);                                                                                          \
+    M(3)
+#define RV_EACH6(M)                                                                                \
+    RV_EACH4(M);                                                                                   \
+    M(4);                                                                                          \
+    M(5)
+
+/* t0..t5 = B^T (d0..d5), F(4x4)'s input transform of one 6-point line */
+#define RV_BT6(t0, t1, t2, t3, t4, t5, d0, d1, d2, d3, d4, d5)                                     \
+    do {                                                                                           \
+        float b0 = (d0), b1 = (d1), b2 = (d2), b3 = (d3), b4 = (d4), b5 = (d5);                    \
+        t0 = 4.0f * b0 - 5.0f * b2 + b4;                                                           \
+        t1 = b3 + b4 - 4.0f * (b1 + b2);                                                           \
+        t2 = 4.0f * (b1 - b2) - b3 + b4;                                                           \
+        t3 = 2.0f * (b3 - b1) - b2 + b4;                                                           \
+        t4 = 2.0f * (b1 - b3) - b2 + b4;                                                           \
+        t5 = 4.0f * b1 - 5.0f * b3 + b5;                                                           \
+    } while (0)
+
+/* o0..o3 = A^T (m0..m5), F(4x4)'s output transform of one 6-point line */
+#define RV_AT6(o0, o1, o2, o3, m0, m1, m2, m3, m4, m5)                                             \
+    do {                                                                                           \
+        float s12 = (m1) + (m2), d12 = (m1) - (m2), s34 = (m3) + (m4), d34 = (m3) - (m4);          \
+        o0 = (m0) + s12 + s34;                                                                     \
+        o1 = d12 + 2.0f * d34;                                                                     \
+        o2 = s12 + 4.0f * s34;                                                                     \
+        o3 = d12 + 8.0f * d34 + (m5);                                                              \
+    } while (0)
+
+/* Input row xr (W floats, zero-padded by one on the left and as needed on
+ * the right) as line values of the TW tiles of a tile row, F(4x4): value c
+ * of tile tx, padded column 4 tx + c, into d[c ds + tx] (c < 6). */
+RV_SIMD_INLINE void gather_f4(const float *restrict xr, int64_t W, int64_t TW, float *restrict d,
+                              int64_t ds)
+{
+    for (int c = 0; c < 6; c++, d += ds) {
+        /* tile tx reads input column 4 tx + c - 1: valid for tx in [lo, hi) */
+        int64_t lo = c == 0, hi = W - c + 1 > 0 ? (W - c) / 4 + 1 : 0;
+        hi = hi > TW ? TW : hi < lo ? lo : hi;
+        for (int64_t k = 0; k < lo; k++) d[k] = 0.0f;
+        for (int64_t k = lo; k < hi; k++) d[k] = xr[4 * k + c - 1];
+        for (int64_t k = hi; k < TW; k++) d[k] = 0.0f;
+    }
+}
+
+/* B^T d B for F(4x4), every tile t < tiles of one plane at once: value c of
+ * line i of tile t at dp[(6 i + c) ds + t]. Written out line by line, so the
+ * loop over tiles is one straight body that gcc vectorises. */
+RV_SIMD_INLINE void input_f4(const float *restrict dp, int64_t ds, int64_t tiles, float *restrict v,
+                             int64_t plane)
+{
+#define RV_D(i, c) dp[(6 * (i) + (c)) * ds + t]
+#define RV_ROW(i)                                                                                  \
+    RV_BT6(e##i##0, e##i##1, e##i##2, e##i##3, e##i##4, e##i##5, RV_D(i, 0), RV_D(i, 1),           \
+           RV_D(i, 2), RV_D(i, 3), RV_D(i, 4), RV_D(i, 5))
+#define RV_V(i, j) v[(6 * (i) + (j)) * plane + t]
+#define RV_COL(j)                                                                                  \
+    RV_BT6(RV_V(0, j), RV_V(1, j), RV_V(2, j), RV_V(3, j), RV_V(4, j), RV_V(5, j), e0##j, e1##j,   \
+           e2##j, e3##j, e4##j, e5##j)
+#pragma GCC ivdep /* the 36 planes of v do not overlap within a vector of tiles */
+    for (int64_t t = 0; t < tiles; t++) {
+        float e00, e01, e02, e03, e04, e05, e10, e11, e12, e13, e14, e15, e20, e21, e22, e23, e24,
+            e25, e30, e31, e32, e33, e34, e35, e40, e41, e42, e43, e44, e45, e50, e51, e52, e53,
+            e54, e55; /* d B */
+        RV_EACH6(RV_ROW);
+        RV_EACH6(RV_COL);
+    }
+#undef RV_D
+#undef RV_ROW
+#undef RV_V
+#undef RV_COL
+}
+
+/* A^T m A + bias (and ReLU) for F(4x4), `tiles` consecutive tiles whose
+ * plane xi starts at mm + xi * plane: the 4x4 outputs of tile t into
+ * q[k * tiles + t], k = 4 i + j. Written out like input_f4. */
+RV_SIMD_INLINE void output_f4(const float *restrict mm, int64_t plane, int64_t tiles, float bias,
+                              int relu, float *restrict q)
+{
+#define RV_P(i, j) mm[(6 * (i) + (j)) * plane + t]
+#define RV_COL(j)                                                                                  \
+    RV_AT6(a0##j, a1##j, a2##j, a3##j, RV_P(0, j), RV_P(1, j), RV_P(2, j), RV_P(3, j), RV_P(4, j), \
+           RV_P(5, j))
+#define RV_ROW(i)                                                                                  \
+    do {                                                                                           \
+        float o0, o1, o2, o3;                                                                      \
+        RV_AT6(o0, o1, o2, o3, a##i##0, a##i##1, a##i##2, a##i##3, a##i##4, a##i##5);              \
+        q[(4 * (i) + 0) * tiles + t] = rv_bias_act(o0, bias, relu);                                \
+        q[(4 * (i) + 1) * tiles + t] = rv_bias_act(o1, bias, relu);                                \
+        q[(4 * (i) + 2) * tiles + t] = rv_bias_act(o2, bias, relu);                                \
+        q[(4 * (i) + 3) * tiles + t] = rv_bias_act(o3, bias, relu);                                \
+    } while (0)
+#pragma GCC ivdep /* nor the 16 rows of q */
+    for (int64_t t = 0; t < tiles; t++) {
+        float a00, a01, a02, a03, a04, a05, a10, a11, a12, a13, a14, a15, a20, a21, a22, a23, a24,
+            a25, a30, a31, a32, a33, a34, a35; /* A^T m */
+        RV_EACH6(RV_COL);
+        RV_EACH4(RV_ROW);
+    }
+#undef RV_P
+#undef RV_COL
+#undef RV_ROW
+}
+
+/* The tiles of an H x W plane for F(m x m): TH rows of TW */
+typedef struct {
+    int m;
+    int64_t TH, TW, tiles; /* tiles = TH TW */
+} tiling;
+
+static tiling tiling_of(int m, int64_t H, int64_t W)
+{
+    tiling g = {.m = m, .TH = rv_ceil_div(H, m), .TW = rv_ceil_div(W, m)};
+    g.tiles = g.TH * g.TW;
+    return g;
+}
+
+/* Floats of the split input: F(2x2) keeps the plane's padded rows 0 ..
+ * 2 TH + 1, split into phases, one after another (2 (TW + 1) floats each);
+ * F(4x4) keeps its tiles' 36 inputs, each an array over the tiles
+ * (gather_f4, input_f4). */
+static int64_t split_floats(tiling g)
+{
+    return g.m == 2 ? (2 * g.TH + 2) * 2 * (g.TW + 1) : 36 * g.tiles;
+}
 
 /* V = B^T d B for every tile of the plane xc (H x W): tile t = ty TW + tx
- * into v + xi * plane + t. The plane is first split, row by row, into
- * `rows` (split_rows(H) rows of 2 (TW + 1) floats), so each input row is
- * split once although two tile rows read it. */
+ * into v + xi * plane + t. The plane's rows are first split (in rows:
+ * split_floats(g) of scratch), so the tiles read them unit-stride. */
 RV_SIMD_CLONES static void input_transform_plane(const float *restrict xc, int64_t H, int64_t W,
-                                                 float *restrict rows, float *restrict v,
+                                                 tiling g, float *restrict rows, float *restrict v,
                                                  int64_t plane)
 {
-    int64_t TW = (W + 1) / 2, rw = 2 * (TW + 1);
-    for (int64_t r = 0; r < split_rows(H); r++) {
-        float *ev = rows + r * rw;
-        if (r == 0 || r > H)
-            memset(ev, 0, (size_t)rw * sizeof *ev);
-        else
-            split_row(xc + (r - 1) * W, W, TW, ev, ev + TW + 1);
+    int64_t TW = g.TW;
+    if (g.m == 2) {
+        int64_t rw = 2 * (TW + 1);
+        for (int64_t r = 0; r < 2 * g.TH + 2; r++) { /* padded row r: input row r - 1 */
+            float *ph = rows + r * rw;
+            if (r == 0 || r > H)
+                memset(ph, 0, (size_t)rw * sizeof *ph);
+            else
+                split_row(xc + (r - 1) * W, W, TW, ph, ph + TW + 1);
+        }
+        for (int64_t ty = 0; ty < g.TH; ty++)
+            input_row_f2(rows + 2 * ty * rw, rw, TW, v + ty * TW, plane);
+        return;
     }
-    for (int64_t ty = 0; ty < (H + 1) / 2; ty++)
-        input_transform_row(rows + 2 * ty * rw, TW, v + ty * TW, plane);
+    for (int64_t ty = 0; ty < g.TH; ty++)
+        for (int i = 0; i < 6; i++) { /* line i of tile row ty: padded row 4 ty + i */
+            int64_t r = 4 * ty + i;
+            float *d = rows + 6 * i * g.tiles + ty * TW;
+            if (r == 0 || r > H)
+                for (int c = 0; c < 6; c++) memset(d + c * g.tiles, 0, (size_t)TW * sizeof *d);
+            else
+                gather_f4(xc + (r - 1) * W, W, TW, d, g.tiles);
+        }
+    input_f4(rows, g.tiles, g.tiles, v, plane);
 }
 
 /* Y = A^T M A + bias (and ReLU) for the plane y (H x W) whose tiles' planes
- * start at m + xi * plane: all tiles into q (4 TH TW floats), then each
- * output row interleaves two of q's rows. */
-RV_SIMD_CLONES static void output_transform_plane(const float *restrict m, int64_t plane, int64_t H,
-                                                  int64_t W, float bias, int relu,
-                                                  float *restrict q, float *restrict y)
+ * start at mm + xi * plane: all tiles into q (m^2 tiles floats), then each
+ * output row interleaves m of q's rows. */
+RV_SIMD_CLONES static void output_transform_plane(const float *restrict mm, int64_t plane,
+                                                  int64_t H, int64_t W, tiling g, float bias,
+                                                  int relu, float *restrict q, float *restrict y)
 {
-    int64_t TW = (W + 1) / 2, tiles = (H + 1) / 2 * TW;
-    output_transform(m, plane, tiles, bias, relu, q);
+    int m = g.m;
+    if (m == 2)
+        output_f2(mm, plane, g.tiles, bias, relu, q);
+    else
+        output_f4(mm, plane, g.tiles, bias, relu, q);
     for (int64_t oh = 0; oh < H; oh++) {
-        const float *qe = q + oh % 2 * 2 * tiles + oh / 2 * TW, *qo = qe + tiles;
+        const float *qr = q + oh % m * m * g.tiles + oh / m * g.TW; /* + j tiles: column j */
         float *yr = y + oh * W;
-        for (int64_t k = 0; k < W / 2; k++) {
-            yr[2 * k] = qe[k];
-            yr[2 * k + 1] = qo[k];
-        }
-        if (W % 2) yr[W - 1] = qe[W / 2];
+        if (m == 2)
+            for (int64_t k = 0; k < W / 2; k++) {
+                yr[2 * k] = qr[k];
+                yr[2 * k + 1] = qr[g.tiles + k];
+            }
+        else
+            for (int64_t k = 0; k < W / 4; k++)
+                for (int j = 0; j < 4; j++) yr[4 * k + j] = qr[j * g.tiles + k];
+        for (int64_t ow = W / m * m; ow < W; ow++) yr[ow] = qr[ow % m * g.tiles + ow / m];
     }
 }
 
@@ -182,27 +339,29 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                              rv_tensor *y)
 {
     int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], O = u->dim[2];
-    if (u->ndim != 3 || u->dim[0] != 16 || u->dim[1] != C || y->dim[1] != O || y->dim[2] != H ||
-        y->dim[3] != W)
+    int64_t P = u->dim[0]; /* (m + 2)^2 planes */
+    int m = P == 16 ? 2 : P == 36 ? 4 : 0;
+    if (u->ndim != 3 || !m || u->dim[1] != C || y->dim[1] != O || y->dim[2] != H || y->dim[3] != W)
         return rv_error(RV_EINVAL, "winograd: weights or output do not fit the input");
     rv_cpu_threads_init();
-    int64_t TH = (H + 1) / 2, TW = (W + 1) / 2, tiles = TH * TW, rw = 2 * (TW + 1);
-    size_t per_image = (size_t)(16 * (C + O) * tiles) * sizeof(float);
+    tiling g = tiling_of(m, H, W);
+    int64_t tiles = g.tiles;
+    size_t per_image = (size_t)(P * (C + O) * tiles) * sizeof(float);
     int64_t chunk = (int64_t)(rv_winograd_chunk_bytes / per_image);
     if (chunk < 1) chunk = 1;
     if (chunk > N) chunk = N;
-    int64_t nt = rv_cpu_threads(),
-            per_thread = split_rows(H) * rw + 4 * tiles; /* split rows, outputs */
-    /* The 16 planes of V (and of M) are written and read side by side: their
+    int64_t nt = rv_cpu_threads(), sf = split_floats(g),
+            per_thread = sf + m * m * tiles; /* split rows, outputs */
+    /* The planes of V (and of M) are written and read side by side: their
      * stride is 64 bytes past a multiple of 4 KiB, so they fall in different
      * cache sets (at 64 channels 56x56 the stride was exactly 49 x 4 KiB,
      * and the input transform's stores all fell in one L1 set). */
     int64_t vs = plane_stride(C * chunk * tiles), ms = plane_stride(O * chunk * tiles);
-    float *ws = rv_workspace(RV_CPU, (size_t)(16 * (vs + ms) + nt * per_thread) * sizeof(float));
+    float *ws = rv_workspace(RV_CPU, (size_t)(P * (vs + ms) + nt * per_thread) * sizeof(float));
     if (!ws) return RV_ENOMEM;
     for (int64_t n0 = 0; n0 < N; n0 += chunk) {
         int64_t nc = N - n0 < chunk ? N - n0 : chunk, T = nc * tiles;
-        float *V = ws, *M = V + 16 * vs, *scratch = M + 16 * ms;
+        float *V = ws, *M = V + P * vs, *scratch = M + P * ms;
 #pragma omp parallel
         {
 #ifdef _OPENMP
@@ -210,23 +369,22 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
 #else
             float *rows = scratch;
 #endif
-            float *orow = rows + split_rows(H) * rw;
 #pragma omp for schedule(static)
             for (int64_t nci = 0; nci < nc * C; nci++) { /* V = B^T d B */
                 int64_t n = nci / C, c = nci % C;
-                input_transform_plane(x->data + (n0 * C + nci) * H * W, H, W, rows,
+                input_transform_plane(x->data + (n0 * C + nci) * H * W, H, W, g, rows,
                                       V + c * T + n * tiles, vs);
             }
 #pragma omp for schedule(static)
-            for (int xi = 0; xi < 16; xi++) /* M_xi = U_xi V_xi */
+            for (int64_t xi = 0; xi < P; xi++) /* M_xi = U_xi V_xi */
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)O, (int)T, (int)C, 1.0f,
                             u->data + xi * O * C, (int)O, V + xi * vs, (int)T, 0.0f, M + xi * ms,
                             (int)T);
 #pragma omp for schedule(static)
             for (int64_t noi = 0; noi < nc * O; noi++) { /* Y = A^T M A + bias, ReLU */
                 int64_t n = noi / O, o = noi % O;
-                output_transform_plane(M + o * T + n * tiles, ms, H, W, b ? b->data[o] : 0.0f, relu,
-                                       orow, y->data + (n0 * O + noi) * H * W);
+                output_transform_plane(M + o * T + n * tiles, ms, H, W, g, b ? b->data[o] : 0.0f,
+                                       relu, rows + sf, y->data + (n0 * O + noi) * H * W);
             }
         }
     }

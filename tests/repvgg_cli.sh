@@ -108,7 +108,8 @@ expect 1 "x3.npy: rank 3, expected 4" -- "$tool" bench --weights a0d.safetensors
 "$tool" bench --weights a0d.safetensors --input x.npy --repeat 1 --device cpu --no-winograd >bench_in.tsv 2>/dev/null
 if awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
                 NR == 2 { exit !($col["batch"] == 2 && $col["height"] == 35 && $col["width"] == 33 &&
-                                 $col["conv"] == "im2col+openblas") }' bench_in.tsv; then
+                                 $col["conv"] == "im2col+openblas" &&
+                                 $col["winograd_f2x2"] == 0 && $col["winograd_f4x4"] == 0) }' bench_in.tsv; then
     echo "ok:   bench --input x.npy --no-winograd: shape from the file, conv im2col+openblas"
 else
     echo "FAIL: bench --input x.npy --no-winograd: $(cat bench_in.tsv)"
@@ -123,6 +124,16 @@ if awk -F'\t' 'FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
     echo "ok:   bench: the Winograd forward holds more than the --no-winograd one"
 else
     echo "FAIL: bench Winograd vs --no-winograd peak: $(cat bench_w.tsv bench_in.tsv)"
+    failures=$((failures + 1))
+fi
+# A0 at 112x112: F(4x4) for its one 28x28 layer (enough tiles of 4x4), F(2x2) for the
+# 14x14 and 7x7 ones (rv_winograd_tile)
+"$tool" bench --weights a0d.safetensors --shape 1,3,112,112 --repeat 1 --device cpu >bench_t.tsv 2>/dev/null
+if awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
+                NR == 2 { exit !($col["winograd_f2x2"] == 16 && $col["winograd_f4x4"] == 1) }' bench_t.tsv; then
+    echo "ok:   bench A0 112x112: Winograd F(4x4) for 1 layer, F(2x2) for 16"
+else
+    echo "FAIL: bench A0 112x112 Winograd layers: $(cat bench_t.tsv)"
     failures=$((failures + 1))
 fi
 expect 1 "out of memory: cannot allocate input" -- "$tool" bench --weights a0d.safetensors --shape 1000000,3,224,224 --device cpu

@@ -429,13 +429,15 @@ static int cmd_bench(int argc, char **argv)
 #endif
     if (st == RV_OK) {
         double ms = r.time.median_ms;
+        int wino[2];
+        rv_net_winograd_layers(&net, wino);
         printf(
             "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
             "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\tactivation_bytes\t"
-            "min_activation_bytes\tworkspace_bytes\tconv\n");
+            "min_activation_bytes\tworkspace_bytes\tconv\twinograd_f2x2\twinograd_f4x4\n");
         printf(
             "%s\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
-            "%zu\t%zu\t%zu\t%zu\t%s\n",
+            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\n",
             net.fast ? "deploy" : "train", rv_device_name(dev), tf32 ? "tf32" : "fp32",
             graph ? "yes" : "no", (long long)shape[0], (long long)shape[1], (long long)shape[2],
             (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms, r.time.mean_ms,
@@ -444,7 +446,8 @@ static int cmd_bench(int argc, char **argv)
             rv_net_min_activation_bytes(&net, &x), rv_workspace_bytes(dev),
             dev == RV_CUDA ? "im2col+cublas"
             : no_winograd  ? "im2col+openblas"
-                           : "winograd+openblas");
+                           : "winograd+openblas",
+            wino[0], wino[1]);
     }
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);

@@ -12,7 +12,7 @@ Usage: check_repvgg.py REPVGG_BINARY WORK_DIR
    strict=True into the fast model; `repvgg run` on it against the fast model.
 2. The same for the paper's layout (stage0..stage4, rbr_dense / rbr_1x1 /
    rbr_identity, rbr_reparam, linear head), with groups, built here.
-Several shapes: odd sizes, batch > 1. Tolerance: the project's model,
+Several shapes: odd sizes, batch > 1, one large enough for Winograd F(4x4). Tolerance: the project's model,
 |a - r| <= 1e-5 + 1e-4 |r| per element and relative L2 <= 1e-5.
 Exit: 0 pass, 1 fail, 77 skipped (no torch, torchvision or numpy).
 """
@@ -317,7 +317,8 @@ def main():
     torch.manual_seed(0)
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(0)
-    shapes = [(1, 3, 32, 32), (2, 3, 37, 29), (3, 3, 48, 48)]
+    # 2x3x96x96: its 24x24 layers have enough tiles for Winograd F(4x4) (rv_winograd_tile)
+    shapes = [(1, 3, 32, 32), (2, 3, 37, 29), (3, 3, 48, 48), (2, 3, 96, 96)]
 
     nb = RepVGG(widths=[8, 16, 16, 24, 32], depths=[2, 2, 3, 1])  # stage 1 opens 16 -> 16, stride 2
     calibrate(nb, gen)
