@@ -23,4 +23,15 @@
 #define RV_SIMD_INLINE static inline
 #endif
 
+/* Before a loop whose iterations do not depend on one another through
+ * memory although the compiler cannot prove it (stores to several rows of
+ * one array, say): vectorise without run-time overlap checks. */
+#if defined(__clang__)
+#define RV_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define RV_IVDEP _Pragma("GCC ivdep")
+#else
+#define RV_IVDEP
+#endif
+
 #endif

@@ -204,7 +204,8 @@ RV_SIMD_INLINE void input_f4(const float *restrict dp, int64_t ds, int64_t tiles
 #define RV_COL(j)                                                                                  \
     RV_BT6(RV_V(0, j), RV_V(1, j), RV_V(2, j), RV_V(3, j), RV_V(4, j), RV_V(5, j), e0##j, e1##j,   \
            e2##j, e3##j, e4##j, e5##j)
-#pragma GCC ivdep /* the 36 planes of v do not overlap within a vector of tiles */
+    /* the 36 planes of v do not overlap within a vector of tiles */
+    RV_IVDEP
     for (int64_t t = 0; t < tiles; t++) {
         float e00, e01, e02, e03, e04, e05, e10, e11, e12, e13, e14, e15, e20, e21, e22, e23, e24,
             e25, e30, e31, e32, e33, e34, e35, e40, e41, e42, e43, e44, e45, e50, e51, e52, e53,
@@ -237,7 +238,8 @@ RV_SIMD_INLINE void output_f4(const float *restrict mm, int64_t plane, int64_t t
         q[(4 * (i) + 2) * tiles + t] = rv_bias_act(o2, bias, relu);                                \
         q[(4 * (i) + 3) * tiles + t] = rv_bias_act(o3, bias, relu);                                \
     } while (0)
-#pragma GCC ivdep /* nor the 16 rows of q */
+    /* nor do the 16 rows of q */
+    RV_IVDEP
     for (int64_t t = 0; t < tiles; t++) {
         float a00, a01, a02, a03, a04, a05, a10, a11, a12, a13, a14, a15, a20, a21, a22, a23, a24,
             a25, a30, a31, a32, a33, a34, a35; /* A^T m */
