@@ -102,7 +102,8 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
 
 /* dst[j] = src[j stride] for j < n; strides 1 and 2 (every conv of RepVGG)
  * as loops of their own, which vectorise */
-static inline void gather(const float *restrict src, int64_t stride, int64_t n, float *restrict dst)
+RV_SIMD_INLINE void gather(const float *restrict src, int64_t stride, int64_t n,
+                           float *restrict dst)
 {
     if (stride == 1)
         memcpy(dst, src, (size_t)n * sizeof *dst);
