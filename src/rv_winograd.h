@@ -15,12 +15,12 @@
 extern "C" {
 #endif
 
-/* The batch runs in chunks of images whose V and M (16 (C + O) tiles floats
- * each) fit in this many bytes of workspace, at least one image: large
- * enough that each of the 16 products spans a few hundred tiles (OpenBLAS
- * packs U_xi anew in every call, so a product of one 14x14 image's 49 tiles
- * spends much of its time copying weights); V and M then sit in the L3
- * cache. Tests lower it to one byte to cover several chunks. */
+/* The batch runs in chunks of images whose V and M ((m + 2)^2 (C + O) tiles
+ * floats) fit in this many bytes of workspace, at least one image: large
+ * enough that each product spans a few hundred tiles (OpenBLAS packs U_xi
+ * anew in every call, so a product of one 14x14 image's 49 tiles spends much
+ * of its time copying weights); V and M then sit in the L3 cache. Tests
+ * lower it to one byte to cover several chunks. */
 extern size_t rv_winograd_chunk_bytes;
 /* 0: rv_block_plan transforms no weight, so every layer runs im2col + sgemm
  * (repvgg bench --no-winograd, to measure what Winograd buys). */

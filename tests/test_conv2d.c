@@ -1,13 +1,15 @@
 /* test_conv2d.c - conv2d against the naive reference.
  *
  * --device cpu:  im2col + OpenBLAS against rv_conv2d_ref, and Winograd
- *                F(2x2, 3x3) for the shapes it applies to (3x3, stride 1,
- *                pad 1, one group), also in several chunks of images.
+ *                F(2x2, 3x3) and F(4x4, 3x3) for the shapes they apply to
+ *                (3x3, stride 1, pad 1, one group), also in several chunks
+ *                of images.
  * --device cuda: im2col + cuBLAS against rv_conv2d_ref.
  * Shapes that make index bugs visible: odd sizes, C=3, K=5, stride 2, padding
  * 0/1/2, groups 2 and 4, batch > 1, bias or not, ReLU. Each shape runs twice:
  * with small integers (every product and sum exact in float, so the result
- * must be bit-identical) and with uniform floats (RV_TOL_FP32).
+ * must be bit-identical; F(4x4), whose transforms divide by 3, to RV_TOL_FP32)
+ * and with uniform floats (RV_TOL_FP32).
  */
 #include <string.h>
 
