@@ -7,7 +7,8 @@
  * Bias and ReLU follow in one pass over each block of Y (the epilogue).
  * A 1x1, stride-1, unpadded conv needs no im2col: the image is its own col.
  * Threads (OpenMP) take blocks of output columns, each with its own im2col
- * block (or, when there are few columns, share one im2col and split O);
+ * block (or, when there are few columns, share one im2col of a group of
+ * images and split O);
  * stride-1 3x3 layers with planned weights go to Winograd (rv_winograd.h).
  */
 #include <cblas.h>

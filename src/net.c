@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "rv_net.h"
+#include "rv_winograd.h"
 
 const rv_block_spec *rv_net_spec(const rv_net *net, int i)
 {
@@ -276,7 +277,7 @@ void rv_net_winograd_layers(const rv_net *net, int layers[2])
 {
     layers[0] = layers[1] = 0;
     for (int i = 0; i < net->n_blocks; i++) {
-        const rv_tensor *u = net->fast ? &net->fast[i].u : &net->blocks[i].u3;
-        if (u->data) layers[u->dim[0] == 36]++; /* (m + 2)^2 planes */
+        int m = rv_winograd_tile_of(net->fast ? &net->fast[i].u : &net->blocks[i].u3);
+        if (m) layers[m == 4]++;
     }
 }

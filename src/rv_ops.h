@@ -20,7 +20,8 @@ typedef struct {
     int stride, pad, groups;
     int relu; /* apply ReLU after the bias (the fused deploy-time layer) */
     /* The weight in the Winograd domain (rv_winograd.h), or NULL: the CPU
-     * then runs the layer as Winograd F(2x2, 3x3) where it applies. */
+     * then runs the layer as Winograd F(2x2, 3x3) or F(4x4, 3x3), the tile u
+     * was made for, where it applies. */
     const rv_tensor *winograd;
 } rv_conv_params;
 

@@ -39,6 +39,8 @@ int rv_winograd_tile(int64_t n, int64_t h, int64_t w);
  * CPU) for F(m x m, 3x3), m = 2 or 4, each U_xi stored transposed (C x O),
  * which OpenBLAS packs faster. */
 rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u);
+/* The m that u was made for: 2 or 4, 0 when u is empty or no such tensor. */
+int rv_winograd_tile_of(const rv_tensor *u);
 /* y (N, O, H, W) = conv(x, w) + b, ReLU if relu, for u = rv_winograd_weights(w, m):
  * any input size, whichever m u was made for. */
 rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_tensor *b, int relu,

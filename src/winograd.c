@@ -45,6 +45,12 @@ int rv_winograd_tile(int64_t n, int64_t h, int64_t w)
     return 3 * 36 * t4 <= 2 * 16 * t2 && n * t4 >= RV_WINOGRAD_F4_TILES ? 4 : 2;
 }
 
+int rv_winograd_tile_of(const rv_tensor *u)
+{
+    if (!u->data || u->ndim != 3) return 0;
+    return u->dim[0] == 16 ? 2 : u->dim[0] == 36 ? 4 : 0; /* (m + 2)^2 planes */
+}
+
 rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u)
 {
     if (w->device != RV_CPU) return rv_error(RV_EINVAL, "winograd: weights must be on the CPU");
@@ -342,8 +348,8 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
 {
     int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], O = u->dim[2];
     int64_t P = u->dim[0]; /* (m + 2)^2 planes */
-    int m = P == 16 ? 2 : P == 36 ? 4 : 0;
-    if (u->ndim != 3 || !m || u->dim[1] != C || y->dim[1] != O || y->dim[2] != H || y->dim[3] != W)
+    int m = rv_winograd_tile_of(u);
+    if (!m || u->dim[1] != C || y->dim[1] != O || y->dim[2] != H || y->dim[3] != W)
         return rv_error(RV_EINVAL, "winograd: weights or output do not fit the input");
     rv_cpu_threads_init();
     tiling g = tiling_of(m, H, W);
