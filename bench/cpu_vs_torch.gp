@@ -13,6 +13,9 @@ label(v) = v eq "ours" ? "ours (Winograd + OpenMP + OpenBLAS, kernels set)" : \
 # drawn, nor the rows of --also builds; each bar at its own x
 slot(v) = v eq "ours" ? -0.24 : v eq "im2col" ? 0 : v eq "blas-default" ? 0.24 : -0.48
 name(v) = strcol("variant") eq v ? strcol("form")." batch ".strcol("batch") : ""
-plot for [i=1:words(variants)] f using (column("config") + slot(strcol("variant"))):(strcol("variant") eq word(variants, i) ? column("ratio_to_torch") : NaN):xtic(name("im2col")) with boxes title label(word(variants, i)), \
+x = 'column("config") + slot(strcol("variant"))'
+pick(i, col) = strcol("variant") eq word(variants, i) ? column(col) : NaN
+plot for [i=1:words(variants)] f using (@x):(pick(i, "ratio_to_torch")):xtic(name("im2col")) with boxes title label(word(variants, i)), \
+     for [i=1:words(variants)] f using (@x):(pick(i, "ratio_to_torch")):(column("ratio_q1")):(column("ratio_q3")) with yerrorbars pt 0 lc rgb "black" title (i == 1 ? "quartiles of the per-round ratio" : ""), \
      f using (column("config") - 0.24):(strcol("target") ne "" ? column("target") : NaN) with points pt 7 ps 2 lc rgb "black" title "issue 6 target (ours)", \
      1 with lines dashtype 2 lc rgb "gray" title "PyTorch"

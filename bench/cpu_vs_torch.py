@@ -1,7 +1,7 @@
 """cpu_vs_torch.py - our CPU forward against PyTorch's, interleaved in one run.
 
 Usage: /usr/bin/python3 bench/cpu_vs_torch.py --repvgg BUILD/bin/repvgg
-           [--out bench/results] [--machine NAME] [--threads 2] [--rounds 7]
+           [--out bench/results] [--machine NAME] [--threads 2] [--rounds 20]
            [--repeat 10] [--warmup 3] [--batches 1,8] [--also NAME=REPVGG ...]
 
 RepVGG-A0 from the notebook's classes (tests/torch/check_repvgg.py, stride fix
@@ -15,7 +15,10 @@ ours runs OMP_NUM_THREADS=threads.
 Each round times every variant of a (form, batch) once, in an order that
 rotates from round to round, so slow phases of a shared machine fall on all
 of them: the ratio to PyTorch is the median over rounds of ours/PyTorch from
-the same round. Variants of ours (steps of issue 6, measured in this run):
+the same round, with its quartiles over the rounds beside it. On a shared
+2-core machine one round's ratio spreads widely, and over 7 rounds the median
+moved between runs by more than a target's margin (bench/cpu_steps.md): hence
+20 rounds by default. Variants of ours (steps of issue 6, measured in this run):
   ours            Winograd + OpenMP + OpenBLAS, OPENBLAS_CORETYPE set when
                   OpenBLAS would pick kernels older than the CPU
   im2col          the same with --no-winograd
@@ -63,6 +66,13 @@ def ours_ms(tool, weights, xpath, env, repeat, warmup, extra=()):
     return dict(zip(head.split("\t"), row.split("\t")))
 
 
+def commit():
+    """The source's git commit, or "unknown" outside a git checkout."""
+    p = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
+                       text=True)
+    return p.stdout.strip() if p.returncode == 0 else "unknown"
+
+
 def torch_ms(model, x, repeat, warmup):
     with torch.no_grad():
         for _ in range(warmup):
@@ -81,7 +91,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--machine", default=None, help="results folder name (default: host name)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batches", default="1,8")
@@ -94,14 +104,27 @@ def main():
         if name in ("torch", "ours", "im2col", "blas-default") or not os.access(tool, os.X_OK):
             sys.exit(f"cpu_vs_torch: --also {a}: want NAME=REPVGG, an executable")
         also.append((name, tool))
+    for opt in ("threads", "rounds", "repeat"):
+        if getattr(args, opt) < 1:
+            sys.exit(f"cpu_vs_torch: --{opt} {getattr(args, opt)}: want at least 1")
+    if args.warmup < 0:
+        sys.exit(f"cpu_vs_torch: --warmup {args.warmup}: want 0 or more")
     if not os.access(args.repvgg, os.X_OK):
         sys.exit(f"cpu_vs_torch: --repvgg {args.repvgg}: not an executable")
-    batches = [int(b) for b in args.batches.split(",")]
+    try:
+        batches = [int(b) for b in args.batches.split(",")]
+    except ValueError:
+        batches = []
+    if not batches or min(batches) < 1:
+        sys.exit(f"cpu_vs_torch: --batches {args.batches}: want batch sizes, e.g. 1,8")
     machine = args.machine or platform.node()
     torch.set_num_threads(args.threads)
-    gen = torch.Generator().manual_seed(0)
-    work = tempfile.mkdtemp(prefix="cpu_vs_torch.")
+    with tempfile.TemporaryDirectory(prefix="cpu_vs_torch.") as work:  # weights, inputs
+        return measure(args, batches, also, machine, work)
 
+
+def measure(args, batches, also, machine, work):
+    gen = torch.Generator().manual_seed(0)
     print("building RepVGG-A0 (notebook classes), calibrating BN ...", file=sys.stderr)
     torch.manual_seed(0)
     train = RepVGG(*A0).eval()
@@ -153,13 +176,16 @@ def main():
                 print(f"[{done}/{total}] {form} batch {batch} round {r + 1}: {name} {ms:.2f} ms",
                       file=sys.stderr, flush=True)
         for name in names:
-            ratio = statistics.median(o / t for o, t in zip(times[name], times["torch"]))
+            ratios = [o / t for o, t in zip(times[name], times["torch"])]
+            ratio = statistics.median(ratios)
+            q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive") \
+                if len(ratios) > 1 else (ratio, ratio, ratio)
             target = TARGETS.get((form, batch), "") if name == "ours" else ""
             met = ("yes" if ratio <= target else "no") if target else ""
             m = mem[(form, batch)]
             rows.append([config, form, batch, name, f"{statistics.median(times[name]):.3f}",
                          f"{min(times[name]):.3f}", f"{max(times[name]):.3f}", f"{ratio:.3f}",
-                         target, met] +
+                         f"{q1:.3f}", f"{q3:.3f}", target, met] +
                         ([m["activation_bytes"], m["min_activation_bytes"], m["workspace_bytes"],
                           m["peak_bytes"]] if name == "ours" else ["", "", "", ""]))
 
@@ -169,15 +195,14 @@ def main():
         "OpenBLAS's own choice"
     head = (f"# ours against PyTorch {torch.__version__} (oneDNN), RepVGG-A0 224x224, same weights "
             f"and input, interleaved\n# machine: {machine}\n# cpu: {cpu} ({os.cpu_count()} cores)\n"
-            f"# date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n# commit: "
-            f"{run(['git', '-C', HERE, 'rev-parse', '--short', 'HEAD']).stdout.strip()}\n"
+            f"# date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n# commit: {commit()}\n"
             f"# threads: {args.threads} (torch.set_num_threads, OMP_NUM_THREADS)\n# ours: {blas}\n"
             f"# timing: per round each variant's median of {args.repeat} after {args.warmup} "
             f"warm-up runs; median_ms/min_ms/max_ms over {args.rounds} rounds; ratio = median "
-            f"over rounds of variant/torch in the same round\n" +
+            f"over rounds of variant/torch in the same round, ratio_q1/q3 its quartiles\n" +
             "".join(f"# also: {name} = {tool}\n" for name, tool in also))
     cols = ["config", "form", "batch", "variant", "median_ms", "min_ms", "max_ms", "ratio_to_torch",
-            "target", "met", "activation_bytes", "min_activation_bytes", "workspace_bytes",
+            "ratio_q1", "ratio_q3", "target", "met", "activation_bytes", "min_activation_bytes", "workspace_bytes",
             "peak_bytes"]
     outdir = os.path.join(args.out, machine)
     os.makedirs(outdir, exist_ok=True)
@@ -185,9 +210,9 @@ def main():
     with open(path + ".tmp", "w") as f:
         f.write(head + "\t".join(cols) + "\n" + "".join("\t".join(map(str, r)) + "\n" for r in rows))
     os.replace(path + ".tmp", path)
-    print(head + "\t".join(cols[1:10]))
+    print(head + "\t".join(cols[1:12]))
     for r in rows:
-        print("\t".join(map(str, r[1:10])))
+        print("\t".join(map(str, r[1:12])))
     print(f"wrote {path}")
     return 0
 
