@@ -124,6 +124,7 @@ def main():
 
 
 def measure(args, batches, also, machine, work):
+    """Build and convert A0 in work, time every round, write the TSV."""
     gen = torch.Generator().manual_seed(0)
     print("building RepVGG-A0 (notebook classes), calibrating BN ...", file=sys.stderr)
     torch.manual_seed(0)
@@ -202,8 +203,8 @@ def measure(args, batches, also, machine, work):
             f"over rounds of variant/torch in the same round, ratio_q1/q3 its quartiles\n" +
             "".join(f"# also: {name} = {tool}\n" for name, tool in also))
     cols = ["config", "form", "batch", "variant", "median_ms", "min_ms", "max_ms", "ratio_to_torch",
-            "ratio_q1", "ratio_q3", "target", "met", "activation_bytes", "min_activation_bytes", "workspace_bytes",
-            "peak_bytes"]
+            "ratio_q1", "ratio_q3", "target", "met", "activation_bytes", "min_activation_bytes",
+            "workspace_bytes", "peak_bytes"]
     outdir = os.path.join(args.out, machine)
     os.makedirs(outdir, exist_ok=True)
     path = os.path.join(outdir, "cpu_vs_torch.tsv")
