@@ -322,8 +322,7 @@ int main(int argc, char **argv)
     if (st == RV_OK) {
         printf("\nHonest measurement, identity shortcut, %dx%dx%dx%d (%d warm-up runs, "
                "synchronised,\nthe two forms by turns, median of %d; the peak includes the input "
-               "copy and the "
-               "workspace):\n",
+               "copy and the workspace):\n",
                batch, channels, size, size, warmup, repeat);
         rv_print_form("plain chain", &rp);
         rv_print_form("residual block", &rr);

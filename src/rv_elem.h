@@ -69,8 +69,8 @@ RV_HD float rv_bias_act(float y, float bias, int relu)
 {
     /* a select against a floor, no branch: inlined in a loop, the floor is
      * hoisted and the loop vectorises (a branch on relu kept gcc scalar) */
-    float v = y + bias, floor = relu ? 0.0f : -INFINITY;
-    return v < floor ? floor : v;
+    float v = y + bias, lo = relu ? 0.0f : -INFINITY;
+    return v < lo ? lo : v;
 }
 
 /* The same for element i of y (N, C, HW), bias[c] (bias may be NULL). */

@@ -12,8 +12,9 @@ Usage: check_repvgg.py REPVGG_BINARY WORK_DIR
    strict=True into the fast model; `repvgg run` on it against the fast model.
 2. The same for the paper's layout (stage0..stage4, rbr_dense / rbr_1x1 /
    rbr_identity, rbr_reparam, linear head), with groups, built here.
-Several shapes: odd sizes, batch > 1, one large enough for Winograd F(4x4). Tolerance: the project's model,
-|a - r| <= 1e-5 + 1e-4 |r| per element and relative L2 <= 1e-5.
+Several shapes: odd sizes, batch > 1, one large enough for Winograd F(4x4).
+Tolerance: the project's model, |a - r| <= 1e-5 + 1e-4 |r| per element and
+relative L2 <= 1e-5.
 Exit: 0 pass, 1 fail, 77 skipped (no torch, torchvision or numpy).
 """
 import copy
