@@ -1,7 +1,7 @@
 /* conv2d.cu - conv2d on the GPU: im2col kernel + cuBLAS SGEMM + bias/ReLU epilogue.
  *
  * Same algorithm and arguments as rv_conv2d_cpu (src/conv2d.c); the im2col
- * index arithmetic is the shared rv_im2col_elem (src/rv_elem.h).
+ * index arithmetic is the shared rv_im2col_elem (src/ops/rv_elem.h).
  *
  * Row-major onto column-major cuBLAS. For one image and group g we want
  *   Y_g (Og x PQ) = W_g (Og x K) * col_g (K x PQ),   all row-major.

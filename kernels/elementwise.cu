@@ -2,7 +2,7 @@
  * bias/ReLU epilogue on the GPU.
  *
  * One thread per output element; each body is the shared rv_*_elem function
- * (src/rv_elem.h) that the CPU versions in src/ loop over.
+ * (src/ops/rv_elem.h) that the CPU versions in src/ loop over.
  */
 #include "cuda_check.h"
 #include "rv_elem.h"

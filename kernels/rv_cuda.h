@@ -1,7 +1,7 @@
 /* rv_cuda.h - the CUDA runtime as C sees it: probe, memory, copies, sync.
  *
  * Implemented in kernels/runtime.cu behind extern "C", so this header (and the
- * _cuda op launchers in src/rv_ops.h) compile as C11. Only built with the
+ * _cuda op launchers in src/ops/rv_ops.h) compile as C11. Only built with the
  * CUDA backend (RV_HAVE_CUDA).
  */
 #ifndef RV_CUDA_H

@@ -25,7 +25,7 @@
  * Defaults are the notebook's shapes: 1 image, 8 channels, 7x7. The table has
  * sizes S, 2S, 4S for an identity shortcut (C -> C, stride 1) and a 1x1
  * projection (C -> 2C, stride 2). Peaks are bytes counted by the tracking
- * allocator (src/rv_alloc.h) from just before the input exists; a first run
+ * allocator (src/base/rv_alloc.h) from just before the input exists; a first run
  * sizes the im2col workspace, which then stays put, so the peak is
  * activations only (rv_measure_pair, in the timing part, releases the
  * workspace first and so counts it too).

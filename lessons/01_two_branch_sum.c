@@ -7,7 +7,7 @@
  *     conv(x, W1) + b1 + conv(x, W2) + b2 = conv(x, W1 + W2) + (b1 + b2)
  *
  * The identity is exact in real arithmetic. In float32 the two sides round
- * differently, so random data agree within RV_TOL_FP32 (src/rv_check.h); on
+ * differently, so random data agree within RV_TOL_FP32 (src/base/rv_check.h); on
  * small integers every sum is exact and the outputs must be bit-identical.
  *
  * Run:   build/bin/01_two_branch_sum [--device auto|cpu|cuda] [--batch N]

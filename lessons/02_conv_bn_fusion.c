@@ -4,7 +4,7 @@
  * In inference mode BN is a fixed affine map per channel of the conv output,
  *
  *     bn(z) = (z - mean) / sqrt(var + eps) * gamma + beta = s*z + t,
- *     s = gamma / sqrt(var + eps),   t = beta - mean*s          (src/rv_bn.h)
+ *     s = gamma / sqrt(var + eps),   t = beta - mean*s          (src/ops/rv_bn.h)
  *
  * and scaling output channel o of a conv by s[o] is scaling its kernel:
  *

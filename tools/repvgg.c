@@ -8,7 +8,7 @@
  *   repvgg bench   --weights W.safetensors --shape N,C,H,W [--device D] [--repeat R] [--graph]
  *                  [--tf32]
  *
- * Weights are safetensors in either naming layout (src/rv_weights.h), in the
+ * Weights are safetensors in either naming layout (src/io/rv_weights.h), in the
  * train-time or the deploy-time form; `convert` is the notebook's
  * switch_to_fast as a tool. Activations are float32 NCHW .npy files.
  * Exit codes: 0 ok, 1 bad data (a file, a tensor), 2 bad usage (an argument,

@@ -45,7 +45,7 @@ def agree(what, a, r):
         failures += 1
         return
     d = np.abs(a - r)
-    scale = max(1.0, float(np.abs(r).max())) if r.size else 1.0  # as in src/rv_check.h
+    scale = max(1.0, float(np.abs(r).max())) if r.size else 1.0  # as in src/base/rv_check.h
     bad = int(np.sum(~(d <= ATOL * scale + RTOL * np.abs(r))))
     rel = float(np.linalg.norm(a - r) / max(np.linalg.norm(r), 1e-30))
     ok = bad == 0 and rel <= MAX_REL_L2

@@ -36,7 +36,7 @@ rv_status rv_conv2d(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, 
                     rv_tensor *y);
 rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y);
-/* CPU threads (src/cpu.c): OpenMP's (OMP_NUM_THREADS, default one per
+/* CPU threads (src/ops/cpu.c): OpenMP's (OMP_NUM_THREADS, default one per
  * core), OpenBLAS set to one thread inside them by rv_cpu_threads_init
  * (once; it also notes on stderr, with the OPENBLAS_CORETYPE to set, when
  * OpenBLAS chose kernels older than the CPU). */

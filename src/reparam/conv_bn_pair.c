@@ -1,7 +1,7 @@
 /* conv_bn_pair.c - the notebook's conv + BN cell and its fused conv. */
 #include "rv_conv_bn_pair.h"
 #include "rv_reparam.h"
-#include "rv_report.h"
+#include "rv_measure.h"
 
 static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
 

@@ -4,7 +4,7 @@
 
 #include "rv_block.h"
 #include "rv_reparam.h"
-#include "rv_report.h"
+#include "rv_measure.h"
 #include "rv_winograd.h"
 
 int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride)

@@ -1,7 +1,7 @@
 /* two_branch.c - the notebook's TwoBranches cell and its fused conv. */
 #include "rv_two_branch.h"
 
-#include "rv_report.h"
+#include "rv_measure.h"
 
 static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
 

@@ -1,8 +1,6 @@
-/* report.c - measure a form (latency, peak bytes) and print it. */
-#include <stdio.h>
-
+/* measure.c - measure a form: latency and peak bytes (rv_measure.h). */
 #include "rv_alloc.h"
-#include "rv_report.h"
+#include "rv_measure.h"
 
 rv_status rv_measure_peak(rv_fn fn, void *ctx, rv_device dev, size_t *peak_bytes)
 {
@@ -63,36 +61,4 @@ rv_status rv_alloc_form_buffers(rv_tensor *const *o, int n, int n_train, rv_devi
         }
     }
     return st;
-}
-
-const char *rv_bytes_str(size_t bytes, char *buf, size_t len)
-{
-    const char *unit[] = {"B", "KiB", "MiB", "GiB"};
-    double v = (double)bytes;
-    int u = 0;
-    while (v >= 1024.0 && u < 3) {
-        v /= 1024.0;
-        u++;
-    }
-    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-    return buf;
-}
-
-void rv_print_form(const char *name, const rv_form_result *r)
-{
-    char b[32], h[48] = "";
-    if (r->held_bytes) {
-        char hb[32];
-        snprintf(h, sizeof h, "  buffers %s", rv_bytes_str(r->held_bytes, hb, sizeof hb));
-    }
-    printf("  %-28s median %9.4f ms  [min %.4f, max %.4f] over %d runs%s  peak +%s\n", name,
-           r->time.median_ms, r->time.min_ms, r->time.max_ms, r->time.repeat, h,
-           rv_bytes_str(r->peak_bytes, b, sizeof b));
-}
-
-void rv_print_device(rv_device dev)
-{
-    char desc[256];
-    rv_device_describe(dev, desc, sizeof desc);
-    printf("device: %s (%s)\n", rv_device_name(dev), desc);
 }

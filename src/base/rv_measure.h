@@ -1,13 +1,13 @@
-/* rv_report.h - measuring a form of a computation and printing the result.
+/* rv_measure.h - measuring a form of a computation: latency and peak bytes.
  *
  * A "form" is one way of computing a result (two branches, or the fused conv)
  * as a function over preallocated buffers. rv_measure_form reports its
  * honest latency (rv_time) and the peak bytes it allocates while running
  * (workspace included: the workspace is released first, so every form pays
- * for its own).
+ * for its own). Printing the results is the course layer's (rv_report.h).
  */
-#ifndef RV_REPORT_H
-#define RV_REPORT_H
+#ifndef RV_MEASURE_H
+#define RV_MEASURE_H
 
 #include <stddef.h>
 
@@ -45,15 +45,6 @@ rv_status rv_measure_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device
  * multi-branch or reference form, b: the fused one): rv_measure_forms. */
 rv_status rv_measure_pair(rv_fn fa, void *a, rv_fn fb, void *b, rv_device dev, int warmup,
                           int repeat, rv_form_result *ra, rv_form_result *rb);
-
-/* "  <name>  median 0.0123 ms  [min 0.0101, max 0.0302] over 100 runs  peak +1.2 KiB" */
-void rv_print_form(const char *name, const rv_form_result *r);
-
-/* Human-readable bytes ("1.2 KiB") into buf. */
-const char *rv_bytes_str(size_t bytes, char *buf, size_t len);
-
-/* Prints the machine and device line every program starts its report with. */
-void rv_print_device(rv_device dev);
 
 #ifdef __cplusplus
 }
