@@ -455,7 +455,7 @@ static rv_status cudnn_shape(const run_info *ri, table *t, int sweep, int batch,
 {
     rv_rng rng = rv_rng_seed(10);
     rv_tensor x = {0}, w = {0}, b = {0}, y = {0}, yd = {0};
-    rv_conv_params p = {.stride = 1, .pad = 1, .groups = 1, .relu = 1};
+    rv_conv_params p = {.stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .relu = 1};
     int repeat = ri->quick ? 3 : 20;
     rv_cudnn_conv *cd = NULL;
     char algo[32] = "";

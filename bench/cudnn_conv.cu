@@ -37,20 +37,29 @@ struct rv_cudnn_conv {
 static const char *algo_name(cudnnConvolutionFwdAlgo_t a)
 {
     switch (a) {
-    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM: return "implicit_gemm";
-    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM: return "implicit_precomp_gemm";
-    case CUDNN_CONVOLUTION_FWD_ALGO_GEMM: return "gemm";
-    case CUDNN_CONVOLUTION_FWD_ALGO_DIRECT: return "direct";
-    case CUDNN_CONVOLUTION_FWD_ALGO_FFT: return "fft";
-    case CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING: return "fft_tiling";
-    case CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD: return "winograd";
-    case CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED: return "winograd_nonfused";
-    default: return "unknown";
+    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM:
+        return "implicit_gemm";
+    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM:
+        return "implicit_precomp_gemm";
+    case CUDNN_CONVOLUTION_FWD_ALGO_GEMM:
+        return "gemm";
+    case CUDNN_CONVOLUTION_FWD_ALGO_DIRECT:
+        return "direct";
+    case CUDNN_CONVOLUTION_FWD_ALGO_FFT:
+        return "fft";
+    case CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING:
+        return "fft_tiling";
+    case CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD:
+        return "winograd";
+    case CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED:
+        return "winograd_nonfused";
+    default:
+        return "unknown";
     }
 }
 
-static rv_status setup(rv_cudnn_conv *c, const rv_tensor *x, const rv_tensor *w,
-                       rv_conv_params p, const int64_t o[4], char *algo, int algo_len)
+static rv_status setup(rv_cudnn_conv *c, const rv_tensor *x, const rv_tensor *w, rv_conv_params p,
+                       const int64_t o[4], char *algo, int algo_len)
 {
     CUDNN_CHECK(cudnnCreate(&c->handle));
     CUDNN_CHECK(cudnnSetStream(c->handle, rv_cuda_stream()));
@@ -71,9 +80,8 @@ static rv_status setup(rv_cudnn_conv *c, const rv_tensor *x, const rv_tensor *w,
                                            (int)w->dim[0], (int)w->dim[1], (int)w->dim[2],
                                            (int)w->dim[3]));
     /* cross-correlation, as PyTorch and our conv2d compute it */
-    CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c->conv_desc, p.pad, p.pad, p.stride, p.stride,
-                                                1, 1, CUDNN_CROSS_CORRELATION,
-                                                CUDNN_DATA_FLOAT));
+    CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c->conv_desc, p.pad_h, p.pad_w, p.stride, p.stride,
+                                                1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     CUDNN_CHECK(cudnnSetConvolutionGroupCount(c->conv_desc, p.groups));
     CUDNN_CHECK(cudnnSetConvolutionMathType(c->conv_desc, CUDNN_FMA_MATH));
     CUDNN_CHECK(cudnnSetActivationDescriptor(c->act_desc, CUDNN_ACTIVATION_RELU,
@@ -81,10 +89,9 @@ static rv_status setup(rv_cudnn_conv *c, const rv_tensor *x, const rv_tensor *w,
     /* cudnnFind runs every algorithm on these buffers and sorts them by time */
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int found = 0;
-    CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(c->handle, c->x_desc, c->w_desc,
-                                                     c->conv_desc, c->y_desc,
-                                                     CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found,
-                                                     perf));
+    CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(c->handle, c->x_desc, c->w_desc, c->conv_desc,
+                                                     c->y_desc, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                     &found, perf));
     int best = -1;
     for (int i = 0; i < found && best < 0; i++)
         if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
@@ -134,8 +141,7 @@ extern "C" rv_status rv_cudnn_conv_forward(void *conv)
     /* y = ReLU(1 * conv(x, w) + 0 * z + b), z aliased to y as cuDNN allows */
     CUDNN_CHECK(cudnnConvolutionBiasActivationForward(
         c->handle, &one, c->x_desc, c->x, c->w_desc, c->w, c->conv_desc, c->algo, c->workspace,
-        c->workspace_bytes, &zero, c->y_desc, c->y, c->b_desc, c->b, c->act_desc, c->y_desc,
-        c->y));
+        c->workspace_bytes, &zero, c->y_desc, c->y, c->b_desc, c->b, c->act_desc, c->y_desc, c->y));
     rv_cuda_count_launch();
     return RV_OK;
 }

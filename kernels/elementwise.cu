@@ -27,11 +27,11 @@ __global__ void add_kernel(const float *a, const float *b, int64_t n, float *y)
     if (i < n) y[i] = rv_add_elem(a, b, i);
 }
 
-__global__ void pad_kernel_kernel(const float *w, int64_t KH, int64_t KW, int64_t pad, int64_t n,
-                                  float *y)
+__global__ void pad_kernel_kernel(const float *w, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
+                                  int64_t n, float *y)
 {
     int64_t i = RV_THREAD_INDEX;
-    if (i < n) y[i] = rv_pad_kernel_elem(w, KH, KW, pad, i);
+    if (i < n) y[i] = rv_pad_kernel_elem(w, KH, KW, OH, OW, i);
 }
 
 __global__ void bias_act_kernel(float *y, const float *bias, int relu, int64_t C, int64_t HW,
@@ -73,10 +73,11 @@ extern "C" rv_status rv_add_cuda(const rv_tensor *a, const rv_tensor *b, rv_tens
     return RV_OK;
 }
 
-extern "C" rv_status rv_pad_kernel_cuda(const rv_tensor *w, int pad, rv_tensor *y)
+extern "C" rv_status rv_pad_kernel_cuda(const rv_tensor *w, rv_tensor *y)
 {
     int64_t n = rv_tensor_numel(y);
-    pad_kernel_kernel<<<RV_GRID(n)>>>(w->data, w->dim[2], w->dim[3], pad, n, y->data);
+    pad_kernel_kernel<<<RV_GRID(n)>>>(w->data, w->dim[2], w->dim[3], y->dim[2], y->dim[3], n,
+                                      y->data);
     CUDA_CHECK_LAUNCH();
     return RV_OK;
 }

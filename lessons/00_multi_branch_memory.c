@@ -77,9 +77,9 @@ static rv_status block_init(resnet_block *b, int64_t in, int64_t out, int stride
                             rv_device dev)
 {
     b->projection = in != out || stride != 1;
-    b->p1 = (rv_conv_params){.stride = stride, .pad = 1, .groups = 1};
-    b->p2 = (rv_conv_params){.stride = 1, .pad = 1, .groups = 1};
-    b->ps = (rv_conv_params){.stride = stride, .pad = 0, .groups = 1};
+    b->p1 = (rv_conv_params){.stride = stride, .pad_h = 1, .pad_w = 1, .groups = 1};
+    b->p2 = (rv_conv_params){.stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1};
+    b->ps = (rv_conv_params){.stride = stride, .pad_h = 0, .pad_w = 0, .groups = 1};
     rv_status st = random_weight(&b->w1, out, in, 3, r, dev);
     if (st == RV_OK) st = random_weight(&b->w2, out, out, 3, r, dev);
     if (st == RV_OK) st = random_bn(&b->bn1, out, r, dev);

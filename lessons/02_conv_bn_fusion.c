@@ -41,7 +41,7 @@
  * function, with errors of the order of the output itself. */
 #define FAR_REL_L2 (1000 * RV_TOL_FP32.max_rel_l2)
 
-static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
+static const rv_conv_params P = {.stride = 1, .pad_h = 0, .pad_w = 0, .groups = 1, .relu = 0};
 
 /* Builds, runs both forms and compares them; 1 when they agree. l stays built. */
 static int check(rv_conv_bn_pair *l, rv_device dev, int n, int c, int s, int with_bias)

@@ -52,8 +52,8 @@ static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int stride
 {
     rv_rng rng = rv_rng_seed(30 + 2 * (uint64_t)stride + (uint64_t)integers);
     rv_tensor hx = {0}, hw = {0};
-    l->p1 = (rv_conv_params){.stride = stride, .pad = 0, .groups = 1};
-    l->p3 = (rv_conv_params){.stride = stride, .pad = 1, .groups = 1};
+    l->p1 = (rv_conv_params){.stride = stride, .pad_h = 0, .pad_w = 0, .groups = 1};
+    l->p3 = (rv_conv_params){.stride = stride, .pad_h = 1, .pad_w = 1, .groups = 1};
     rv_status st = rv_tensor_alloc4(&hx, RV_CPU, n, c, s, s, "x");
     if (st == RV_OK) st = rv_tensor_alloc4(&hw, RV_CPU, c, c, 1, 1, "1x1 weight");
     if (st == RV_OK && integers) {
@@ -67,7 +67,7 @@ static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int stride
     if (st == RV_OK) st = rv_tensor_clone(&l->w1, &hw, dev, "1x1 weight");
     /* The rewrite itself, on the device like any op. */
     if (st == RV_OK) st = rv_tensor_alloc4(&l->w3, dev, c, c, 3, 3, "padded weight");
-    if (st == RV_OK) st = rv_pad_kernel(&l->w1, 1, &l->w3);
+    if (st == RV_OK) st = rv_pad_kernel(&l->w1, &l->w3);
     int64_t P = (s - 1) / stride + 1;
     if (st == RV_OK) st = rv_tensor_alloc4(&l->y1, dev, n, c, P, P, "1x1 output");
     if (st == RV_OK) st = rv_tensor_alloc4(&l->y3, dev, n, c, P, P, "3x3 output");

@@ -64,7 +64,7 @@ static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int groups
 {
     rv_rng rng = rv_rng_seed(40 + (uint64_t)groups);
     rv_tensor hx = {0}, hid = {0}, hwf = {0}, hbf = {0};
-    l->p = (rv_conv_params){.stride = 1, .pad = 1, .groups = groups};
+    l->p = (rv_conv_params){.stride = 1, .pad_h = 1, .pad_w = 1, .groups = groups};
     rv_status st = rv_tensor_alloc4(&hx, RV_CPU, n, c, s, s, "x");
     if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
     if (st == RV_OK) st = rv_bn_alloc(&l->bn, c);

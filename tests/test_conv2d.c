@@ -18,27 +18,61 @@
 #include "rv_winograd.h"
 
 typedef struct {
-    int64_t n, c, h, w, o, k;
-    int stride, pad, groups, bias, relu;
+    int64_t n, c, h, w; /* input */
+    int64_t o, kh, kw;  /* weight (o, c / groups, kh, kw) */
+    int stride, pad_h, pad_w, groups, bias, relu;
 } conv_case;
 
+/* clang-format off */
 static const conv_case cases[] = {
-    {2, 3, 7, 7, 5, 3, 1, 1, 1, 1, 0},     {1, 4, 9, 7, 8, 3, 2, 1, 2, 0, 0},
-    {3, 8, 5, 6, 8, 1, 1, 0, 4, 1, 0},     {2, 6, 8, 8, 4, 5, 2, 2, 2, 1, 1},
-    {1, 3, 7, 7, 5, 1, 2, 0, 1, 1, 0},     {2, 8, 7, 7, 8, 3, 1, 0, 4, 0, 1},
-    {1, 16, 14, 14, 32, 3, 2, 1, 1, 1, 1}, {4, 5, 3, 3, 7, 3, 1, 1, 1, 1, 0},
-    {1, 16, 14, 14, 32, 3, 1, 1, 1, 1, 1}, {3, 6, 1, 1, 4, 3, 1, 1, 1, 0, 1},
-    {2, 4, 2, 5, 6, 3, 1, 1, 1, 1, 1},     {1, 7, 8, 15, 9, 3, 1, 1, 1, 1, 0},
+    {.n = 2, .c = 3, .h = 7, .w = 7, .o = 5, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1},
+    {.n = 1, .c = 4, .h = 9, .w = 7, .o = 8, .kh = 3, .kw = 3,
+     .stride = 2, .pad_h = 1, .pad_w = 1, .groups = 2},
+    {.n = 3, .c = 8, .h = 5, .w = 6, .o = 8, .kh = 1, .kw = 1,
+     .stride = 1, .pad_h = 0, .pad_w = 0, .groups = 4, .bias = 1},
+    {.n = 2, .c = 6, .h = 8, .w = 8, .o = 4, .kh = 5, .kw = 5,
+     .stride = 2, .pad_h = 2, .pad_w = 2, .groups = 2, .bias = 1, .relu = 1},
+    {.n = 1, .c = 3, .h = 7, .w = 7, .o = 5, .kh = 1, .kw = 1,
+     .stride = 2, .pad_h = 0, .pad_w = 0, .groups = 1, .bias = 1},
+    {.n = 2, .c = 8, .h = 7, .w = 7, .o = 8, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 0, .pad_w = 0, .groups = 4, .relu = 1},
+    {.n = 1, .c = 16, .h = 14, .w = 14, .o = 32, .kh = 3, .kw = 3,
+     .stride = 2, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1, .relu = 1},
+    {.n = 4, .c = 5, .h = 3, .w = 3, .o = 7, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1},
+    {.n = 1, .c = 16, .h = 14, .w = 14, .o = 32, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1, .relu = 1},
+    {.n = 3, .c = 6, .h = 1, .w = 1, .o = 4, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .relu = 1},
+    {.n = 2, .c = 4, .h = 2, .w = 5, .o = 6, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1, .relu = 1},
+    {.n = 1, .c = 7, .h = 8, .w = 15, .o = 9, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1},
+    /* kernels and padding that differ along height and width (ACNet's 1x3
+     * and 3x1 branches, a 5x3 kernel), also strided and grouped */
+    {.n = 2, .c = 4, .h = 6, .w = 7, .o = 6, .kh = 1, .kw = 3,
+     .stride = 1, .pad_h = 0, .pad_w = 1, .groups = 1, .bias = 1},
+    {.n = 1, .c = 6, .h = 7, .w = 5, .o = 4, .kh = 3, .kw = 1,
+     .stride = 2, .pad_h = 1, .pad_w = 0, .groups = 2, .relu = 1},
+    {.n = 2, .c = 3, .h = 9, .w = 8, .o = 5, .kh = 5, .kw = 3,
+     .stride = 2, .pad_h = 2, .pad_w = 1, .groups = 1, .bias = 1, .relu = 1},
+    {.n = 1, .c = 8, .h = 5, .w = 9, .o = 8, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 0, .pad_w = 2, .groups = 4, .bias = 1},
 };
+/* clang-format on */
 
 static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t seed)
 {
     rv_rng rng = rv_rng_seed(seed);
-    rv_conv_params p = {
-        .stride = cc->stride, .pad = cc->pad, .groups = cc->groups, .relu = cc->relu};
+    rv_conv_params p = {.stride = cc->stride,
+                        .pad_h = cc->pad_h,
+                        .pad_w = cc->pad_w,
+                        .groups = cc->groups,
+                        .relu = cc->relu};
     rv_tensor x, w, b, y_ref, hx, hw, hb, y;
     CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, cc->n, cc->c, cc->h, cc->w, "x"));
-    CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, cc->o, cc->c / cc->groups, cc->k, cc->k, "w"));
+    CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, cc->o, cc->c / cc->groups, cc->kh, cc->kw, "w"));
     CHECK_OK(rv_tensor_alloc1(&hb, RV_CPU, cc->o, "b"));
     rv_tensor *fill[3] = {&hx, &hw, &hb};
     for (int i = 0; i < 3; i++) {
@@ -58,10 +92,10 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
     CHECK_OK(rv_tensor_alloc(&y, dev, 4, out, "y"));
     CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
     char what[160];
-    snprintf(what, sizeof what, "conv %lldx%lldx%lldx%lld k%lld s%d p%d g%d%s%s %s",
+    snprintf(what, sizeof what, "conv %lldx%lldx%lldx%lld k%lldx%lld s%d p%dx%d g%d%s%s %s",
              (long long)cc->n, (long long)cc->c, (long long)cc->h, (long long)cc->w,
-             (long long)cc->k, cc->stride, cc->pad, cc->groups, cc->bias ? " bias" : "",
-             cc->relu ? " relu" : "", integers ? "integers" : "floats");
+             (long long)cc->kh, (long long)cc->kw, cc->stride, cc->pad_h, cc->pad_w, cc->groups,
+             cc->bias ? " bias" : "", cc->relu ? " relu" : "", integers ? "integers" : "floats");
     CHECK_CLOSE(what, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
     for (int m = 2; dev == RV_CPU && rv_winograd_applies(&w, p) && m <= 4; m += 2) {
         /* F(2x2)'s G has halves only, exact in binary: integers stay exact.
@@ -93,7 +127,7 @@ static void bad_shapes(rv_device dev)
     CHECK_OK(rv_tensor_alloc4(&x, dev, 1, 6, 5, 5, "x"));
     CHECK_OK(rv_tensor_alloc4(&w, dev, 4, 4, 3, 3, "w")); /* needs C/groups = 6 */
     CHECK_OK(rv_tensor_alloc4(&y, dev, 1, 4, 5, 5, "y"));
-    rv_conv_params p = {.stride = 1, .pad = 1, .groups = 1};
+    rv_conv_params p = {.stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1};
     CHECK(rv_conv2d(&x, &w, NULL, p, &y) == RV_EINVAL, "mismatched C accepted");
     CHECK(strstr(rv_last_error(), "does not fit") != NULL, "message: %s", rv_last_error());
     p.groups = 4; /* 6 channels do not split into 4 groups */

@@ -56,15 +56,16 @@ static void test_im2col(int64_t N, rv_conv_geom g)
                 for (int64_t kw = 0; kw < g.KW; kw++)
                     for (int64_t p = 0; p < g.P; p++)
                         for (int64_t q = 0; q < g.Q; q++) {
-                            int64_t ih = p * g.stride - g.pad + kh, iw = q * g.stride - g.pad + kw;
+                            int64_t ih = p * g.stride - g.pad_h + kh,
+                                    iw = q * g.stride - g.pad_w + kw;
                             int inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
                             expect[k++] =
                                 inside ? src[((img * g.C + c) * g.H + ih) * g.W + iw] : 0.0f;
                         }
     char what[96];
-    snprintf(what, sizeof what, "im2col N%lld C%lld %lldx%lld k%lldx%lld s%lld p%lld", (long long)N,
-             (long long)g.C, (long long)g.H, (long long)g.W, (long long)g.KH, (long long)g.KW,
-             (long long)g.stride, (long long)g.pad);
+    snprintf(what, sizeof what, "im2col N%lld C%lld %lldx%lld k%lldx%lld s%lld p%lldx%lld",
+             (long long)N, (long long)g.C, (long long)g.H, (long long)g.W, (long long)g.KH,
+             (long long)g.KW, (long long)g.stride, (long long)g.pad_h, (long long)g.pad_w);
     check_arrays(what, n);
 }
 
@@ -89,16 +90,16 @@ static void test_channel_bodies(void)
     check_arrays("bias + relu epilogue channel index", n);
 }
 
-static void test_pad_body(int64_t rows, int64_t KH, int64_t KW, int64_t pad)
+static void test_pad_body(int64_t rows, int64_t KH, int64_t KW, int64_t pad_h, int64_t pad_w)
 {
     for (int64_t i = 0; i < rows * KH * KW; i++) src[i] = (float)(i + 1);
-    int64_t OH = KH + 2 * pad, OW = KW + 2 * pad, n = rows * OH * OW;
-    EMULATE_GRID(n, out[i] = rv_pad_kernel_elem(src, KH, KW, pad, i));
+    int64_t OH = KH + 2 * pad_h, OW = KW + 2 * pad_w, n = rows * OH * OW;
+    EMULATE_GRID(n, out[i] = rv_pad_kernel_elem(src, KH, KW, OH, OW, i));
     memset(expect, 0, (size_t)n * sizeof(float));
     for (int64_t r = 0; r < rows; r++)
         for (int64_t kh = 0; kh < KH; kh++)
             for (int64_t kw = 0; kw < KW; kw++)
-                expect[(r * OH + kh + pad) * OW + kw + pad] = src[(r * KH + kh) * KW + kw];
+                expect[(r * OH + kh + pad_h) * OW + kw + pad_w] = src[(r * KH + kh) * KW + kw];
     check_arrays("pad kernel", n);
 }
 
@@ -108,12 +109,27 @@ int main(int argc, char **argv)
     int rc = rv_test_init(argc, argv, "test_kernel_index: CUDA index logic on the CPU", &dev);
     if (rc >= 0) return rc;
     test_grid_coverage();
-    test_im2col(2, (rv_conv_geom){3, 7, 7, 3, 3, 7, 7, 1, 1});
-    test_im2col(3, (rv_conv_geom){3, 9, 7, 5, 5, 5, 4, 2, 2});
-    test_im2col(1, (rv_conv_geom){4, 8, 8, 1, 1, 4, 4, 2, 0});
-    test_im2col(2, (rv_conv_geom){2, 6, 5, 3, 3, 2, 2, 2, 0});
+#define GEOM(c, h, w, kh, kw, p, q, s, ph, pw)                                                     \
+    (rv_conv_geom){.C = c,                                                                         \
+                   .H = h,                                                                         \
+                   .W = w,                                                                         \
+                   .KH = kh,                                                                       \
+                   .KW = kw,                                                                       \
+                   .P = p,                                                                         \
+                   .Q = q,                                                                         \
+                   .stride = s,                                                                    \
+                   .pad_h = ph,                                                                    \
+                   .pad_w = pw}
+    test_im2col(2, GEOM(3, 7, 7, 3, 3, 7, 7, 1, 1, 1));
+    test_im2col(3, GEOM(3, 9, 7, 5, 5, 5, 4, 2, 2, 2));
+    test_im2col(1, GEOM(4, 8, 8, 1, 1, 4, 4, 2, 0, 0));
+    test_im2col(2, GEOM(2, 6, 5, 3, 3, 2, 2, 2, 0, 0));
+    test_im2col(2, GEOM(3, 6, 7, 1, 3, 6, 7, 1, 0, 1)); /* ACNet's 1x3 */
+    test_im2col(1, GEOM(2, 7, 6, 3, 1, 4, 3, 2, 1, 0)); /* its 3x1, stride 2 */
     test_channel_bodies();
-    test_pad_body(6, 1, 1, 1);
-    test_pad_body(4, 3, 3, 2);
+    test_pad_body(6, 1, 1, 1, 1);
+    test_pad_body(4, 3, 3, 2, 2);
+    test_pad_body(5, 1, 3, 1, 0); /* 1x3 -> 3x3 */
+    test_pad_body(3, 3, 1, 0, 1); /* 3x1 -> 3x3 */
     return rv_test_finish("test_kernel_index");
 }

@@ -85,11 +85,13 @@ static void test_pad_kernel(rv_device dev, rv_rng *rng)
     CHECK_OK(rv_tensor_alloc4(&expect, RV_CPU, 6, 3, 3, 3, "expect"));
     rv_tensor_fill(&expect, 0.0f);
     for (int64_t r = 0; r < 18; r++) expect.data[r * 9 + 4] = hw.data[r];
-    CHECK_OK(rv_pad_kernel(&w, 1, &y));
+    CHECK_OK(rv_pad_kernel(&w, &y));
     CHECK_CLOSE("pad 1x1 -> 3x3", &y, &expect, RV_TOL_EXACT);
-    CHECK(rv_pad_kernel(&w, 2, &y) == RV_EINVAL, "pad 2 into a 3x3 output accepted");
-    rv_tensor *all[4] = {&hw, &w, &y, &expect};
-    for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
+    rv_tensor y2;
+    CHECK_OK(rv_tensor_alloc4(&y2, dev, 6, 3, 2, 3, "w2x3"));
+    CHECK(rv_pad_kernel(&w, &y2) == RV_EINVAL, "1x1 centred in 2x3 (an odd difference) accepted");
+    rv_tensor *all[5] = {&hw, &w, &y, &expect, &y2};
+    for (int i = 0; i < 5; i++) rv_tensor_free(all[i]);
 }
 
 /* Global average pooling then linear, against sums written out here. */

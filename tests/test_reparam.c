@@ -12,7 +12,7 @@ static void test_fuse_conv_bn(rv_device dev, int with_bias, int groups, rv_rng *
 {
     rv_tensor hx, hw, hb, x, w, b, t, y_bn, wf, bf, dwf, dbf, y_f;
     rv_bn bn;
-    rv_conv_params p = {.stride = 1, .pad = 1, .groups = groups};
+    rv_conv_params p = {.stride = 1, .pad_h = 1, .pad_w = 1, .groups = groups};
     CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, 2, 4, 9, 7, "x"));
     CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, 6, 4 / groups, 3, 3, "w"));
     CHECK_OK(rv_tensor_alloc1(&hb, RV_CPU, 6, "b"));
@@ -56,12 +56,16 @@ static void test_pad_1x1(rv_device dev, int stride, rv_rng *rng)
     CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
     CHECK_OK(rv_tensor_clone(&w1, &hw, dev, "w1x1"));
     CHECK_OK(rv_tensor_alloc4(&w3, dev, 5, 3, 3, 3, "w3x3"));
-    CHECK_OK(rv_pad_kernel(&w1, 1, &w3));
+    CHECK_OK(rv_pad_kernel(&w1, &w3));
     int64_t P = (7 - 1) / stride + 1;
     CHECK_OK(rv_tensor_alloc4(&y1, dev, 2, 5, P, P, "y 1x1"));
     CHECK_OK(rv_tensor_alloc4(&y3, dev, 2, 5, P, P, "y 3x3"));
-    CHECK_OK(rv_conv2d(&x, &w1, NULL, (rv_conv_params){.stride = stride, .pad = 0, .groups = 1}, &y1));
-    CHECK_OK(rv_conv2d(&x, &w3, NULL, (rv_conv_params){.stride = stride, .pad = 1, .groups = 1}, &y3));
+    CHECK_OK(rv_conv2d(&x, &w1, NULL,
+                       (rv_conv_params){.stride = stride, .pad_h = 0, .pad_w = 0, .groups = 1},
+                       &y1));
+    CHECK_OK(rv_conv2d(&x, &w3, NULL,
+                       (rv_conv_params){.stride = stride, .pad_h = 1, .pad_w = 1, .groups = 1},
+                       &y3));
     char what[64];
     snprintf(what, sizeof what, "1x1 pad 0 == padded 3x3 pad 1, stride %d", stride);
     CHECK_CLOSE(what, &y3, &y1, RV_TOL_EXACT);
@@ -79,7 +83,8 @@ static void test_identity(rv_device dev, int groups, rv_rng *rng)
     CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
     CHECK_OK(rv_tensor_clone(&w, &hw, dev, "identity"));
     CHECK_OK(rv_tensor_alloc4(&y, dev, 2, 8, 5, 7, "y"));
-    CHECK_OK(rv_conv2d(&x, &w, NULL, (rv_conv_params){.stride = 1, .pad = 1, .groups = groups}, &y));
+    CHECK_OK(rv_conv2d(
+        &x, &w, NULL, (rv_conv_params){.stride = 1, .pad_h = 1, .pad_w = 1, .groups = groups}, &y));
     char what[64];
     snprintf(what, sizeof what, "identity kernel, groups %d", groups);
     CHECK_CLOSE(what, &y, &hx, RV_TOL_EXACT);

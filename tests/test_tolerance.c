@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     /* s = max(1, max|r|): small data keep atol itself */
     for (int i = 0; i < N; i++) a[i] = ref[i] = 1e-3f * (float)(i % 7);
     a[3] += 0.9e-5f;
-    c = rv_compare(a, ref, N, (rv_tol){1e-5, 0.0, INFINITY});
+    c = rv_compare(a, ref, N, (rv_tol){.atol = 1e-5, .rtol = 0.0, .max_rel_l2 = INFINITY});
     CHECK(c.pass && c.atol == 1e-5, "atol shrunk below itself for small data (%g)", c.atol);
 
     reset();

@@ -34,9 +34,9 @@ typedef struct {
     double atol, rtol, max_rel_l2;
 } rv_tol;
 
-#define RV_TOL_FP32 ((rv_tol){1e-5, 1e-4, 1e-5})
-#define RV_TOL_EXACT ((rv_tol){0.0, 0.0, 0.0})
-#define RV_TOL_NET ((rv_tol){1e-3, 1e-3, 1e-3})
+#define RV_TOL_FP32 ((rv_tol){.atol = 1e-5, .rtol = 1e-4, .max_rel_l2 = 1e-5})
+#define RV_TOL_EXACT ((rv_tol){.atol = 0.0, .rtol = 0.0, .max_rel_l2 = 0.0})
+#define RV_TOL_NET ((rv_tol){.atol = 1e-3, .rtol = 1e-3, .max_rel_l2 = 1e-3})
 
 typedef struct {
     int64_t n;        /* elements compared */

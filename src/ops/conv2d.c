@@ -31,11 +31,11 @@ rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tenso
     char xs[64], ws[64];
     if (x->ndim != 4) return rv_error(RV_EINVAL, "conv2d: input must be NCHW (rank 4)");
     if (w->ndim != 4) return rv_error(RV_EINVAL, "conv2d: weight must be (O, C/groups, KH, KW)");
-    if (p.stride < 1 || p.pad < 0 || p.groups < 1)
+    if (p.stride < 1 || p.pad_h < 0 || p.pad_w < 0 || p.groups < 1)
         return rv_error(RV_EINVAL,
-                        "conv2d: stride %d, pad %d, groups %d: need stride >= 1, "
-                        "pad >= 0, groups >= 1",
-                        p.stride, p.pad, p.groups);
+                        "conv2d: stride %d, padding %d x %d, groups %d: need stride >= 1, "
+                        "padding >= 0, groups >= 1",
+                        p.stride, p.pad_h, p.pad_w, p.groups);
     int64_t C = x->dim[1], O = w->dim[0];
     if (C % p.groups || O % p.groups || w->dim[1] != C / p.groups)
         return rv_error(RV_EINVAL, "conv2d: weight %s does not fit input %s with groups %d",
@@ -43,9 +43,9 @@ rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tenso
                         rv_tensor_shape_str(x, xs, sizeof xs), p.groups);
     if (b && (b->ndim != 1 || b->dim[0] != O))
         return rv_error(RV_EINVAL, "conv2d: bias must have %lld elements", (long long)O);
-    int64_t P = (x->dim[2] + 2 * p.pad - w->dim[2]) / p.stride + 1;
-    int64_t Q = (x->dim[3] + 2 * p.pad - w->dim[3]) / p.stride + 1;
-    if (x->dim[2] + 2 * p.pad < w->dim[2] || x->dim[3] + 2 * p.pad < w->dim[3])
+    int64_t P = (x->dim[2] + 2 * p.pad_h - w->dim[2]) / p.stride + 1;
+    int64_t Q = (x->dim[3] + 2 * p.pad_w - w->dim[3]) / p.stride + 1;
+    if (x->dim[2] + 2 * p.pad_h < w->dim[2] || x->dim[3] + 2 * p.pad_w < w->dim[3])
         return rv_error(RV_EINVAL, "conv2d: kernel %s is larger than padded input %s",
                         rv_tensor_shape_str(w, ws, sizeof ws),
                         rv_tensor_shape_str(x, xs, sizeof xs));
@@ -89,8 +89,8 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                     for (int64_t c = 0; c < Cg; c++)
                         for (int64_t kh = 0; kh < KH; kh++)
                             for (int64_t kw = 0; kw < KW; kw++) {
-                                int64_t ih = oh * p.stride - p.pad + kh;
-                                int64_t iw = ow * p.stride - p.pad + kw;
+                                int64_t ih = oh * p.stride - p.pad_h + kh;
+                                int64_t iw = ow * p.stride - p.pad_w + kw;
                                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
                                 acc += (double)x->data[((n * C + c0 + c) * H + ih) * W + iw] *
                                        w->data[((o * Cg + c) * KH + kh) * KW + kw];
@@ -126,13 +126,13 @@ RV_SIMD_CLONES static void im2col_block(const float *x /* (C, H, W) */, rv_conv_
         int64_t c = r / (g.KH * g.KW), kh = r / g.KW % g.KH, kw = r % g.KW;
         /* output columns q whose input column q stride - pad + kw lies in
          * the row: [qlo, qhi), zero on either side */
-        int64_t qlo = rv_ceil_div(g.pad - kw > 0 ? g.pad - kw : 0, g.stride);
-        int64_t qhi = rv_ceil_div(g.W + g.pad - kw, g.stride);
+        int64_t qlo = rv_ceil_div(g.pad_w - kw > 0 ? g.pad_w - kw : 0, g.stride);
+        int64_t qhi = rv_ceil_div(g.W + g.pad_w - kw, g.stride);
         qhi = qhi > g.Q ? g.Q : qhi;
         float *d = dst;
         int64_t p = i0 / g.Q, q0 = i0 % g.Q;
         for (int64_t i = i0, run; i < i1; i += run, d += run, p++, q0 = 0) {
-            int64_t ih = p * g.stride - g.pad + kh;
+            int64_t ih = p * g.stride - g.pad_h + kh;
             run = g.Q - q0 < i1 - i ? g.Q - q0 : i1 - i;
             if (ih < 0 || ih >= g.H) {
                 memset(d, 0, (size_t)run * sizeof *d);
@@ -142,8 +142,8 @@ RV_SIMD_CLONES static void im2col_block(const float *x /* (C, H, W) */, rv_conv_
             lo = lo < 0 ? 0 : lo > run ? run : lo;
             hi = hi > run ? run : hi < lo ? lo : hi;
             for (int64_t j = 0; j < lo; j++) d[j] = 0.0f;
-            gather(x + (c * g.H + ih) * g.W + (q0 + lo) * g.stride - g.pad + kw, g.stride, hi - lo,
-                   d + lo);
+            gather(x + (c * g.H + ih) * g.W + (q0 + lo) * g.stride - g.pad_w + kw, g.stride,
+                   hi - lo, d + lo);
             for (int64_t j = hi; j < run; j++) d[j] = 0.0f;
         }
     }
@@ -186,10 +186,11 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                       .P = y->dim[2],
                       .Q = y->dim[3],
                       .stride = p.stride,
-                      .pad = p.pad};
+                      .pad_h = p.pad_h,
+                      .pad_w = p.pad_w};
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups, CHW = g.C * g.H * g.W;
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW, nt = rv_cpu_threads();
-    int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad == 0;
+    int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad_h == 0 && p.pad_w == 0;
     const float *bias = b ? b->data : NULL;
     int64_t per = N * G,
             cblocks = rv_ceil_div(PQ, COL_BLOCK_FLOATS / K > 0 ? COL_BLOCK_FLOATS / K : 1);

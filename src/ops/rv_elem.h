@@ -25,10 +25,10 @@
 RV_HD int64_t rv_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Geometry of one convolution: input (C, H, W) of one image, kernel KH x KW,
- * output P x Q. */
+ * output P x Q, padding pad_h rows and pad_w columns on each side. */
 typedef struct {
     int64_t C, H, W, KH, KW, P, Q;
-    int64_t stride, pad;
+    int64_t stride, pad_h, pad_w;
 } rv_conv_geom;
 
 /* im2col: the column matrix of one image, (C*KH*KW) rows by (P*Q) columns,
@@ -42,7 +42,7 @@ RV_HD float rv_im2col_elem(const float *x /* (C, H, W) */, rv_conv_geom g, int64
     int64_t row = i / pq, col = i % pq;
     int64_t kw = row % g.KW, kh = (row / g.KW) % g.KH, c = row / (g.KW * g.KH);
     int64_t p = col / g.Q, q = col % g.Q;
-    int64_t ih = p * g.stride - g.pad + kh, iw = q * g.stride - g.pad + kw;
+    int64_t ih = p * g.stride - g.pad_h + kh, iw = q * g.stride - g.pad_w + kw;
     if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return 0.0f;
     return x[(c * g.H + ih) * g.W + iw];
 }
@@ -94,14 +94,13 @@ RV_HD float rv_avgpool_elem(const float *x, int64_t HW, int64_t i)
     return (float)(sum / (double)HW);
 }
 
-/* Zero-pads every KH x KW kernel slice by `pad` on each side: element i of
- * the (rows, KH+2pad, KW+2pad) output. Used for 1x1 -> 3x3 (pad = 1). */
+/* Centres every KH x KW kernel slice in an OH x OW one of zeros: element i
+ * of the (rows, OH, OW) output. 1x1 -> 3x3, 1x3 -> 3x3, 3x3 -> 5x5, ... */
 RV_HD float rv_pad_kernel_elem(const float *w /* (rows, KH, KW) */, int64_t KH, int64_t KW,
-                               int64_t pad, int64_t i)
+                               int64_t OH, int64_t OW, int64_t i)
 {
-    int64_t OH = KH + 2 * pad, OW = KW + 2 * pad;
     int64_t ow = i % OW, oh = (i / OW) % OH, r = i / (OW * OH);
-    int64_t kh = oh - pad, kw = ow - pad;
+    int64_t kh = oh - (OH - KH) / 2, kw = ow - (OW - KW) / 2;
     if (kh < 0 || kh >= KH || kw < 0 || kw >= KW) return 0.0f;
     return w[(r * KH + kh) * KW + kw];
 }

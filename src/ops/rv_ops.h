@@ -16,8 +16,12 @@
 extern "C" {
 #endif
 
+/* Build it with designated initialisers (.stride = 1, .pad_h = 1, ...): a
+ * field added later is then zero only where that is meant. */
 typedef struct {
-    int stride, pad, groups;
+    int stride;       /* the same along height and width */
+    int pad_h, pad_w; /* zeros added above and below, left and right */
+    int groups;
     int relu; /* apply ReLU after the bias (the fused deploy-time layer) */
     /* The weight in the Winograd domain (rv_winograd.h), or NULL: the CPU
      * then runs the layer as Winograd F(2x2, 3x3) or F(4x4, 3x3), the tile u
@@ -30,7 +34,8 @@ typedef struct {
 rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                           rv_conv_params p, int64_t out[4]);
 
-/* y (N, O, P, Q) = conv(x, w) + b, ReLU if p.relu; P = (H + 2 pad - KH) / stride + 1.
+/* y (N, O, P, Q) = conv(x, w) + b, ReLU if p.relu;
+ * P = (H + 2 pad_h - KH) / stride + 1, Q = (W + 2 pad_w - KW) / stride + 1.
  * Multiply-adds: N*O*P*Q*(C/groups)*KH*KW. */
 rv_status rv_conv2d(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, rv_conv_params p,
                     rv_tensor *y);
@@ -65,10 +70,12 @@ rv_status rv_add(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
 rv_status rv_add_cpu(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
 rv_status rv_add_cuda(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
 
-/* y (O, C, KH+2pad, KW+2pad) = w (O, C, KH, KW) zero-padded on each side. */
-rv_status rv_pad_kernel(const rv_tensor *w, int pad, rv_tensor *y);
-rv_status rv_pad_kernel_cpu(const rv_tensor *w, int pad, rv_tensor *y);
-rv_status rv_pad_kernel_cuda(const rv_tensor *w, int pad, rv_tensor *y);
+/* y (O, C, KH', KW') = w (O, C, KH, KW) centred in zeros: (KH' - KH) / 2 rows
+ * above and below, (KW' - KW) / 2 columns left and right (both differences
+ * even and >= 0). A 1x1 into 3x3, a 1x3 into 3x3 (rows only). */
+rv_status rv_pad_kernel(const rv_tensor *w, rv_tensor *y);
+rv_status rv_pad_kernel_cpu(const rv_tensor *w, rv_tensor *y);
+rv_status rv_pad_kernel_cuda(const rv_tensor *w, rv_tensor *y);
 
 /* The classification head. y (N, C) = mean of x (N, C, H, W) over H and W. */
 rv_status rv_global_avgpool(const rv_tensor *x, rv_tensor *y);

@@ -4,7 +4,7 @@
  * The weights are transformed once (rv_winograd_weights, when a net or block
  * is planned on the CPU) and handed to rv_conv2d in rv_conv_params.winograd;
  * rv_conv2d_cpu then runs rv_conv2d_winograd for the layers it applies to
- * (3x3, stride 1, pad 1, one group) and im2col + sgemm for the others.
+ * (3x3, stride 1, padding 1 on every side, one group) and im2col + sgemm for the others.
  */
 #ifndef RV_WINOGRAD_H
 #define RV_WINOGRAD_H

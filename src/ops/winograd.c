@@ -33,8 +33,8 @@ int rv_winograd_enabled = 1;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p)
 {
-    return w->ndim == 4 && w->dim[2] == 3 && w->dim[3] == 3 && p.stride == 1 && p.pad == 1 &&
-           p.groups == 1;
+    return w->ndim == 4 && w->dim[2] == 3 && w->dim[3] == 3 && p.stride == 1 && p.pad_h == 1 &&
+           p.pad_w == 1 && p.groups == 1;
 }
 
 int rv_winograd_tile(int64_t n, int64_t h, int64_t w)

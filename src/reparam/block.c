@@ -16,7 +16,8 @@ int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride)
 static rv_conv_params conv3_params(const rv_block_spec *s, int relu, const rv_tensor *u)
 {
     return (rv_conv_params){.stride = s->stride,
-                            .pad = 1,
+                            .pad_h = 1,
+                            .pad_w = 1,
                             .groups = s->groups,
                             .relu = relu,
                             .winograd = u && u->data ? u : NULL};
@@ -24,7 +25,7 @@ static rv_conv_params conv3_params(const rv_block_spec *s, int relu, const rv_te
 
 static rv_conv_params conv1_params(const rv_block_spec *s)
 {
-    return (rv_conv_params){.stride = s->stride, .pad = 0, .groups = s->groups};
+    return (rv_conv_params){.stride = s->stride, .pad_h = 0, .pad_w = 0, .groups = s->groups};
 }
 
 static rv_status plan_winograd(const rv_tensor *w, const rv_block_spec *s, const int64_t in[4],
@@ -149,7 +150,7 @@ static rv_status fuse_branches(const rv_block *b, rv_tensor *w, rv_tensor *bias)
     if (st == RV_OK) st = rv_fuse_conv_bn(&w3, NULL, &b->bn3, w, bias);
     /* 1x1 conv + BN, padded to 3x3 */
     if (st == RV_OK) st = rv_fuse_conv_bn(&w1, NULL, &b->bn1, &w1f, &bb);
-    if (st == RV_OK) st = rv_pad_kernel(&w1f, 1, &w1p);
+    if (st == RV_OK) st = rv_pad_kernel(&w1f, &w1p);
     if (st == RV_OK) st = rv_add(w, &w1p, w);
     if (st == RV_OK) st = rv_add(bias, &bb, bias);
     /* identity as a 3x3 conv + BN */

@@ -3,7 +3,7 @@
 
 #include "rv_measure.h"
 
-static const rv_conv_params P = {.stride = 1, .pad = 0, .groups = 1, .relu = 0};
+static const rv_conv_params P = {.stride = 1, .pad_h = 0, .pad_w = 0, .groups = 1, .relu = 0};
 
 rv_status rv_two_branch_forward(void *ctx)
 {
