@@ -159,7 +159,7 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
             rv_two_branch tb;
             rv_conv_bn_pair cb;
             rv_block_pair bp;
-            rv_block_spec spec = {c, c, 1, 1, 1};
+            rv_block_spec spec = rv_repvgg_block_spec(c, c, 1, 1);
             progress("pairs on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
             if ((st = rv_two_branch_build(&tb, dev, 1, c, s, 0, 1)) == RV_OK) {
                 st = measure_pair(rv_two_branch_forward, &tb, rv_two_branch_fused, &tb, dev, repeat,
@@ -217,7 +217,7 @@ static rv_status exp_block(const run_info *ri, table *t)
                 progress("block on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
                 rv_block_pair bp;
                 rv_form_result r[2];
-                rv_block_spec spec = {c, c, 1, 1, 1};
+                rv_block_spec spec = rv_repvgg_block_spec(c, c, 1, 1);
                 if ((st = rv_block_pair_build(&bp, spec, dev, 1, s, 4)) != RV_OK) break;
                 st =
                     measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev, repeat, r);

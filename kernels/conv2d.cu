@@ -30,16 +30,7 @@ __global__ void im2col_kernel(const float *x, rv_conv_geom g, int64_t n, float *
 extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                                     rv_conv_params p, rv_tensor *y)
 {
-    rv_conv_geom g = {.C = x->dim[1],
-                      .H = x->dim[2],
-                      .W = x->dim[3],
-                      .KH = w->dim[2],
-                      .KW = w->dim[3],
-                      .P = y->dim[2],
-                      .Q = y->dim[3],
-                      .stride = p.stride,
-                      .pad_h = p.pad_h,
-                      .pad_w = p.pad_w};
+    rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], y, p);
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups;
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW;
     int64_t col_per_img = g.C * g.KH * g.KW * PQ; /* = G * K * PQ */

@@ -1,5 +1,5 @@
-/* elementwise.cu - batch norm (inference), ReLU, add, kernel padding and the
- * bias/ReLU epilogue on the GPU.
+/* elementwise.cu - batch norm (inference), ReLU, add, border padding, average
+ * pooling and the bias/ReLU epilogue on the GPU.
  *
  * One thread per output element; each body is the shared rv_*_elem function
  * (src/ops/rv_elem.h) that the CPU versions in src/ loop over.
@@ -27,11 +27,17 @@ __global__ void add_kernel(const float *a, const float *b, int64_t n, float *y)
     if (i < n) y[i] = rv_add_elem(a, b, i);
 }
 
-__global__ void pad_kernel_kernel(const float *w, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
-                                  int64_t n, float *y)
+__global__ void pad_border_kernel(const float *x, const float *value, rv_conv_geom g, int64_t n,
+                                  float *y)
 {
     int64_t i = RV_THREAD_INDEX;
-    if (i < n) y[i] = rv_pad_kernel_elem(w, KH, KW, OH, OW, i);
+    if (i < n) y[i] = rv_pad_border_elem(x, value, g, i);
+}
+
+__global__ void avgpool2d_kernel(const float *x, rv_conv_geom g, int64_t n, float *y)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_avgpool2d_elem(x, g, i);
 }
 
 __global__ void bias_act_kernel(float *y, const float *bias, int relu, int64_t C, int64_t HW,
@@ -73,11 +79,23 @@ extern "C" rv_status rv_add_cuda(const rv_tensor *a, const rv_tensor *b, rv_tens
     return RV_OK;
 }
 
-extern "C" rv_status rv_pad_kernel_cuda(const rv_tensor *w, rv_tensor *y)
+extern "C" rv_status rv_pad_border_cuda(const rv_tensor *x, int pad_h, int pad_w,
+                                        const rv_tensor *value, rv_tensor *y)
 {
+    rv_conv_geom g = {
+        .C = x->dim[1], .H = x->dim[2], .W = x->dim[3], .pad_h = pad_h, .pad_w = pad_w};
     int64_t n = rv_tensor_numel(y);
-    pad_kernel_kernel<<<RV_GRID(n)>>>(w->data, w->dim[2], w->dim[3], y->dim[2], y->dim[3], n,
-                                      y->data);
+    pad_border_kernel<<<RV_GRID(n)>>>(x->data, value->data, g, n, y->data);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
+}
+
+extern "C" rv_status rv_avgpool2d_cuda(const rv_tensor *x, int kh, int kw, rv_conv_params p,
+                                       rv_tensor *y)
+{
+    rv_conv_geom g = rv_conv_geom_of(x, kh, kw, y, p);
+    int64_t n = rv_tensor_numel(y);
+    avgpool2d_kernel<<<RV_GRID(n)>>>(x->data, g, n, y->data);
     CUDA_CHECK_LAUNCH();
     return RV_OK;
 }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "rv_check.h"
+#include "rv_reparam.h"
 #include "rv_cli.h"
 #include "rv_ops.h"
 #include "rv_report.h"

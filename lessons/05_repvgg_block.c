@@ -32,7 +32,7 @@ static int check(rv_block_pair *l, rv_block_spec spec, rv_device dev, int n, int
     char what[128];
     snprintf(what, sizeof what, "  %lld -> %lld, stride %d, groups %d, %s", (long long)spec.in_ch,
              (long long)spec.out_ch, spec.stride, spec.groups,
-             spec.has_identity ? "3 branches" : "2 branches (no identity)");
+             spec.n_branches == 3 ? "3 branches" : "2 branches (no identity)");
     if (rv_block_pair_build(l, spec, dev, n, s, 5) != RV_OK || rv_block_pair_train(l) != RV_OK ||
         rv_block_pair_fast(l) != RV_OK) {
         printf("%s: error: %s\n", what, rv_lesson_keep_error());
@@ -63,10 +63,10 @@ int main(int argc, char **argv)
     printf("\nDo the forms agree? (train-time block vs its fused 3x3 conv, RV_TOL_FP32)\n");
     int64_t C = channels;
     rv_block_spec specs[] = {
-        {C, C, 1, 1, rv_block_wants_identity(C, C, 1)},
-        {C, 2 * C, 2, 1, rv_block_wants_identity(C, 2 * C, 2)},
-        {C, C, 2, 1, rv_block_wants_identity(C, C, 2)}, /* the notebook's bug: lesson 06 */
-        {C, C, 1, 2, rv_block_wants_identity(C, C, 1)},
+        rv_repvgg_block_spec(C, C, 1, 1),
+        rv_repvgg_block_spec(C, 2 * C, 2, 1),
+        rv_repvgg_block_spec(C, C, 2, 1), /* the notebook's bug: lesson 06 */
+        rv_repvgg_block_spec(C, C, 1, 2),
     };
     int pass = 1;
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {

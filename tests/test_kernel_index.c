@@ -5,7 +5,8 @@
  * blocks. This test emulates that grid thread by thread and compares each
  * body with a loop nest written from the definition, on shapes where a
  * swapped index or an off-by-one shows: batched im2col (odd sizes, stride 2,
- * padding 2, C=3, K=5), the channel of the BN/bias epilogue, kernel padding.
+ * padding 2, C=3, K=5), the channel of the BN/bias epilogue, border padding
+ * and average pooling.
  * It also checks that the grid covers every element exactly once.
  */
 #include <string.h>
@@ -90,17 +91,37 @@ static void test_channel_bodies(void)
     check_arrays("bias + relu epilogue channel index", n);
 }
 
-static void test_pad_body(int64_t rows, int64_t KH, int64_t KW, int64_t pad_h, int64_t pad_w)
+static void test_pad_pool_bodies(int64_t N, rv_conv_geom g)
 {
-    for (int64_t i = 0; i < rows * KH * KW; i++) src[i] = (float)(i + 1);
-    int64_t OH = KH + 2 * pad_h, OW = KW + 2 * pad_w, n = rows * OH * OW;
-    EMULATE_GRID(n, out[i] = rv_pad_kernel_elem(src, KH, KW, OH, OW, i));
-    memset(expect, 0, (size_t)n * sizeof(float));
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t kh = 0; kh < KH; kh++)
-            for (int64_t kw = 0; kw < KW; kw++)
-                expect[(r * OH + kh + pad_h) * OW + kw + pad_w] = src[(r * KH + kh) * KW + kw];
-    check_arrays("pad kernel", n);
+    for (int64_t i = 0; i < N * g.C * g.H * g.W; i++) src[i] = (float)(i + 1);
+    float value[16];
+    for (int64_t c = 0; c < g.C; c++) value[c] = -(float)(c + 1);
+    int64_t OH = g.H + 2 * g.pad_h, OW = g.W + 2 * g.pad_w, n = N * g.C * OH * OW;
+    EMULATE_GRID(n, out[i] = rv_pad_border_elem(src, value, g, i));
+    for (int64_t nc = 0, k = 0; nc < N * g.C; nc++)
+        for (int64_t h = 0; h < OH; h++)
+            for (int64_t w = 0; w < OW; w++, k++) {
+                int64_t ih = h - g.pad_h, iw = w - g.pad_w;
+                expect[k] = ih < 0 || ih >= g.H || iw < 0 || iw >= g.W
+                                ? value[nc % g.C]
+                                : src[(nc * g.H + ih) * g.W + iw];
+            }
+    check_arrays("pad border", n);
+    n = N * g.C * g.P * g.Q;
+    EMULATE_GRID(n, out[i] = rv_avgpool2d_elem(src, g, i));
+    for (int64_t nc = 0, k = 0; nc < N * g.C; nc++)
+        for (int64_t p = 0; p < g.P; p++)
+            for (int64_t q = 0; q < g.Q; q++, k++) {
+                double sum = 0;
+                for (int64_t kh = 0; kh < g.KH; kh++)
+                    for (int64_t kw = 0; kw < g.KW; kw++) {
+                        int64_t ih = p * g.stride - g.pad_h + kh, iw = q * g.stride - g.pad_w + kw;
+                        if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
+                            sum += src[(nc * g.H + ih) * g.W + iw];
+                    }
+                expect[k] = (float)(sum / (double)(g.KH * g.KW));
+            }
+    check_arrays("average pool", n);
 }
 
 int main(int argc, char **argv)
@@ -127,9 +148,8 @@ int main(int argc, char **argv)
     test_im2col(2, GEOM(3, 6, 7, 1, 3, 6, 7, 1, 0, 1)); /* ACNet's 1x3 */
     test_im2col(1, GEOM(2, 7, 6, 3, 1, 4, 3, 2, 1, 0)); /* its 3x1, stride 2 */
     test_channel_bodies();
-    test_pad_body(6, 1, 1, 1, 1);
-    test_pad_body(4, 3, 3, 2, 2);
-    test_pad_body(5, 1, 3, 1, 0); /* 1x3 -> 3x3 */
-    test_pad_body(3, 3, 1, 0, 1); /* 3x1 -> 3x3 */
+    test_pad_pool_bodies(2, GEOM(3, 5, 6, 3, 3, 5, 6, 1, 1, 1));
+    test_pad_pool_bodies(1, GEOM(4, 7, 5, 3, 3, 4, 3, 2, 1, 1));
+    test_pad_pool_bodies(2, GEOM(2, 6, 6, 2, 2, 3, 3, 2, 0, 0));
     return rv_test_finish("test_kernel_index");
 }

@@ -1,4 +1,4 @@
-/* test_ops.c - batch norm, ReLU, add, kernel padding and the classifier head
+/* test_ops.c - batch norm, ReLU, add, border padding, average pooling and the classifier head
  * (global average pooling, linear) against naive formulas.
  *
  * The naive versions here are written from the definitions (BN straight from
@@ -75,23 +75,49 @@ static void test_relu_add(rv_device dev, rv_rng *rng)
     for (int i = 0; i < 6; i++) rv_tensor_free(all[i]);
 }
 
-static void test_pad_kernel(rv_device dev, rv_rng *rng)
+/* Border padding with per-channel values and a 3x3 average pool (its zeros
+ * counted), against loops written from the definitions. */
+static void test_pad_pool(rv_device dev, rv_rng *rng)
 {
-    rv_tensor hw, w, y, expect;
-    CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, 6, 3, 1, 1, "w1x1"));
-    rv_tensor_fill_int(&hw, rng, 1, 9); /* non-zero, so a misplaced tap shows */
-    CHECK_OK(rv_tensor_clone(&w, &hw, dev, "w1x1"));
-    CHECK_OK(rv_tensor_alloc4(&y, dev, 6, 3, 3, 3, "w3x3"));
-    CHECK_OK(rv_tensor_alloc4(&expect, RV_CPU, 6, 3, 3, 3, "expect"));
-    rv_tensor_fill(&expect, 0.0f);
-    for (int64_t r = 0; r < 18; r++) expect.data[r * 9 + 4] = hw.data[r];
-    CHECK_OK(rv_pad_kernel(&w, &y));
-    CHECK_CLOSE("pad 1x1 -> 3x3", &y, &expect, RV_TOL_EXACT);
-    rv_tensor y2;
-    CHECK_OK(rv_tensor_alloc4(&y2, dev, 6, 3, 2, 3, "w2x3"));
-    CHECK(rv_pad_kernel(&w, &y2) == RV_EINVAL, "1x1 centred in 2x3 (an odd difference) accepted");
-    rv_tensor *all[5] = {&hw, &w, &y, &expect, &y2};
-    for (int i = 0; i < 5; i++) rv_tensor_free(all[i]);
+    enum { N = 2, C = 3, H = 5, W = 4 };
+    rv_tensor hx, hv, x, v, padded, pooled, ep, eq;
+    CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, N, C, H, W, "x"));
+    CHECK_OK(rv_tensor_alloc1(&hv, RV_CPU, C, "value"));
+    rv_tensor_fill_int(&hx, rng, -9, 9);
+    rv_tensor_fill_int(&hv, rng, 10, 20); /* unlike any pixel, so a misplaced one shows */
+    CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
+    CHECK_OK(rv_tensor_clone(&v, &hv, dev, "value"));
+    CHECK_OK(rv_tensor_alloc4(&padded, dev, N, C, H + 2, W + 4, "padded"));
+    CHECK_OK(rv_tensor_alloc4(&ep, RV_CPU, N, C, H + 2, W + 4, "expect padded"));
+    for (int64_t n = 0, k = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t h = -1; h < H + 1; h++)
+                for (int64_t w = -2; w < W + 2; w++, k++)
+                    ep.data[k] = h < 0 || h >= H || w < 0 || w >= W
+                                     ? hv.data[c]
+                                     : hx.data[((n * C + c) * H + h) * W + w];
+    CHECK_OK(rv_pad_border(&x, 1, 2, &v, &padded));
+    CHECK_CLOSE("pad border 1 x 2 with per-channel values", &padded, &ep, RV_TOL_EXACT);
+    rv_conv_params p = {.stride = 2, .pad_h = 1, .pad_w = 1};
+    int64_t P = (H + 2 - 3) / 2 + 1, Q = (W + 2 - 3) / 2 + 1;
+    CHECK_OK(rv_tensor_alloc4(&pooled, dev, N, C, P, Q, "pooled"));
+    CHECK_OK(rv_tensor_alloc4(&eq, RV_CPU, N, C, P, Q, "expect pooled"));
+    for (int64_t nc = 0, k = 0; nc < N * C; nc++)
+        for (int64_t i = 0; i < P; i++)
+            for (int64_t j = 0; j < Q; j++, k++) {
+                float sum = 0.0f;
+                for (int64_t h = 2 * i - 1; h <= 2 * i + 1; h++)
+                    for (int64_t w = 2 * j - 1; w <= 2 * j + 1; w++)
+                        if (h >= 0 && h < H && w >= 0 && w < W)
+                            sum += hx.data[(nc * H + h) * W + w];
+                eq.data[k] = sum / 9.0f;
+            }
+    CHECK_OK(rv_avgpool2d(&x, 3, 3, p, &pooled));
+    CHECK_CLOSE("3x3 average pool, stride 2, padding counted", &pooled, &eq, RV_TOL_FP32);
+    CHECK(rv_avgpool2d(&x, 3, 3, p, &padded) == RV_EINVAL, "a wrongly shaped pool output accepted");
+    CHECK(rv_pad_border(&x, 1, 1, &v, &padded) == RV_EINVAL, "a wrongly shaped border accepted");
+    rv_tensor *all[8] = {&hx, &hv, &x, &v, &padded, &pooled, &ep, &eq};
+    for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);
 }
 
 /* Global average pooling then linear, against sums written out here. */
@@ -137,12 +163,14 @@ static void test_head(rv_device dev, rv_rng *rng)
 int main(int argc, char **argv)
 {
     rv_device dev;
-    int rc = rv_test_init(argc, argv, "test_ops --device cpu|cuda: BN, ReLU, add, pad", &dev);
+    int rc = rv_test_init(
+        argc, argv, "test_ops --device cpu|cuda: BN, ReLU, add, border padding, pooling, head",
+        &dev);
     if (rc >= 0) return rc;
     rv_rng rng = rv_rng_seed(7);
     test_batchnorm(dev, &rng);
     test_relu_add(dev, &rng);
-    test_pad_kernel(dev, &rng);
+    test_pad_pool(dev, &rng);
     test_head(dev, &rng);
     return rv_test_finish("test_ops");
 }

@@ -52,11 +52,11 @@ static void round_trip(rv_device dev, rv_layout layout, int deploy)
     rv_layout got;
     CHECK_OK(rv_weights_to_net(ts, count, "round-trip", dev, &back, &got));
     CHECK(got == layout, "layout detected as %s", rv_layout_name(got));
-    CHECK(back.n_blocks == n && (back.fast != NULL) == deploy, "form or block count changed");
+    CHECK(back.n_blocks == n && rv_net_is_deploy(&back) == deploy, "form or block count changed");
     for (int i = 0; i < n && back.n_blocks == n; i++) {
         const rv_block_spec *a = rv_net_spec(net, i), *b = rv_net_spec(&back, i);
         CHECK(a->in_ch == b->in_ch && a->out_ch == b->out_ch && a->stride == b->stride &&
-                  a->groups == b->groups && a->has_identity == b->has_identity,
+                  a->groups == b->groups && a->n_branches == b->n_branches,
               "block %d spec differs after the round trip", i);
     }
     char what[96];

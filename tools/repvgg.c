@@ -122,8 +122,9 @@ static int cmd_info(int argc, char **argv)
         return EXIT_USAGE;
     }
     printf("file:     %s\nlayout:   %s\nform:     %s\n", pos[0], rv_layout_name(layout),
-           net.fast ? "deploy-time (one 3x3 conv + ReLU per block)"
-                    : "train-time (3x3 conv-BN + 1x1 conv-BN + identity BN per block)");
+           rv_net_is_deploy(&net)
+               ? "deploy-time (one 3x3 conv + ReLU per block)"
+               : "train-time (3x3 conv-BN + 1x1 conv-BN + identity BN per block)");
     if (skipped) printf("ignored:  %d integer tensor(s) (BN num_batches_tracked)\n", skipped);
     printf("blocks:   %d\n  block stage  in -> out   stride groups identity\n", net.n_blocks);
     for (int i = 0, s = -1; i < net.n_blocks; i++) {
@@ -131,7 +132,9 @@ static int cmd_info(int argc, char **argv)
         if (i == 0 || sp->stride == 2) s++;
         printf("  %5d %5d %4lld -> %-5lld %6d %6d %8s\n", i, s, (long long)sp->in_ch,
                (long long)sp->out_ch, sp->stride, sp->groups,
-               net.fast ? "fused" : (sp->has_identity ? "yes" : "no"));
+               rv_net_is_deploy(&net)
+                   ? "fused"
+                   : (rv_block_find_branch(sp, RV_BRANCH_IDENTITY) >= 0 ? "yes" : "no"));
     }
     if (net.head_w.data)
         printf("head:     global average pool + linear %lld -> %lld classes\n",
@@ -251,7 +254,7 @@ static int cmd_convert(int argc, char **argv)
     if ((rc = load(argv[0], pos[0], RV_CPU, &train, &layout, NULL)) >= 0) return rc;
     rv_named *ts = NULL;
     int count = 0;
-    rv_status st = train.fast
+    rv_status st = rv_net_is_deploy(&train)
                        ? rv_error(RV_EFORMAT, "%s: already deploy-time: nothing to convert", pos[0])
                        : rv_net_switch_to_fast(&train, &fast);
     if (st == RV_OK) st = rv_net_to_weights(&fast, layout, &ts, &count);
@@ -438,12 +441,13 @@ static int cmd_bench(int argc, char **argv)
         printf(
             "%s\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
             "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\n",
-            net.fast ? "deploy" : "train", rv_device_name(dev), tf32 ? "tf32" : "fp32",
-            graph ? "yes" : "no", (long long)shape[0], (long long)shape[1], (long long)shape[2],
-            (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms, r.time.mean_ms,
-            shape[0] * 1e3 / ms, rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9,
-            (long long)rv_net_params(&net), r.peak_bytes, rv_net_buffer_bytes(&net),
-            rv_net_min_activation_bytes(&net, &x), rv_workspace_bytes(dev),
+            rv_net_is_deploy(&net) ? "deploy" : "train", rv_device_name(dev),
+            tf32 ? "tf32" : "fp32", graph ? "yes" : "no", (long long)shape[0], (long long)shape[1],
+            (long long)shape[2], (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms,
+            r.time.mean_ms, shape[0] * 1e3 / ms,
+            rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
+            r.peak_bytes, rv_net_buffer_bytes(&net), rv_net_min_activation_bytes(&net, &x),
+            rv_workspace_bytes(dev),
             dev == RV_CUDA ? "im2col+cublas"
             : no_winograd  ? "im2col+openblas"
                            : "winograd+openblas",

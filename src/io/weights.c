@@ -184,6 +184,9 @@ static rv_status bad_shape(const block_ctx *c, int slot, const rv_tensor *t, con
                     rv_tensor_shape_str(t, got, sizeof got), want);
 }
 
+/* RepVGG's branches, in rv_repvgg_block_spec's order */
+enum { BRANCH_3X3 = 0, BRANCH_1X1 = 1, BRANCH_ID = 2 };
+
 /* Works out the block's spec from its weight (3x3 or fused) and in_ch. */
 static rv_status block_spec(const block_ctx *c, int deploy, int64_t in_ch, rv_block_spec *spec)
 {
@@ -200,18 +203,27 @@ static rv_status block_spec(const block_ctx *c, int deploy, int64_t in_ch, rv_bl
         return bad_shape(c, slot, w, want);
     }
     if (in_ch <= 0) in_ch = w->dim[1]; /* the stem: groups 1 */
-    spec->in_ch = in_ch;
-    spec->out_ch = w->dim[0];
-    spec->groups = (int)(in_ch / w->dim[1]);
-    spec->stride = c->b == 0 ? 2 : 1;
+    int stride = c->b == 0 ? 2 : 1;
+    *spec = rv_repvgg_block_spec(in_ch, w->dim[0], stride, (int)(in_ch / w->dim[1]));
     const rv_tensor *const *id = c->t->slot[c->s][c->b] + BNID;
-    spec->has_identity = !deploy && (id[0] || id[1] || id[2] || id[3]);
+    int has_identity = id[0] || id[1] || id[2] || id[3];
+    if (has_identity && !rv_block_wants_identity(spec->in_ch, spec->out_ch, stride)) {
+        char name[128];
+        full_name(c->l, c->s, c->b, BNID + 3, name, sizeof name);
+        return rv_error(RV_EFORMAT,
+                        "%s: '%s': an identity branch needs in == out and stride 1, "
+                        "this block is %lld -> %lld at stride %d (the notebook's stride bug?)",
+                        c->file, name, (long long)spec->in_ch, (long long)spec->out_ch, stride);
+    }
+    if (!has_identity && spec->n_branches > BRANCH_ID) spec->n_branches = BRANCH_ID;
+    if (deploy) *spec = rv_fused_block_spec(spec);
     return RV_OK;
 }
 
-/* A BN (four slots from first) of `channels`, checked, on dev. */
-static rv_status load_bn(const block_ctx *c, int first, int64_t channels, rv_device dev, rv_bn *bn)
+/* A BN (four slots from first), checked, into bn (allocated, on the CPU). */
+static rv_status load_bn(const block_ctx *c, int first, rv_bn *bn)
 {
+    int64_t channels = bn->channels;
     const rv_tensor *p[4];
     for (int k = 0; k < 4; k++) {
         rv_status st = need(c, first + k, &p[k]);
@@ -231,57 +243,40 @@ static rv_status load_bn(const block_ctx *c, int first, int64_t channels, rv_dev
                             "variance cannot be",
                             c->file, name, p[3]->data[i], (long long)i);
         }
-    rv_status st = rv_bn_alloc(bn, channels);
-    if (st != RV_OK) return st;
     rv_tensor *dst[4] = {&bn->gamma, &bn->beta, &bn->mean, &bn->var};
+    rv_status st = RV_OK;
     for (int k = 0; k < 4 && st == RV_OK; k++) st = rv_tensor_copy(dst[k], p[k]);
-    return st == RV_OK ? rv_bn_prepare(bn, dev) : st;
+    return st;
 }
 
-static rv_status load_weight(const block_ctx *c, int slot, int ndim, int64_t o, int64_t i,
-                             int64_t k, rv_device dev, rv_tensor *out)
+/* The tensor of `slot`, checked against out's shape, copied into out. */
+static rv_status load_weight(const block_ctx *c, int slot, rv_tensor *out)
 {
     const rv_tensor *w;
     rv_status st = need(c, slot, &w);
     if (st != RV_OK) return st;
-    if (!has_shape(w, ndim, o, i, k, k)) {
+    if (!rv_tensor_same_shape(w, out)) {
         char want[64];
-        if (ndim == 1)
-            snprintf(want, sizeof want, "(%lld)", (long long)o);
-        else
-            snprintf(want, sizeof want, "(%lld, %lld, %lld, %lld)", (long long)o, (long long)i,
-                     (long long)k, (long long)k);
-        return bad_shape(c, slot, w, want);
+        return bad_shape(c, slot, w, rv_tensor_shape_str(out, want, sizeof want));
     }
-    return rv_tensor_clone(out, w, dev, "weight");
+    return rv_tensor_copy(out, w);
 }
 
-static rv_status load_block(const block_ctx *c, const rv_block_spec *sp, int deploy, rv_device dev,
-                            rv_net *net, int i)
+static rv_status load_block(const block_ctx *c, const rv_block_spec *sp, rv_device dev, rv_block *b)
 {
-    int64_t O = sp->out_ch, Ig = sp->in_ch / sp->groups;
-    if (deploy) {
-        rv_fast_block *f = &net->fast[i];
-        f->spec = *sp;
-        rv_status st = load_weight(c, WF, 4, O, Ig, 3, dev, &f->w);
-        return st == RV_OK ? load_weight(c, BF, 1, O, 0, 0, dev, &f->b) : st;
+    rv_status st = rv_block_alloc(b, *sp);
+    rv_branch *br = b->branch;
+    if (st == RV_OK && rv_block_is_fused(sp)) {
+        st = load_weight(c, WF, &br[0].w);
+        if (st == RV_OK) st = load_weight(c, BF, &br[0].b);
+    } else if (st == RV_OK) {
+        st = load_weight(c, W3, &br[BRANCH_3X3].w);
+        if (st == RV_OK) st = load_bn(c, BN3, &br[BRANCH_3X3].bn);
+        if (st == RV_OK) st = load_weight(c, W1, &br[BRANCH_1X1].w);
+        if (st == RV_OK) st = load_bn(c, BN1, &br[BRANCH_1X1].bn);
+        if (st == RV_OK && sp->n_branches > BRANCH_ID) st = load_bn(c, BNID, &br[BRANCH_ID].bn);
     }
-    rv_block *b = &net->blocks[i];
-    b->spec = *sp;
-    if (sp->has_identity && !rv_block_wants_identity(sp->in_ch, sp->out_ch, sp->stride)) {
-        char name[128];
-        full_name(c->l, c->s, c->b, BNID + 3, name, sizeof name);
-        return rv_error(RV_EFORMAT,
-                        "%s: '%s': an identity branch needs in == out and stride 1, "
-                        "this block is %lld -> %lld at stride %d (the notebook's stride bug?)",
-                        c->file, name, (long long)sp->in_ch, (long long)sp->out_ch, sp->stride);
-    }
-    rv_status st = load_weight(c, W3, 4, O, Ig, 3, dev, &b->w3);
-    if (st == RV_OK) st = load_bn(c, BN3, O, dev, &b->bn3);
-    if (st == RV_OK) st = load_weight(c, W1, 4, O, Ig, 1, dev, &b->w1);
-    if (st == RV_OK) st = load_bn(c, BN1, O, dev, &b->bn1);
-    if (st == RV_OK && sp->has_identity) st = load_bn(c, BNID, O, dev, &b->bnid);
-    return st;
+    return st == RV_OK ? rv_block_to(b, dev) : st;
 }
 
 static rv_status load_head(const table *t, const char *file, int64_t channels, rv_device dev,
@@ -319,7 +314,7 @@ rv_status rv_weights_to_net(const rv_named *ts, int n, const char *file, rv_devi
         st = rv_error(RV_EFORMAT, "%s: %d blocks, more than %d", file, blocks, RV_MAX_BLOCKS);
     if (st == RV_OK) {
         deploy = t->slot[0][0][WF] != NULL;
-        st = rv_net_alloc(net, blocks, deploy, dev);
+        st = rv_net_alloc(net, blocks, dev);
     }
     int64_t in_ch = 0;
     for (int s = 0, i = 0; s < t->stages && st == RV_OK; s++)
@@ -340,7 +335,7 @@ rv_status rv_weights_to_net(const rv_named *ts, int n, const char *file, rv_devi
             if (st != RV_OK) break;
             rv_block_spec sp;
             st = block_spec(&c, deploy, in_ch, &sp);
-            if (st == RV_OK) st = load_block(&c, &sp, deploy, dev, net, i);
+            if (st == RV_OK) st = load_block(&c, &sp, dev, &net->blocks[i]);
             in_ch = sp.out_ch;
         }
     if (st == RV_OK) st = load_head(t, file, in_ch, dev, net);
@@ -375,6 +370,22 @@ static rv_status push_bn(rv_named *out, int *n, rv_layout l, int s, int b, int f
     return st;
 }
 
+/* RepVGG's branches as rv_repvgg_block_spec lays them out, the identity
+ * optional */
+static int is_repvgg_block(const rv_block_spec *s)
+{
+    rv_block_spec r = rv_repvgg_block_spec(s->in_ch, s->out_ch, s->stride, s->groups);
+    if (s->n_branches < BRANCH_ID || s->n_branches > r.n_branches || s->post_bn || s->no_relu)
+        return 0;
+    for (int i = 0; i < s->n_branches; i++) {
+        const rv_branch_spec *a = &s->branch[i], *b = &r.branch[i];
+        if (a->kind != b->kind || a->kh != b->kh || a->kw != b->kw || a->pad_h != b->pad_h ||
+            a->pad_w != b->pad_w || a->bn != b->bn || a->bias != b->bias)
+            return 0;
+    }
+    return 1;
+}
+
 rv_status rv_net_to_weights(const rv_net *net, rv_layout layout, rv_named **out, int *n)
 {
     *n = 0;
@@ -393,17 +404,25 @@ rv_status rv_net_to_weights(const rv_net *net, rv_layout layout, rv_named **out,
             st = rv_error(RV_EINVAL, "the official layout has one stem block; this net has more");
             break;
         }
-        if (net->fast) {
-            st = push_slot(*out, n, layout, s, b, WF, &net->fast[i].w);
-            if (st == RV_OK) st = push_slot(*out, n, layout, s, b, BF, &net->fast[i].b);
+        const rv_branch *br = net->blocks[i].branch;
+        if (rv_block_is_fused(sp) && sp->kh == 3 && sp->kw == 3) {
+            st = push_slot(*out, n, layout, s, b, WF, &br[0].w);
+            if (st == RV_OK) st = push_slot(*out, n, layout, s, b, BF, &br[0].b);
             continue;
         }
-        const rv_block *blk = &net->blocks[i];
-        st = push_slot(*out, n, layout, s, b, W3, &blk->w3);
-        if (st == RV_OK) st = push_bn(*out, n, layout, s, b, BN3, &blk->bn3);
-        if (st == RV_OK) st = push_slot(*out, n, layout, s, b, W1, &blk->w1);
-        if (st == RV_OK) st = push_bn(*out, n, layout, s, b, BN1, &blk->bn1);
-        if (st == RV_OK && sp->has_identity) st = push_bn(*out, n, layout, s, b, BNID, &blk->bnid);
+        if (!is_repvgg_block(sp)) {
+            st = rv_error(RV_EINVAL,
+                          "block %d is not a RepVGG block (3x3 conv-BN, 1x1 conv-BN, "
+                          "identity BN): the weight layouts name only those",
+                          i);
+            break;
+        }
+        st = push_slot(*out, n, layout, s, b, W3, &br[BRANCH_3X3].w);
+        if (st == RV_OK) st = push_bn(*out, n, layout, s, b, BN3, &br[BRANCH_3X3].bn);
+        if (st == RV_OK) st = push_slot(*out, n, layout, s, b, W1, &br[BRANCH_1X1].w);
+        if (st == RV_OK) st = push_bn(*out, n, layout, s, b, BN1, &br[BRANCH_1X1].bn);
+        if (st == RV_OK && sp->n_branches > BRANCH_ID)
+            st = push_bn(*out, n, layout, s, b, BNID, &br[BRANCH_ID].bn);
     }
     if (st == RV_OK && net->head_w.data) {
         if (layout == RV_LAYOUT_NOTEBOOK)

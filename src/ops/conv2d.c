@@ -56,6 +56,21 @@ rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tenso
     return RV_OK;
 }
 
+rv_conv_geom rv_conv_geom_of(const rv_tensor *x, int64_t kh, int64_t kw, const rv_tensor *y,
+                             rv_conv_params p)
+{
+    return (rv_conv_geom){.C = x->dim[1],
+                          .H = x->dim[2],
+                          .W = x->dim[3],
+                          .KH = kh,
+                          .KW = kw,
+                          .P = y->dim[2],
+                          .Q = y->dim[3],
+                          .stride = p.stride,
+                          .pad_h = p.pad_h,
+                          .pad_w = p.pad_w};
+}
+
 rv_status rv_conv2d(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, rv_conv_params p,
                     rv_tensor *y)
 {
@@ -178,16 +193,7 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     if (p.winograd && rv_winograd_applies(w, p))
         return rv_conv2d_winograd(x, p.winograd, b, p.relu, y);
     rv_cpu_threads_init();
-    rv_conv_geom g = {.C = x->dim[1],
-                      .H = x->dim[2],
-                      .W = x->dim[3],
-                      .KH = w->dim[2],
-                      .KW = w->dim[3],
-                      .P = y->dim[2],
-                      .Q = y->dim[3],
-                      .stride = p.stride,
-                      .pad_h = p.pad_h,
-                      .pad_w = p.pad_w};
+    rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], y, p);
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups, CHW = g.C * g.H * g.W;
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW, nt = rv_cpu_threads();
     int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad_h == 0 && p.pad_w == 0;

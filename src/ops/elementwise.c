@@ -1,4 +1,5 @@
-/* elementwise.c - ReLU, add and kernel zero-padding on the CPU, with dispatchers. */
+/* elementwise.c - ReLU, add, border padding and average pooling on the CPU, with
+ * dispatchers. */
 #include "rv_dispatch.h"
 #include "rv_elem.h"
 #include "rv_ops.h"
@@ -40,26 +41,54 @@ rv_status rv_add(const rv_tensor *a, const rv_tensor *b, rv_tensor *y)
     return st != RV_OK ? st : RV_DISPATCH(a->device, rv_add, a, b, y);
 }
 
-rv_status rv_pad_kernel_cpu(const rv_tensor *w, rv_tensor *y)
+rv_status rv_pad_border_cpu(const rv_tensor *x, int pad_h, int pad_w, const rv_tensor *value,
+                            rv_tensor *y)
 {
+    rv_conv_geom g = {
+        .C = x->dim[1], .H = x->dim[2], .W = x->dim[3], .pad_h = pad_h, .pad_w = pad_w};
     int64_t n = rv_tensor_numel(y);
-    for (int64_t i = 0; i < n; i++)
-        y->data[i] = rv_pad_kernel_elem(w->data, w->dim[2], w->dim[3], y->dim[2], y->dim[3], i);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) y->data[i] = rv_pad_border_elem(x->data, value->data, g, i);
     return RV_OK;
 }
 
-rv_status rv_pad_kernel(const rv_tensor *w, rv_tensor *y)
+rv_status rv_pad_border(const rv_tensor *x, int pad_h, int pad_w, const rv_tensor *value,
+                        rv_tensor *y)
 {
-    char ws[64], ys[64];
-    if (w->ndim != 4 || y->ndim != 4 || y->dim[0] != w->dim[0] || y->dim[1] != w->dim[1] ||
-        y->dim[2] < w->dim[2] || y->dim[3] < w->dim[3] || (y->dim[2] - w->dim[2]) % 2 ||
-        (y->dim[3] - w->dim[3]) % 2)
+    if (x->ndim != 4 || y->ndim != 4 || pad_h < 0 || pad_w < 0 || y->dim[0] != x->dim[0] ||
+        y->dim[1] != x->dim[1] || y->dim[2] != x->dim[2] + 2 * pad_h ||
+        y->dim[3] != x->dim[3] + 2 * pad_w || value->ndim != 1 || value->dim[0] != x->dim[1])
+        return rv_error(RV_EINVAL, "pad_border: need x (N, C, H, W), value (C) and y (N, C, "
+                                   "H + 2 pad_h, W + 2 pad_w)");
+    if (x->device != y->device || value->device != x->device)
+        return rv_error(RV_EINVAL, "pad_border: tensors on different devices");
+    return RV_DISPATCH(x->device, rv_pad_border, x, pad_h, pad_w, value, y);
+}
+
+rv_status rv_avgpool2d_cpu(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y)
+{
+    rv_conv_geom g = rv_conv_geom_of(x, kh, kw, y, p);
+    int64_t n = rv_tensor_numel(y);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) y->data[i] = rv_avgpool2d_elem(x->data, g, i);
+    return RV_OK;
+}
+
+rv_status rv_avgpool2d(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y)
+{
+    if (x->ndim != 4 || y->ndim != 4 || kh < 1 || kw < 1 || p.stride < 1 || p.pad_h < 0 ||
+        p.pad_w < 0 || 2 * p.pad_h > kh || 2 * p.pad_w > kw || x->dim[2] + 2 * p.pad_h < kh ||
+        x->dim[3] + 2 * p.pad_w < kw)
         return rv_error(RV_EINVAL,
-                        "pad_kernel: cannot centre kernel %s in %s: the output needs the "
-                        "weight's (O, C) and a kernel larger by an even number each way",
-                        rv_tensor_shape_str(w, ws, sizeof ws),
-                        rv_tensor_shape_str(y, ys, sizeof ys));
-    if (w->device != y->device)
-        return rv_error(RV_EINVAL, "pad_kernel: tensors on different devices");
-    return RV_DISPATCH(w->device, rv_pad_kernel, w, y);
+                        "avgpool2d: need x (N, C, H, W), a %dx%d window that fits "
+                        "the padded input, padding at most half the window",
+                        kh, kw);
+    int64_t P = (x->dim[2] + 2 * p.pad_h - kh) / p.stride + 1;
+    int64_t Q = (x->dim[3] + 2 * p.pad_w - kw) / p.stride + 1;
+    if (y->dim[0] != x->dim[0] || y->dim[1] != x->dim[1] || y->dim[2] != P || y->dim[3] != Q)
+        return rv_error(RV_EINVAL, "avgpool2d: output must be (N, C, %lld, %lld)", (long long)P,
+                        (long long)Q);
+    if (x->device != y->device)
+        return rv_error(RV_EINVAL, "avgpool2d: tensors on different devices");
+    return RV_DISPATCH(x->device, rv_avgpool2d, x, kh, kw, p, y);
 }

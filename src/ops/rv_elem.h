@@ -94,15 +94,29 @@ RV_HD float rv_avgpool_elem(const float *x, int64_t HW, int64_t i)
     return (float)(sum / (double)HW);
 }
 
-/* Centres every KH x KW kernel slice in an OH x OW one of zeros: element i
- * of the (rows, OH, OW) output. 1x1 -> 3x3, 1x3 -> 3x3, 3x3 -> 5x5, ... */
-RV_HD float rv_pad_kernel_elem(const float *w /* (rows, KH, KW) */, int64_t KH, int64_t KW,
-                               int64_t OH, int64_t OW, int64_t i)
+/* Border padding: element i of y (N, C, H + 2 pad_h, W + 2 pad_w) is x's
+ * pixel, or value[c] in the border of channel c. g holds C, H, W, pad_h, pad_w. */
+RV_HD float rv_pad_border_elem(const float *x /* (N, C, H, W) */, const float *value,
+                               rv_conv_geom g, int64_t i)
 {
-    int64_t ow = i % OW, oh = (i / OW) % OH, r = i / (OW * OH);
-    int64_t kh = oh - (OH - KH) / 2, kw = ow - (OW - KW) / 2;
-    if (kh < 0 || kh >= KH || kw < 0 || kw >= KW) return 0.0f;
-    return w[(r * KH + kh) * KW + kw];
+    int64_t OH = g.H + 2 * g.pad_h, OW = g.W + 2 * g.pad_w;
+    int64_t w = i % OW - g.pad_w, h = (i / OW) % OH - g.pad_h, nc = i / (OW * OH);
+    if (h < 0 || h >= g.H || w < 0 || w >= g.W) return value[nc % g.C];
+    return x[(nc * g.H + h) * g.W + w];
+}
+
+/* Average pooling, zeros of the padding counted: element i of y (N, C, P, Q)
+ * is the mean of x's KH x KW window at (p stride - pad_h, q stride - pad_w). */
+RV_HD float rv_avgpool2d_elem(const float *x /* (N, C, H, W) */, rv_conv_geom g, int64_t i)
+{
+    int64_t q = i % g.Q, p = (i / g.Q) % g.P, nc = i / (g.P * g.Q);
+    double sum = 0.0;
+    for (int64_t kh = 0; kh < g.KH; kh++)
+        for (int64_t kw = 0; kw < g.KW; kw++) {
+            int64_t ih = p * g.stride - g.pad_h + kh, iw = q * g.stride - g.pad_w + kw;
+            if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) sum += x[(nc * g.H + ih) * g.W + iw];
+        }
+    return (float)(sum / (double)(g.KH * g.KW));
 }
 
 #endif

@@ -1,4 +1,5 @@
-/* rv_ops.h - the ops: conv2d, batch norm (inference), ReLU, add, kernel padding.
+/* rv_ops.h - the ops: conv2d, batch norm (inference), ReLU, add, border padding,
+ * average pooling, the head.
  *
  * Each op has a dispatcher (rv_conv2d) that checks shapes and devices and
  * calls the version for the tensors' device: _cpu (C, OpenBLAS) or _cuda
@@ -10,6 +11,7 @@
 #define RV_OPS_H
 
 #include "rv_bn.h"
+#include "rv_elem.h"
 #include "rv_tensor.h"
 
 #ifdef __cplusplus
@@ -28,6 +30,11 @@ typedef struct {
      * was made for, where it applies. */
     const rv_tensor *winograd;
 } rv_conv_params;
+
+/* The geometry of a kh x kw window of x (N, C, H, W) giving y (N, O, P, Q)
+ * with p's stride and padding: what the im2col and pooling bodies take. */
+rv_conv_geom rv_conv_geom_of(const rv_tensor *x, int64_t kh, int64_t kw, const rv_tensor *y,
+                             rv_conv_params p);
 
 /* Output shape of conv2d, after checking x (N, C, H, W), w (O, C/groups, KH, KW)
  * and b (O) or NULL against each other and p. */
@@ -70,12 +77,22 @@ rv_status rv_add(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
 rv_status rv_add_cpu(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
 rv_status rv_add_cuda(const rv_tensor *a, const rv_tensor *b, rv_tensor *y);
 
-/* y (O, C, KH', KW') = w (O, C, KH, KW) centred in zeros: (KH' - KH) / 2 rows
- * above and below, (KW' - KW) / 2 columns left and right (both differences
- * even and >= 0). A 1x1 into 3x3, a 1x3 into 3x3 (rows only). */
-rv_status rv_pad_kernel(const rv_tensor *w, rv_tensor *y);
-rv_status rv_pad_kernel_cpu(const rv_tensor *w, rv_tensor *y);
-rv_status rv_pad_kernel_cuda(const rv_tensor *w, rv_tensor *y);
+/* y (N, C, H + 2 pad_h, W + 2 pad_w) = x (N, C, H, W) with a border of
+ * value[c] around channel c (value (C) on x's device): a BN's shift as the
+ * padding of the conv after it (DBB's 1x1-then-kxk branch). */
+rv_status rv_pad_border(const rv_tensor *x, int pad_h, int pad_w, const rv_tensor *value,
+                        rv_tensor *y);
+rv_status rv_pad_border_cpu(const rv_tensor *x, int pad_h, int pad_w, const rv_tensor *value,
+                            rv_tensor *y);
+rv_status rv_pad_border_cuda(const rv_tensor *x, int pad_h, int pad_w, const rv_tensor *value,
+                             rv_tensor *y);
+
+/* y (N, C, P, Q) = the kh x kw average of x (N, C, H, W) at stride and
+ * padding p (p.groups, p.relu and p.winograd unused), the zeros of the
+ * padding counted (PyTorch's AvgPool2d, count_include_pad). */
+rv_status rv_avgpool2d(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y);
+rv_status rv_avgpool2d_cpu(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y);
+rv_status rv_avgpool2d_cuda(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y);
 
 /* The classification head. y (N, C) = mean of x (N, C, H, W) over H and W. */
 rv_status rv_global_avgpool(const rv_tensor *x, rv_tensor *y);

@@ -58,12 +58,7 @@ rv_status rv_arch_specs(const rv_arch *a, int64_t in_ch, rv_block_spec *specs, i
             int stride = d == 0 ? 2 : 1;
             /* the grouped layers: even indices from 2 to 26, stem = 0 */
             int groups = (k >= 2 && k <= 26 && k % 2 == 0) ? a->groups : 1;
-            specs[k] = (rv_block_spec){.in_ch = in_ch,
-                                       .out_ch = a->widths[s],
-                                       .stride = stride,
-                                       .groups = groups,
-                                       .has_identity =
-                                           rv_block_wants_identity(in_ch, a->widths[s], stride)};
+            specs[k] = rv_repvgg_block_spec(in_ch, a->widths[s], stride, groups);
             in_ch = a->widths[s];
         }
     }

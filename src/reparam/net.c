@@ -3,27 +3,29 @@
 #include <string.h>
 
 #include "rv_net.h"
+#include "rv_steps.h"
 #include "rv_winograd.h"
 
-const rv_block_spec *rv_net_spec(const rv_net *net, int i)
-{
-    return net->blocks ? &net->blocks[i].spec : &net->fast[i].spec;
-}
+const rv_block_spec *rv_net_spec(const rv_net *net, int i) { return &net->blocks[i].spec; }
 
-rv_status rv_net_alloc(rv_net *net, int n, int deploy, rv_device dev)
+rv_status rv_net_alloc(rv_net *net, int n, rv_device dev)
 {
     memset(net, 0, sizeof *net);
     net->device = dev;
-    net->n_blocks = n;
     if (n < 1 || n > RV_MAX_BLOCKS)
         return rv_error(RV_EINVAL, "net: %d blocks is outside 1..%d", n, RV_MAX_BLOCKS);
-    /* The block arrays are structure, not tensors: plain calloc. */
-    if (deploy)
-        net->fast = calloc((size_t)n, sizeof *net->fast);
-    else
-        net->blocks = calloc((size_t)n, sizeof *net->blocks);
-    if (!net->fast && !net->blocks) return rv_error(RV_ENOMEM, "net: cannot hold %d blocks", n);
+    /* The block array is structure, not tensors: plain calloc. */
+    net->blocks = calloc((size_t)n, sizeof *net->blocks);
+    if (!net->blocks) return rv_error(RV_ENOMEM, "net: cannot hold %d blocks", n);
+    net->n_blocks = n;
     return RV_OK;
+}
+
+int rv_net_is_deploy(const rv_net *net)
+{
+    for (int i = 0; i < net->n_blocks; i++)
+        if (!rv_block_is_fused(&net->blocks[i].spec)) return 0;
+    return net->n_blocks > 0;
 }
 
 static rv_status random_head(rv_net *net, int64_t classes, rv_rng *r)
@@ -48,7 +50,7 @@ static rv_status random_head(rv_net *net, int64_t classes, rv_rng *r)
 rv_status rv_net_init_random(rv_net *net, const rv_block_spec *specs, int n, int64_t classes,
                              rv_rng *r, rv_device dev)
 {
-    rv_status st = rv_net_alloc(net, n, 0, dev);
+    rv_status st = rv_net_alloc(net, n, dev);
     for (int i = 0; i < n && st == RV_OK; i++)
         st = rv_block_init_random(&net->blocks[i], specs[i], r, dev);
     if (st == RV_OK && classes > 0) st = random_head(net, classes, r);
@@ -59,12 +61,8 @@ rv_status rv_net_init_random(rv_net *net, const rv_block_spec *specs, int n, int
 void rv_net_free(rv_net *net)
 {
     rv_net_unplan(net);
-    for (int i = 0; i < net->n_blocks; i++) {
-        if (net->blocks) rv_block_free(&net->blocks[i]);
-        if (net->fast) rv_fast_block_free(&net->fast[i]);
-    }
+    for (int i = 0; i < net->n_blocks; i++) rv_block_free(&net->blocks[i]);
     free(net->blocks);
-    free(net->fast);
     rv_tensor_free(&net->head_w);
     rv_tensor_free(&net->head_b);
     memset(net, 0, sizeof *net);
@@ -72,16 +70,18 @@ void rv_net_free(rv_net *net)
 
 rv_status rv_net_switch_to_fast(const rv_net *train, rv_net *fast)
 {
-    if (!train->blocks)
+    if (rv_net_is_deploy(train))
         return rv_error(RV_EINVAL, "switch_to_fast: the net is already deploy-time");
-    rv_status st = rv_net_alloc(fast, train->n_blocks, 1, train->device);
-    for (int i = 0; i < train->n_blocks && st == RV_OK; i++)
-        st = rv_block_switch_to_fast(&train->blocks[i], &fast->fast[i]);
+    rv_status st = rv_net_alloc(fast, train->n_blocks, train->device);
     if (st == RV_OK && train->head_w.data) {
         st = rv_tensor_clone(&fast->head_w, &train->head_w, train->device, "linear.weight");
         if (st == RV_OK)
             st = rv_tensor_clone(&fast->head_b, &train->head_b, train->device, "linear.bias");
     }
+    if (st == RV_OK) st = rv_step_switch_net(train, fast);
+    for (int i = 0; i < fast->n_blocks && st == RV_OK; i++)
+        if (!rv_block_is_fused(&fast->blocks[i].spec))
+            st = rv_error(RV_EINVAL, "switch_to_fast: block %d was not switched", i);
     if (st != RV_OK) rv_net_free(fast);
     return st;
 }
@@ -128,7 +128,8 @@ static rv_status plan(rv_net *net, const rv_tensor *x, int64_t shapes[][4])
     for (int i = 0; i < net->n_blocks; i++) {
         int64_t n = numel4(shapes[i]);
         if (n > need[i % 2]) need[i % 2] = n;
-        if (net->blocks && n > need[2]) need[2] = n; /* the branch buffer */
+        if (!rv_block_is_fused(rv_net_spec(net, i)) && n > need[2])
+            need[2] = n; /* the branch buffer */
     }
     if (net->head_w.data) { /* pooled features */
         int64_t pooled = shapes[net->n_blocks - 1][0] * shapes[net->n_blocks - 1][1];
@@ -146,8 +147,7 @@ static rv_status plan(rv_net *net, const rv_tensor *x, int64_t shapes[][4])
     }
     for (int i = 0; i < net->n_blocks && st == RV_OK; i++) {
         const int64_t *in = i ? shapes[i - 1] : x->dim;
-        st = net->blocks ? rv_block_plan(&net->blocks[i], in)
-                         : rv_fast_block_plan(&net->fast[i], in);
+        st = rv_block_plan(&net->blocks[i], in);
     }
     if (st != RV_OK) {
         rv_net_unplan(net);
@@ -177,13 +177,10 @@ static rv_status run(rv_net *net, const rv_tensor *x, rv_tensor *y, rv_rng *r)
     int last = net->n_blocks - 1, head = y && net->head_w.data;
     for (int i = 0; i <= last && st == RV_OK; i++) {
         rv_tensor next = (i == last && y && !head) ? *y : view(&net->buf[i % 2], 4, shapes[i]);
-        if (net->blocks) {
-            rv_tensor tmp = view(&net->buf[2], 4, shapes[i]);
-            st = r ? rv_block_calibrate_bn(&net->blocks[i], &cur, &tmp, &next, r)
-                   : rv_block_forward(&net->blocks[i], &cur, &tmp, &next);
-        } else {
-            st = rv_fast_block_forward(&net->fast[i], &cur, &next);
-        }
+        rv_tensor tmp = view(&net->buf[2], 4, shapes[i]);
+        rv_tensor *t = rv_block_is_fused(rv_net_spec(net, i)) ? NULL : &tmp;
+        st = r ? rv_block_calibrate_bn(&net->blocks[i], &cur, t, &next, r)
+               : rv_block_forward(&net->blocks[i], &cur, t, &next);
         cur = next;
     }
     if (st == RV_OK && head) {
@@ -211,16 +208,14 @@ rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y)
 void rv_net_unplan(rv_net *net)
 {
     for (int i = 0; i < 3; i++) rv_tensor_free(&net->buf[i]);
-    for (int i = 0; i < net->n_blocks; i++) {
-        if (net->blocks) rv_block_unplan(&net->blocks[i]);
-        if (net->fast) rv_fast_block_unplan(&net->fast[i]);
-    }
+    for (int i = 0; i < net->n_blocks; i++) rv_block_unplan(&net->blocks[i]);
     memset(net->planned, 0, sizeof net->planned);
 }
 
 rv_status rv_net_calibrate_bn(rv_net *net, const rv_tensor *x, rv_rng *r)
 {
-    if (!net->blocks) return rv_error(RV_EINVAL, "calibrate_bn: the net is deploy-time (no BN)");
+    if (rv_net_is_deploy(net))
+        return rv_error(RV_EINVAL, "calibrate_bn: the net is deploy-time (no BN)");
     if (x->device != net->device)
         return rv_error(RV_EINVAL, "calibrate_bn: input on another device");
     return run(net, x, NULL, r);
@@ -229,14 +224,7 @@ rv_status rv_net_calibrate_bn(rv_net *net, const rv_tensor *x, rv_rng *r)
 int64_t rv_net_params(const rv_net *net)
 {
     int64_t n = 0;
-    for (int i = 0; i < net->n_blocks; i++) {
-        const rv_block_spec *s = rv_net_spec(net, i);
-        int64_t conv = s->out_ch * (s->in_ch / s->groups);
-        if (net->blocks) /* 3x3 + 1x1 weights, gamma and beta per BN */
-            n += conv * 10 + s->out_ch * 2 * (s->has_identity ? 3 : 2);
-        else
-            n += conv * 9 + s->out_ch;
-    }
+    for (int i = 0; i < net->n_blocks; i++) n += rv_block_params(&net->blocks[i]);
     if (net->head_w.data) n += rv_tensor_numel(&net->head_w) + rv_tensor_numel(&net->head_b);
     return n;
 }
@@ -246,10 +234,9 @@ double rv_net_macs(const rv_net *net, int64_t n, int64_t h, int64_t w)
     double macs = 0; /* a double: any shape that parses has a count, never an overflow */
     for (int i = 0; i < net->n_blocks; i++) {
         const rv_block_spec *s = rv_net_spec(net, i);
-        h = (h - 1) / s->stride + 1; /* 3x3 pad 1 and 1x1 pad 0 agree */
-        w = (w - 1) / s->stride + 1;
-        double per_tap = (double)n * s->out_ch * h * w * (s->in_ch / s->groups);
-        macs += per_tap * (net->blocks ? 9 + 1 : 9);
+        macs += rv_block_macs(s, n, h, w);
+        h = (h + 2 * s->pad_h - s->kh) / s->stride + 1;
+        w = (w + 2 * s->pad_w - s->kw) / s->stride + 1;
     }
     if (net->head_w.data) macs += (double)n * rv_tensor_numel(&net->head_w);
     return macs;
@@ -276,8 +263,9 @@ size_t rv_net_buffer_bytes(const rv_net *net)
 void rv_net_winograd_layers(const rv_net *net, int layers[2])
 {
     layers[0] = layers[1] = 0;
-    for (int i = 0; i < net->n_blocks; i++) {
-        int m = rv_winograd_tile_of(net->fast ? &net->fast[i].u : &net->blocks[i].u3);
-        if (m) layers[m == 4]++;
-    }
+    for (int i = 0; i < net->n_blocks; i++)
+        for (int k = 0; k < net->blocks[i].spec.n_branches; k++) {
+            int m = rv_winograd_tile_of(&net->blocks[i].branch[k].u);
+            if (m) layers[m == 4]++;
+        }
 }

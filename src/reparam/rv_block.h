@@ -1,16 +1,30 @@
-/* rv_block.h - the RepVGG block in its two forms, and the switch between them.
+/* rv_block.h - a re-parameterizable block: a list of linear branches summed,
+ * and the one fold that turns any such list into one conv with bias.
  *
- * Train-time form (the notebook's RepVGGBlock, the paper's Fig. 2b):
- *     y = ReLU( BN3(conv3x3(x)) + BN1(conv1x1(x)) + BNid(x) )
- * where conv3x3 has padding 1, conv1x1 padding 0, both the block's stride and
- * groups and no bias, and the identity branch BNid exists only when
- * in == out and stride == 1. (The notebook builds it whenever in == out, also
- * at stride 2, where x and the other branches differ in size: its RepVGG-A0
- * crashes. We follow the paper.)
+ *     y = ReLU( post_bn( branch_1(x) + ... + branch_n(x) ) )
  *
- * Deploy-time form (RepVGGFastBlock): y = ReLU(conv3x3(x, W) + b), with
- *     W = fuse(W3, BN3) + pad1x1to3x3(fuse(W1, BN1)) + fuse(I, BNid)
- *     b = the sum of the three fused biases                (rv_reparam.h)
+ * A branch is a conv of any kernel size and padding (height and width apart)
+ * optionally followed by BN, the identity optionally followed by BN, a k x k
+ * average pool optionally followed by BN, or a 1x1 conv, BN, then a k x k conv
+ * optionally followed by BN. Every branch is linear in x, so the block is
+ *
+ *     y = ReLU( conv(x, W) + b )      with W, b = rv_block_switch_to_fast's fold:
+ *
+ * each branch as one conv (rv_branch_kernel), its BN folded in, its kernel
+ * centred in the block's KH x KW, summed, the post-sum BN folded last
+ * (rv_reparam.h has each rule). The deploy-time block is a block too: one
+ * conv branch with bias and no BN.
+ *
+ * RepVGG's block (the notebook's RepVGGBlock, the paper's Fig. 2b) is the list
+ *     { 3x3 conv + BN, 1x1 conv + BN, identity BN }          (rv_repvgg_block_spec)
+ * with the identity only where in == out and stride == 1. (The notebook keeps
+ * it whenever in == out, also at stride 2, where x and the other branches
+ * differ in size: its RepVGG-A0 crashes. We follow the paper.) ACNet's is
+ * { 3x3, 1x3, 3x1 }, each conv + BN (rv_acnet_block_spec); DBB's, MobileOne's
+ * and QARepVGG's are other lists (lessons 08-10).
+ *
+ * Build specs with designated initialisers: a field left out is zero, which
+ * is each field's plain meaning (no BN, no bias, ReLU on, no post-sum BN).
  */
 #ifndef RV_BLOCK_H
 #define RV_BLOCK_H
@@ -22,69 +36,137 @@
 extern "C" {
 #endif
 
+#define RV_MAX_BRANCHES 8
+
+/* Numbered from 1, so a spec left zero is no kind at all and refused. */
+typedef enum {
+    RV_BRANCH_CONV = 1, /* conv kh x kw, pad_h, pad_w (+ bias) (+ BN) */
+    RV_BRANCH_IDENTITY, /* x (+ BN); in == out and stride 1 */
+    RV_BRANCH_AVGPOOL,  /* kh x kh average pool, pad_h (+ BN); in == out */
+    RV_BRANCH_1X1_KXK   /* 1x1 conv to mid_ch, BN, kh x kw conv (+ BN) */
+} rv_branch_kind;
+
+typedef struct {
+    rv_branch_kind kind;
+    int kh, kw;       /* the conv's (or the pool's, or the second conv's) kernel */
+    int pad_h, pad_w; /* its padding: the branch's output must line up with the block's */
+    int bn;           /* a BN after the branch */
+    int bias;         /* a conv with its own bias (CONV only) */
+    int64_t mid_ch;   /* 1X1_KXK: channels between the two convs (0: the block's out_ch) */
+    int zero_border;  /* 1X1_KXK: pad the middle with zeros, not with the middle BN's shift:
+                       * the fold is then wrong along the border (lesson 08 shows it) */
+} rv_branch_spec;
+
 typedef struct {
     int64_t in_ch, out_ch;
     int stride, groups;
-    int has_identity; /* in_ch == out_ch && stride == 1 for the paper's nets;
-                       * always 0 in a fast block */
+    int kh, kw, pad_h, pad_w; /* the folded conv: every branch lines up inside it */
+    int post_bn;              /* a BN after the sum (QARepVGG) */
+    int no_relu;              /* no ReLU at the end */
+    int n_branches;
+    rv_branch_spec branch[RV_MAX_BRANCHES];
 } rv_block_spec;
 
+/* One branch's parameters, on the block's device (BN statistics on the CPU). */
+typedef struct {
+    rv_tensor w;  /* CONV (O, I/g, kh, kw); 1X1_KXK: the kxk (O, M/g, kh, kw) */
+    rv_tensor b;  /* CONV with bias: (O) */
+    rv_bn bn;     /* with spec.bn */
+    rv_tensor w1; /* 1X1_KXK: the 1x1 (M, I/g, 1, 1) */
+    rv_bn bn1;    /* 1X1_KXK: the BN between */
+    rv_tensor u;  /* w in the Winograd domain: planned on the CPU, or empty */
+} rv_branch;
+
 typedef struct {
     rv_block_spec spec;
-    rv_tensor w3;         /* (O, I/g, 3, 3), on `device` */
-    rv_tensor w1;         /* (O, I/g, 1, 1), on `device` */
-    rv_bn bn3, bn1, bnid; /* bnid only with spec.has_identity */
-    rv_tensor u3;         /* w3 in the Winograd domain: planned on the CPU, or empty */
+    rv_branch branch[RV_MAX_BRANCHES];
+    rv_bn post;        /* with spec.post_bn */
+    rv_tensor scratch; /* planned for 1X1_KXK branches: the middle, padded */
+    rv_device device;
 } rv_block;
 
-typedef struct {
-    rv_block_spec spec;
-    rv_tensor w; /* (O, I/g, 3, 3), on `device` */
-    rv_tensor b; /* (O) */
-    rv_tensor u; /* w in the Winograd domain: planned on the CPU, or empty */
-} rv_fast_block;
-
-/* The paper's rule for the identity branch. */
+/* A block of n branches (copied) that fold into a k x k conv with padding
+ * k / 2 (k odd keeps the size at stride 1). */
+rv_block_spec rv_block_spec_list(int64_t in_ch, int64_t out_ch, int stride, int groups, int k,
+                                 int n, const rv_branch_spec *branches);
+/* The paper's rule for RepVGG's identity branch: in == out and stride 1. */
 int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride);
+/* RepVGG's block: 3x3 conv-BN (pad 1), 1x1 conv-BN (pad 0), and the identity
+ * BN where rv_block_wants_identity says so; the same stride and groups. */
+rv_block_spec rv_repvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
+/* ACNet's asymmetric block: 3x3, 1x3 (pad 0, 1) and 3x1 (pad 1, 0), each conv-BN. */
+rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
+/* The deploy-time block of the same geometry: one conv with bias, no BN. */
+rv_block_spec rv_fused_block_spec(const rv_block_spec *s);
+/* 1 when the spec is a deploy-time block (rv_fused_block_spec's shape). */
+int rv_block_is_fused(const rv_block_spec *s);
+/* RV_OK, or RV_EINVAL naming the first thing wrong with s (a branch that does
+ * not line up, channels that do not split into groups, ...). */
+rv_status rv_block_check(const rv_block_spec *s);
+/* Index of the first branch of this kind, or -1. */
+int rv_block_find_branch(const rv_block_spec *s, rv_branch_kind kind);
 
-/* Weights uniform in +-1/sqrt(fan_in) (PyTorch's conv init), BN statistics
- * from rv_bn_randomize; all from `r`, then put on `dev`. */
+/* Weights uniform in +-1/sqrt(fan_in) (PyTorch's conv init, biases too), BN
+ * statistics from rv_bn_randomize; all from `r`, branch by branch, then put
+ * on `dev`. */
 rv_status rv_block_init_random(rv_block *b, rv_block_spec spec, rv_rng *r, rv_device dev);
+/* A block with the spec's tensors allocated (BN at PyTorch's init), for
+ * loaders that fill the weights themselves; on the CPU. */
+rv_status rv_block_alloc(rv_block *b, rv_block_spec spec);
+/* Moves the block's weights to dev (BN scale and shift prepared there). */
+rv_status rv_block_to(rv_block *b, rv_device dev);
 void rv_block_free(rv_block *b);
-/* Gives every BN of the block statistics calibrated on input x
- * (rv_bn_calibrate), then runs the block: y = block(x); tmp is scratch. */
+/* Gives every BN of the block statistics calibrated on its input when the
+ * block runs on x (rv_bn_calibrate), then runs the block: y = block(x); tmp
+ * is scratch of y's shape. */
 rv_status rv_block_calibrate_bn(rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y,
                                 rv_rng *r);
 
-/* Output shape of either form for input x. */
+/* Output shape of the block for input x (checked against the spec). */
 rv_status rv_block_out_shape(const rv_block_spec *spec, const rv_tensor *x, int64_t out[4]);
+/* The conv parameters of the folded conv (no Winograd). */
+rv_conv_params rv_block_conv_params(const rv_block_spec *s);
 
-/* y = the train-time block of x; tmp is scratch of y's shape. */
+/* y = block(x); tmp is scratch of y's shape (unused by a deploy-time block,
+ * may then be NULL). A block with 1X1_KXK branches must be planned for x. */
 rv_status rv_block_forward(const rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y);
 
-/* The re-parameterization: the fast block that computes the same function,
- * on the same device as b. */
-rv_status rv_block_switch_to_fast(const rv_block *b, rv_fast_block *out);
-rv_status rv_fast_block_forward(const rv_fast_block *f, const rv_tensor *x, rv_tensor *y);
-void rv_fast_block_free(rv_fast_block *f);
+/* Branch i as one conv with bias before its own BN, on the host: CONV its
+ * weight and bias (zeros if none); IDENTITY the identity kernel of the
+ * block's KH x KW; AVGPOOL the pool's kernel; 1X1_KXK the merged kernel
+ * (the middle BN folded in). *bn = the branch's BN, or NULL. Allocates w
+ * (O, I/g, kh', kw') and bias (O); the caller frees them. */
+rv_status rv_branch_kernel(const rv_block *b, int i, rv_tensor *w, rv_tensor *bias,
+                           const rv_bn **bn);
+
+/* The re-parameterization: *out = the deploy-time block (rv_fused_block_spec)
+ * that computes the same function, on the same device as b. The fold itself
+ * is rv_steps.h's rv_step_fold_block. */
+rv_status rv_block_switch_to_fast(const rv_block *b, rv_block *out);
 
 /* Planning a block for its forward passes on inputs of shape in (N, C, H,
- * W): on the CPU, the stride-1 3x3 weight is transformed into the Winograd
- * domain once (rv_winograd.h), so the forward runs Winograd F(2x2, 3x3) or
- * F(4x4, 3x3) for it (rv_winograd_tile picks by the shape; any shape still
- * runs); elsewhere nothing to do. Unplan frees that copy (free does too).
- * Change a weight only unplanned. */
+ * W): on the CPU, each stride-1 3x3 conv's weight is transformed into the
+ * Winograd domain once (rv_winograd.h), so the forward runs Winograd F(2x2,
+ * 3x3) or F(4x4, 3x3) for it (rv_winograd_tile picks by the shape; any shape
+ * still runs); 1X1_KXK branches get their middle buffer. Unplan frees both
+ * (free does too). Change a weight only unplanned. */
 rv_status rv_block_plan(rv_block *b, const int64_t in[4]);
 void rv_block_unplan(rv_block *b);
-rv_status rv_fast_block_plan(rv_fast_block *f, const int64_t in[4]);
-void rv_fast_block_unplan(rv_fast_block *f);
+/* Bytes the plan holds: Winograd-domain weights and middle buffers. */
+size_t rv_block_planned_bytes(const rv_block *b);
+
+/* Learnable parameters, as PyTorch's parameters() counts them (conv weights
+ * and biases, BN gamma and beta; running statistics are buffers). */
+int64_t rv_block_params(const rv_block *b);
+/* Multiply-adds of the block's convs for an n x h x w input. */
+double rv_block_macs(const rv_block_spec *s, int64_t n, int64_t h, int64_t w);
 
 /* A block in both forms with buffers, for lessons and benchmarks:
  * x (N, C, S, S) seeded in [-1, 1]; tmp, y (train-time) and yf (deploy-time)
  * shaped as the block's output. */
 typedef struct {
     rv_block train;
-    rv_fast_block fast;
+    rv_block fast;
     rv_tensor x, tmp, y, yf;
     size_t held[2]; /* activation bytes of each form: tmp and y, and yf */
 } rv_block_pair;

@@ -1,14 +1,14 @@
-/* rv_net.h - a RepVGG network: a chain of blocks in one form, and an optional
- * classifier head (global average pooling + linear), as in the paper's code.
+/* rv_net.h - a network: a chain of blocks, and an optional classifier head
+ * (global average pooling + linear), as in the RepVGG paper's code.
  *
- * Train-time nets hold rv_block's, deploy-time nets rv_fast_block's;
- * rv_net_switch_to_fast builds the second from the first (the notebook's
- * RepVGG.switch_to_fast). The forward pass runs on planned buffers: for an
- * input shape, two ping-pong activation buffers (the largest even-numbered
- * and the largest odd-numbered block output) and, for the train-time form,
- * one branch buffer; on the CPU also each stride-1 3x3 weight in the
- * Winograd domain (rv_block_plan). Planned on the first forward of a shape,
- * so later forwards allocate nothing.
+ * A train-time net's blocks have several branches each; a deploy-time net's
+ * are one conv each (rv_block_is_fused); rv_net_switch_to_fast builds the
+ * second from the first (the notebook's RepVGG.switch_to_fast). The forward
+ * pass runs on planned buffers: for an input shape, two ping-pong activation
+ * buffers (the largest even-numbered and the largest odd-numbered block
+ * output) and, for the train-time form, one branch buffer; on the CPU also
+ * each stride-1 3x3 weight in the Winograd domain (rv_block_plan). Planned on
+ * the first forward of a shape, so later forwards allocate nothing.
  */
 #ifndef RV_NET_H
 #define RV_NET_H
@@ -22,10 +22,9 @@ extern "C" {
 
 typedef struct {
     int n_blocks;
-    rv_block *blocks;    /* train-time form: n_blocks, or NULL */
-    rv_fast_block *fast; /* deploy-time form: n_blocks, or NULL */
-    rv_tensor head_w;    /* (classes, C_last); data NULL when there is no head */
-    rv_tensor head_b;    /* (classes) */
+    rv_block *blocks; /* n_blocks */
+    rv_tensor head_w; /* (classes, C_last); data NULL when there is no head */
+    rv_tensor head_b; /* (classes) */
     rv_device device;
     int64_t planned[4]; /* input shape the buffers are planned for */
     rv_tensor buf[3];   /* ping, pong, branch/pool scratch (flat) */
@@ -35,15 +34,18 @@ typedef struct {
  * with classes > 0 also a random head. */
 rv_status rv_net_init_random(rv_net *net, const rv_block_spec *specs, int n, int64_t classes,
                              rv_rng *r, rv_device dev);
-/* An empty net of n blocks of one form (deploy = 0 or 1), for loaders that
- * fill the weights themselves. */
-rv_status rv_net_alloc(rv_net *net, int n, int deploy, rv_device dev);
+/* An empty net of n blocks (all zero), for loaders and the switch that fill
+ * the blocks themselves. */
+rv_status rv_net_alloc(rv_net *net, int n, rv_device dev);
+/* 1 when every block is a deploy-time block (one conv each). */
+int rv_net_is_deploy(const rv_net *net);
 void rv_net_free(rv_net *net);
 /* Calibrates every BN of a train-time net on the batch x, block by block
  * (rv_block_calibrate_bn): random weights with trained-like statistics. */
 rv_status rv_net_calibrate_bn(rv_net *net, const rv_tensor *x, rv_rng *r);
 
-/* *fast = the deploy-time form of the train-time net `train` (same device). */
+/* *fast = the deploy-time form of the train-time net `train` (same device);
+ * the loop over the blocks is rv_steps.h's rv_step_switch_net. */
 rv_status rv_net_switch_to_fast(const rv_net *train, rv_net *fast);
 
 /* Output shape for input x: (N, C_last, H', W') with rank 4, or (N, classes)

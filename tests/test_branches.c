@@ -1,0 +1,194 @@
+/* test_branches.c - the branch algebra: any list of branches folds into one
+ * conv that computes what the branches summed compute.
+ *
+ * Each case builds a block of seeded random weights and BN statistics, runs
+ * the multi-branch forward and the folded conv on the same input, and holds
+ * them to RV_TOL_FP32: RepVGG's blocks (stride 1 and 2, groups), ACNet's
+ * (3x3 + 1x3 + 3x1), DBB-like lists (1x1-then-3x3 with the BN-shift border,
+ * average pool), QARepVGG's (no BN on the 1x1 and identity, a BN after the
+ * sum), MobileOne's depthwise and pointwise halves, a 5x5 target, convs with
+ * their own bias; odd sizes, batch > 1. Then what the spec check refuses, and
+ * the 1x1-then-3x3 branch padded with zeros, which folds wrongly along the
+ * border and only there.
+ */
+#include <string.h>
+
+#include "rv_block.h"
+#include "rv_test.h"
+
+#define CONV(k_h, k_w, p_h, p_w)                                                                   \
+    {                                                                                              \
+        .kind = RV_BRANCH_CONV, .kh = k_h, .kw = k_w, .pad_h = p_h, .pad_w = p_w, .bn = 1          \
+    }
+
+typedef struct {
+    const char *name;
+    rv_block_spec spec;
+    int n, size;
+} branch_case;
+
+static branch_case cases[32];
+static int n_cases;
+
+static void add(const char *name, rv_block_spec spec, int n, int size)
+{
+    cases[n_cases++] = (branch_case){.name = name, .spec = spec, .n = n, .size = size};
+}
+
+/* The lists the course teaches, each as a block spec. */
+static void make_cases(void)
+{
+    add("RepVGG 8->8 s1", rv_repvgg_block_spec(8, 8, 1, 1), 2, 7);
+    add("RepVGG 8->8 s2 (no identity)", rv_repvgg_block_spec(8, 8, 2, 1), 2, 9);
+    add("RepVGG 3->16 s2", rv_repvgg_block_spec(3, 16, 2, 1), 1, 15);
+    add("RepVGG 8->8 s1 g2", rv_repvgg_block_spec(8, 8, 1, 2), 3, 5);
+    add("RepVGG 16->16 s1 g4", rv_repvgg_block_spec(16, 16, 1, 4), 2, 6);
+    add("RepVGG 8->16 s1 g4", rv_repvgg_block_spec(8, 16, 1, 4), 2, 7);
+    add("ACNet 8->8 s1", rv_acnet_block_spec(8, 8, 1, 1), 2, 7);
+    add("ACNet 6->12 s2 g2", rv_acnet_block_spec(6, 12, 2, 2), 2, 9);
+    add("ACNet 5->5 s1", rv_acnet_block_spec(5, 5, 1, 1), 1, 11);
+    rv_branch_spec one_k = {
+        .kind = RV_BRANCH_1X1_KXK, .kh = 3, .kw = 3, .pad_h = 1, .pad_w = 1, .bn = 1, .mid_ch = 6};
+    rv_branch_spec pool = {
+        .kind = RV_BRANCH_AVGPOOL, .kh = 3, .kw = 3, .pad_h = 1, .pad_w = 1, .bn = 1};
+    rv_branch_spec id = {.kind = RV_BRANCH_IDENTITY, .bn = 1};
+    const rv_branch_spec dbb[4] = {CONV(3, 3, 1, 1), CONV(1, 1, 0, 0), one_k, pool};
+    add("DBB-like 8->8 s1", rv_block_spec_list(8, 8, 1, 1, 3, 4, dbb), 2, 7);
+    add("DBB-like 8->8 s2", rv_block_spec_list(8, 8, 2, 1, 3, 4, dbb), 2, 9);
+    add("DBB-like 8->8 s1 g2", rv_block_spec_list(8, 8, 1, 2, 3, 4, dbb), 1, 6);
+    rv_block_spec qa = rv_repvgg_block_spec(8, 8, 1, 1);
+    qa.branch[1].bn = 0;
+    qa.branch[2].bn = 0;
+    qa.post_bn = 1;
+    add("QARepVGG 8->8 s1", qa, 2, 7);
+    const rv_branch_spec dw[5] = {CONV(3, 3, 1, 1), CONV(3, 3, 1, 1), CONV(3, 3, 1, 1),
+                                  CONV(1, 1, 0, 0), id};
+    add("MobileOne depthwise k=3", rv_block_spec_list(6, 6, 1, 6, 3, 5, dw), 2, 7);
+    add("MobileOne depthwise k=3 s2 (no identity)", rv_block_spec_list(6, 6, 2, 6, 3, 4, dw), 1, 9);
+    const rv_branch_spec pw[3] = {CONV(1, 1, 0, 0), CONV(1, 1, 0, 0), id};
+    add("MobileOne pointwise k=2", rv_block_spec_list(6, 6, 1, 1, 1, 3, pw), 2, 5);
+    const rv_branch_spec five[3] = {CONV(5, 5, 2, 2), CONV(3, 3, 1, 1), CONV(1, 1, 0, 0)};
+    add("5x5 + 3x3 + 1x1, s2 g2", rv_block_spec_list(4, 6, 2, 2, 5, 3, five), 2, 11);
+    const rv_branch_spec own_bias[2] = {
+        {.kind = RV_BRANCH_CONV, .kh = 3, .kw = 3, .pad_h = 1, .pad_w = 1, .bias = 1},
+        {.kind = RV_BRANCH_CONV, .kh = 1, .kw = 3, .pad_h = 0, .pad_w = 1, .bias = 1, .bn = 1}};
+    rv_block_spec biased = rv_block_spec_list(5, 7, 1, 1, 3, 2, own_bias);
+    biased.no_relu = 1;
+    add("convs with their own bias, no ReLU", biased, 2, 6);
+}
+
+typedef struct {
+    rv_block_pair p;
+    rv_tensor y, yf; /* host copies */
+} built;
+
+static int build(built *b, const branch_case *c, rv_device dev, uint64_t seed)
+{
+    memset(b, 0, sizeof *b);
+    if (rv_block_pair_build(&b->p, c->spec, dev, c->n, c->size, seed) != RV_OK ||
+        rv_block_pair_train(&b->p) != RV_OK || rv_block_pair_fast(&b->p) != RV_OK ||
+        rv_tensor_clone(&b->y, &b->p.y, RV_CPU, "y") != RV_OK ||
+        rv_tensor_clone(&b->yf, &b->p.yf, RV_CPU, "yf") != RV_OK) {
+        CHECK(0, "%s: %s", c->name, rv_last_error());
+        return 0;
+    }
+    return 1;
+}
+
+static void unbuild(built *b)
+{
+    rv_block_pair_free(&b->p);
+    rv_tensor_free(&b->y);
+    rv_tensor_free(&b->yf);
+}
+
+static void test_cases(rv_device dev)
+{
+    for (int i = 0; i < n_cases; i++) {
+        built b;
+        if (build(&b, &cases[i], dev, 100 + (uint64_t)i)) {
+            char what[128];
+            snprintf(what, sizeof what, "%s, %d branches, folded vs summed", cases[i].name,
+                     cases[i].spec.n_branches);
+            CHECK_CLOSE(what, &b.yf, &b.y, RV_TOL_FP32);
+            CHECK(rv_block_is_fused(&b.p.fast.spec), "%s: the folded block is not one conv",
+                  cases[i].name);
+        }
+        unbuild(&b);
+    }
+}
+
+/* The 1x1-then-3x3 branch with its middle padded with zeros: the fold
+ * assumes the BN's shift there, so the two differ on the output's border
+ * ring and agree inside it. */
+static void test_zero_border(rv_device dev)
+{
+    const rv_branch_spec zero = {.kind = RV_BRANCH_1X1_KXK,
+                                 .kh = 3,
+                                 .kw = 3,
+                                 .pad_h = 1,
+                                 .pad_w = 1,
+                                 .bn = 1,
+                                 .zero_border = 1};
+    rv_block_spec s = rv_block_spec_list(4, 4, 1, 1, 3, 1, &zero);
+    branch_case c = {.name = "1x1-then-3x3, zero border", .spec = s, .n = 2, .size = 8};
+    built b;
+    if (build(&b, &c, dev, 7)) {
+        int64_t N = b.y.dim[0] * b.y.dim[1], H = b.y.dim[2], W = b.y.dim[3];
+        double worst_in = 0, worst_edge = 0;
+        for (int64_t k = 0; k < N; k++)
+            for (int64_t h = 0; h < H; h++)
+                for (int64_t w = 0; w < W; w++) {
+                    double d = fabs(b.y.data[(k * H + h) * W + w] - b.yf.data[(k * H + h) * W + w]);
+                    int edge = h == 0 || w == 0 || h == H - 1 || w == W - 1;
+                    if (edge && d > worst_edge) worst_edge = d;
+                    if (!edge && d > worst_in) worst_in = d;
+                }
+        printf("zero border: worst |difference| inside %.3g, on the border ring %.3g\n", worst_in,
+               worst_edge);
+        CHECK(worst_in < 1e-5, "inside the border the fold should hold: %g", worst_in);
+        CHECK(worst_edge > 1e-2, "on the border the zero padding should show: %g", worst_edge);
+    }
+    unbuild(&b);
+}
+
+/* What rv_block_check refuses, each with a message naming the problem: a
+ * RepVGG block 4 -> 4 with one thing changed. */
+static void test_refused(void)
+{
+    const char *why[] = {"1x3 padded 1x1 does not line up",
+                         "identity at stride 2 (the notebook's bug)",
+                         "identity with in != out",
+                         "a kernel larger than the block's",
+                         "a branch left zero",
+                         "channels that do not split into groups"};
+    const char *message[] = {"line up", "stride 1",     "in == out",
+                             "line up", "no such kind", "groups"};
+    for (int i = 0; i < 6; i++) {
+        rv_block_spec s = rv_repvgg_block_spec(4, 4, 1, i == 5 ? 3 : 1);
+        if (i == 0) s.branch[1] = (rv_branch_spec)CONV(1, 3, 1, 1);
+        if (i == 1) s.stride = 2;
+        if (i == 2) s.out_ch = 8;
+        if (i == 3) s.branch[0] = (rv_branch_spec)CONV(5, 5, 2, 2);
+        if (i == 4) s.branch[2] = (rv_branch_spec){0};
+        rv_status st = rv_block_check(&s);
+        CHECK(st == RV_EINVAL && strstr(rv_last_error(), message[i]),
+              "%s: accepted or unclear (%s)", why[i], rv_last_error());
+        printf("refused, %s: %s\n", why[i], rv_last_error());
+    }
+}
+
+int main(int argc, char **argv)
+{
+    rv_device dev;
+    int rc = rv_test_init(argc, argv,
+                          "test_branches --device cpu|cuda: any list of branches folds "
+                          "into one conv",
+                          &dev);
+    if (rc >= 0) return rc;
+    make_cases();
+    test_cases(dev);
+    test_zero_border(dev);
+    test_refused();
+    return rv_test_finish("test_branches");
+}
