@@ -40,6 +40,7 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_ops.h"
+#include "rv_lesson.h"
 #include "rv_report.h"
 
 typedef struct {
@@ -218,10 +219,10 @@ static rv_status setup_init(setup *u, rv_device dev, int64_t n, int64_t in, int6
     return st;
 }
 
-/* "in -> out s<stride>, SxS" */
+/* "in -> out, stride s, SxS" */
 static const char *label(const setup *u, char *buf, size_t len)
 {
-    snprintf(buf, len, "%lld -> %lld s%d, %lldx%lld", (long long)u->in, (long long)u->out,
+    snprintf(buf, len, "%lld -> %lld, stride %d, %lldx%lld", (long long)u->in, (long long)u->out,
              u->stride, (long long)u->s, (long long)u->s);
     return buf;
 }
@@ -239,11 +240,11 @@ static int check(const setup *u)
         if (st == RV_OK) st = block_forward(b, &x, residual, &y);
         if (st == RV_OK) st = block_reference(b, &x_ref, residual, &ref);
         char what[96], shape[32];
-        snprintf(what, sizeof what, "  %s, %s, bit-exact", label(u, shape, sizeof shape),
+        snprintf(what, sizeof what, "  %s, %s", label(u, shape, sizeof shape),
                  !residual       ? "plain chain"
-                 : b->projection ? "+ 1x1 projection"
-                                 : "+ identity");
-        if (st != RV_OK) printf("%s: %s -> FAIL\n", what, rv_lesson_keep_error());
+                 : b->projection ? "residual, 1x1 projection"
+                                 : "residual, identity");
+        if (st != RV_OK) printf("%s: error: %s -> FAIL\n", what, rv_lesson_keep_error());
         ok = ok && st == RV_OK && rv_expect_close(stdout, what, &y, &ref, RV_TOL_EXACT);
         rv_tensor *all[4] = {&x, &y, &ref, &x_ref};
         for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
@@ -252,6 +253,7 @@ static int check(const setup *u)
 }
 
 /* One table row: counted peaks against the formula; 1 when they match. */
+#define ROW "  %-28s %10s %10s %10s %10s %10s  %s\n"
 static int table_row(setup *u, rv_device dev, rv_status *st)
 {
     form plain = {&u->b, &u->x0, 0}, resid = {&u->b, &u->x0, 1};
@@ -263,10 +265,13 @@ static int table_row(setup *u, rv_device dev, rv_status *st)
     size_t Y = (size_t)(u->n * u->out * u->os * u->os) * sizeof(float);
     size_t ep = X + Y > 2 * Y ? X + Y : 2 * Y, er = X + 2 * Y > 3 * Y ? X + 2 * Y : 3 * Y;
     int ok = pp == ep && pr == er;
-    char shape[32];
-    printf("  %-18s %9zu %9zu %10zu %10zu %9lld  %s\n", label(u, shape, sizeof shape), X, Y, pp, pr,
-           (long long)pr - (long long)pp, ok ? "= Y" : "FAIL");
-    if (!ok) printf("      the formula says plain %zu, residual %zu, extra %zu\n", ep, er, Y);
+    char shape[48], b[5][32];
+    printf(ROW, label(u, shape, sizeof shape), rv_bytes_str(X, b[0], 32), rv_bytes_str(Y, b[1], 32),
+           rv_bytes_str(pp, b[2], 32), rv_bytes_str(pr, b[3], 32),
+           rv_bytes_str(pr > pp ? pr - pp : 0, b[4], 32), ok ? "= Y" : "FAIL");
+    if (!ok)
+        printf("      counted %zu and %zu bytes; the formula says plain %zu, residual %zu\n", pp,
+               pr, ep, er);
     return ok;
 }
 
@@ -282,10 +287,25 @@ int main(int argc, char **argv)
                                &batch, &channels, &size, &repeat, NULL, 0, &device);
     if (rc >= 0 || (rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
-    printf("Lesson 00: peak activation memory, ResNet block vs plain chain, batch %d, "
-           "%d channels\n",
-           batch, channels);
-    rv_print_device(dev);
+    char algebra[1600];
+    snprintf(algebra, sizeof algebra,
+             "plain    = max(X + Y, 2Y)    (a conv's input and output alive together)\n"
+             "residual = max(X + 2Y, 3Y)   (the same, plus the residual kept until the add)\n"
+             "\n"
+             "The notebook's ResNetBlock: y = ReLU( BN2(conv3x3(ReLU(BN1(conv3x3(x))))) + "
+             "s(x) ),\n"
+             "with the shortcut s(x) = x when in == out, else BNs(conv1x1(x)); the plain chain\n"
+             "is the same two conv-BN layers without it. X: the bytes of the input, Y: those\n"
+             "of the output (every conv output has Y bytes here). Run the way a framework\n"
+             "runs it, each op allocating its output and each tensor freed after its last\n"
+             "use, the residual keeps one output-sized activation more alive: at the add the\n"
+             "block holds the residual and the branch (the notebook's \"<- 2x memory\"), a\n"
+             "plain chain holds one (\"<- 1x\"). Batch %d, %d channels; the table doubles the\n"
+             "size twice, for an identity shortcut (%d -> %d, stride 1) and a 1x1 projection\n"
+             "(%d -> %d, stride 2).",
+             batch, channels, channels, channels, channels, 2 * channels);
+    rv_lesson_begin("Lesson 00: what a residual costs in memory (the notebook's ResNetBlock)",
+                    algebra, dev);
     /* The two kinds of block: identity shortcut and 1x1 projection. */
     int64_t c = channels, outs[2] = {c, 2 * c};
     int strides[2] = {1, 2};
@@ -293,17 +313,19 @@ int main(int argc, char **argv)
     rv_status st = RV_OK;
     int pass = 1;
 
-    printf("\nDoes the forward that frees early compute the block? (%dx%dx%dx%d input)\n", batch,
-           channels, size, size);
+    printf("\nDoes the forward that frees early compute the block? a: its output, r: that of a\n"
+           "forward that keeps every tensor to the end (same ops, same order: bit-exact), on\n"
+           "a %dx%dx%dx%d input:\n",
+           batch, channels, size, size);
     for (int k = 0; k < 2 && st == RV_OK; k++) {
         st = setup_init(&u, dev, batch, c, outs[k], strides[k], size);
         pass &= st == RV_OK && check(&u);
         setup_free(&u);
     }
 
-    printf("\nPeak bytes while one forward runs, input included (X input, Y output):\n");
-    printf("  %-18s %9s %9s %10s %10s %9s\n", "in -> out, size", "X", "Y", "plain", "residual",
-           "extra");
+    printf("\nThe highest point of live memory while one forward runs, the input included,\n"
+           "as the tracking allocator counted it:\n");
+    printf(ROW, "in -> out, size", "X, input", "Y, output", "plain", "residual", "extra", "");
     for (int k = 0; k < 2 && st == RV_OK; k++)
         for (int m = 1; m <= 4 && st == RV_OK; m *= 2) {
             st = setup_init(&u, dev, batch, c, outs[k], strides[k], (int64_t)size * m);
@@ -311,33 +333,32 @@ int main(int argc, char **argv)
             setup_free(&u);
         }
     if (st == RV_OK)
-        printf("  plain = max(X+Y, 2Y), residual = max(X+2Y, 3Y): the residual keeps one\n"
-               "  output-sized activation more alive: the 2x vs 1x of the notebook's comments.\n");
+        printf("  Every row: extra = residual - plain = Y, one output-sized activation.\n");
+    else
+        rv_lesson_keep_error();
 
-    rv_form_result rp = {0}, rr = {0};
     if (st == RV_OK) st = setup_init(&u, dev, batch, c, c, 1, size);
     form plain = {&u.b, &u.x0, 0}, resid = {&u.b, &u.x0, 1};
-    if (st == RV_OK)
-        st = rv_measure_pair(run_form, &plain, run_form, &resid, dev, warmup, repeat, &rp, &rr);
+    rv_lesson_form forms[2] = {
+        {.name = "plain chain", .fn = run_form, .ctx = &plain},
+        {.name = "residual block", .fn = run_form, .ctx = &resid},
+    };
     if (st == RV_OK) {
-        printf("\nHonest measurement, identity shortcut, %dx%dx%dx%d (%d warm-up runs, "
-               "synchronised,\nthe two forms by turns, median of %d; the peak includes the input "
-               "copy and the workspace):\n",
-               batch, channels, size, size, warmup, repeat);
-        rv_print_form("plain chain", &rp);
-        rv_print_form("residual block", &rr);
+        char what[96];
+        snprintf(what, sizeof what, "identity shortcut, %dx%dx%dx%d input", batch, channels, size,
+                 size);
+        rv_lesson_compare(dev, what, forms, warmup, repeat,
+                          "memory: the highest point of live bytes while one forward runs (each "
+                          "op allocates\nits output as it goes), the input's copy and the conv "
+                          "workspace included.",
+                          NULL);
+    } else {
+        rv_lesson_keep_error();
     }
-    if (st != RV_OK) rv_lesson_keep_error();
     setup_free(&u);
     rv_workspace_release(dev);
-    if (rv_lesson_error()[0])
-        printf("\nFAIL: %s\n", rv_lesson_error());
-    else if (pass)
-        printf("\nPASS: residual peak = plain peak + one output activation, and both forms "
-               "compute the block, on %s\n",
-               rv_device_name(dev));
-    else
-        printf("\nFAIL: a peak differs from the formula or a form is wrong on %s (see above)\n",
-               rv_device_name(dev));
-    return pass && !rv_lesson_error()[0] ? 0 : 1;
+    return rv_lesson_end(pass, dev,
+                         "residual peak = plain peak + one output activation, and both forms "
+                         "compute the block",
+                         "a peak differs from the formula or a form is wrong (see above)");
 }

@@ -34,7 +34,7 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_conv_bn_pair.h" /* the two forms: rv_conv_bn_forward, rv_conv_bn_fused */
-#include "rv_report.h"
+#include "rv_lesson.h"
 
 /* "Far": a relative L2 error 1000x what RV_TOL_FP32 allows. The fold's own
  * rounding stays below the tolerance; a wrong statistic is a different
@@ -48,7 +48,7 @@ static int check(rv_conv_bn_pair *l, rv_device dev, int n, int c, int s, int wit
 {
     int ok = rv_conv_bn_build(l, dev, n, c, s, with_bias, with_bias ? 22 : 21) == RV_OK &&
              rv_conv_bn_forward(l) == RV_OK && rv_conv_bn_fused(l) == RV_OK;
-    if (!ok) printf("error: %s\n", rv_lesson_keep_error());
+    if (!ok) printf("  error: %s\n", rv_lesson_keep_error());
     return ok &&
            rv_expect_close(stdout,
                            with_bias ? "  conv with bias" : "  conv without bias (the notebook's)",
@@ -84,9 +84,9 @@ static int expect_far(const char *what, const rv_tensor *a, const rv_tensor *ref
         rv_tensor_clone(&hr, ref, RV_CPU, "copy") == RV_OK) {
         rv_cmp c = rv_compare(ha.data, hr.data, rv_tensor_numel(a), RV_TOL_FP32);
         far = c.rel_l2 >= FAR_REL_L2;
-        printf("%s: %lld of %lld elements outside RV_TOL_FP32, max |a-r| = %.3g, rel L2 = %.3g "
-               "(far: >= %g), worst [%lld] %.6g vs %.6g -> %s\n",
-               what, (long long)c.failures, (long long)c.n, c.max_abs, c.rel_l2, FAR_REL_L2,
+        printf("%s: %lld of %lld values outside the tolerance, relative L2 %.2g (far: at least "
+               "%g), worst [%lld] a = %.6g, r = %.6g -> %s\n",
+               what, (long long)c.failures, (long long)c.n, c.rel_l2, FAR_REL_L2,
                (long long)c.worst, ha.data[c.worst], hr.data[c.worst],
                far ? "far, as expected" : "FAIL: too close");
     } else {
@@ -116,7 +116,7 @@ static int training_mode(rv_conv_bn_pair *l, rv_device dev)
         ok &= rv_expect_close(stdout, "  this batch's statistics folded, on this batch", &yt_f, &yt,
                               RV_TOL_FP32);
     } else {
-        printf("error: %s\n", rv_lesson_keep_error());
+        printf("  error: %s\n", rv_lesson_keep_error());
     }
     rv_tensor *all[4] = {&yt, &wt, &bt_b, &yt_f};
     for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
@@ -129,10 +129,14 @@ int main(int argc, char **argv)
     int batch = 1, channels = 8, size = 7, repeat = 100, warmup = 10;
     const char *device;
     rv_device dev;
-    int rc = rv_lesson_options(argc, argv,
-                               "02_conv_bn_fusion: bn(conv(x, W) + b) == "
-                               "conv(x, s*W) + (t + s*b), with the running statistics",
-                               &batch, &channels, &size, &repeat, NULL, 0, &device);
+    int rc =
+        rv_lesson_options(argc, argv,
+                          "02_conv_bn_fusion: a conv then a BN in eval mode is one conv:\n"
+                          "  bn(conv(x, W) + b) == conv(x, s*W) + (t + s*b), where for each "
+                          "output channel\n  s = gamma / sqrt(var + eps) and t = beta - mean*s "
+                          "(the BN's learned scale gamma,\n  shift beta, running mean and "
+                          "variance, eps = 1e-5)",
+                          &batch, &channels, &size, &repeat, NULL, 0, &device);
     if (rc >= 0) return rc;
     if ((rc = rv_cli_at_least(argv[0], "size", size, 3, "for a 3x3 conv without padding")) >= 0)
         return rc;
@@ -147,11 +151,24 @@ int main(int argc, char **argv)
     }
     if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
-    printf("Lesson 02: conv + BN fusion, %dx%dx%dx%d input, %d -> %d channels, 3x3, no padding\n",
-           batch, channels, size, size, channels, channels);
-    rv_print_device(dev);
+    char algebra[1024];
+    snprintf(algebra, sizeof algebra,
+             "bn(conv(x, W) + b) = conv(x, s*W) + (t + s*b)\n"
+             "s = gamma / sqrt(var + eps),   t = beta - mean * s\n"
+             "\n"
+             "x: the input, %dx%dx%dx%d (images, channels, height, width); W: a 3x3 kernel,\n"
+             "%d -> %d channels, no padding; b: its bias (the notebook's conv has none: b = 0).\n"
+             "The BN, for each output channel o: gamma[o] and beta[o], the scale and shift it\n"
+             "learned; mean[o] and var[o], the running mean and variance it kept while\n"
+             "training; eps = 1e-5, PyTorch's default, so that it never divides by zero.\n"
+             "In eval mode BN is z -> s*z + t, a fixed scale and shift per channel, and\n"
+             "scaling output channel o of a conv is scaling its kernel W[o] and its bias.",
+             batch, channels, size, size, channels, channels);
+    rv_lesson_begin("Lesson 02: a conv and its batch norm are one conv "
+                    "(the notebook's get_fused_bn_to_conv_state_dict)",
+                    algebra, dev);
 
-    printf("\nEval mode (running statistics): does the fused conv match bn(conv(x))?\n");
+    rv_lesson_agree_heading("the fused conv's", "conv then BN in eval mode");
     rv_conv_bn_pair l = {0}, lb = {0};
     int pass = check(&l, dev, batch, channels, size, 0);
     pass &= check(&lb, dev, batch, channels, size, 1);
@@ -159,38 +176,28 @@ int main(int argc, char **argv)
 
     rv_status st = l.yf.data ? RV_OK : RV_EINVAL; /* built, or already reported */
     if (st == RV_OK) {
-        printf("\nTraining mode (BN with this batch's statistics):\n");
+        printf("\nTraining mode: BN normalises with this batch's own mean and variance, which\n"
+               "change with every batch, so no fixed conv computes it (the notebook: \"be sure\n"
+               "to switch to eval mode!!\"):\n");
         pass &= training_mode(&l, dev);
     }
 
-    rv_form_result r_bn = {0}, r_fused = {0};
-    if (st == RV_OK)
-        st = rv_measure_pair(rv_conv_bn_forward, &l, rv_conv_bn_fused, &l, dev, warmup, repeat,
-                             &r_bn, &r_fused);
-    r_bn.held_bytes = l.held[0]; /* activation buffers, counted as allocated */
-    r_fused.held_bytes = l.held[1];
+    rv_lesson_form forms[2] = {
+        {.name = "conv + BN (2 ops)",
+         .fn = rv_conv_bn_forward,
+         .ctx = &l,
+         .activations = l.held[0]},
+        {.name = "fused conv (1 op)", .fn = rv_conv_bn_fused, .ctx = &l, .activations = l.held[1]},
+    };
     if (st == RV_OK) {
-        printf("\nHonest measurement (%d warm-up runs, synchronised, the two forms by turns, "
-               "median of %d):\n",
-               warmup, repeat);
-        rv_print_form("conv + BN (2 ops)", &r_bn);
-        rv_print_form("fused conv (1 op)", &r_fused);
-        printf("  fused is %.2fx the speed of conv + BN (median / median)\n",
-               r_bn.time.median_ms / r_fused.time.median_ms);
-    } else {
-        if (l.yf.data) rv_lesson_keep_error(); /* else check() kept it */
-        pass = 0;
+        char what[64];
+        snprintf(what, sizeof what, "%dx%dx%dx%d input", batch, channels, size, size);
+        rv_lesson_compare(dev, what, forms, warmup, repeat, NULL, NULL);
     }
     rv_conv_bn_free(&l);
-    if (rv_lesson_error()[0])
-        printf("\nFAIL: %s\n", rv_lesson_error());
-    else if (pass)
-        printf("\nPASS: the fused conv matches conv + BN in eval mode, and training-mode BN is "
-               "far from it, on %s\n",
-               rv_device_name(dev));
-    else
-        printf("\nFAIL: the fused conv does NOT match conv + BN in eval mode, or training mode "
-               "came close, on %s\n",
-               rv_device_name(dev));
-    return pass ? 0 : 1;
+    return rv_lesson_end(pass, dev,
+                         "the fused conv matches conv + BN in eval mode, and training-mode BN is "
+                         "far from it",
+                         "the fused conv does NOT match conv + BN in eval mode, or training mode "
+                         "came close");
 }

@@ -25,10 +25,10 @@
 #include <stdio.h>
 
 #include "rv_check.h"
-#include "rv_reparam.h"
 #include "rv_cli.h"
+#include "rv_lesson.h"
 #include "rv_ops.h"
-#include "rv_report.h"
+#include "rv_reparam.h"
 
 typedef struct {
     rv_tensor x, w1, w3;   /* x: (N, C, S, S), w1: (C, C, 1, 1), w3 = pad(w1): (C, C, 3, 3) */
@@ -52,7 +52,7 @@ static rv_status padded(void *ctx)
 static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int stride, int integers)
 {
     rv_rng rng = rv_rng_seed(30 + 2 * (uint64_t)stride + (uint64_t)integers);
-    rv_tensor hx = {0}, hw = {0};
+    rv_tensor hx = {0}, hw = {0}, h3 = {0};
     l->p1 = (rv_conv_params){.stride = stride, .pad_h = 0, .pad_w = 0, .groups = 1};
     l->p3 = (rv_conv_params){.stride = stride, .pad_h = 1, .pad_w = 1, .groups = 1};
     rv_status st = rv_tensor_alloc4(&hx, RV_CPU, n, c, s, s, "x");
@@ -64,16 +64,18 @@ static rv_status build(lesson *l, rv_device dev, int n, int c, int s, int stride
         rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
         rv_tensor_fill_uniform(&hw, &rng, -0.5f, 0.5f);
     }
+    /* The rewrite itself, on the host like every fold. */
+    if (st == RV_OK) st = rv_tensor_alloc4(&h3, RV_CPU, c, c, 3, 3, "padded weight");
+    if (st == RV_OK) st = rv_pad_kernel(&hw, &h3);
     if (st == RV_OK) st = rv_tensor_clone(&l->x, &hx, dev, "x");
     if (st == RV_OK) st = rv_tensor_clone(&l->w1, &hw, dev, "1x1 weight");
-    /* The rewrite itself, on the device like any op. */
-    if (st == RV_OK) st = rv_tensor_alloc4(&l->w3, dev, c, c, 3, 3, "padded weight");
-    if (st == RV_OK) st = rv_pad_kernel(&l->w1, &l->w3);
+    if (st == RV_OK) st = rv_tensor_clone(&l->w3, &h3, dev, "padded weight");
     int64_t P = (s - 1) / stride + 1;
     if (st == RV_OK) st = rv_tensor_alloc4(&l->y1, dev, n, c, P, P, "1x1 output");
     if (st == RV_OK) st = rv_tensor_alloc4(&l->y3, dev, n, c, P, P, "3x3 output");
     rv_tensor_free(&hx);
     rv_tensor_free(&hw);
+    rv_tensor_free(&h3);
     return st;
 }
 
@@ -104,10 +106,10 @@ static int check(rv_device dev, int n, int c, int s, int stride, int integers)
     lesson l = {0};
     int ok = build(&l, dev, n, c, s, stride, integers) == RV_OK && one_by_one(&l) == RV_OK &&
              padded(&l) == RV_OK;
-    if (!ok) printf("error: %s\n", rv_lesson_keep_error());
-    char what[64];
+    if (!ok) printf("  error: %s\n", rv_lesson_keep_error());
+    char what[80];
     snprintf(what, sizeof what, "  stride %d, %s", stride,
-             integers ? "small integers, bit-exact" : "random floats, RV_TOL_FP32");
+             integers ? "small integers, bit-exact" : "random floats");
     ok = ok && rv_expect_close(stdout, what, &l.y3, &l.y1, integers ? RV_TOL_EXACT : RV_TOL_FP32);
     destroy(&l);
     return ok;
@@ -124,46 +126,51 @@ int main(int argc, char **argv)
                                &batch, &channels, &size, &repeat, NULL, 0, &device);
     if (rc >= 0 || (rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
-    printf("Lesson 03: 1x1 conv (pad 0) vs its kernel zero-padded to 3x3 (pad 1), %dx%dx%dx%d "
-           "input, %d -> %d channels\n",
-           batch, channels, size, size, channels, channels);
-    rv_print_device(dev);
+    char algebra[1024];
+    snprintf(algebra, sizeof algebra,
+             "conv(x, W1, padding 0) = conv(x, pad(W1), padding 1), at any stride\n"
+             "\n"
+             "x: the input, %dx%dx%dx%d (images, channels, height, width); W1: a 1x1 kernel,\n"
+             "%d -> %d channels; pad(W1): each 1x1 kernel in the middle of a 3x3 one of\n"
+             "zeros. Both give (H - 1) / stride + 1 rows and columns, and at every output\n"
+             "pixel the 3x3 kernel's centre reads the very input pixel the 1x1 kernel reads\n"
+             "(padding 1 shifts the window up and left by one, the centre tap back down and\n"
+             "right by one); its other eight taps multiply by zero. This is what lets a\n"
+             "block's 1x1 branch be added into its 3x3 kernel (lesson 05).",
+             batch, channels, size, size, channels, channels);
+    rv_lesson_begin("Lesson 03: a 1x1 conv is a 3x3 conv with a zero-padded kernel "
+                    "(the notebook's F.pad(weight, [1, 1, 1, 1]))",
+                    algebra, dev);
 
     /* Small integers at stride 1: shown here, checked and timed below. */
     lesson l = {0};
     rv_status st = build(&l, dev, batch, channels, size, 1, 1);
     if (st == RV_OK) {
-        printf("\nThe rewrite, on one kernel slice:\n");
+        printf("\nThe rewrite, on one kernel slice (output channel 0, input channel 0):\n");
         show_kernel(&l);
+    } else {
+        rv_lesson_keep_error();
     }
-    printf("\nDo the forms agree?\n");
+    rv_lesson_agree_heading("the padded 3x3 conv's", "the 1x1 conv's");
     int pass = 1;
     for (int stride = 1; stride <= 2; stride++)
         for (int integers = 1; integers >= 0; integers--)
             pass &= check(dev, batch, channels, size, stride, integers);
 
-    rv_form_result r1 = {0}, r3 = {0};
-    if (st == RV_OK)
-        st = rv_measure_pair(one_by_one, &l, padded, &l, dev, warmup, repeat, &r1, &r3);
-    if (st == RV_OK) {
+    rv_lesson_form forms[2] = {
+        {.name = "1x1 conv", .fn = one_by_one, .ctx = &l, .activations = rv_tensor_bytes(&l.y1)},
+        {.name = "padded 3x3 conv", .fn = padded, .ctx = &l, .activations = rv_tensor_bytes(&l.y3)},
+    };
+    rv_form_result r[2];
+    if (st == RV_OK &&
+        rv_lesson_compare(dev, "stride 1", forms, warmup, repeat, NULL, r) == RV_OK) {
         /* multiply-adds of a conv: N*O*P*Q*(C/groups)*KH*KW */
         long long macs = (long long)batch * channels * size * size * channels;
-        printf("\nHonest measurement, stride 1 (%d warm-up runs, synchronised, the two forms by "
-               "turns, median of %d):\n",
-               warmup, repeat);
-        rv_print_form("1x1 conv", &r1);
-        rv_print_form("padded 3x3 conv", &r3);
-        printf("  %lld vs %lld multiply-adds: alone, the padded kernel takes %.2fx the time of "
-               "the 1x1;\n  lesson 05 times the block with it added into the 3x3 kernel.\n",
-               macs, 9 * macs, r3.time.median_ms / r1.time.median_ms);
-    } else {
-        rv_lesson_keep_error();
+        printf("  Alone the padded kernel costs more: %lld multiply-adds against %lld. Lesson 05\n"
+               "  adds it into the 3x3 kernel the block runs anyway, where it costs nothing.\n",
+               9 * macs, macs);
     }
     destroy(&l);
-    if (rv_lesson_error()[0])
-        printf("\nFAIL: %s\n", rv_lesson_error());
-    else
-        printf("\n%s: the 3x3 conv with the zero-padded kernel %s the 1x1 conv on %s\n",
-               pass ? "PASS" : "FAIL", pass ? "matches" : "does NOT match", rv_device_name(dev));
-    return pass && !rv_lesson_error()[0] ? 0 : 1;
+    return rv_lesson_end(pass, dev, "the 3x3 conv with the zero-padded kernel matches the 1x1 conv",
+                         "the 3x3 conv with the zero-padded kernel does NOT match the 1x1 conv");
 }

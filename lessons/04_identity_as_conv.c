@@ -31,8 +31,8 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_ops.h"
+#include "rv_lesson.h"
 #include "rv_reparam.h"
-#include "rv_report.h"
 
 typedef struct {
     rv_conv_params p;          /* stride 1, padding 1, the groups */
@@ -100,11 +100,10 @@ static int check(rv_device dev, int n, int c, int s, int groups)
     lesson l = {0};
     int ok = build(&l, dev, n, c, s, groups) == RV_OK && identity_conv(&l) == RV_OK &&
              batch_norm(&l) == RV_OK && fused(&l) == RV_OK;
-    if (!ok) printf("error: %s\n", rv_lesson_keep_error());
+    if (!ok) printf("  error: %s\n", rv_lesson_keep_error());
     char what[2][80];
-    snprintf(what[0], sizeof what[0], "  groups %d: conv(x, I) vs x, bit-exact", groups);
-    snprintf(what[1], sizeof what[1], "  groups %d: conv(x, fused I) vs bn(x), RV_TOL_FP32",
-             groups);
+    snprintf(what[0], sizeof what[0], "  groups %d: a = conv(x, I), r = x, bit-exact", groups);
+    snprintf(what[1], sizeof what[1], "  groups %d: a = conv(x, s*I) + t, r = bn(x)", groups);
     ok = ok && rv_expect_close(stdout, what[0], &l.y_id, &l.x, RV_TOL_EXACT);
     ok = ok && rv_expect_close(stdout, what[1], &l.y_f, &l.y_bn, RV_TOL_FP32);
     destroy(&l);
@@ -142,7 +141,7 @@ static int show_notebook_kernel(void)
         print_nested(w.data, w.dim, 4, 0);
         printf(")\n");
     } else {
-        printf("error: %s\n", rv_lesson_keep_error());
+        printf("  error: %s\n", rv_lesson_keep_error());
     }
     rv_tensor_free(&w);
     return st == RV_OK;
@@ -154,14 +153,26 @@ int main(int argc, char **argv)
     const char *device;
     rv_device dev;
     int rc = rv_lesson_options(argc, argv,
-                               "04_identity_as_conv: conv(x, I) == x and "
-                               "bn(x) == conv(x, s*I) + t",
+                               "04_identity_as_conv: the identity is a 3x3 conv, conv(x, I) == x, "
+                               "and a BN of x is\n  one too, bn(x) == conv(x, s*I) + t "
+                               "(s, t: the BN's scale and shift per channel)",
                                &batch, &channels, &size, &repeat, NULL, 0, &device);
     if (rc >= 0 || (rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
-    printf("Lesson 04: the identity as a 3x3 conv, %dx%dx%dx%d input, %d channels\n", batch,
-           channels, size, size, channels);
-    rv_print_device(dev);
+    char algebra[1024];
+    snprintf(algebra, sizeof algebra,
+             "conv(x, I, padding 1, groups g) = x,   I[o][o mod (C/g)][1][1] = 1, all else 0\n"
+             "bn(x) = s*x + t = conv(x, s*I) + t     (s, t: the BN's scale and shift, lesson 02)\n"
+             "\n"
+             "x: the input, %dx%dx%dx%d (images, channels, height, width). The C = %d channels\n"
+             "may be split into g groups: output channel o then sees only the C/g input\n"
+             "channels of its own group, numbered 0 to C/g - 1 there, and o's own channel is\n"
+             "number o mod (C/g) among them. So the kernel that copies x has one 1 for each\n"
+             "output channel, at the centre of that channel, and zeros everywhere else.\n"
+             "Every output is 1 times a pixel plus products with 0: exact in float32 too.",
+             batch, channels, size, size, channels);
+    rv_lesson_begin("Lesson 04: the identity is a 3x3 conv (the notebook's identity_conv)", algebra,
+                    dev);
 
     printf("\nThe notebook's identity kernel for 2 channels, (out, in, 3, 3):\n");
     int pass = show_notebook_kernel();
@@ -172,38 +183,31 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         if (channels % cand[i] == 0 && (ng == 0 || cand[i] > groups[ng - 1]))
             groups[ng++] = cand[i];
-    printf("\nDo the forms agree? (groups");
-    for (int i = 0; i < ng; i++) printf("%s %d", i ? "," : "", groups[i]);
-    printf(": those of 1, 2 and C = %d that divide C)\n", channels);
+    rv_lesson_agree_heading("the conv's", "what it replaces");
+    printf("Checked with all channels in one group, in two groups, and one channel per group\n"
+           "(depthwise), as far as the %d channels divide: groups",
+           channels);
+    for (int i = 0; i < ng; i++) printf("%s %d", i ? (i == ng - 1 ? " and" : ",") : "", groups[i]);
+    printf(".\n");
     for (int i = 0; i < ng; i++) pass &= check(dev, batch, channels, size, groups[i]);
 
     lesson l = {0};
-    rv_form_result r_bn = {0}, r_f = {0};
-    rv_status st = build(&l, dev, batch, channels, size, 1);
-    if (st == RV_OK)
-        st = rv_measure_pair(batch_norm, &l, fused, &l, dev, warmup, repeat, &r_bn, &r_f);
-    if (st == RV_OK) {
-        printf("\nHonest measurement, groups 1 (%d warm-up runs, synchronised, the two forms by "
-               "turns, median of %d):\n",
-               warmup, repeat);
-        rv_print_form("BN alone", &r_bn);
-        rv_print_form("conv(x, s*I) + t", &r_f);
-        printf("  alone, the conv form takes %.2fx the time of the BN;\n"
-               "  lesson 05 times the block with it added into the 3x3 kernel.\n",
-               r_f.time.median_ms / r_bn.time.median_ms);
-    } else {
-        rv_lesson_keep_error();
-    }
+    if (build(&l, dev, batch, channels, size, 1) != RV_OK) rv_lesson_keep_error();
+    rv_lesson_form forms[2] = {
+        {.name = "BN alone", .fn = batch_norm, .ctx = &l, .activations = rv_tensor_bytes(&l.y_bn)},
+        {.name = "conv with kernel s*I, bias t",
+         .fn = fused,
+         .ctx = &l,
+         .activations = rv_tensor_bytes(&l.y_f)},
+    };
+    if (!rv_lesson_error()[0] &&
+        rv_lesson_compare(dev, "groups 1", forms, warmup, repeat, NULL, NULL) == RV_OK)
+        printf("  Alone the conv costs more than the BN it replaces; lesson 05 adds it into the\n"
+               "  3x3 kernel the block runs anyway, where it costs nothing.\n");
     destroy(&l);
-    if (rv_lesson_error()[0])
-        printf("\nFAIL: %s\n", rv_lesson_error());
-    else if (pass)
-        printf("\nPASS: conv with the identity kernel reproduces x, and with BN folded in, bn(x), "
-               "on %s\n",
-               rv_device_name(dev));
-    else
-        printf("\nFAIL: conv with the identity kernel does NOT reproduce x, or with BN folded in "
-               "does NOT match bn(x), on %s\n",
-               rv_device_name(dev));
-    return pass && !rv_lesson_error()[0] ? 0 : 1;
+    return rv_lesson_end(pass, dev,
+                         "conv with the identity kernel reproduces x, and with the BN folded in, "
+                         "bn(x)",
+                         "conv with the identity kernel does NOT reproduce x, or with the BN "
+                         "folded in does NOT match bn(x)");
 }

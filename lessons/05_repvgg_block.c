@@ -24,14 +24,14 @@
 #include "rv_block.h"
 #include "rv_check.h"
 #include "rv_cli.h"
-#include "rv_report.h"
+#include "rv_lesson.h"
 
 /* Builds the block, runs both forms, compares; 1 when they agree. */
 static int check(rv_block_pair *l, rv_block_spec spec, rv_device dev, int n, int s)
 {
     char what[128];
-    snprintf(what, sizeof what, "  %lld -> %lld, stride %d, groups %d, %s", (long long)spec.in_ch,
-             (long long)spec.out_ch, spec.stride, spec.groups,
+    snprintf(what, sizeof what, "  %lld -> %lld channels, stride %d, groups %d, %s",
+             (long long)spec.in_ch, (long long)spec.out_ch, spec.stride, spec.groups,
              spec.n_branches == 3 ? "3 branches" : "2 branches (no identity)");
     if (rv_block_pair_build(l, spec, dev, n, s, 5) != RV_OK || rv_block_pair_train(l) != RV_OK ||
         rv_block_pair_fast(l) != RV_OK) {
@@ -47,8 +47,9 @@ int main(int argc, char **argv)
     const char *device;
     rv_device dev;
     int rc = rv_lesson_options(argc, argv,
-                               "05_repvgg_block: 3x3 conv-BN + 1x1 conv-BN + identity BN "
-                               "== one 3x3 conv with bias, then ReLU",
+                               "05_repvgg_block: the RepVGG block, 3x3 conv-BN + 1x1 conv-BN + "
+                               "identity BN, summed,\n  then ReLU == one 3x3 conv with bias, "
+                               "then ReLU",
                                &batch, &channels, &size, &repeat, NULL, 0, &device);
     if (rc >= 0) return rc;
     if (channels % 2) {
@@ -58,14 +59,30 @@ int main(int argc, char **argv)
     }
     if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
-    printf("Lesson 05: the RepVGG block, %dx%dx%dx%d input\n", batch, channels, size, size);
-    rv_print_device(dev);
-    printf("\nDo the forms agree? (train-time block vs its fused 3x3 conv, RV_TOL_FP32)\n");
+    char algebra[1400];
+    snprintf(algebra, sizeof algebra,
+             "ReLU( BN3(conv3x3(x)) + BN1(conv1x1(x)) + BNid(x) ) = ReLU( conv3x3(x, W) + b )\n"
+             "W = s3*W3 + pad(s1*W1) + sid*I,   b = t3 + t1 + tid\n"
+             "\n"
+             "x: the input, %dx%dx%dx%d (images, channels, height, width); W3: the 3x3 kernel\n"
+             "(padding 1), W1: the 1x1 kernel (padding 0), both with the block's stride and\n"
+             "groups and no bias; BN3, BN1, BNid: each branch's BN, s and t its scale and\n"
+             "shift per output channel (lesson 02); pad: the 1x1 kernel centred in a 3x3 of\n"
+             "zeros (lesson 03); I: the identity kernel (lesson 04); W, b: the one conv that\n"
+             "replaces the three branches. Each branch is linear in x, so their sum is one\n"
+             "conv (lesson 01); the ReLU comes after the sum and stays. The identity branch\n"
+             "exists only where in == out and stride 1: at stride 2 the other branches\n"
+             "halve the height and width, and x, kept whole, cannot be added to them.",
+             batch, channels, size, size);
+    rv_lesson_begin("Lesson 05: the whole RepVGG block is one 3x3 conv "
+                    "(the notebook's RepVGGBlock.to_fast)",
+                    algebra, dev);
+    rv_lesson_agree_heading("the fused block's", "the three-branch block's");
     int64_t C = channels;
     rv_block_spec specs[] = {
         rv_repvgg_block_spec(C, C, 1, 1),
         rv_repvgg_block_spec(C, 2 * C, 2, 1),
-        rv_repvgg_block_spec(C, C, 2, 1), /* the notebook's bug: lesson 06 */
+        rv_repvgg_block_spec(C, C, 2, 1), /* where the notebook keeps the identity: lesson 06 */
         rv_repvgg_block_spec(C, C, 1, 2),
     };
     int pass = 1;
@@ -76,29 +93,24 @@ int main(int argc, char **argv)
     }
 
     rv_block_pair l = {0};
-    rv_form_result r_train = {0}, r_fast = {0};
-    rv_status st = rv_block_pair_build(&l, specs[0], dev, batch, size, 5);
-    if (st == RV_OK)
-        st = rv_measure_pair(rv_block_pair_train, &l, rv_block_pair_fast, &l, dev, warmup, repeat,
-                             &r_train, &r_fast);
-    r_train.held_bytes = l.held[0]; /* activation buffers, counted as allocated */
-    r_fast.held_bytes = l.held[1];
-    if (st == RV_OK) {
-        printf("\nHonest measurement, %lld -> %lld stride 1 (%d warm-up runs, synchronised, the "
-               "two forms by turns, median of %d):\n",
-               (long long)C, (long long)C, warmup, repeat);
-        rv_print_form("train-time (3 branches)", &r_train);
-        rv_print_form("deploy-time (1 conv)", &r_fast);
-        printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",
-               r_train.time.median_ms / r_fast.time.median_ms);
-    } else {
-        rv_lesson_keep_error();
+    if (rv_block_pair_build(&l, specs[0], dev, batch, size, 5) != RV_OK) rv_lesson_keep_error();
+    rv_lesson_form forms[2] = {
+        {.name = "train-time (3 branches)",
+         .fn = rv_block_pair_train,
+         .ctx = &l,
+         .activations = l.held[0]},
+        {.name = "deploy-time (1 conv)",
+         .fn = rv_block_pair_fast,
+         .ctx = &l,
+         .activations = l.held[1]},
+    };
+    if (!rv_lesson_error()[0]) {
+        char what[96];
+        snprintf(what, sizeof what, "%lld -> %lld channels, stride 1, %dx%dx%dx%d input",
+                 (long long)C, (long long)C, batch, channels, size, size);
+        rv_lesson_compare(dev, what, forms, warmup, repeat, NULL, NULL);
     }
     rv_block_pair_free(&l);
-    if (rv_lesson_error()[0])
-        printf("\nFAIL: %s\n", rv_lesson_error());
-    else
-        printf("\n%s: every fused block %s its multi-branch block on %s\n", pass ? "PASS" : "FAIL",
-               pass ? "matches" : "does NOT match", rv_device_name(dev));
-    return pass && !rv_lesson_error()[0] ? 0 : 1;
+    return rv_lesson_end(pass, dev, "every fused block matches its multi-branch block",
+                         "a fused block does NOT match its multi-branch block");
 }

@@ -25,7 +25,7 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_net.h"
-#include "rv_report.h"
+#include "rv_lesson.h"
 
 typedef struct {
     rv_net train, fast;
@@ -44,41 +44,35 @@ static rv_status fast_form(void *ctx)
     return rv_net_forward(&l->fast, &l->x, &l->yf);
 }
 
-/* The notebook's rule on the first block of stage 1: identity because
- * in == out, although the stride is 2. Returns 1 when the shape mismatch
- * shows up as an error, as it should. */
-static int notebook_bug(const rv_block_spec *spec, rv_device dev)
+/* The notebook's rule on block i (stride 2, in == out): the identity branch
+ * kept. Shows which shapes meet where its forward adds them, and that the
+ * block is refused; returns 1 when it is. */
+static int notebook_bug(const rv_block_spec *specs, int i, int batch, int channels, int size)
 {
-    rv_block_spec buggy = *spec;
+    rv_block_spec buggy = specs[i];
     buggy.branch[buggy.n_branches++] = (rv_branch_spec){.kind = RV_BRANCH_IDENTITY, .bn = 1};
-    rv_rng rng = rv_rng_seed(9);
-    rv_block b;
-    rv_tensor hx = {0}, x = {0}, tmp = {0}, y = {0};
-    int64_t out[4];
-    rv_status st = rv_block_init_random(&b, buggy, &rng, dev);
-    if (st == RV_OK) st = rv_tensor_alloc4(&hx, RV_CPU, 1, spec->in_ch, 8, 8, "x");
-    if (st == RV_OK) st = rv_tensor_fill(&hx, 1.0f);
-    if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "x");
-    if (st == RV_OK) st = rv_block_out_shape(&buggy, &x, out);
-    if (st == RV_OK) st = rv_tensor_alloc(&tmp, dev, 4, out, "tmp");
-    if (st == RV_OK) st = rv_tensor_alloc(&y, dev, 4, out, "y");
-    int failed_as_expected = st == RV_EINVAL;
-    if (failed_as_expected) {
-        printf("  notebook rule, block %lld -> %lld stride %d with identity: %s\n",
-               (long long)spec->in_ch, (long long)spec->out_ch, spec->stride, rv_last_error());
-    } else if (st == RV_OK) {
-        st = rv_block_forward(&b, &x, &tmp, &y);
-        failed_as_expected = st == RV_EINVAL;
-        printf("  notebook rule, block %lld -> %lld stride %d with identity: %s\n",
-               (long long)spec->in_ch, (long long)spec->out_ch, spec->stride,
-               failed_as_expected ? rv_last_error() : "ran (unexpected)");
-    } else {
-        printf("  could not build the notebook's block: %s\n", rv_lesson_keep_error());
+    int64_t in[4] = {batch, channels, size, size}, out[4];
+    for (int k = 0; k <= i; k++) { /* the shapes block i receives and gives */
+        rv_tensor t = {.ndim = 4, .dim = {in[0], in[1], in[2], in[3]}};
+        if (rv_block_out_shape(&specs[k], &t, out) != RV_OK) return 0;
+        if (k < i) memcpy(in, out, sizeof in);
     }
-    rv_block_free(&b);
-    rv_tensor *t[4] = {&hx, &x, &tmp, &y};
-    for (int i = 0; i < 4; i++) rv_tensor_free(t[i]);
-    return failed_as_expected;
+    printf("\nThe notebook's bug: its RepVGGBlock keeps the identity branch whenever in == out.\n"
+           "Block %d opens a stage: %lld -> %lld channels at stride 2. On a %dx%dx%dx%d input it\n"
+           "receives x of %lldx%lldx%lldx%lld; its 3x3 and 1x1 branches give %lldx%lldx%lldx%lld "
+           "(stride 2\nhalves the height and width), but the identity branch gives x itself, "
+           "%lldx%lldx%lldx%lld.\n"
+           "The notebook's forward stops at `x += self.identity(res)`: a %lldx%lld map cannot "
+           "take a\n%lldx%lld one. The identity branch needs stride 1 (and in == out), as in "
+           "the paper;\nthis course builds it only there, and refuses the notebook's block:\n",
+           i, (long long)buggy.in_ch, (long long)buggy.out_ch, batch, channels, size, size,
+           (long long)in[0], (long long)in[1], (long long)in[2], (long long)in[3],
+           (long long)out[0], (long long)out[1], (long long)out[2], (long long)out[3],
+           (long long)in[0], (long long)in[1], (long long)in[2], (long long)in[3],
+           (long long)out[2], (long long)out[3], (long long)in[2], (long long)in[3]);
+    int refused = rv_block_check(&buggy) == RV_EINVAL;
+    printf("  %s\n", refused ? rv_last_error() : "it was accepted (unexpected)");
+    return refused;
 }
 
 /* rv_compare on tensors of any device. */
@@ -210,68 +204,90 @@ int main(int argc, char **argv)
     }
     if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
 
-    printf("Lesson 06: RepVGG-%s, %d blocks, widths %lld %lld %lld %lld %lld, input %dx%dx%dx%d\n",
-           arch.name, n, (long long)arch.widths[0], (long long)arch.widths[1],
-           (long long)arch.widths[2], (long long)arch.widths[3], (long long)arch.widths[4], batch,
-           channels, size, size);
-    rv_print_device(dev);
+    char algebra[1400];
+    snprintf(
+        algebra, sizeof algebra,
+        "net_deploy(x) = net_train(x)\n"
+        "\n"
+        "RepVGG-%s: %d blocks in five stages of widths %lld, %lld, %lld, %lld and %lld output\n"
+        "channels; the first block of each stage has stride 2 (it halves the height and\n"
+        "width), the others stride 1. net_train runs every block in its train-time form\n"
+        "(3x3 conv-BN + 1x1 conv-BN + identity BN, summed, ReLU: lesson 05); net_deploy\n"
+        "is what switch_to_fast makes of it: every block replaced by its one 3x3 conv +\n"
+        "ReLU, a plain stack like VGG. x: the input, %dx%dx%dx%d (images, channels,\n"
+        "height, width). Each block computes the same function in both forms, so the\n"
+        "chain does too, up to float32 rounding, which every later block carries on.",
+        arch.name, n, (long long)arch.widths[0], (long long)arch.widths[1],
+        (long long)arch.widths[2], (long long)arch.widths[3], (long long)arch.widths[4], batch,
+        channels, size, size);
+    char title[128];
+    snprintf(title, sizeof title,
+             "Lesson 06: the whole network switched, RepVGG-%s (the notebook's "
+             "RepVGG.switch_to_fast)",
+             arch.name);
+    rv_lesson_begin(title, algebra, dev);
 
-    printf("\nThe notebook's identity rule (in == out) vs the paper's (in == out and stride 1):\n");
     int pass = 1;
     int stride2_same = -1; /* the first stride-2 block with in == out */
     for (int i = 0; i < n && stride2_same < 0; i++)
         if (specs[i].stride == 2 && specs[i].in_ch == specs[i].out_ch) stride2_same = i;
     if (stride2_same >= 0)
-        pass &= notebook_bug(&specs[stride2_same], dev);
+        pass &= notebook_bug(specs, stride2_same, batch, channels, size);
     else
-        printf("  RepVGG-%s has no stride-2 block with in == out: the bug does not show\n",
+        printf("\nRepVGG-%s has no stride-2 block with in == out: the notebook's bug does not "
+               "show.\n",
                arch.name);
 
     lesson l = {0};
     rv_status st = build(&l, specs, n, dev, batch, channels, size);
     if (st == RV_OK) {
-        printf("  paper rule: %lld -> %lld parameters after the switch (%.1f%% fewer)\n",
+        printf("\nWhat the switch saves: %lld parameters become %lld (%.1f%% fewer); one forward\n"
+               "takes %.3f G multiply-adds (10^9) train-time and %.3f G deploy-time.\n",
                (long long)rv_net_params(&l.train), (long long)rv_net_params(&l.fast),
-               100.0 * (1.0 - (double)rv_net_params(&l.fast) / (double)rv_net_params(&l.train)));
-        printf("  multiply-adds per forward: train-time %.3f G, deploy-time %.3f G\n",
+               100.0 * (1.0 - (double)rv_net_params(&l.fast) / (double)rv_net_params(&l.train)),
                rv_net_macs(&l.train, batch, size, size) / 1e9,
                rv_net_macs(&l.fast, batch, size, size) / 1e9);
     }
-    rv_form_result r_train = {0}, r_fast = {0};
+    rv_form_result r[2] = {0};
     rv_net_unplan(&l.train); /* fresh plans: each form's peak counts its own buffers */
     rv_net_unplan(&l.fast);
     if (st == RV_OK)
-        st = rv_measure_pair(train_form, &l, fast_form, &l, dev, warmup, repeat, &r_train, &r_fast);
+        st = rv_measure_pair(train_form, &l, fast_form, &l, dev, warmup, repeat, &r[0], &r[1]);
     if (st != RV_OK) {
         rv_lesson_keep_error();
         destroy(&l);
-        printf("\nFAIL: %s\n", rv_lesson_error());
-        return 1;
+        return rv_lesson_end(0, dev, "", "");
     }
-    printf("\nDo the forms agree, block by block?\n");
+    rv_lesson_agree_heading("the deploy-time block's", "the train-time block's, on the same input");
+    printf("Alone: each deploy-time block against its train-time block; chain so far: the\n"
+           "deploy-time network's output after that block against the train-time network's.\n");
     pass &= per_block(&l, n);
-    printf("\nDo the forms agree end to end? (through %d blocks, RV_TOL_NET)\n", n);
+    rv_tol net = RV_TOL_NET;
+    printf("\nEnd to end, through %d blocks: each block's rounding passes through every later\n"
+           "block, so the whole network is held to a looser bound, %g for both |a - r| (with s)\n"
+           "and the relative L2 error; a real fusion bug is orders of magnitude larger.\n",
+           n, net.max_rel_l2);
     pass &= rv_expect_close(stdout, "  deploy-time vs train-time output", &l.yf, &l.y, RV_TOL_NET);
 
-    printf("\nHonest measurement (%d warm-up runs, synchronised, the two forms by turns, median "
-           "of %d;\npeak = what a first forward allocates: planned activation buffers, on the "
-           "CPU the Winograd-domain\nweights, the conv workspace):\n",
-           warmup, repeat);
-    rv_print_form("train-time (multi-branch)", &r_train);
-    rv_print_form("deploy-time (conv3x3+ReLU)", &r_fast);
-    char bt[32], bf[32];
-    printf("  planned activation buffers: train-time %s (two ping-pong buffers + one for the "
-           "branches), deploy-time %s\n",
-           rv_bytes_str(rv_net_buffer_bytes(&l.train), bt, sizeof bt),
-           rv_bytes_str(rv_net_buffer_bytes(&l.fast), bf, sizeof bf));
-    printf("  deploy-time is %.2fx the speed of train-time (median / median)\n",
-           r_train.time.median_ms / r_fast.time.median_ms);
+    rv_lesson_form forms[2] = {
+        {.name = "train-time (multi-branch)", .activations = rv_net_buffer_bytes(&l.train)},
+        {.name = "deploy-time (conv3x3+ReLU)", .activations = rv_net_buffer_bytes(&l.fast)},
+    };
+    for (int f = 0; f < 2; f++) r[f].peak_bytes -= forms[f].activations; /* the rest: scratch */
+    char what[96];
+    snprintf(what, sizeof what, "RepVGG-%s on a %dx%dx%dx%d input", arch.name, batch, channels,
+             size, size);
+    rv_lesson_print_forms(
+        what, forms, r, warmup, repeat,
+        "memory = activations (the buffers planned for the blocks' outputs: two that take\n"
+        "         turns, and for the train-time form one more for its branches)\n"
+        "       + scratch (on the CPU the 3x3 weights transformed for Winograd, and the\n"
+        "         conv workspace); the input, the output and the weights are not counted.");
     destroy(&l);
-    if (rv_lesson_error()[0])
-        printf("\nFAIL: %s\n", rv_lesson_error());
-    else
-        printf("\n%s: deploy-time RepVGG-%s %s the train-time network on %s\n",
-               pass ? "PASS" : "FAIL", arch.name, pass ? "matches" : "does NOT match",
-               rv_device_name(dev));
-    return pass && !rv_lesson_error()[0] ? 0 : 1;
+    char holds[96], fails[96];
+    snprintf(holds, sizeof holds, "deploy-time RepVGG-%s matches the train-time network",
+             arch.name);
+    snprintf(fails, sizeof fails, "deploy-time RepVGG-%s does NOT match the train-time network",
+             arch.name);
+    return rv_lesson_end(pass, dev, holds, fails);
 }

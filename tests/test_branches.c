@@ -162,8 +162,8 @@ static void test_refused(void)
                          "a kernel larger than the block's",
                          "a branch left zero",
                          "channels that do not split into groups"};
-    const char *message[] = {"line up", "stride 1",     "in == out",
-                             "line up", "no such kind", "groups"};
+    const char *message[] = {"line up",      "stride 1",     "in == out",
+                             "does not fit", "no such kind", "groups"};
     for (int i = 0; i < 6; i++) {
         rv_block_spec s = rv_repvgg_block_spec(4, 4, 1, i == 5 ? 3 : 1);
         if (i == 0) s.branch[1] = (rv_branch_spec)CONV(1, 3, 1, 1);

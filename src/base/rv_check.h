@@ -50,7 +50,9 @@ typedef struct {
 
 rv_cmp rv_compare(const float *a, const float *ref, int64_t n, rv_tol tol);
 
-/* One line: "<what>: max |a-r| = .., rel L2 = .., worst [i] a vs r -> ok|FAIL";
+/* One line: "<what>: n values, relative L2 .. (allowed ..), worst [i] a = ..,
+ * r = .., |a - r| .. (allowed ..) -> ok|FAIL" (worst: the element nearest
+ * its bound, or furthest past it);
  * on failure also the first few failing pairs. a/ref are host arrays. */
 void rv_cmp_print(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const float *a,
                   const float *ref);

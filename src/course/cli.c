@@ -119,16 +119,6 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
     return rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
 }
 
-static char lesson_error[256];
-
-const char *rv_lesson_keep_error(void)
-{
-    if (!lesson_error[0]) snprintf(lesson_error, sizeof lesson_error, "%s", rv_last_error());
-    return rv_last_error();
-}
-
-const char *rv_lesson_error(void) { return lesson_error; }
-
 int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why)
 {
     if (value >= min) return -1;

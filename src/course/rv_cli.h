@@ -35,13 +35,6 @@ int rv_parse_args_pos(int argc, char **argv, const char *usage, const rv_opt *op
 /* rv_device_select with a message on failure; returns -1 to go on, or 2. */
 int rv_cli_device(const char *prog, const char *arg, rv_device *out);
 
-/* A lesson's first error, kept for the FAIL line it ends with:
- * rv_lesson_keep_error() keeps rv_last_error() unless an error is kept
- * already, and returns rv_last_error(); rv_lesson_error() is the kept one
- * ("" while none). */
-const char *rv_lesson_keep_error(void);
-const char *rv_lesson_error(void);
-
 /* A size check on a parsed option: -1 when value >= min, else prints
  * "<prog>: --<flag>: must be >= <min> <why>, got <value>" and returns 2. */
 int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why);

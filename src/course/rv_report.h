@@ -1,4 +1,4 @@
-/* rv_report.h - printing what the lessons measured (rv_measure.h measures). */
+/* rv_report.h - printing bytes and the device line, for every program. */
 #ifndef RV_REPORT_H
 #define RV_REPORT_H
 
@@ -9,9 +9,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* "  <name>  median 0.0123 ms  [min 0.0101, max 0.0302] over 100 runs  peak +1.2 KiB" */
-void rv_print_form(const char *name, const rv_form_result *r);
 
 /* Human-readable bytes ("1.2 KiB") into buf. */
 const char *rv_bytes_str(size_t bytes, char *buf, size_t len);

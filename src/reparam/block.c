@@ -112,14 +112,25 @@ rv_status rv_block_check(const rv_block_spec *s)
         int same_ch = s->in_ch == s->out_ch;
         switch (b->kind) {
         case RV_BRANCH_IDENTITY:
-            if (!same_ch || s->stride != 1 || s->kh % 2 == 0 || s->kw % 2 == 0 ||
-                2 * s->pad_h != s->kh - 1 || 2 * s->pad_w != s->kw - 1)
+            /* x itself: it keeps x's channels, height and width */
+            if (!same_ch)
                 return rv_error(RV_EINVAL,
-                                "block branch %d: an identity branch is x itself, so it keeps "
-                                "the input's channels and size: the block needs in == out "
-                                "(here %lld -> %lld), stride 1 (here %d) and a size-keeping "
-                                "odd kernel",
-                                i, (long long)s->in_ch, (long long)s->out_ch, s->stride);
+                                "block branch %d: an identity branch is x itself, with x's %lld "
+                                "channels, but the block gives %lld: it needs in == out",
+                                i, (long long)s->in_ch, (long long)s->out_ch);
+            if (s->stride != 1)
+                return rv_error(RV_EINVAL,
+                                "block branch %d: an identity branch is x itself, with x's height "
+                                "and width, but the block's stride %d shrinks them: it needs "
+                                "stride 1",
+                                i, s->stride);
+            if (s->kh % 2 == 0 || s->kw % 2 == 0 || 2 * s->pad_h != s->kh - 1 ||
+                2 * s->pad_w != s->kw - 1)
+                return rv_error(RV_EINVAL,
+                                "block branch %d: an identity branch is x itself, with x's height "
+                                "and width, but the block's %dx%d kernel with padding %dx%d "
+                                "changes them",
+                                i, s->kh, s->kw, s->pad_h, s->pad_w);
             break;
         case RV_BRANCH_AVGPOOL:
         case RV_BRANCH_CONV:
@@ -129,6 +140,11 @@ rv_status rv_block_check(const rv_block_spec *s)
                                 "block branch %d: an average pool keeps the channels: "
                                 "in == out needed",
                                 i);
+            if (b->kh > s->kh || b->kw > s->kw)
+                return rv_error(RV_EINVAL,
+                                "block branch %d: a %dx%d kernel does not fit in the block's "
+                                "%dx%d",
+                                i, b->kh, b->kw, s->kh, s->kw);
             if (!lines_up(s, b->kh, b->kw, b->pad_h, b->pad_w))
                 return rv_error(RV_EINVAL,
                                 "block branch %d: a %dx%d kernel with padding %dx%d does not "
