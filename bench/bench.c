@@ -159,8 +159,9 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
             rv_two_branch tb;
             rv_conv_bn_pair cb;
             rv_block_pair bp;
-            rv_block_spec spec = rv_repvgg_block_spec(c, c, 1, 1);
+            rv_block_spec spec;
             progress("pairs on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
+            if ((st = rv_repvgg_block_spec(c, c, 1, 1, &spec)) != RV_OK) break;
             if ((st = rv_two_branch_build(&tb, dev, 1, c, s, 0, 1)) == RV_OK) {
                 st = measure_pair(rv_two_branch_forward, &tb, rv_two_branch_fused, &tb, dev, repeat,
                                   r[0]);
@@ -217,8 +218,10 @@ static rv_status exp_block(const run_info *ri, table *t)
                 progress("block on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
                 rv_block_pair bp;
                 rv_form_result r[2];
-                rv_block_spec spec = rv_repvgg_block_spec(c, c, 1, 1);
-                if ((st = rv_block_pair_build(&bp, spec, dev, 1, s, 4)) != RV_OK) break;
+                rv_block_spec spec;
+                if ((st = rv_repvgg_block_spec(c, c, 1, 1, &spec)) != RV_OK ||
+                    (st = rv_block_pair_build(&bp, spec, dev, 1, s, 4)) != RV_OK)
+                    break;
                 st =
                     measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev, repeat, r);
                 /* activations each form holds: x, its buffers (train: the branch

@@ -79,21 +79,26 @@ int main(int argc, char **argv)
                     algebra, dev);
     rv_lesson_agree_heading("the fused block's", "the three-branch block's");
     int64_t C = channels;
-    rv_block_spec specs[] = {
-        rv_repvgg_block_spec(C, C, 1, 1),
-        rv_repvgg_block_spec(C, 2 * C, 2, 1),
-        rv_repvgg_block_spec(C, C, 2, 1), /* where the notebook keeps the identity: lesson 06 */
-        rv_repvgg_block_spec(C, C, 1, 2),
-    };
+    /* C -> C stride 1, C -> 2C stride 2, C -> C stride 2 (where the notebook
+     * keeps the identity: lesson 06), C -> C in two groups */
+    const int64_t out[4] = {C, 2 * C, C, C};
+    const int stride[4] = {1, 2, 2, 1}, groups[4] = {1, 1, 1, 2};
+    rv_block_spec specs[4];
     int pass = 1;
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    for (int i = 0; i < 4; i++) {
         rv_block_pair t = {0};
+        if (rv_repvgg_block_spec(C, out[i], stride[i], groups[i], &specs[i]) != RV_OK) {
+            printf("  error: %s\n", rv_lesson_keep_error());
+            pass = 0;
+            continue;
+        }
         pass &= check(&t, specs[i], dev, batch, size);
         rv_block_pair_free(&t);
     }
 
     rv_block_pair l = {0};
-    if (rv_block_pair_build(&l, specs[0], dev, batch, size, 5) != RV_OK) rv_lesson_keep_error();
+    if (!rv_lesson_error()[0] && rv_block_pair_build(&l, specs[0], dev, batch, size, 5) != RV_OK)
+        rv_lesson_keep_error();
     rv_lesson_form forms[2] = {
         {.name = "train-time (3 branches)",
          .fn = rv_block_pair_train,

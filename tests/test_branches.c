@@ -30,6 +30,14 @@ typedef struct {
 static branch_case cases[32];
 static int n_cases;
 
+/* RepVGG's block, whose spec comes from a step */
+static rv_block_spec repvgg(int64_t in, int64_t out, int stride, int groups)
+{
+    rv_block_spec s = {0};
+    CHECK_OK(rv_repvgg_block_spec(in, out, stride, groups, &s));
+    return s;
+}
+
 static void add(const char *name, rv_block_spec spec, int n, int size)
 {
     cases[n_cases++] = (branch_case){.name = name, .spec = spec, .n = n, .size = size};
@@ -38,12 +46,12 @@ static void add(const char *name, rv_block_spec spec, int n, int size)
 /* The lists the course teaches, each as a block spec. */
 static void make_cases(void)
 {
-    add("RepVGG 8->8 s1", rv_repvgg_block_spec(8, 8, 1, 1), 2, 7);
-    add("RepVGG 8->8 s2 (no identity)", rv_repvgg_block_spec(8, 8, 2, 1), 2, 9);
-    add("RepVGG 3->16 s2", rv_repvgg_block_spec(3, 16, 2, 1), 1, 15);
-    add("RepVGG 8->8 s1 g2", rv_repvgg_block_spec(8, 8, 1, 2), 3, 5);
-    add("RepVGG 16->16 s1 g4", rv_repvgg_block_spec(16, 16, 1, 4), 2, 6);
-    add("RepVGG 8->16 s1 g4", rv_repvgg_block_spec(8, 16, 1, 4), 2, 7);
+    add("RepVGG 8->8 s1", repvgg(8, 8, 1, 1), 2, 7);
+    add("RepVGG 8->8 s2 (no identity)", repvgg(8, 8, 2, 1), 2, 9);
+    add("RepVGG 3->16 s2", repvgg(3, 16, 2, 1), 1, 15);
+    add("RepVGG 8->8 s1 g2", repvgg(8, 8, 1, 2), 3, 5);
+    add("RepVGG 16->16 s1 g4", repvgg(16, 16, 1, 4), 2, 6);
+    add("RepVGG 8->16 s1 g4", repvgg(8, 16, 1, 4), 2, 7);
     add("ACNet 8->8 s1", rv_acnet_block_spec(8, 8, 1, 1), 2, 7);
     add("ACNet 6->12 s2 g2", rv_acnet_block_spec(6, 12, 2, 2), 2, 9);
     add("ACNet 5->5 s1", rv_acnet_block_spec(5, 5, 1, 1), 1, 11);
@@ -56,7 +64,7 @@ static void make_cases(void)
     add("DBB-like 8->8 s1", rv_block_spec_list(8, 8, 1, 1, 3, 4, dbb), 2, 7);
     add("DBB-like 8->8 s2", rv_block_spec_list(8, 8, 2, 1, 3, 4, dbb), 2, 9);
     add("DBB-like 8->8 s1 g2", rv_block_spec_list(8, 8, 1, 2, 3, 4, dbb), 1, 6);
-    rv_block_spec qa = rv_repvgg_block_spec(8, 8, 1, 1);
+    rv_block_spec qa = repvgg(8, 8, 1, 1);
     qa.branch[1].bn = 0;
     qa.branch[2].bn = 0;
     qa.post_bn = 1;
@@ -165,7 +173,7 @@ static void test_refused(void)
     const char *message[] = {"line up",      "stride 1",     "in == out",
                              "does not fit", "no such kind", "groups"};
     for (int i = 0; i < 6; i++) {
-        rv_block_spec s = rv_repvgg_block_spec(4, 4, 1, i == 5 ? 3 : 1);
+        rv_block_spec s = repvgg(4, 4, 1, i == 5 ? 3 : 1);
         if (i == 0) s.branch[1] = (rv_branch_spec)CONV(1, 3, 1, 1);
         if (i == 1) s.stride = 2;
         if (i == 2) s.out_ch = 8;

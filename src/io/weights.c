@@ -204,10 +204,11 @@ static rv_status block_spec(const block_ctx *c, int deploy, int64_t in_ch, rv_bl
     }
     if (in_ch <= 0) in_ch = w->dim[1]; /* the stem: groups 1 */
     int stride = c->b == 0 ? 2 : 1;
-    *spec = rv_repvgg_block_spec(in_ch, w->dim[0], stride, (int)(in_ch / w->dim[1]));
+    st = rv_repvgg_block_spec(in_ch, w->dim[0], stride, (int)(in_ch / w->dim[1]), spec);
+    if (st != RV_OK) return st;
     const rv_tensor *const *id = c->t->slot[c->s][c->b] + BNID;
     int has_identity = id[0] || id[1] || id[2] || id[3];
-    if (has_identity && !rv_block_wants_identity(spec->in_ch, spec->out_ch, stride)) {
+    if (has_identity && spec->n_branches <= BRANCH_ID) {
         char name[128];
         full_name(c->l, c->s, c->b, BNID + 3, name, sizeof name);
         return rv_error(RV_EFORMAT,
@@ -374,8 +375,9 @@ static rv_status push_bn(rv_named *out, int *n, rv_layout l, int s, int b, int f
  * optional */
 static int is_repvgg_block(const rv_block_spec *s)
 {
-    rv_block_spec r = rv_repvgg_block_spec(s->in_ch, s->out_ch, s->stride, s->groups);
-    if (s->n_branches < BRANCH_ID || s->n_branches > r.n_branches || s->post_bn || s->no_relu)
+    rv_block_spec r;
+    if (rv_repvgg_block_spec(s->in_ch, s->out_ch, s->stride, s->groups, &r) != RV_OK ||
+        s->n_branches < BRANCH_ID || s->n_branches > r.n_branches || s->post_bn || s->no_relu)
         return 0;
     for (int i = 0; i < s->n_branches; i++) {
         const rv_branch_spec *a = &s->branch[i], *b = &r.branch[i];

@@ -58,7 +58,8 @@ rv_status rv_arch_specs(const rv_arch *a, int64_t in_ch, rv_block_spec *specs, i
             int stride = d == 0 ? 2 : 1;
             /* the grouped layers: even indices from 2 to 26, stem = 0 */
             int groups = (k >= 2 && k <= 26 && k % 2 == 0) ? a->groups : 1;
-            specs[k] = rv_repvgg_block_spec(in_ch, a->widths[s], stride, groups);
+            rv_status st = rv_repvgg_block_spec(in_ch, a->widths[s], stride, groups, &specs[k]);
+            if (st != RV_OK) return st;
             in_ch = a->widths[s];
         }
     }

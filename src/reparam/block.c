@@ -7,9 +7,13 @@
 #include "rv_steps.h"
 #include "rv_winograd.h"
 
-int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride)
+rv_status rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride, int *yes)
 {
-    return rv_step_wants_identity(in_ch, out_ch, stride);
+    *yes = -1;
+    rv_status st = rv_step_wants_identity(in_ch, out_ch, stride, yes);
+    if (st == RV_OK && *yes != 0 && *yes != 1)
+        st = rv_error(RV_EINVAL, "wants_identity: the answer must be 1 or 0, got %d", *yes);
+    return st;
 }
 
 rv_block_spec rv_block_spec_list(int64_t in_ch, int64_t out_ch, int stride, int groups, int k,
@@ -28,15 +32,18 @@ rv_block_spec rv_block_spec_list(int64_t in_ch, int64_t out_ch, int stride, int 
     return s;
 }
 
-rv_block_spec rv_repvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups)
+rv_status rv_repvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups,
+                               rv_block_spec *spec)
 {
     const rv_branch_spec b[3] = {
         {.kind = RV_BRANCH_CONV, .kh = 3, .kw = 3, .pad_h = 1, .pad_w = 1, .bn = 1},
         {.kind = RV_BRANCH_CONV, .kh = 1, .kw = 1, .bn = 1},
         {.kind = RV_BRANCH_IDENTITY, .bn = 1},
     };
-    int n = rv_block_wants_identity(in_ch, out_ch, stride) ? 3 : 2;
-    return rv_block_spec_list(in_ch, out_ch, stride, groups, 3, n, b);
+    int identity;
+    rv_status st = rv_block_wants_identity(in_ch, out_ch, stride, &identity);
+    if (st == RV_OK) *spec = rv_block_spec_list(in_ch, out_ch, stride, groups, 3, 2 + identity, b);
+    return st;
 }
 
 rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups)

@@ -89,11 +89,14 @@ typedef struct {
  * k / 2 (k odd keeps the size at stride 1). */
 rv_block_spec rv_block_spec_list(int64_t in_ch, int64_t out_ch, int stride, int groups, int k,
                                  int n, const rv_branch_spec *branches);
-/* The paper's rule for RepVGG's identity branch: in == out and stride 1. */
-int rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride);
-/* RepVGG's block: 3x3 conv-BN (pad 1), 1x1 conv-BN (pad 0), and the identity
- * BN where rv_block_wants_identity says so; the same stride and groups. */
-rv_block_spec rv_repvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
+/* The paper's rule for RepVGG's identity branch, into *yes: in == out and
+ * stride 1 (the step rv_step_wants_identity, rv_steps.h). */
+rv_status rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride, int *yes);
+/* *spec = RepVGG's block: 3x3 conv-BN (pad 1), 1x1 conv-BN (pad 0), and the
+ * identity BN where rv_block_wants_identity says so; the same stride and
+ * groups. */
+rv_status rv_repvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups,
+                               rv_block_spec *spec);
 /* ACNet's asymmetric block: 3x3, 1x3 (pad 0, 1) and 3x1 (pad 1, 0), each conv-BN. */
 rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
 /* The deploy-time block of the same geometry: one conv with bias, no BN. */

@@ -58,10 +58,10 @@ rv_status rv_step_identity_kernel(int groups, rv_tensor *w);
  * b->spec.post_bn, fold the BN after the sum (b->post) into the result. */
 rv_status rv_step_fold_block(const rv_block *b, rv_tensor *w, rv_tensor *bias);
 
-/* Also step 5: whether a RepVGG block has the identity branch. The identity
- * branch is x itself, so it can only be added where x has the output's
- * shape: in_ch == out_ch and stride == 1. */
-int rv_step_wants_identity(int64_t in_ch, int64_t out_ch, int stride);
+/* Also step 5: whether a RepVGG block has the identity branch, into *yes
+ * (1 or 0). The identity branch is x itself, so it can only be added where x
+ * has the output's shape: in_ch == out_ch and stride == 1. */
+rv_status rv_step_wants_identity(int64_t in_ch, int64_t out_ch, int stride, int *yes);
 
 /* Step 6 (lesson 06, RepVGG.switch_to_fast): every block of the train-time
  * net to its deploy-time block. fast has train->n_blocks blocks, all empty,
