@@ -1,5 +1,5 @@
 /* elementwise.cu - batch norm (inference), ReLU, add, border padding, average
- * pooling and the bias/ReLU epilogue on the GPU.
+ * pooling, the bias/ReLU epilogue and fake INT8 quantization on the GPU.
  *
  * One thread per output element; each body is the shared rv_*_elem function
  * (src/ops/rv_elem.h) that the CPU versions in src/ loop over.
@@ -7,6 +7,7 @@
 #include "cuda_check.h"
 #include "rv_elem.h"
 #include "rv_ops.h"
+#include "rv_quant.h"
 
 __global__ void affine_kernel(const float *x, const float *scale, const float *shift, int64_t C,
                               int64_t HW, int64_t n, float *y)
@@ -45,6 +46,19 @@ __global__ void bias_act_kernel(float *y, const float *bias, int relu, int64_t C
 {
     int64_t i = RV_THREAD_INDEX;
     if (i < n) y[i] = rv_bias_act_elem(y, bias, relu, C, HW, i);
+}
+
+__global__ void fake_quant_tensor_kernel(const float *x, float scale, int64_t n, float *y)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_fake_quant(x[i], scale);
+}
+
+__global__ void fake_quant_channel_kernel(const float *w, const float *scales, int64_t inner,
+                                          int64_t n, float *y)
+{
+    int64_t i = RV_THREAD_INDEX;
+    if (i < n) y[i] = rv_fake_quant_channel_elem(w, scales, inner, i);
 }
 
 rv_status rv_bias_act_cuda(float *y, const float *bias, int relu, int64_t C, int64_t HW, int64_t n)
@@ -96,6 +110,23 @@ extern "C" rv_status rv_avgpool2d_cuda(const rv_tensor *x, int kh, int kw, rv_co
     rv_conv_geom g = rv_conv_geom_of(x, kh, kw, y, p);
     int64_t n = rv_tensor_numel(y);
     avgpool2d_kernel<<<RV_GRID(n)>>>(x->data, g, n, y->data);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
+}
+
+extern "C" rv_status rv_fake_quant_tensor_cuda(const rv_tensor *x, float scale, rv_tensor *y)
+{
+    int64_t n = rv_tensor_numel(x);
+    fake_quant_tensor_kernel<<<RV_GRID(n)>>>(x->data, scale, n, y->data);
+    CUDA_CHECK_LAUNCH();
+    return RV_OK;
+}
+
+extern "C" rv_status rv_fake_quant_channel_cuda(const rv_tensor *w, const rv_tensor *scales,
+                                                rv_tensor *y)
+{
+    int64_t n = rv_tensor_numel(w);
+    fake_quant_channel_kernel<<<RV_GRID(n)>>>(w->data, scales->data, n / w->dim[0], n, y->data);
     CUDA_CHECK_LAUNCH();
     return RV_OK;
 }

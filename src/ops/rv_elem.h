@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "rv_quant.h"
+
 #ifdef __CUDACC__
 #define RV_HD __host__ __device__ static inline
 #else
@@ -117,6 +119,28 @@ RV_HD float rv_avgpool2d_elem(const float *x /* (N, C, H, W) */, rv_conv_geom g,
             if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) sum += x[(nc * g.H + ih) * g.W + iw];
         }
     return (float)(sum / (double)(g.KH * g.KW));
+}
+
+/* Fake quantization of one value on the symmetric INT8 grid of scale s
+ * (rv_quant.h): x times the float reciprocal of s, as PyTorch computes it;
+ * nearbyintf rounds half to even (the default rounding mode, PyTorch's
+ * std::nearbyint); the clamp is two comparisons, not fminf/fmaxf, so a NaN
+ * stays NaN; + 0.0f turns the -0 of a negative value rounded to zero into +0,
+ * as an integer grid point has no sign of zero. */
+RV_HD float rv_fake_quant(float x, float s)
+{
+    float q = nearbyintf(x * (1.0f / s));
+    q = q < (float)RV_QINT8_MIN   ? (float)RV_QINT8_MIN
+        : q > (float)RV_QINT8_MAX ? (float)RV_QINT8_MAX
+                                  : q;
+    return (q + 0.0f) * s;
+}
+
+/* Element i of a per-channel fake quantization of w (O, inner): channel i / inner. */
+RV_HD float rv_fake_quant_channel_elem(const float *w, const float *scales, int64_t inner,
+                                       int64_t i)
+{
+    return rv_fake_quant(w[i], scales[i / inner]);
 }
 
 #endif
