@@ -17,7 +17,8 @@ typedef enum {
     RV_ENOMEM,  /* an allocation failed (host or device) */
     RV_EDEVICE, /* CUDA / cuBLAS failure, or no device */
     RV_EIO,     /* file could not be read or written */
-    RV_EFORMAT  /* file content is malformed */
+    RV_EFORMAT, /* file content is malformed */
+    RV_ENOTIMPL /* not implemented yet: a course exercise still to be written */
 } rv_status;
 
 /* Records the message (printf-style) and returns `st`, so callers can write

@@ -36,6 +36,8 @@ const char *rv_status_name(rv_status st)
         return "i/o error";
     case RV_EFORMAT:
         return "bad format";
+    case RV_ENOTIMPL:
+        return "not implemented yet";
     }
     return "unknown status";
 }
