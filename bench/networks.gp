@@ -15,19 +15,28 @@ S = int(STATS_max)
 set multiplot layout 2,3 title sprintf("RepVGG A0, A1, B0 on %d x %d images: train-time (dashed) against deploy-time (solid) (%s)", S, S, where)
 sel(c, d, form, a) = (strcol("arch") eq a) ? pick(c, d, "form", form) : NaN
 # one scale for the four memory panels, so their sizes compare at a glance
-stats [*:*][*:*] f using (column("buffer_bytes") > 0 ? column("buffer_bytes") : NaN) nooutput
-lo = STATS_min
-stats [*:*][*:*] f using (column("workspace_bytes") > 0 ? column("workspace_bytes") : NaN) nooutput
-lo = STATS_min < lo ? STATS_min : lo
+# (a TSV from an older rv_bench has the peak alone: the other panels stay empty)
 stats [*:*][*:*] f using "peak_bytes" nooutput
+lo = STATS_min
 hi = STATS_max
+undefine STATS_*
+stats [*:*][*:*] f using (column("buffer_bytes") > 0 ? 1 : 0) nooutput
+has_parts = exists("STATS_sum") && STATS_sum > 0
+if (has_parts) {
+    stats [*:*][*:*] f using (column("buffer_bytes") > 0 ? column("buffer_bytes") : NaN) nooutput
+    lo = STATS_min
+    stats [*:*][*:*] f using (column("workspace_bytes") > 0 ? column("workspace_bytes") : NaN) nooutput
+    lo = STATS_min < lo ? STATS_min : lo
+}
 mem_lo = 10 ** floor(log10(lo / 1048576.0))
 mem_hi = 10 ** ceil(log10(hi / 1048576.0))
 array NETS[3] = ["A0", "A1", "B0"]
 array COL[3] = ["#1b9e77", "#d95f02", "#7570b3"]
 # a line per network, form and device: colour by network, dashes by form
 ls(form) = form eq "train" ? 2 : 1
+stats [*:*][*:*] f using "batch" nooutput
 set logscale x 2
+set xrange [STATS_min / 1.25 : STATS_max * 1.25] # the end points off the frame
 set xtics (1, 4, 8, 16, 32, 64, 128, 256)
 set xlabel "batch size (images)"
 set logscale y
@@ -46,10 +55,17 @@ do for [panel = 1:5] {
                 panel == 2 ? "activation buffers (MiB)" : \
                 panel == 3 ? "peak memory of one forward (MiB)" : \
                 panel == 4 ? "workspace (MiB)" : "Winograd-domain weights (MiB)")
-    plot for [d in devs] for [a = 1:3] for [form in "train deploy"] f \
-        using "batch":(sel(c, d, form, NETS[a]) * scale) with linespoints \
-        lc rgb COL[a] dashtype ls(form) lw 2 pt (form eq "train" ? 6 : 7)
+    unset label
+    if (!has_parts && (panel == 2 || panel >= 4)) {
+        set label "not in this TSV:\nan older rv_bench wrote it" at graph 0.5, 0.7 center
+        plot NaN notitle
+    } else {
+        plot for [d in devs] for [a = 1:3] for [form in "train deploy"] f \
+            using "batch":(sel(c, d, form, NETS[a]) * scale) with linespoints \
+            lc rgb COL[a] dashtype ls(form) lw 2 pt (form eq "train" ? 6 : 7)
+    }
 }
+unset label
 # the sixth place holds the key: what each line is, and how the peak adds up
 unset border
 unset tics

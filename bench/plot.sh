@@ -49,7 +49,7 @@ for dir in "$results"/*/; do
                      "rv_bench? run make bench again)" >&2
                 failed=1
             fi
-            grep -v "no valid points" "$plots/gnuplot.log.tmp" >&2 || true
+            grep -v -i "no valid \(data \)\?points" "$plots/gnuplot.log.tmp" >&2 || true
         done
     done
     echo "plot.sh: charts for $machine in $plots"
