@@ -27,6 +27,8 @@ if (has_parts) {
     lo = STATS_min
     stats [*:*][*:*] f using (column("workspace_bytes") > 0 ? column("workspace_bytes") : NaN) nooutput
     lo = STATS_min < lo ? STATS_min : lo
+    stats [*:*][*:*] f using "winograd_bytes" nooutput
+    no_winograd = STATS_max == 0 # a GPU run: its convs are im2col + cuBLAS
 }
 mem_lo = 10 ** floor(log10(lo / 1048576.0))
 mem_hi = 10 ** ceil(log10(hi / 1048576.0))
@@ -56,6 +58,9 @@ do for [panel = 1:5] {
                 panel == 3 ? "peak memory of one forward (MiB)" : \
                 panel == 4 ? "workspace (MiB)" : "Winograd-domain weights (MiB)")
     unset label
+    if (has_parts && panel == 5 && no_winograd) {
+        set label "none: on the GPU every conv runs\nas im2col + cuBLAS SGEMM" at graph 0.5, 0.7 center
+    }
     if (!has_parts && (panel == 2 || panel >= 4)) {
         set label "not in this TSV:\nan older rv_bench wrote it" at graph 0.5, 0.7 center
         plot NaN notitle
