@@ -119,12 +119,15 @@ EOF
                         "step device train_ms deploy_ms speedup" \
                         "step|device|train-time (ms)|deploy-time (ms)|speed-up (x)" ;;
                 networks)
-                    least=$(awk -F'\t' '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == "batch") b = i
-                                                         h = 1; next }
+                    least=$(awk -F'\t' '/^#/ { next }
+                                        !h { for (i = 1; i <= NF; i++) if ($i == "batch") b = i
+                                             h = 1; next }
                                         !m || $b < m { m = $b } END { print m }' "$tsv")
                     table "$tsv" "The memory of one forward at batch $least, in MiB:" \
-                        "arch device batch form buffer_bytes workspace_bytes winograd_bytes peak_bytes" \
-                        "network|device|batch|form|activation buffers|workspace|Winograd-domain weights|peak" \
+                        "arch device batch form buffer_bytes workspace_bytes winograd_bytes \
+                         peak_bytes" \
+                        "network|device|batch|form|activation buffers|workspace|\
+Winograd-domain weights|peak" \
                         "c[\"batch\"] == $least" ;;
                 esac
             else

@@ -39,11 +39,15 @@ array XL[9] = ["input channel", "input channel", "input channel", \
 array ROW[9] = [1, 1, 2, 2, 2, 3, 3, 3, 3]
 # each row: its caption (one or two lines) and its cell size in pixels
 array CAP1[3] = [ \
-  "Lesson 03: a 1x1 conv is a 3x3 conv whose kernel is the 1x1 one in a ring of zeros (run with padding 1 instead of 0)", \
-  "Lesson 04: the identity as a 3x3 conv on C = 4 channels: output channel o reads input channel o mod (C/groups) of its group, through a 1 at the centre", \
-  "Lesson 05: 3x3 branch + padded 1x1 branch + identity branch = the fused kernel. Each branch has its BN folded in: kernel * s, bias t, with"]
+  "Lesson 03: a 1x1 conv is a 3x3 conv whose kernel is the 1x1 one in a ring of zeros ". \
+      "(run with padding 1 instead of 0)", \
+  "Lesson 04: the identity as a 3x3 conv on C = 4 channels: output channel o reads input ". \
+      "channel o mod (C/groups) of its group, through a 1 at the centre", \
+  "Lesson 05: 3x3 branch + padded 1x1 branch + identity branch = the fused kernel. ". \
+      "Each branch has its BN folded in: kernel * s, bias t, with"]
 array CAP2[3] = ["", "", \
-  "s = gamma / sqrt(var + eps) and t = beta - mean * s per output channel (integer W3 and W1, random BN statistics): cell by cell, the three add up to W"]
+  "s = gamma / sqrt(var + eps) and t = beta - mean * s per output channel (integer W3 and ". \
+      "W1, random BN statistics): cell by cell, the three add up to W"]
 array CELL[3] = [40, 28, 36]
 array ABOVE[3] = [75, 75, 95] # pixels over a row's cells: caption, titles
 array GAP[3] = [60, 130, 40]  # pixels between panels (room for "+" and "=")
@@ -65,7 +69,8 @@ biases = 'f using (sel("bias") ? xb : NaN):(yc(column("out"), (K - 1) / 2.0)) \
           f using (sel("bias") ? xb : NaN):(yc(column("out"), (K - 1) / 2.0)) \
              :(lab(column("value"))) with labels font ",10"'
 
-set multiplot title "The kernels of lessons 03, 04 and 05, as the library's rewrites compute them (".where.")"
+set multiplot \
+    title "The kernels of lessons 03, 04 and 05, as the library's rewrites compute them (".where.")"
 top = Hpx - 45 # pixels from the bottom: the first row's top
 x = 0
 do for [i = 1:9] {
@@ -118,7 +123,8 @@ do for [i = 1:9] {
         set label CAP2[r] at screen 10 / Wpx, (top - 30) / Hpx
     }
     if (P[i] eq "block" && !first) {
-        set label (Q[i] eq "fused" ? "=" : "+") at screen (x + 8) / Wpx, (top - above - ny * cell / 2) / Hpx font ",22"
+        set label (Q[i] eq "fused" ? "=" : "+") font ",22" \
+            at screen (x + 8) / Wpx, (top - above - ny * cell / 2) / Hpx
     }
     x = x + left + nx * cell + GAP[r]
     if (nb > 0) { plot @cells, @biases } else { plot @cells }

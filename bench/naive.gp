@@ -9,9 +9,13 @@
 #: printed on its GPU. Whichever form runs first pays the process's one-time
 #: set-up; the honest ratio is about what two convs cost against one.
 f = dir."/naive.tsv"
-set multiplot layout 1, words(devs) title "Lesson 01's forms on a 4x8x7x7 input: time of two branches / time of the fused conv\nthe notebook's first-call timing (each bar one fresh process) against honest timing (".where.")"
+set multiplot layout 1, words(devs) \
+    title "Lesson 01's forms on a 4x8x7x7 input: time of two branches / time of the fused conv\n". \
+          "the notebook's first-call timing (each bar one fresh process) against honest timing (". \
+          where.")"
 # bars: the processes of each order, a gap, the honest median, a gap, the notebook
-stats [*:*][*:*] f using (strcol("method") eq "first_call_notebook_order" ? column("trial") : NaN) nooutput
+stats [*:*][*:*] f \
+    using (strcol("method") eq "first_call_notebook_order" ? column("trial") : NaN) nooutput
 T = int(STATS_max)
 # the notebook's row (a TSV from an older rv_bench has none: no such bar then)
 nb(c) = strcol("method") eq "notebook_printed" ? column(c) : 0
@@ -27,7 +31,8 @@ array LAB[4] = ["first call of each form, the notebook's order (two branches fir
                 "first call of each form, the fused conv first", \
                 "honest: median of 100 warm, synchronised runs, the forms taking turns", \
                 G < 4 ? "" : \
-                sprintf("what the notebook printed on its GPU: %.6f s / %.6f s (quoted)", nb_two, nb_fused)]
+                sprintf("what the notebook printed on its GPU: %.6f s / %.6f s (quoted)", \
+                        nb_two, nb_fused)]
 xpos(g, k) = g <= 2 ? (g - 1) * (T + 1) + k : 2 * (T + 1) + 1 + (g - 3) * 2
 is(g, d) = strcol("method") eq M[g] && (g == 4 || strcol("device") eq d)
 fmt_x(r) = r < 10 ? sprintf("%.2fx", r) : sprintf("%.0fx", r)
@@ -53,10 +58,13 @@ do for [d in devs] {
     honest = STATS_sum
     plot for [g = 1:G] f using (is(g, d) ? xpos(g, column("trial")) : NaN):"ratio" \
              with boxes lc rgb COL[g] title LAB[g], \
-         for [g = 1:G] f using (is(g, d) ? xpos(g, column("trial")) : NaN):(column("ratio") * 1.25) \
+         for [g = 1:G] f \
+             using (is(g, d) ? xpos(g, column("trial")) : NaN):(column("ratio") * 1.25) \
              :(fmt_x(column("ratio"))) with labels notitle, \
-         honest with lines dashtype 2 lw 2 lc rgb COL[3] title sprintf("honest median, %.2fx", honest), \
-         2 with lines dashtype 3 lc rgb "black" title "2x: the two-branch form does two convs, the fused one", \
+         honest with lines dashtype 2 lw 2 lc rgb COL[3] \
+             title sprintf("honest median, %.2fx", honest), \
+         2 with lines dashtype 3 lc rgb "black" \
+             title "2x: the two-branch form does two convs, the fused one", \
          1 with lines dashtype 1 lc rgb "gray50" title "1x: both forms equally fast"
 }
 unset multiplot

@@ -12,7 +12,8 @@
 f = dir."/networks.tsv"
 stats [*:*][*:*] f using "size" nooutput
 S = int(STATS_max)
-set multiplot layout 2,3 title sprintf("RepVGG A0, A1, B0 on %d x %d images: train-time (dashed) against deploy-time (solid) (%s)", S, S, where)
+set multiplot layout 2,3 title sprintf("RepVGG A0, A1, B0 on %d x %d images: train-time ". \
+                                       "(dashed) against deploy-time (solid) (%s)", S, S, where)
 sel(c, d, form, a) = (strcol("arch") eq a) ? pick(c, d, "form", form) : NaN
 # one scale for the four memory panels, so their sizes compare at a glance
 # (a TSV from an older rv_bench has the peak alone: the other panels stay empty)
@@ -25,7 +26,8 @@ has_parts = exists("STATS_sum") && STATS_sum > 0
 if (has_parts) {
     stats [*:*][*:*] f using (column("buffer_bytes") > 0 ? column("buffer_bytes") : NaN) nooutput
     lo = STATS_min
-    stats [*:*][*:*] f using (column("workspace_bytes") > 0 ? column("workspace_bytes") : NaN) nooutput
+    stats [*:*][*:*] f \
+        using (column("workspace_bytes") > 0 ? column("workspace_bytes") : NaN) nooutput
     lo = STATS_min < lo ? STATS_min : lo
     stats [*:*][*:*] f using "winograd_bytes" nooutput
     no_winograd = STATS_max == 0 # a GPU run: its convs are im2col + cuBLAS
@@ -59,7 +61,8 @@ do for [panel = 1:5] {
                 panel == 4 ? "workspace (MiB)" : "Winograd-domain weights (MiB)")
     unset label
     if (has_parts && panel == 5 && no_winograd) {
-        set label "none: on the GPU every conv runs\nas im2col + cuBLAS SGEMM" at graph 0.5, 0.7 center
+        set label "none: on the GPU every conv runs\nas im2col + cuBLAS SGEMM" \
+            at graph 0.5, 0.7 center
     }
     if (!has_parts && (panel == 2 || panel >= 4)) {
         set label "not in this TSV:\nan older rv_bench wrote it" at graph 0.5, 0.7 center
@@ -81,8 +84,11 @@ set title ""
 set xrange [0:1]
 set yrange [0:1]
 set key at graph 0.5, 1.0 center top Left reverse box width 2 spacing 1.4
-set label "peak = activation buffers + workspace\n+ Winograd-domain weights\n\na dashed line hidden under a solid one:\nboth forms hold the same" at 0.5, 0.4 center
+set label "peak = activation buffers + workspace\n+ Winograd-domain weights\n\n". \
+          "a dashed line hidden under a solid one:\nboth forms hold the same" at 0.5, 0.4 center
 plot for [d in devs] for [a = 1:3] for [form in "train deploy"] NaN with linespoints \
      lc rgb COL[a] dashtype ls(form) lw 2 pt (form eq "train" ? 6 : 7) \
-     title sprintf("RepVGG-%s, %s%s", NETS[a], form eq "train" ? "train-time (3 branches)" : "deploy-time (one 3x3 conv)", tag(d))
+     title sprintf("RepVGG-%s, %s%s", NETS[a], \
+                   form eq "train" ? "train-time (3 branches)" : "deploy-time (one 3x3 conv)", \
+                   tag(d))
 unset multiplot

@@ -4,7 +4,8 @@
 #: deploy-time form, batch 1, from 16 channels at 56x56 to 256 at 14x14:
 #: median latency, with bars from the fastest to the slowest run.
 f = dir."/pairs.tsv"
-set multiplot layout 1,3 title "Each step's two forms at batch 1: median latency, bars from the fastest to the slowest run (".where.")"
+set multiplot layout 1,3 title "Each step's two forms at batch 1: median latency, ". \
+                               "bars from the fastest to the slowest run (".where.")"
 array PAIR[3] = ["two_branch", "conv_bn", "block"]
 array TTL[3] = ["lesson 01: two convs summed, against one conv", \
                 "lesson 02: conv then batch norm, against one conv", \
@@ -31,7 +32,8 @@ do for [p = 1:3] {
               :(pick("min_ms", d, "form", form)):(pick("max_ms", d, "form", form)) \
         with yerrorlines lw 2 \
         title (form eq "train" ? "train-time: ".TRAIN[p] : "deploy-time: ".DEPLOY[p]).tag(d), \
-        f using "channels":(NaN):xtic(sprintf("C = %d\nS = %d", column("channels"), column("size"))) \
+        f using "channels":(NaN) \
+              :xtic(sprintf("C = %d\nS = %d", column("channels"), column("size"))) \
         notitle
 }
 unset multiplot

@@ -45,7 +45,8 @@ paste <(col "$res/networks.tsv" buffer_bytes) <(col "$res/networks.tsv" workspac
                           ", Winograd weights " $3 ", peak " $4; bad = 1 }
                 END { exit bad }' || failures=$((failures + 1))
 col "$res/naive.tsv" method | grep -qx notebook_printed || fail "naive.tsv lacks the notebook's row"
-grep -q '^# run time: [0-9]* s' "$res/speedup.tsv" || fail "speedup.tsv does not record the run time"
+grep -q '^# run time: [0-9]* s' "$res/speedup.tsv" ||
+    fail "speedup.tsv does not record the run time"
 leftovers=$(find "$work" -name '*.tmp*')
 [ -z "$leftovers" ] || fail "temporaries left: $leftovers"
 echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) bench_quick: $failures failed check(s)"
