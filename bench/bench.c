@@ -3,11 +3,16 @@
  * Measures the forms the lessons build, with the library's honest timing
  * (warm-up, sync, repetitions, median/min/max) and its tracking allocator,
  * and writes one TSV per experiment into OUT/<machine>/:
+ *   kernels.tsv   the kernels lessons 03, 04 and 05 build, for their pictures
+ *                 (computed by the library's rewrites, not timed)
  *   pairs.tsv     each lesson's pair of forms over a sweep of sizes
  *   block.tsv     one RepVGG block, train vs deploy, against channels and resolution
- *   networks.tsv  A0, A1, B0, train vs deploy, against batch size
+ *   networks.tsv  A0, A1, B0, train vs deploy, against batch size, and the
+ *                 memory each form holds: activation buffers, workspace,
+ *                 Winograd-domain weights
  *   naive.tsv     the notebook's first-call timing, in both orders, vs honest
- *   speedup.tsv   deploy/train speed-up of each step and network
+ *   speedup.tsv   deploy/train speed-up of each step and network; its header
+ *                 holds the run's time
  *   cudnn.tsv     (CUDA, built with cuDNN) the deploy-time layer: ours vs cuDNN's
  * Each file starts with `#` lines saying what was measured and where, then a
  * line of column names; files are written atomically. Runs on the CPU, and
@@ -35,6 +40,8 @@
 #include "rv_conv_bn_pair.h"
 #include "rv_file.h"
 #include "rv_net.h"
+#include "rv_notebook.h"
+#include "rv_reparam.h"
 #include "rv_report.h"
 #include "rv_two_branch.h"
 #ifdef RV_HAVE_CUDA
@@ -137,6 +144,109 @@ static void time_row(table *t, const rv_form_result *r)
 {
     row(t, "%.5f\t%.5f\t%.5f\t%zu", r->time.median_ms, r->time.min_ms, r->time.max_ms,
         r->peak_bytes);
+}
+
+/* ---- the kernels of lessons 03, 04 and 05, for their pictures ---- */
+/* One row per weight (kind "weight": out, in, row, column) of w (O, C/g, K,
+ * K) and, when b is given, per bias (kind "bias": out; in, row and column -1). */
+static void kernel_rows(table *t, const char *picture, const char *panel, const rv_tensor *w,
+                        const rv_tensor *b)
+{
+    const int64_t O = w->dim[0], C = w->dim[1], K = w->dim[2];
+    for (int64_t o = 0; o < O; o++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t r = 0; r < K; r++)
+                for (int64_t k = 0; k < K; k++)
+                    row(t, "%s\t%s\tweight\t%lld\t%lld\t%lld\t%lld\t%.6g\n", picture, panel,
+                        (long long)o, (long long)c, (long long)r, (long long)k,
+                        w->data[((o * C + c) * K + r) * K + k]);
+    for (int64_t o = 0; b && o < O; o++)
+        row(t, "%s\t%s\tbias\t%lld\t-1\t-1\t-1\t%.6g\n", picture, panel, (long long)o, b->data[o]);
+}
+
+/* Tensors on the CPU: ndim 4 (O, C, K, K) when k > 0, else a bias (O). */
+static rv_status kernel_tensors(rv_tensor *ts, const int *k, int n, int64_t o, int64_t c)
+{
+    rv_status st = RV_OK;
+    for (int i = 0; i < n && st == RV_OK; i++)
+        st = k[i] ? rv_tensor_alloc4(&ts[i], RV_CPU, o, c, k[i], k[i], "kernel")
+                  : rv_tensor_alloc1(&ts[i], RV_CPU, o, "bias");
+    return st;
+}
+
+/* Lesson 03: a 1x1 kernel of small integers and the 3x3 it pads into. */
+static rv_status pad_picture(table *t, rv_rng *rng)
+{
+    rv_tensor w[2] = {{0}};
+    static const int k[2] = {1, 3};
+    rv_status st = kernel_tensors(w, k, 2, 2, 2);
+    if (st == RV_OK) st = rv_tensor_fill_int(&w[0], rng, -3, 3);
+    if (st == RV_OK) st = rv_pad_kernel(&w[0], &w[1]);
+    if (st == RV_OK) {
+        kernel_rows(t, "pad", "1x1", &w[0], NULL);
+        kernel_rows(t, "pad", "3x3", &w[1], NULL);
+    }
+    for (int i = 0; i < 2; i++) rv_tensor_free(&w[i]);
+    return st;
+}
+
+/* Lesson 04: the identity kernel of 4 channels in 1, 2 and 4 groups. */
+static rv_status identity_picture(table *t)
+{
+    static const int groups[3] = {1, 2, 4};
+    rv_status st = RV_OK;
+    for (int i = 0; i < 3 && st == RV_OK; i++) {
+        rv_tensor w = {0};
+        char panel[16];
+        snprintf(panel, sizeof panel, "groups=%d", groups[i]);
+        st = rv_tensor_alloc4(&w, RV_CPU, 4, 4 / groups[i], 3, 3, "identity kernel");
+        if (st == RV_OK) st = rv_identity_kernel(groups[i], &w);
+        if (st == RV_OK) kernel_rows(t, "identity", panel, &w, NULL);
+        rv_tensor_free(&w);
+    }
+    return st;
+}
+
+/* Lesson 05: a block's three branches, each with its BN folded in (the 1x1
+ * padded after, the identity as a kernel), on 2 channels of small-integer
+ * weights and random BN statistics, and their sum: the fused kernel and bias,
+ * by the steps the block's fold takes. */
+static rv_status block_picture(table *t, rv_rng *rng)
+{
+    enum { W3, W1, ID, F3, F1, P1, FID, W, B3, B1, BID, B, N };
+    static const int k[N] = {3, 1, 3, 3, 1, 3, 3, 3, 0, 0, 0, 0};
+    rv_tensor ts[N] = {{0}};
+    rv_bn bn[3] = {{.channels = 0}};
+    rv_status st = kernel_tensors(ts, k, N, 2, 2);
+    for (int i = 0; i < 3 && st == RV_OK; i++)
+        if ((st = rv_bn_alloc(&bn[i], 2)) == RV_OK) st = rv_bn_randomize(&bn[i], rng);
+    if (st == RV_OK) st = rv_tensor_fill_int(&ts[W3], rng, -2, 2);
+    if (st == RV_OK) st = rv_tensor_fill_int(&ts[W1], rng, -2, 2);
+    if (st == RV_OK) st = rv_identity_kernel(1, &ts[ID]);
+    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[W3], NULL, &bn[0], &ts[F3], &ts[B3]);
+    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[W1], NULL, &bn[1], &ts[F1], &ts[B1]);
+    if (st == RV_OK) st = rv_pad_kernel(&ts[F1], &ts[P1]);
+    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[ID], NULL, &bn[2], &ts[FID], &ts[BID]);
+    if (st == RV_OK) st = rv_sum_convs(&ts[F3], &ts[B3], &ts[P1], &ts[B1], &ts[W], &ts[B]);
+    if (st == RV_OK) st = rv_sum_convs(&ts[W], &ts[B], &ts[FID], &ts[BID], &ts[W], &ts[B]);
+    if (st == RV_OK) {
+        kernel_rows(t, "block", "3x3", &ts[F3], &ts[B3]);
+        kernel_rows(t, "block", "1x1", &ts[P1], &ts[B1]);
+        kernel_rows(t, "block", "identity", &ts[FID], &ts[BID]);
+        kernel_rows(t, "block", "fused", &ts[W], &ts[B]);
+    }
+    for (int i = 0; i < N; i++) rv_tensor_free(&ts[i]);
+    for (int i = 0; i < 3; i++) rv_bn_free(&bn[i]);
+    return st;
+}
+
+static rv_status exp_kernels(table *t)
+{
+    rv_rng rng = rv_rng_seed(11);
+    rv_status st = pad_picture(t, &rng);
+    if (st == RV_OK) st = identity_picture(t);
+    if (st == RV_OK) st = block_picture(t, &rng);
+    return st;
 }
 
 /* ---- experiment 1: each lesson's pair of forms ---- */
@@ -296,7 +406,7 @@ static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
     for (int d = 0; d < ri->ndev && st == RV_OK; d++) {
         rv_device dev = ri->devs[d];
         const int *batches = dev == RV_CUDA ? gpu_batch : cpu_batch;
-        int nb = ri->quick ? 1 : (dev == RV_CUDA ? 5 : 4);
+        int nb = ri->quick ? 2 : (dev == RV_CUDA ? 5 : 4);
         for (int a = 0; a < na && st == RV_OK; a++) {
             rv_arch arch;
             rv_block_spec specs[RV_MAX_BLOCKS];
@@ -328,8 +438,13 @@ static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
                     row(t, "%s\t%s\t%d\t%d\t%s\t", archs[a], rv_device_name(dev), batch, size,
                         f ? "deploy" : "train");
                     time_row(t, &r[f]);
-                    row(t, "\t%.2f\t%.4f\t%ld\n", batch * 1e3 / r[f].time.median_ms,
-                        rv_net_macs(form[f], batch, size, size) / 1e9, launches[f]);
+                    /* the plan stays after timing: its activation buffers and
+                     * Winograd-domain weights, and the workspace of the form's
+                     * first call (each within its peak) */
+                    row(t, "\t%.2f\t%.4f\t%ld\t%zu\t%zu\t%zu\n", batch * 1e3 / r[f].time.median_ms,
+                        rv_net_macs(form[f], batch, size, size) / 1e9, launches[f],
+                        rv_net_buffer_bytes(form[f]), r[f].workspace_bytes,
+                        rv_net_winograd_bytes(form[f]));
                     if (b == 0)
                         *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r[f].time.median_ms;
                 }
@@ -422,6 +537,8 @@ static rv_status exp_naive(const run_info *ri, table *t)
                     ab[0].median_ms, ab[1].median_ms, ab[0].median_ms / ab[1].median_ms);
         }
     }
+    row(t, "notebook\tnotebook_printed\t1\t%.6f\t%.6f\t%.3f\n", RV_NOTEBOOK_TWO_BRANCH_S * 1e3,
+        RV_NOTEBOOK_FUSED_S * 1e3, RV_NOTEBOOK_TWO_BRANCH_S / RV_NOTEBOOK_FUSED_S);
     return st;
 }
 
@@ -613,7 +730,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "rv_bench: %s mode on %s -> %s\n", quick ? "quick" : "full", ri.machine,
             ri.dir);
 
-    table t_pairs = {0}, t_block = {0}, t_nets = {0}, t_naive = {0}, t_speed = {0};
+    table t_kernels = {0}, t_pairs = {0}, t_block = {0}, t_nets = {0}, t_naive = {0}, t_speed = {0};
     step steps[3][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
                         {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
                         {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}}};
@@ -621,9 +738,20 @@ int main(int argc, char **argv)
                        {{"RepVGG-A1", 0, 0}, {"RepVGG-A1", 0, 0}},
                        {{"RepVGG-B0", 0, 0}, {"RepVGG-B0", 0, 0}}};
     double t0 = rv_now_ms();
-    rv_status st;
+    rv_status st = exp_kernels(&t_kernels);
+    if (st == RV_OK)
+        st = write_table(
+            &ri, "kernels.tsv",
+            "the kernels of lessons 03, 04 and 05, as the library's rewrites "
+            "(rv_pad_kernel, rv_identity_kernel, rv_fuse_conv_bn, rv_sum_convs) compute "
+            "them on seeded small integers and random BN statistics; not a "
+            "measurement. pad: a 1x1 kernel (2 -> 2 channels) and its zero-padded "
+            "3x3; identity: 4 channels in 1, 2 and 4 groups; block: the three "
+            "branches of a 2 -> 2 block, each with its BN folded in, and their sum "
+            "(kind bias: one per output channel)",
+            "picture\tpanel\tkind\tout\tin\trow\tcol\tvalue", &t_kernels);
     exp_i = 1;
-    st = exp_pairs(&ri, &t_pairs, steps);
+    if (st == RV_OK) st = exp_pairs(&ri, &t_pairs, steps);
     if (st == RV_OK)
         st = write_table(&ri, "pairs.tsv", "experiment 1: each lesson's pair of forms, batch 1",
                          "pair\tdevice\tbatch\tchannels\tsize\tform\tmedian_ms\tmin_ms\tmax_ms\t"
@@ -644,10 +772,15 @@ int main(int argc, char **argv)
     if (st == RV_OK)
         st = write_table(&ri, "networks.tsv",
                          "experiment 3: whole networks, 3-channel square "
-                         "input; peak_bytes = planned activation buffers + workspace; launches "
-                         "per forward on CUDA (-1 on the CPU)",
+                         "input; peak_bytes = what one forward of a fresh plan allocates, in "
+                         "parts: buffer_bytes = the planned activation buffers (two ping-pong "
+                         "buffers, and the train-time form's branch buffer), workspace_bytes = "
+                         "the scratch of im2col and Winograd, winograd_bytes = the 3x3 weights "
+                         "in the Winograd domain (CPU); launches per forward on CUDA (-1 on the "
+                         "CPU)",
                          "arch\tdevice\tbatch\tsize\tform\t"
-                         "median_ms\tmin_ms\tmax_ms\tpeak_bytes\timages_per_s\tgmacs\tlaunches",
+                         "median_ms\tmin_ms\tmax_ms\tpeak_bytes\timages_per_s\tgmacs\tlaunches\t"
+                         "buffer_bytes\tworkspace_bytes\twinograd_bytes",
                          &t_nets);
     exp_i = 4;
     if (st == RV_OK) st = exp_naive(&ri, &t_naive);
@@ -655,7 +788,9 @@ int main(int argc, char **argv)
         st = write_table(&ri, "naive.tsv",
                          "experiment 4: the notebook's measurement (the first "
                          "call of each form in a fresh process, host clock, no warm-up, no sync) "
-                         "in both orders, and the honest medians; lesson 01's forms on 4x8x7x7",
+                         "in both orders, and the honest medians; lesson 01's forms on 4x8x7x7; "
+                         "the last row (device notebook) is what the notebook printed for the "
+                         "same forms on its GPU, quoted, not measured here",
                          "device\tmethod\ttrial\ttwo_branch_ms\tfused_ms\tratio", &t_naive);
     for (int d = 0; d < ri.ndev && st == RV_OK; d++)
         for (int k = 0; k < 6; k++) {
@@ -684,12 +819,13 @@ int main(int argc, char **argv)
     snprintf(what5, sizeof what5,
              "experiment 5: deploy/train speed-up (median over median); steps at 64 channels "
              "56x56 (quick: 16 at 14x14), networks at batch 1, 224x224 (quick: 32x32)\n"
-             "# run time: %.0f s for experiments 1-4",
+             "# run time: %.0f s (every experiment of this run; drawing the charts not included)",
              (rv_now_ms() - t0) / 1e3);
     if (st == RV_OK)
         st = write_table(&ri, "speedup.tsv", what5, "step\tdevice\ttrain_ms\tdeploy_ms\tspeedup",
                          &t_speed);
     fprintf(stderr, "\n");
+    free(t_kernels.buf);
     free(t_pairs.buf);
     free(t_block.buf);
     free(t_nets.buf);

@@ -1,5 +1,13 @@
-# cpu_vs_torch.gp - issue 6: our CPU forward over PyTorch's (oneDNN), measured
-# interleaved by bench/cpu_vs_torch.py; below 1 is faster than PyTorch.
+# cpu_vs_torch.gp - our CPU forward over PyTorch's (oneDNN), measured
+# interleaved by bench/cpu_vs_torch.py; below 1 is faster than PyTorch. The
+# black dots are the goals set for ours before these steps were taken.
+#: Our CPU forward against PyTorch's
+#: RepVGG-A0 at 224x224 on the CPU: our median over PyTorch's (oneDNN) from
+#: the same round, same weights, same input, same threads, measured by
+#: `bench/cpu_vs_torch.py`; beside ours, ours without Winograd and ours with
+#: the kernels OpenBLAS picks itself. Each bar is the median over the rounds
+#: of the per-round ratio, the error bar its quartiles; the black dots are
+#: the goals set for ours. What each step bought: `bench/cpu_steps.md`.
 f = dir."/cpu_vs_torch.tsv"
 set title "RepVGG-A0 224x224 on the CPU: our median / PyTorch's, same round (".where.")"
 set style fill solid 0.6
@@ -17,5 +25,5 @@ x = 'column("config") + slot(strcol("variant"))'
 pick(i, col) = strcol("variant") eq word(variants, i) ? column(col) : NaN
 plot for [i=1:words(variants)] f using (@x):(pick(i, "ratio_to_torch")):xtic(name("im2col")) with boxes title label(word(variants, i)), \
      for [i=1:words(variants)] f using (@x):(pick(i, "ratio_to_torch")):(column("ratio_q1")):(column("ratio_q3")) with yerrorbars pt 0 lc rgb "black" title (i == 1 ? "quartiles of the per-round ratio" : ""), \
-     f using (column("config") - 0.24):(strcol("target") ne "" ? column("target") : NaN) with points pt 7 ps 2 lc rgb "black" title "issue 6 target (ours)", \
+     f using (column("config") - 0.24):(strcol("target") ne "" ? column("target") : NaN) with points pt 7 ps 2 lc rgb "black" title "goal for ours: at most this ratio", \
      1 with lines dashtype 2 lc rgb "gray" title "PyTorch"

@@ -18,7 +18,7 @@ of them: the ratio to PyTorch is the median over rounds of ours/PyTorch from
 the same round, with its quartiles over the rounds beside it. On a shared
 2-core machine one round's ratio spreads widely, and over 7 rounds the median
 moved between runs by more than a target's margin (bench/cpu_steps.md): hence
-20 rounds by default. Variants of ours (steps of issue 6, measured in this run):
+20 rounds by default. Variants of ours (steps of bench/cpu_steps.md, measured in this run):
   ours            Winograd + OpenMP + OpenBLAS, OPENBLAS_CORETYPE set when
                   OpenBLAS would pick kernels older than the CPU
   im2col          the same with --no-winograd
@@ -49,7 +49,8 @@ except ImportError as e:
     sys.exit(77)
 
 A0 = ([48, 48, 96, 192, 1280], [2, 4, 14, 1])
-TARGETS = {("deploy", 1): 0.8, ("deploy", 8): 0.9, ("train", 1): 1.0}  # issue 6
+# the goals set for ours before the steps of bench/cpu_steps.md: ours / PyTorch at most this
+TARGETS = {("deploy", 1): 0.8, ("deploy", 8): 0.9, ("train", 1): 1.0}
 
 
 def run(cmd, env=None):

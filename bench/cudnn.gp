@@ -1,5 +1,9 @@
 # cudnn.gp - experiment 6 (GPU only): the deploy-time layer through our conv
 # (im2col + cuBLAS SGEMM + bias/ReLU) and through cuDNN's fastest FP32 algorithm.
+#: Our CUDA conv against cuDNN's
+#: The deploy-time layer (3x3 conv + bias + ReLU) through our CUDA conv
+#: (im2col + cuBLAS SGEMM) and through cuDNN's fastest FP32 algorithm, at
+#: batch 1 and 32, against channels and resolution.
 f = dir."/cudnn.tsv"
 set multiplot layout 1,2 title "3x3 conv C -> C + bias + ReLU: ours vs cuDNN, FP32 (".where.")"
 sel(c, impl, sweep, b) = (strcol("impl") eq impl && strcol("sweep") eq sweep && column("batch") == b) ? column(c) : NaN

@@ -1,14 +1,94 @@
-# networks.gp - experiment 3: whole networks against batch size.
+# networks.gp - experiment 3: whole networks against batch size: throughput,
+# and the memory one forward holds, part by part (lesson 00: the train-time
+# form's extra activation buffer; beside it, what both forms hold alike).
+# One colour per network; train-time dashed, deploy-time solid.
+#: Whole networks
+#: RepVGG A0, A1 and B0 at 224x224 against batch size: throughput, and the
+#: memory one forward allocates, part by part, on one scale. The activation
+#: buffers are lesson 00's point: the train-time form needs a branch buffer
+#: beside its two ping-pong buffers. The workspace (im2col columns, Winograd
+#: tiles) and, on the CPU, the 3x3 weights transformed into the Winograd
+#: domain come on top of them in both forms; the peak is the sum of the three.
 f = dir."/networks.tsv"
-set multiplot layout 1,2 title "RepVGG A0, A1, B0: train-time vs deploy-time (".where.")"
+stats [*:*][*:*] f using "size" nooutput
+S = int(STATS_max)
+set multiplot layout 2,3 title sprintf("RepVGG A0, A1, B0 on %d x %d images: train-time ". \
+                                       "(dashed) against deploy-time (solid) (%s)", S, S, where)
 sel(c, d, form, a) = (strcol("arch") eq a) ? pick(c, d, "form", form) : NaN
+# one scale for the four memory panels, so their sizes compare at a glance
+# (a TSV from an older rv_bench has the peak alone: the other panels stay empty)
+stats [*:*][*:*] f using "peak_bytes" nooutput
+lo = STATS_min
+hi = STATS_max
+undefine STATS_*
+stats [*:*][*:*] f using (column("buffer_bytes") > 0 ? 1 : 0) nooutput
+has_parts = exists("STATS_sum") && STATS_sum > 0
+if (has_parts) {
+    stats [*:*][*:*] f using (column("buffer_bytes") > 0 ? column("buffer_bytes") : NaN) nooutput
+    lo = STATS_min
+    stats [*:*][*:*] f \
+        using (column("workspace_bytes") > 0 ? column("workspace_bytes") : NaN) nooutput
+    lo = STATS_min < lo ? STATS_min : lo
+    stats [*:*][*:*] f using "winograd_bytes" nooutput
+    no_winograd = STATS_max == 0 # a GPU run: its convs are im2col + cuBLAS
+}
+mem_lo = 10 ** floor(log10(lo / 1048576.0))
+mem_hi = 10 ** ceil(log10(hi / 1048576.0))
+array NETS[3] = ["A0", "A1", "B0"]
+array COL[3] = ["#1b9e77", "#d95f02", "#7570b3"]
+# a line per network, form and device: colour by network, dashes by form
+ls(form) = form eq "train" ? 2 : 1
+stats [*:*][*:*] f using "batch" nooutput
 set logscale x 2
+set xrange [STATS_min / 1.25 : STATS_max * 1.25] # the end points off the frame
+set xtics (1, 4, 8, 16, 32, 64, 128, 256)
 set xlabel "batch size (images)"
-set ylabel "throughput (images/s)"
 set logscale y
-set title "throughput"
-plot for [d in devs] for [a in "A0 A1 B0"] for [form in "train deploy"] f using "batch":(sel("images_per_s", d, form, a)) with linespoints title sprintf("%s %s, %s", a, form, d)
-set ylabel "peak activation memory (MiB)"
-set title "planned activation buffers + workspace"
-plot for [d in devs] for [a in "A0 A1 B0"] for [form in "train deploy"] f using "batch":(sel("peak_bytes", d, form, a)/1048576.0) with linespoints title sprintf("%s %s, %s", a, form, d)
+set key off
+do for [panel = 1:5] {
+    c = panel == 1 ? "images_per_s" : panel == 2 ? "buffer_bytes" : panel == 3 ? "peak_bytes" : \
+        panel == 4 ? "workspace_bytes" : "winograd_bytes"
+    scale = panel == 1 ? 1 : 1.0 / 1048576
+    if (panel == 1) { set yrange [*:*] } else { set yrange [mem_lo:mem_hi] }
+    set title (panel == 1 ? "throughput" : \
+               panel == 2 ? "activation buffers (lesson 00): ping-pong, + branch (train-time)" : \
+               panel == 3 ? "peak: all that one forward allocates" : \
+               panel == 4 ? "workspace: im2col columns and Winograd tiles" : \
+               "weights in the Winograd domain (CPU)")
+    set ylabel (panel == 1 ? "throughput (images/s)" : \
+                panel == 2 ? "activation buffers (MiB)" : \
+                panel == 3 ? "peak memory of one forward (MiB)" : \
+                panel == 4 ? "workspace (MiB)" : "Winograd-domain weights (MiB)")
+    unset label
+    if (has_parts && panel == 5 && no_winograd) {
+        set label "none: on the GPU every conv runs\nas im2col + cuBLAS SGEMM" \
+            at graph 0.5, 0.7 center
+    }
+    if (!has_parts && (panel == 2 || panel >= 4)) {
+        set label "not in this TSV:\nan older rv_bench wrote it" at graph 0.5, 0.7 center
+        plot NaN notitle
+    } else {
+        plot for [d in devs] for [a = 1:3] for [form in "train deploy"] f \
+            using "batch":(sel(c, d, form, NETS[a]) * scale) with linespoints \
+            lc rgb COL[a] dashtype ls(form) lw 2 pt (form eq "train" ? 6 : 7)
+    }
+}
+unset label
+# the sixth place holds the key: what each line is, and how the peak adds up
+unset border
+unset tics
+unset xlabel
+unset ylabel
+unset logscale
+set title ""
+set xrange [0:1]
+set yrange [0:1]
+set key at graph 0.5, 1.0 center top Left reverse box width 2 spacing 1.4
+set label "peak = activation buffers + workspace\n+ Winograd-domain weights\n\n". \
+          "a dashed line hidden under a solid one:\nboth forms hold the same" at 0.5, 0.4 center
+plot for [d in devs] for [a = 1:3] for [form in "train deploy"] NaN with linespoints \
+     lc rgb COL[a] dashtype ls(form) lw 2 pt (form eq "train" ? 6 : 7) \
+     title sprintf("RepVGG-%s, %s%s", NETS[a], \
+                   form eq "train" ? "train-time (3 branches)" : "deploy-time (one 3x3 conv)", \
+                   tag(d))
 unset multiplot

@@ -1,14 +1,39 @@
 # pairs.gp - experiment 1: each lesson's pair of forms, latency against size.
+#: Each step's two forms
+#: Lessons 01, 02 and 05: each step's train-time form against its fused
+#: deploy-time form, batch 1, from 16 channels at 56x56 to 256 at 14x14:
+#: median latency, with bars from the fastest to the slowest run.
 f = dir."/pairs.tsv"
-set multiplot layout 1,3 title "Each step's two forms, median latency with min-max bars (".where.")"
+set multiplot layout 1,3 title "Each step's two forms at batch 1: median latency, ". \
+                               "bars from the fastest to the slowest run (".where.")"
+array PAIR[3] = ["two_branch", "conv_bn", "block"]
+array TTL[3] = ["lesson 01: two convs summed, against one conv", \
+                "lesson 02: conv then batch norm, against one conv", \
+                "lesson 05: a RepVGG block, against one 3x3 conv"]
+array TRAIN[3] = ["conv(x, W1) + conv(x, W2)", "BN(conv(x, W))", \
+                  "ReLU(BN(3x3)+BN(1x1)+BN(x))"]
+array DEPLOY[3] = ["conv(x, W1 + W2)", "conv(x, W * s) + t", "ReLU(conv(x, W) + b)"]
 set logscale y
-set ylabel "latency per forward (ms)"
-set xlabel "channels C (input C x S x S, S shrinking as C grows)"
+set ylabel "latency per forward (ms, log scale)"
+set xlabel "input: C channels of S x S pixels" offset 0, -0.6
 set logscale x 2
-do for [p in "two_branch conv_bn block"] {
-    set title p
+set autoscale xfix
+# the bars at either end stay inside the frame
+set offsets graph 0.07, graph 0.07, 0, 0
+set bmargin 6
+set key top left Left reverse samplen 2
+# the two forms a little apart, so their bars do not hide each other
+shift(form) = form eq "train" ? 0.96 : 1.04
+do for [p = 1:3] {
+    set title TTL[p]
     plot for [d in devs] for [form in "train deploy"] f \
-        using (strcol("pair") eq p ? column("channels") : NaN):(pick("median_ms", d, "form", form)):(pick("min_ms", d, "form", form)):(pick("max_ms", d, "form", form)) \
-        with yerrorlines title sprintf("%s, %s", d, form eq "train" ? "multi-branch" : "fused")
+        using (column("channels") * shift(form)) \
+              :(strcol("pair") eq PAIR[p] ? pick("median_ms", d, "form", form) : NaN) \
+              :(pick("min_ms", d, "form", form)):(pick("max_ms", d, "form", form)) \
+        with yerrorlines lw 2 \
+        title (form eq "train" ? "train-time: ".TRAIN[p] : "deploy-time: ".DEPLOY[p]).tag(d), \
+        f using "channels":(NaN) \
+              :xtic(sprintf("C = %d\nS = %d", column("channels"), column("size"))) \
+        notitle
 }
 unset multiplot

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # plot.sh RESULTS PLOTS - draws every chart from RESULTS/<machine>/*.tsv into
 # PLOTS/<machine>-<chart>.png and .svg, one gnuplot script per chart (bench/*.gp,
-# sharing bench/common.gpi). Each chart is drawn to a temporary name and
-# renamed, so an interrupted run leaves no half-drawn chart.
+# sharing bench/common.gpi), then writes the gallery PLOTS/README.md from the
+# charts present (bench/gallery.sh). Each file is drawn to a temporary name
+# and renamed, so an interrupted run leaves nothing half-drawn. A chart that
+# fails (a TSV from an older rv_bench, say) is named and skipped; the exit
+# status is then 1.
 set -euo pipefail
 results=$1
 plots=$2
@@ -15,6 +18,7 @@ fi
 mkdir -p "$plots"
 trap 'rm -f "$plots"/*.tmp' EXIT
 trap 'exit 130' INT TERM
+failed=0
 for dir in "$results"/*/; do
     machine=$(basename "$dir")
     [ -f "$dir/pairs.tsv" ] || continue
@@ -35,10 +39,21 @@ for dir in "$results"/*/; do
         [ -z "$mode" ] || where="$where, $mode run"
         for fmt in png svg; do
             out="$plots/$machine-$chart.$fmt"
-            gnuplot -e "dir='$dir'; where='$where'; devs='$devs'; fmt='$fmt'; out='$out.tmp'" \
-                -e "load '$here/common.gpi'" "$gp"
-            mv "$out.tmp" "$out"
+            # gnuplot warns of every filtered-out series ("no valid points"):
+            # those lines are dropped, any other message is shown
+            if gnuplot -e "dir='$dir'; where='$where'; devs='$devs'; fmt='$fmt'; out='$out.tmp'" \
+                -e "load '$here/common.gpi'" "$gp" 2>"$plots/gnuplot.log.tmp"; then
+                mv "$out.tmp" "$out"
+            else
+                echo "plot.sh: cannot draw $machine-$chart.$fmt from $tsv (written by an older" \
+                     "rv_bench? run make bench again)" >&2
+                failed=1
+            fi
+            grep -v -i "no valid \(data \)\?points" "$plots/gnuplot.log.tmp" >&2 || true
         done
     done
     echo "plot.sh: charts for $machine in $plots"
 done
+bash "$here/gallery.sh" "$results" "$plots"
+echo "plot.sh: gallery in $plots/README.md"
+exit $failed

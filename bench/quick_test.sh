@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # quick_test.sh RV_BENCH PLOT_SH WORK [DEVICE [CHART...]] - the whole `make bench`
 # pipeline in quick mode into WORK: harness, TSV files, gnuplot, PNG and SVG
-# files present and non-empty. DEVICE (default cpu) is rv_bench's --device;
-# CHARTs are expected beyond the five every run draws (cudnn on a GPU build
-# with cuDNN). Exit 77 (skipped) without gnuplot.
+# files present and non-empty, the gallery listing every chart, and what the
+# charts need from the TSVs: the kernels of the three pictures, the memory
+# of the networks in its parts (which add up to no more than the peak), the
+# notebook's quoted ratio, the run time. DEVICE (default cpu) is rv_bench's
+# --device; CHARTs are expected beyond the six every run draws (cudnn on a GPU
+# build with cuDNN). Exit 77 (skipped) without gnuplot.
 set -u
 bench=$1
 plot=$2
@@ -15,15 +18,36 @@ rm -rf "$work" && mkdir -p "$work" || exit 1
 "$bench" --quick --device "$device" --machine quick-test --out "$work/results" || exit 1
 bash "$plot" "$work/results" "$work/plots" || exit 1
 failures=0
-for t in pairs block networks naive speedup "${extra[@]}"; do
-    f="$work/results/quick-test/$t.tsv"
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+res="$work/results/quick-test"
+gallery="$work/plots/README.md"
+for t in kernels pairs block networks naive speedup "${extra[@]}"; do
+    f="$res/$t.tsv"
     rows=$(grep -vc '^#' "$f" 2>/dev/null || echo 0)
-    [ "$rows" -ge 2 ] || { echo "FAIL: $f has no data rows"; failures=$((failures + 1)); }
+    [ "$rows" -ge 2 ] || fail "$f has no data rows"
     for fmt in png svg; do
-        [ -s "$work/plots/quick-test-$t.$fmt" ] || { echo "FAIL: no chart quick-test-$t.$fmt"; failures=$((failures + 1)); }
+        [ -s "$work/plots/quick-test-$t.$fmt" ] || fail "no chart quick-test-$t.$fmt"
     done
+    grep -q "(quick-test-$t.png)" "$gallery" 2>/dev/null || fail "the gallery does not show $t"
 done
+# the value of column `name` in each data row of a TSV
+col() {
+    awk -F'\t' -v name="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == name) c = i
+                                                h = 1; next } { print (c ? $c : "missing") }' "$1"
+}
+for p in pad identity block; do
+    col "$res/kernels.tsv" picture | grep -qx "$p" || fail "kernels.tsv has no picture $p"
+done
+paste <(col "$res/networks.tsv" buffer_bytes) <(col "$res/networks.tsv" workspace_bytes) \
+      <(col "$res/networks.tsv" winograd_bytes) <(col "$res/networks.tsv" peak_bytes) |
+    awk -F'\t' '!($1 > 0 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $1 + $2 + $3 <= $4) {
+                    print "FAIL: networks.tsv row " NR ": buffers " $1 ", workspace " $2 \
+                          ", Winograd weights " $3 ", peak " $4; bad = 1 }
+                END { exit bad }' || failures=$((failures + 1))
+col "$res/naive.tsv" method | grep -qx notebook_printed || fail "naive.tsv lacks the notebook's row"
+grep -q '^# run time: [0-9]* s' "$res/speedup.tsv" ||
+    fail "speedup.tsv does not record the run time"
 leftovers=$(find "$work" -name '*.tmp*')
-[ -z "$leftovers" ] || { echo "FAIL: temporaries left: $leftovers"; failures=$((failures + 1)); }
+[ -z "$leftovers" ] || fail "temporaries left: $leftovers"
 echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) bench_quick: $failures failed check(s)"
 [ $failures -eq 0 ]

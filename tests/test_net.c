@@ -44,6 +44,14 @@ static void test_small_net(rv_device dev)
     CHECK(rv_mem(dev).current == before && rv_mem(dev).peak == before,
           "second forward allocated memory: live %zu -> %zu, peak %zu", before, rv_mem(dev).current,
           rv_mem(dev).peak);
+    /* a RepVGG net's plan is its activation buffers and (CPU) its weights
+     * in the Winograd domain: unplanning frees exactly those bytes */
+    size_t planned = rv_net_buffer_bytes(&fast) + rv_net_winograd_bytes(&fast);
+    CHECK(dev != RV_CPU || rv_net_winograd_bytes(&fast) > 0, "no Winograd-domain weights planned");
+    rv_net_unplan(&fast);
+    CHECK(before - rv_mem(dev).current == planned && rv_net_winograd_bytes(&fast) == 0,
+          "unplanning freed %zu bytes, the plan counted %zu", before - rv_mem(dev).current,
+          planned);
     rv_tensor wrong;
     CHECK_OK(rv_tensor_alloc4(&wrong, dev, 1, 4, 16, 16, "wrong input"));
     CHECK(rv_net_out_shape(&fast, &wrong, out, &rank) == RV_EINVAL, "4-channel input accepted");

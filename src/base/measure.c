@@ -22,6 +22,7 @@ rv_status rv_measure_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device
     for (int f = 0; f < n && st == RV_OK; f++) {
         out[f].held_bytes = 0; /* the caller's to fill: it knows the form's buffers */
         st = rv_measure_peak(fns[f], ctxs[f], dev, &out[f].peak_bytes);
+        out[f].workspace_bytes = rv_workspace_bytes(dev); /* released before the call */
     }
     if (st == RV_OK) st = rv_time_forms(n, fns, ctxs, dev, warmup, repeat, time);
     for (int f = 0; f < n && st == RV_OK; f++) out[f].time = time[f];

@@ -4,7 +4,8 @@
  * as a function over preallocated buffers. rv_measure_form reports its
  * honest latency (rv_time) and the peak bytes it allocates while running
  * (workspace included: the workspace is released first, so every form pays
- * for its own). Printing the results is the course layer's (rv_report.h).
+ * for its own; its size is reported apart too). Printing the results is the
+ * course layer's (rv_report.h).
  */
 #ifndef RV_MEASURE_H
 #define RV_MEASURE_H
@@ -20,7 +21,8 @@ extern "C" {
 
 typedef struct {
     rv_timing time;
-    size_t peak_bytes; /* above what was live before the call */
+    size_t peak_bytes;      /* above what was live before the call */
+    size_t workspace_bytes; /* the workspace the call grew (within peak_bytes) */
     size_t held_bytes; /* the form's own activation buffers, kept between calls (0: not shown) */
 } rv_form_result;
 

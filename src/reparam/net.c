@@ -269,3 +269,12 @@ void rv_net_winograd_layers(const rv_net *net, int layers[2])
             if (m) layers[m == 4]++;
         }
 }
+
+size_t rv_net_winograd_bytes(const rv_net *net)
+{
+    size_t b = 0;
+    for (int i = 0; i < net->n_blocks; i++)
+        for (int k = 0; k < net->blocks[i].spec.n_branches; k++)
+            b += rv_tensor_bytes(&net->blocks[i].branch[k].u);
+    return b;
+}

@@ -2,7 +2,7 @@
 
 Usage: python3 check_cpu_vs_torch.py REPVGG WORKDIR
 
-Runs the issue-6 benchmark at batch 1 with one timed run per round (the
+Runs the benchmark against PyTorch at batch 1 with one timed run per round (the
 figures mean nothing at that size; the script's parts are what is checked)
 and reads back the TSV it writes: one row per form and variant, PyTorch's
 ratio 1, each median ratio between its quartiles, a target and its verdict
