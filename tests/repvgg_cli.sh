@@ -12,34 +12,21 @@ lesson06=${3:-}
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 failures=0
 
-# expect CODE TEXT -- COMMAND...: exit status CODE and TEXT somewhere in the output
-expect() {
-    local want=$1 text=$2
-    shift 3
+# expect CODE TEXT -- COMMAND...: exit status CODE and TEXT somewhere in the output;
+# expect_out the same with TEXT on standard output (a result), not only on stderr
+expect() { check_output "2>&1" "$@"; }
+expect_out() { check_output "2>/dev/null" "$@"; }
+check_output() {
+    local where=$1 want=$2 text=$3
+    shift 4
     local out got
-    out=$("$@" 2>&1)
+    if [ "$where" = "2>&1" ]; then out=$("$@" 2>&1); else out=$("$@" 2>/dev/null); fi
     got=$?
     if [ "$got" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
-        echo "FAIL: $* -> exit $got (want $want with '$text'): $out"
+        echo "FAIL: $* -> exit $got (want $want with '$text', $where): $out"
         failures=$((failures + 1))
     else
         echo "ok:   $* -> $got: $(grep -F -- "$text" <<<"$out" | head -1)"
-    fi
-}
-
-# expect_out CODE TEXT -- COMMAND...: exit status CODE and TEXT on standard output
-# (a result), not only on standard error
-expect_out() {
-    local want=$1 text=$2
-    shift 3
-    local out got
-    out=$("$@" 2>/dev/null)
-    got=$?
-    if [ "$got" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
-        echo "FAIL: $* -> exit $got (want $want with '$text' on stdout): $out"
-        failures=$((failures + 1))
-    else
-        echo "ok:   $* -> $got, stdout: $(grep -F -- "$text" <<<"$out" | head -1)"
     fi
 }
 

@@ -67,10 +67,15 @@ static int unexpected(const char *prog, const char *arg, const char *flag)
     return EXIT_USAGE;
 }
 
-static int ends_with(const char *s, const char *tail)
+/* For run and bench, which take options only: -1 when there is no
+ * positional argument, else the usage error naming the first (a weights
+ * file gets the hint "--weights"). */
+static int no_positional(const char *prog, const char *const *pos, int npos)
 {
-    size_t n = strlen(s), k = strlen(tail);
-    return n > k && strcmp(s + n - k, tail) == 0;
+    if (!npos) return -1;
+    size_t n = strlen(pos[0]), k = strlen(".safetensors");
+    int weights = n > k && strcmp(pos[0] + n - k, ".safetensors") == 0;
+    return unexpected(prog, pos[0], weights ? "--weights" : NULL);
 }
 
 /* The exit code for a failed library call: usage errors are 2, the rest 1. */
@@ -343,8 +348,7 @@ static int cmd_run(int argc, char **argv)
                                "forward pass (either form); prints the shape it wrote",
                                opts, 4, pos, 1, &npos);
     if (rc >= 0) return rc;
-    if (npos)
-        return unexpected(argv[0], pos[0], ends_with(pos[0], ".safetensors") ? "--weights" : NULL);
+    if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
     if (!input || !output) {
         fprintf(stderr, "%s: --input and --output are required (see --help)\n", argv[0]);
         return EXIT_USAGE;
@@ -437,8 +441,7 @@ static int cmd_bench(int argc, char **argv)
                                "header and one row",
                                opts, 9, pos, 1, &npos);
     if (rc >= 0) return rc;
-    if (npos)
-        return unexpected(argv[0], pos[0], ends_with(pos[0], ".safetensors") ? "--weights" : NULL);
+    if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
     int64_t shape[4];
     if (!shape_arg == !input) {
         fprintf(stderr, "%s: give one of --shape and --input (see --help)\n", argv[0]);
