@@ -151,7 +151,21 @@ static int cmd_info(int argc, char **argv)
         rv_net_free(&net);
         return EXIT_USAGE;
     }
-    int deploy = rv_net_is_deploy(&net);
+    /* a deploy-time file holds one fused conv per block, not its branches:
+     * what can be said is what the paper's rule gives, in parentheses */
+    int deploy = rv_net_is_deploy(&net), identity[RV_MAX_BLOCKS]; /* (the loader's limit) */
+    for (int i = 0; i < net.n_blocks; i++) {
+        const rv_block_spec *sp = rv_net_spec(&net, i);
+        rv_status st = RV_OK;
+        if (deploy)
+            st = rv_block_wants_identity(sp->in_ch, sp->out_ch, sp->stride, &identity[i]);
+        else
+            identity[i] = rv_block_find_branch(sp, RV_BRANCH_IDENTITY) >= 0;
+        if (st != RV_OK) {
+            rv_net_free(&net);
+            return fail(argv[0], st == RV_EINVAL ? RV_EFORMAT : st);
+        }
+    }
     printf("file:     %s\nlayout:   %s\nform:     %s\n", pos[0], rv_layout_name(layout),
            deploy ? "deploy-time (one 3x3 conv + ReLU per block)"
                   : "train-time (3x3 conv-BN + 1x1 conv-BN + identity BN per block)");
@@ -160,13 +174,9 @@ static int cmd_info(int argc, char **argv)
     for (int i = 0, s = -1; i < net.n_blocks; i++) {
         const rv_block_spec *sp = rv_net_spec(&net, i);
         if (i == 0 || sp->stride == 2) s++;
-        /* a deploy-time file holds one fused conv per block, not its branches:
-         * what can be said is what the paper's rule gives, in parentheses */
-        int identity = deploy ? rv_block_wants_identity(sp->in_ch, sp->out_ch, sp->stride)
-                              : rv_block_find_branch(sp, RV_BRANCH_IDENTITY) >= 0;
         printf("  %5d %5d %4lld -> %-5lld %6d %6d %8s\n", i, s, (long long)sp->in_ch,
                (long long)sp->out_ch, sp->stride, sp->groups,
-               deploy ? (identity ? "(yes)" : "(no)") : (identity ? "yes" : "no"));
+               deploy ? (identity[i] ? "(yes)" : "(no)") : (identity[i] ? "yes" : "no"));
     }
     if (deploy)
         printf("  (yes), (no): a deploy-time file does not record the branches it was fused\n"
