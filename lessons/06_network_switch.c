@@ -242,7 +242,8 @@ int main(int argc, char **argv)
     rv_status st = build(&l, specs, n, dev, batch, channels, size);
     if (st == RV_OK) {
         printf("\nWhat the switch saves: %lld parameters become %lld (%.1f%% fewer); one forward\n"
-               "takes %.3f G multiply-adds (10^9) train-time and %.3f G deploy-time.\n",
+               "takes %.3f G multiply-adds (G = 10^9) train-time and %.3f G multiply-adds "
+               "deploy-time.\n",
                (long long)rv_net_params(&l.train), (long long)rv_net_params(&l.fast),
                100.0 * (1.0 - (double)rv_net_params(&l.fast) / (double)rv_net_params(&l.train)),
                rv_net_macs(&l.train, batch, size, size) / 1e9,

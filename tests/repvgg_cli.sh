@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# repvgg_cli.sh REPVGG WORKDIR - the repvgg tool as a user meets it: exit codes
-# (0 ok, 1 bad data, 2 bad usage), one-line messages naming the file or the
-# argument, and no output file (or temporary) left behind by a failed command.
+# repvgg_cli.sh REPVGG WORKDIR [LESSON06] - the repvgg tool as a user meets it:
+# exit codes (0 ok, 1 bad data, 2 bad usage), one-line messages naming the
+# file or the argument, results on stdout and the rest on stderr, and no
+# output file (or temporary) left behind by a failed command. With LESSON06
+# (build/bin/06_network_switch), also that the lesson prints multiply-adds in
+# the tool's format.
 set -u
 tool=$1
 work=$2
+lesson06=${3:-}
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 failures=0
 
-# expect CODE TEXT -- COMMAND...: exit status CODE and TEXT somewhere in the output
-expect() {
-    local want=$1 text=$2
-    shift 3
+# expect CODE TEXT -- COMMAND...: exit status CODE and TEXT somewhere in the output;
+# expect_out the same with TEXT on standard output (a result), not only on stderr
+expect() { check_output "2>&1" "$@"; }
+expect_out() { check_output "2>/dev/null" "$@"; }
+check_output() {
+    local where=$1 want=$2 text=$3
+    shift 4
     local out got
-    out=$("$@" 2>&1)
+    if [ "$where" = "2>&1" ]; then out=$("$@" 2>&1); else out=$("$@" 2>/dev/null); fi
     got=$?
     if [ "$got" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
-        echo "FAIL: $* -> exit $got (want $want with '$text'): $out"
+        echo "FAIL: $* -> exit $got (want $want with '$text', $where): $out"
         failures=$((failures + 1))
     else
         echo "ok:   $* -> $got: $(grep -F -- "$text" <<<"$out" | head -1)"
@@ -49,6 +56,10 @@ PY
 
 expect 2 "commands:" -- "$tool"
 expect 0 "commands:" -- "$tool" --help
+# the overview names every option of bench, not only the first few
+for opt in "--input X.npy" "--warmup K" "--no-winograd" "--graph" "--tf32" "--classes K"; do
+    expect 0 "$opt" -- "$tool" --help
+done
 expect 2 "unknown command 'frobnicate'" -- "$tool" frobnicate
 expect 0 "--shape" -- "$tool" info --help
 expect 2 "give --arch, or both --widths and --depths" -- "$tool" init out.safetensors
@@ -57,12 +68,57 @@ expect 0 "RepVGG-custom" -- "$tool" init --widths 8,8,16,16,32 --depths 1,2,2,1,
 expect 2 "unknown architecture 'Z9'" -- "$tool" init --arch Z9 out.safetensors
 expect 2 "--layout" -- "$tool" init --arch A0 --layout keras out.safetensors
 expect 2 "--seed: expected a non-negative integer" -- "$tool" init --arch A0 --seed x out.safetensors
-absent out.safetensors
+# the notebook's RepVGG has no head: --classes is refused there, not ignored
+expect 2 "--classes: the notebook layout has no classifier head" -- "$tool" init --arch A0 --layout notebook --classes 10 out.safetensors
+expect 2 "--classes: the notebook layout has no classifier head" -- "$tool" init --arch A0 --classes 10 out.safetensors
+# a stray architecture is named, not the output file after it
+expect 2 "unexpected argument 'A0' (did you mean --arch A0?)" -- "$tool" init A0 out.safetensors
+expect 2 "unexpected argument 'B1g2' (did you mean --arch B1g2?)" -- "$tool" init --layout official B1g2
+expect 2 "unexpected argument 'extra.safetensors' (see --help)" -- "$tool" init --arch A0 out.safetensors extra.safetensors
+if "$tool" init --help | grep -q "default 0"; then
+    echo "FAIL: init --help shows a default of 0 classes"
+    failures=$((failures + 1))
+fi
+absent out.safetensors extra.safetensors A0
 
-expect 0 "official layout" -- "$tool" init --arch A0 --layout official --classes 10 a0.safetensors
-expect 0 "head:     global average pool + linear 1280 -> 10" -- "$tool" info a0.safetensors
+expect_out 0 "wrote a0.safetensors: RepVGG-A0, official layout, train-time, a linear head of 10 classes" -- "$tool" init --arch A0 --layout official --classes 10 a0.safetensors
+expect_out 0 "head:     global average pool + linear 1280 -> 10" -- "$tool" info a0.safetensors
+# progress is not a result: init's stdout is its one "wrote" line
+lines=$("$tool" init --widths 8,8,16,16,32 --depths 1,2,2,1,1 tiny.safetensors 2>/dev/null | wc -l)
+[ "$lines" -eq 1 ] || { echo "FAIL: init printed $lines lines on stdout, want 1"; failures=$((failures + 1)); }
+# one format for multiply-adds: train-time A0 at 224x224 counts its 1x1 branches too
+expect_out 0 "compute:  1.511 G multiply-adds (G = 10^9) per forward of a 1x3x224x224 input" -- "$tool" info a0.safetensors
+if [ -n "$lesson06" ]; then
+    # every "<number> G" the lesson prints is "<x.xxx> G multiply-adds", as in info
+    counts=$("$lesson06" --device cpu --size 32 --repeat 1 2>/dev/null | grep -oE "[0-9.]+ G( [a-z-]+)?\b")
+    if [ "$(grep -c . <<<"$counts")" -ge 2 ] &&
+        ! grep -vqE "^[0-9]+\.[0-9]{3} G multiply-adds$" <<<"$counts"; then
+        echo "ok:   lesson 06 prints multiply-adds as the tool does: $(echo $counts)"
+    else
+        echo "FAIL: lesson 06's multiply-adds are not in the tool's format: '$(echo $counts)'"
+        failures=$((failures + 1))
+    fi
+fi
 expect 1 "missing.safetensors: cannot open" -- "$tool" info missing.safetensors
-expect 0 "deploy-time" -- "$tool" convert a0.safetensors a0d.safetensors
+expect_out 0 "wrote a0d.safetensors: 22 blocks, deploy-time" -- "$tool" convert a0.safetensors a0d.safetensors
+# the identity column: read from a train-time file; for a deploy-time file,
+# which records no branches, the paper's rule in parentheses and a legend
+"$tool" info a0.safetensors >info_train.txt 2>&1
+"$tool" info a0d.safetensors >info_deploy.txt 2>&1
+if awk '$1 == 1 && $2 == 1 { b1 = $NF } $1 == 2 && $2 == 1 { b2 = $NF }
+        END { exit !(b1 == "no" && b2 == "yes") }' info_train.txt &&
+   awk '$1 == 1 && $2 == 1 { b1 = $NF } $1 == 2 && $2 == 1 { b2 = $NF } $1 ~ /^[0-9]+$/ && $NF == "fused" { fused = 1 }
+        END { exit !(b1 == "(no)" && b2 == "(yes)" && !fused) }' info_deploy.txt &&
+   grep -qF "a deploy-time file does not record the branches" info_deploy.txt &&
+   ! grep -qF "does not record" info_train.txt; then
+    echo "ok:   info's identity column: yes/no from a train-time file, (yes)/(no) by the paper's rule for a deploy-time one"
+else
+    echo "FAIL: info's identity column:"
+    cat info_train.txt info_deploy.txt
+    failures=$((failures + 1))
+fi
+# deploy-time A0 at 224x224: the 3x3 convs and the head alone
+expect_out 0 "compute:  1.360 G multiply-adds (G = 10^9) per forward of a 1x3x224x224 input" -- "$tool" info a0d.safetensors
 expect 1 "already deploy-time" -- "$tool" convert a0d.safetensors again.safetensors
 expect 1 "/nonexistent-dir/out.safetensors: cannot write" -- "$tool" convert a0.safetensors /nonexistent-dir/out.safetensors
 expect 2 "expected an input and an output" -- "$tool" convert a0.safetensors
@@ -77,9 +133,19 @@ absent x.safetensors
 npy x.npy 2 3 35 33
 npy x5.npy 1 5 32 32
 npy x3.npy 3 32 32
-expect 0 "" -- "$tool" run --weights a0.safetensors --input x.npy --output y.npy --device cpu
-expect 0 "" -- "$tool" run --weights a0d.safetensors --input x.npy --output yd.npy --device cpu
+expect_out 0 "wrote y.npy: float32 (2, 10) = (N, classes) logits, train-time form, on cpu" -- "$tool" run --weights a0.safetensors --input x.npy --output y.npy --device cpu
+expect_out 0 "wrote yd.npy: float32 (2, 10) = (N, classes) logits, deploy-time form, on cpu" -- "$tool" run --weights a0d.safetensors --input x.npy --output yd.npy --device cpu
+expect_out 0 "wrote ys.npy: float32 (2, 32, 2, 2) = (N, C, H, W) features" -- "$tool" run --weights tiny.safetensors --input x.npy --output ys.npy --device cpu
 [ -s y.npy ] && [ -s yd.npy ] || { echo "FAIL: run wrote no output"; failures=$((failures + 1)); }
+# a file of the other kind is named as such
+expect 1 "x.npy: not a safetensors file: it is a NumPy .npy array" -- "$tool" info x.npy
+expect 1 "x.npy: not a safetensors file: it is a NumPy .npy array" -- "$tool" run --weights x.npy --input x.npy --output bad.npy --device cpu
+expect 1 "a0.safetensors: not a .npy file: it is a safetensors file" -- "$tool" run --weights a0.safetensors --input a0.safetensors --output bad.npy --device cpu
+printf 'PK\003\004\000\000\010\000\000\000archive/data.pkl' >model.pt
+expect 1 "model.pt: not a safetensors file: it is a zip archive (PyTorch's torch.save" -- "$tool" convert model.pt bad.safetensors
+expect 2 "unexpected argument 'a0.safetensors' (did you mean --weights a0.safetensors?)" -- "$tool" run a0.safetensors --input x.npy --output bad.npy --device cpu
+expect 2 "unexpected argument 'a0d.safetensors' (did you mean --weights a0d.safetensors?)" -- "$tool" bench a0d.safetensors --shape 1,3,32,32 --device cpu
+absent bad.safetensors
 expect 1 "x5.npy: input: block 0 expects 3 channels, got 5" -- "$tool" run --weights a0.safetensors --input x5.npy --output bad.npy --device cpu
 expect 1 "x3.npy: rank 3, expected 4" -- "$tool" run --weights a0.safetensors --input x3.npy --output bad.npy --device cpu
 expect 1 "missing.npy: cannot open" -- "$tool" run --weights a0.safetensors --input missing.npy --output bad.npy --device cpu

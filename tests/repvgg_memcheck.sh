@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # repvgg_memcheck.sh REPVGG WORKDIR - the repvgg tool under valgrind memcheck on
-# a small model: init, info, convert, run (both forms) and a refused input;
+# a small model: init, info, convert, run (both forms) and refused inputs (a
+# cut file, each format given for the other, a stray argument);
 # any memory error or definite leak fails.
 set -u
 tool=$1
@@ -33,5 +34,8 @@ check 0 "$tool" run --weights s.safetensors --input x.npy --output y.npy --devic
 check 0 "$tool" run --weights d.safetensors --input x.npy --output yd.npy --device cpu
 head -c 100 s.safetensors >cut.safetensors
 check 1 "$tool" run --weights cut.safetensors --input x.npy --output z.npy --device cpu
+check 1 "$tool" run --weights x.npy --input x.npy --output z.npy --device cpu
+check 1 "$tool" run --weights s.safetensors --input s.safetensors --output z.npy --device cpu
+check 2 "$tool" init A0 o.safetensors
 echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) repvgg_memcheck: $failures failed check(s)"
 [ $failures -eq 0 ]

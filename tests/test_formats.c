@@ -3,7 +3,8 @@
  * Files are made byte by byte in a fresh temporary directory: a missing,
  * empty, truncated or malformed file, a header that lies about its size or
  * offsets, unsupported dtypes and orders, overlapping or gapped tensors,
- * duplicate names, an unwritable output path. Each must be refused with the
+ * duplicate names, an unwritable output path, a file of another kind (a .npy
+ * for a safetensors, a torch.save archive, an image). Each must be refused with the
  * right status and a message naming the file (and the tensor), and a failed
  * write must leave nothing behind: no output, no temporary, and an existing
  * file of that name untouched.
@@ -99,7 +100,10 @@ static void test_npy(void)
     write_bytes("empty.npy", "", 0);
     expect_error("npy: empty file", rv_npy_read(path_of("empty.npy"), &t), RV_EFORMAT, "empty");
     write_bytes("text.npy", "hello world, not numpy", 22);
-    expect_error("npy: no magic", rv_npy_read(path_of("text.npy"), &t), RV_EFORMAT, "magic");
+    expect_error("npy: text", rv_npy_read(path_of("text.npy"), &t), RV_EFORMAT,
+                 "text.npy: not a .npy file: it is a text file");
+    write_bytes("bin.npy", "\x01\x02\x03\x00 binary, of no known kind", 29);
+    expect_error("npy: no magic", rv_npy_read(path_of("bin.npy"), &t), RV_EFORMAT, "magic");
     npy_file("f8.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16);
     expect_error("npy: float64", rv_npy_read(path_of("f8.npy"), &t), RV_EFORMAT, "'<f8'");
     npy_file("big.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8);
@@ -373,6 +377,85 @@ static void test_safetensors_header(void)
     expect_error("st: a directory", st_read("."), RV_EIO, "not a regular file");
 }
 
+/* Each reader handed a file of another kind names that kind (rv_magic.h)
+ * instead of reading a header length or a dict from the wrong bytes; a
+ * valid safetensors file whose header length happens to open like another
+ * kind's magic (0x8b1f = 35615 bytes: gzip's) is still read, and still named
+ * a safetensors file by the .npy reader. */
+/* a string literal as .bytes and its .len, its zero bytes included */
+#define BYTES(s) s, .len = sizeof(s) - 1
+static void test_wrong_kind(void)
+{
+    static const struct {
+        const char *name, *bytes;
+        size_t len;
+        const char *kind;
+    } files[] = {
+        {.name = "a.npy",
+         .bytes = BYTES("\x93NUMPY\x01\x00\x76\x00{'descr': '<f4'"),
+         .kind = "a NumPy .npy array"},
+        {.name = "a.pt",
+         .bytes = BYTES("PK\x03\x04\x00\x00\x08\x00\x00\x00"
+                        "archive/data.pkl"),
+         .kind = "a zip archive"},
+        {.name = "b.pt",
+         .bytes = BYTES("\x80\x02\x8a\x0alz\xfc\x9c\x46\xf9\x20\x6a\xa8"),
+         .kind = "a Python pickle"},
+        {.name = "a.h5",
+         .bytes = BYTES("\x89HDF\r\n\x1a\n\x00\x00\x00\x00"),
+         .kind = "an HDF5 file"},
+        {.name = "cat.png",
+         .bytes = BYTES("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"),
+         .kind = "a PNG image"},
+        {.name = "cat.jpg",
+         .bytes = BYTES("\xff\xd8\xff\xe0\x00\x10JFIF\x00"),
+         .kind = "a JPEG image"},
+        {.name = "w.gz",
+         .bytes = BYTES("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"),
+         .kind = "a gzip-compressed file"},
+        {.name = "w.csv", .bytes = BYTES("0.5,0.25,1.0\n0.75,1.5,2.0\n"), .kind = "a text file"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char what[80], text[256];
+        write_bytes(files[i].name, files[i].bytes, files[i].len);
+        snprintf(what, sizeof what, "st: %s given to the safetensors reader", files[i].name);
+        snprintf(text, sizeof text, "%s: not a safetensors file: it is %s", path_of(files[i].name),
+                 files[i].kind);
+        expect_error(what, st_read(files[i].name), RV_EFORMAT, text);
+        if (i == 0) continue; /* a cut .npy is the npy reader's own error */
+        rv_tensor t;
+        snprintf(what, sizeof what, "npy: %s given to the .npy reader", files[i].name);
+        snprintf(text, sizeof text, "%s: not a .npy file: it is %s", path_of(files[i].name),
+                 files[i].kind);
+        expect_error(what, rv_npy_read(path_of(files[i].name), &t), RV_EFORMAT, text);
+    }
+    rv_named one = {.name = "x"};
+    rv_tensor t;
+    CHECK_OK(rv_tensor_alloc1(&one.t, RV_CPU, 2, "x"));
+    rv_tensor_fill(&one.t, 0.0f);
+    CHECK_OK(rv_safetensors_write(path_of("w.safetensors"), &one, 1));
+    expect_error("npy: a safetensors file given to the .npy reader",
+                 rv_npy_read(path_of("w.safetensors"), &t), RV_EFORMAT,
+                 "not a .npy file: it is a safetensors file");
+    rv_tensor_free(&one.t);
+    /* {"x": ...} padded with spaces to 35615 bytes: the header length opens with 1f 8b */
+    size_t hlen = 0x8b1f;
+    char *json = malloc(hlen + 1);
+    CHECK(json != NULL, "no memory for the header");
+    if (!json) return;
+    int n = snprintf(json, hlen + 1,
+                     "{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}");
+    memset(json + n, ' ', hlen - (size_t)n);
+    json[hlen] = '\0';
+    st_file("gz.safetensors", json, 8, 0);
+    free(json);
+    expect_error("st: a header length that opens like gzip", st_read("gz.safetensors"), RV_OK,
+                 NULL);
+    expect_error("npy: a header length that opens like gzip",
+                 rv_npy_read(path_of("gz.safetensors"), &t), RV_EFORMAT,
+                 "it is a safetensors file");
+}
+
 /* What the writer makes: the header padded to 8 bytes, the data right after
  * it; what it refuses leaves nothing behind, and an existing file untouched. */
 static void test_safetensors_writes(void)
@@ -437,6 +520,7 @@ int main(int argc, char **argv)
     test_safetensors();
     test_safetensors_header();
     test_safetensors_writes();
+    test_wrong_kind();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("note: could not remove %s\n", dir);

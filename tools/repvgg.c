@@ -5,15 +5,18 @@
  *                  [--layout notebook|official] [--seed N] [--classes K] OUT.safetensors
  *   repvgg convert IN.safetensors OUT.safetensors
  *   repvgg run     --weights W.safetensors --input X.npy --output Y.npy [--device D]
- *   repvgg bench   --weights W.safetensors --shape N,C,H,W [--device D] [--repeat R] [--graph]
- *                  [--tf32]
+ *   repvgg bench   --weights W.safetensors --shape N,C,H,W | --input X.npy [--device D]
+ *                  [--repeat R] [--warmup K] [--graph] [--tf32] [--no-winograd]
  *
  * Weights are safetensors in either naming layout (src/io/rv_weights.h), in the
  * train-time or the deploy-time form; `convert` is the notebook's
  * switch_to_fast as a tool. Activations are float32 NCHW .npy files.
  * Exit codes: 0 ok, 1 bad data (a file, a tensor), 2 bad usage (an argument,
  * an unavailable device). Outputs are written atomically: on any error
- * nothing is left at the output path.
+ * nothing is left at the output path. Standard output carries each command's
+ * result (info's report; the "wrote FILE: ..." line of init, convert and
+ * run; bench's TSV), standard error the progress, notes and errors.
+ * Multiply-adds print as "1.360 G multiply-adds" (G = 10^9), as in lesson 06.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -40,14 +43,40 @@ static const char *const usage_main =
     "\n"
     "commands:\n"
     "  info    W.safetensors [--shape N,C,H,W]   what the weights hold\n"
-    "  init    --arch A0 | --widths W --depths D [--layout L] [--seed N] [--classes K] OUT\n"
-    "                                            random train-time weights\n"
+    "  init    --arch A0 | --widths W --depths D [--layout notebook|official] [--seed N]\n"
+    "          [--classes K (official layout)] OUT.safetensors   random train-time weights\n"
     "  convert IN.safetensors OUT.safetensors    train-time -> deploy-time (switch_to_fast)\n"
     "  run     --weights W --input X.npy --output Y.npy [--device D]   one forward pass\n"
-    "  bench   --weights W --shape N,C,H,W [--device D] [--repeat R] [--graph] [--tf32]\n"
-    "                                            latency and memory of one forward\n"
+    "  bench   --weights W --shape N,C,H,W | --input X.npy [--device D] [--repeat R]\n"
+    "          [--warmup K] [--graph] [--tf32] [--no-winograd]\n"
+    "                                            latency and memory of one forward (TSV)\n"
     "\n"
-    "`repvgg CMD --help` explains each. Exit codes: 0 ok, 1 bad data, 2 bad usage.";
+    "D is auto, cpu or cuda. `repvgg CMD --help` explains each command's options.\n"
+    "Results go to standard output, progress, notes and errors to standard error.\n"
+    "Exit codes: 0 ok, 1 bad data (a file, a tensor), 2 bad usage (an argument, a device).";
+
+/* "unexpected argument 'A0' (did you mean --arch A0?)": a positional that
+ * names what one of the command's options takes (flag, or NULL for none). */
+static int unexpected(const char *prog, const char *arg, const char *flag)
+{
+    if (flag)
+        fprintf(stderr, "%s: unexpected argument '%s' (did you mean %s %s?)\n", prog, arg, flag,
+                arg);
+    else
+        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, arg);
+    return EXIT_USAGE;
+}
+
+/* For run and bench, which take options only: -1 when there is no
+ * positional argument, else the usage error naming the first (a weights
+ * file gets the hint "--weights"). */
+static int no_positional(const char *prog, const char *const *pos, int npos)
+{
+    if (!npos) return -1;
+    size_t n = strlen(pos[0]), k = strlen(".safetensors");
+    int weights = n > k && strcmp(pos[0] + n - k, ".safetensors") == 0;
+    return unexpected(prog, pos[0], weights ? "--weights" : NULL);
+}
 
 /* The exit code for a failed library call: usage errors are 2, the rest 1. */
 static int fail(const char *prog, rv_status st)
@@ -99,7 +128,8 @@ static int cmd_info(int argc, char **argv)
 {
     const char *shape_arg = "1,3,224,224", *pos[1];
     int npos, rc;
-    rv_opt opts[] = {{"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W for the MAC count"}};
+    rv_opt opts[] = {
+        {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W for the multiply-add count"}};
     rc = rv_parse_args_pos(argc, argv,
                            "repvgg info W.safetensors [--shape N,C,H,W]: what the "
                            "weights hold",
@@ -121,10 +151,24 @@ static int cmd_info(int argc, char **argv)
         rv_net_free(&net);
         return EXIT_USAGE;
     }
+    /* a deploy-time file holds one fused conv per block, not its branches:
+     * what can be said is what the paper's rule gives, in parentheses */
+    int deploy = rv_net_is_deploy(&net), identity[RV_MAX_BLOCKS]; /* (the loader's limit) */
+    for (int i = 0; i < net.n_blocks; i++) {
+        const rv_block_spec *sp = rv_net_spec(&net, i);
+        rv_status st = RV_OK;
+        if (deploy)
+            st = rv_block_wants_identity(sp->in_ch, sp->out_ch, sp->stride, &identity[i]);
+        else
+            identity[i] = rv_block_find_branch(sp, RV_BRANCH_IDENTITY) >= 0;
+        if (st != RV_OK) {
+            rv_net_free(&net);
+            return fail(argv[0], st == RV_EINVAL ? RV_EFORMAT : st);
+        }
+    }
     printf("file:     %s\nlayout:   %s\nform:     %s\n", pos[0], rv_layout_name(layout),
-           rv_net_is_deploy(&net)
-               ? "deploy-time (one 3x3 conv + ReLU per block)"
-               : "train-time (3x3 conv-BN + 1x1 conv-BN + identity BN per block)");
+           deploy ? "deploy-time (one 3x3 conv + ReLU per block)"
+                  : "train-time (3x3 conv-BN + 1x1 conv-BN + identity BN per block)");
     if (skipped) printf("ignored:  %d integer tensor(s) (BN num_batches_tracked)\n", skipped);
     printf("blocks:   %d\n  block stage  in -> out   stride groups identity\n", net.n_blocks);
     for (int i = 0, s = -1; i < net.n_blocks; i++) {
@@ -132,17 +176,19 @@ static int cmd_info(int argc, char **argv)
         if (i == 0 || sp->stride == 2) s++;
         printf("  %5d %5d %4lld -> %-5lld %6d %6d %8s\n", i, s, (long long)sp->in_ch,
                (long long)sp->out_ch, sp->stride, sp->groups,
-               rv_net_is_deploy(&net)
-                   ? "fused"
-                   : (rv_block_find_branch(sp, RV_BRANCH_IDENTITY) >= 0 ? "yes" : "no"));
+               deploy ? (identity[i] ? "(yes)" : "(no)") : (identity[i] ? "yes" : "no"));
     }
+    if (deploy)
+        printf("  (yes), (no): a deploy-time file does not record the branches it was fused\n"
+               "  from; in parentheses, whether the paper's rule (an identity branch when\n"
+               "  in == out and stride is 1) gives the block one.\n");
     if (net.head_w.data)
         printf("head:     global average pool + linear %lld -> %lld classes\n",
                (long long)net.head_w.dim[1], (long long)net.head_w.dim[0]);
     else
         printf("head:     none (features out)\n");
     printf("params:   %lld\n", (long long)rv_net_params(&net));
-    printf("MACs:     %.4g G at input %lldx%lldx%lldx%lld\n",
+    printf("compute:  %.3f G multiply-adds (G = 10^9) per forward of a %lldx%lldx%lldx%lld input\n",
            rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)shape[0],
            (long long)shape[1], (long long)shape[2], (long long)shape[3]);
     rv_net_free(&net);
@@ -185,34 +231,47 @@ static rv_status init_arch(const char *arch_name, const char *widths, const char
 
 static int cmd_init(int argc, char **argv)
 {
-    const char *arch_name = NULL, *widths = NULL, *depths = NULL, *layout_arg = "notebook", *pos[1];
-    int seed = 1, classes = 1000, npos, rc;
+    const char *arch_name = NULL, *widths = NULL, *depths = NULL, *layout_arg = "notebook", *pos[4];
+    int seed = 1, classes = 0 /* not given */, npos, rc;
     rv_opt opts[] = {
         {"arch", RV_OPT_STR, &arch_name, "A0, A1, A2, B0, B1, B1g2, B1g4, B2, B2g2, B2g4, B3, ..."},
         {"widths", RV_OPT_STR, &widths, "instead of --arch: five stage widths, e.g. 8,8,16,32,64"},
         {"depths", RV_OPT_STR, &depths, "with --widths: five stage depths, e.g. 1,2,2,2,1"},
         {"layout", RV_OPT_STR, &layout_arg, "notebook or official"},
         {"seed", RV_OPT_COUNT, &seed, "random seed"},
-        {"classes", RV_OPT_INT, &classes, "classes of the head (official layout only)"},
+        {"classes", RV_OPT_INT, &classes,
+         "official layout: classes of the linear head (default 1000); the notebook's "
+         "RepVGG has no head"},
     };
     rc = rv_parse_args_pos(argc, argv,
-                           "repvgg init --arch A0 [--layout L] [--seed N] "
-                           "OUT.safetensors: random train-time weights with BN statistics "
+                           "repvgg init --arch A0 | --widths W --depths D [--layout L] "
+                           "[--seed N] [--classes K] OUT.safetensors: random train-time "
+                           "weights with BN statistics "
                            "calibrated on random images (as training leaves them)",
-                           opts, 6, pos, 1, &npos);
+                           opts, 6, pos, sizeof pos / sizeof pos[0], &npos);
     if (rc >= 0) return rc;
     rv_arch arch;
     rv_layout layout;
     rv_block_spec specs[RV_MAX_BLOCKS];
     int n;
+    for (int i = 0; i < npos; i++) /* "init A0 OUT": an architecture where a file belongs */
+        if (rv_arch_preset(pos[i], &arch) == RV_OK) return unexpected(argv[0], pos[i], "--arch");
+    if (npos > 1) return unexpected(argv[0], pos[1], NULL);
     if (npos != 1) {
         fprintf(stderr, "%s: expected one output file (see --help)\n", argv[0]);
         return EXIT_USAGE;
     }
     rv_status st = init_arch(arch_name, widths, depths, &arch);
     if (st == RV_OK) st = rv_layout_parse(layout_arg, &layout);
+    if (st == RV_OK && classes && layout == RV_LAYOUT_NOTEBOOK)
+        st = rv_error(RV_EINVAL,
+                      "--classes: the notebook layout has no classifier head (its "
+                      "RepVGG ends with the last stage's features); add --layout "
+                      "official for a linear head of %d classes",
+                      classes);
     if (st == RV_OK) st = rv_arch_specs(&arch, 3, specs, &n);
     if (st != RV_OK) return fail(argv[0], st);
+    if (layout == RV_LAYOUT_OFFICIAL && !classes) classes = 1000; /* ImageNet's, as the paper */
     rv_rng rng = rv_rng_seed((uint64_t)seed);
     rv_net net = {0};
     rv_tensor x = {0};
@@ -220,16 +279,17 @@ static int cmd_init(int argc, char **argv)
     int count = 0;
     fprintf(stderr, "%s: RepVGG-%s, %d blocks: random weights, calibrating BN...\n", argv[0],
             arch.name, n);
-    st = rv_net_init_random(&net, specs, n, layout == RV_LAYOUT_OFFICIAL ? classes : 0, &rng,
-                            RV_CPU);
+    st = rv_net_init_random(&net, specs, n, classes, &rng, RV_CPU);
     if (st == RV_OK) st = rv_tensor_alloc4(&x, RV_CPU, 2, 3, 128, 128, "calibration images");
     if (st == RV_OK) st = rv_tensor_fill_uniform(&x, &rng, -1.0f, 1.0f);
     if (st == RV_OK) st = rv_net_calibrate_bn(&net, &x, &rng);
     if (st == RV_OK) st = rv_net_to_weights(&net, layout, &ts, &count);
     if (st == RV_OK) st = rv_safetensors_write(pos[0], ts, count);
+    char head[48] = "no head";
+    if (classes) snprintf(head, sizeof head, "a linear head of %d classes", classes);
     if (st == RV_OK)
-        printf("wrote %s: RepVGG-%s, %s layout, train-time, %d tensors\n", pos[0], arch.name,
-               rv_layout_name(layout), count);
+        printf("wrote %s: RepVGG-%s, %s layout, train-time, %s, %d tensors\n", pos[0], arch.name,
+               rv_layout_name(layout), head, count);
     rv_named_free(ts, count);
     rv_tensor_free(&x);
     rv_net_free(&net);
@@ -291,11 +351,14 @@ static int cmd_run(int argc, char **argv)
         {"output", RV_OPT_STR, &output, "output (.npy)"},
         {"device", RV_OPT_STR, &device, "auto, cpu or cuda"},
     };
-    int rc = rv_parse_args(argc, argv,
-                           "repvgg run --weights W --input X.npy --output Y.npy: one "
-                           "forward pass (either form)",
-                           opts, 4);
+    const char *pos[1];
+    int npos;
+    int rc = rv_parse_args_pos(argc, argv,
+                               "repvgg run --weights W --input X.npy --output Y.npy: one "
+                               "forward pass (either form); prints the shape it wrote",
+                               opts, 4, pos, 1, &npos);
     if (rc >= 0) return rc;
+    if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
     if (!input || !output) {
         fprintf(stderr, "%s: --input and --output are required (see --help)\n", argv[0]);
         return EXIT_USAGE;
@@ -315,6 +378,13 @@ static int cmd_run(int argc, char **argv)
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
     if (st == RV_OK) st = rv_net_forward(&net, &x, &y);
     if (st == RV_OK) st = rv_npy_write(output, &y);
+    if (st == RV_OK) {
+        printf("wrote %s: float32 (%lld", output, (long long)y.dim[0]);
+        for (int i = 1; i < y.ndim; i++) printf(", %lld", (long long)y.dim[i]);
+        printf(") = %s, %s form, on %s\n",
+               y.ndim == 4 ? "(N, C, H, W) features" : "(N, classes) logits",
+               rv_net_is_deploy(&net) ? "deploy-time" : "train-time", rv_device_name(dev));
+    }
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);
     rv_net_free(&net);
@@ -373,11 +443,15 @@ static int cmd_bench(int argc, char **argv)
         {"no-winograd", RV_OPT_FLAG, &no_winograd,
          "CPU: im2col + sgemm for the stride-1 3x3 layers too (what Winograd buys)"},
     };
-    int rc = rv_parse_args(argc, argv,
-                           "repvgg bench --weights W --shape N,C,H,W: median/min/max "
-                           "latency and memory of one forward, as a TSV header and one row",
-                           opts, 9);
+    const char *pos[1];
+    int npos;
+    int rc = rv_parse_args_pos(argc, argv,
+                               "repvgg bench --weights W --shape N,C,H,W | --input X.npy: "
+                               "median/min/max latency and memory of one forward, as a TSV "
+                               "header and one row",
+                               opts, 9, pos, 1, &npos);
     if (rc >= 0) return rc;
+    if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
     int64_t shape[4];
     if (!shape_arg == !input) {
         fprintf(stderr, "%s: give one of --shape and --input (see --help)\n", argv[0]);

@@ -15,7 +15,9 @@ static void print_help(const char *usage, const rv_opt *opts, int nopts)
         rv_opt_type t = opts[i].type;
         snprintf(left, sizeof left, "--%s %s", opts[i].name,
                  t == RV_OPT_STR ? "S" : (t == RV_OPT_FLAG ? "" : "N"));
-        if (t == RV_OPT_INT || t == RV_OPT_COUNT)
+        /* an int whose default is below its least value has none: the help says why */
+        int least = t == RV_OPT_INT ? 1 : 0;
+        if ((t == RV_OPT_INT || t == RV_OPT_COUNT) && *(int *)opts[i].dest >= least)
             printf("  %-22s %s (default %d)\n", left, opts[i].help, *(int *)opts[i].dest);
         else if (t == RV_OPT_STR && *(const char **)opts[i].dest)
             printf("  %-22s %s (default %s)\n", left, opts[i].help, *(const char **)opts[i].dest);

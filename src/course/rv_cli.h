@@ -20,7 +20,9 @@ typedef struct {
     rv_opt_type type; /* RV_OPT_INT: a positive int; RV_OPT_COUNT: an int >= 0;
                        * RV_OPT_STR: a const char * (NULL: no default);
                        * RV_OPT_FLAG: no value, sets an int to 1 */
-    void *dest;       /* int * or const char ** holding the default */
+    void *dest;       /* int * or const char ** holding the default; an int below
+                       * its least value (0 for RV_OPT_INT, -1 for RV_OPT_COUNT)
+                       * is no default: left there, the option was not given */
     const char *help;
 } rv_opt;
 

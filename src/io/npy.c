@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rv_file.h"
+#include "rv_magic.h"
 #include "rv_npy.h"
 
 #define NPY_MAX_BYTES ((size_t)1 << 36) /* 64 GiB: larger is surely a mistake */
@@ -151,8 +152,14 @@ rv_status rv_npy_parse(const unsigned char *d, size_t len, const char *path, rv_
     memset(out, 0, sizeof *out);
     rv_status st = RV_OK;
     size_t hlen = 0, start = 0;
-    if (len < 10 || memcmp(d, magic, sizeof magic) != 0)
+    int has_magic = len >= sizeof magic && memcmp(d, magic, sizeof magic) == 0;
+    const char *kind = has_magic ? NULL : rv_file_kind(d, len);
+    if (kind)
+        st = rv_error(RV_EFORMAT, "%s: not a .npy file: it is %s", path, kind);
+    else if (!has_magic)
         st = rv_error(RV_EFORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
+    else if (len < 10)
+        st = rv_error(RV_EFORMAT, "%s: the file ends inside its preamble", path);
     else if (d[6] < 1 || d[6] > 3 || d[7] != 0) /* numpy itself knows 1.0, 2.0, 3.0 only */
         st = rv_error(RV_EFORMAT, "%s: .npy version %d.%d is not supported", path, d[6], d[7]);
     else if (d[6] == 1)

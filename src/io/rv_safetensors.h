@@ -16,12 +16,17 @@
 extern "C" {
 #endif
 
+/* The largest header accepted: the reference implementation's limit. */
+#define RV_SAFETENSORS_MAX_HEADER ((uint64_t)100 << 20)
+
 /* Reads every F32 tensor (rank 1..4) into CPU tensors, in file order.
  * Integer tensors named *num_batches_tracked (BN's step counter, I64) are
  * checked and skipped; *skipped counts them (may be NULL). Any other integer
  * tensor, other dtypes (F16, BF16, F64, ...), a
  * header that lies about sizes or offsets, malformed JSON: RV_EFORMAT with a
- * message naming the file and the tensor; free the result with rv_named_free. */
+ * message naming the file and the tensor; another kind of file (a .npy, a
+ * torch.save archive, ...) is named as such (rv_magic.h). Free the result
+ * with rv_named_free. */
 rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *skipped);
 /* The same from len bytes in memory; `name` stands for the file in messages. */
 rv_status rv_safetensors_parse(const unsigned char *d, size_t len, const char *name, rv_named **out,

@@ -4,9 +4,8 @@
 #include <string.h>
 
 #include "rv_file.h"
+#include "rv_magic.h"
 #include "rv_safetensors.h"
-
-#define ST_MAX_HEADER ((uint64_t)100 << 20) /* the reference implementation's limit */
 #define ST_MAX_BYTES ((size_t)1 << 36)
 
 /* Where one entry's bytes lie in the data buffer; name points into the JSON. */
@@ -200,15 +199,28 @@ static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_
     *out = NULL;
     *n = 0;
     if (skipped) *skipped = 0;
-    if (len < 8) return rv_error(RV_EFORMAT, "%s: too short for a safetensors file", path);
     uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | d[i];
-    if (hlen > ST_MAX_HEADER)
-        return rv_error(RV_EFORMAT, "%s: the header length (%llu bytes) is over the 100 MB limit",
+    for (int i = 7; i >= 0 && len >= 8; i--) hlen = hlen << 8 | d[i];
+    /* A file that does not open like one is named, if its kind is known,
+     * rather than described by a header length read from the wrong place. */
+    const char *kind = NULL;
+    if (len < 9 || hlen > RV_SAFETENSORS_MAX_HEADER || hlen > len - 8 || d[8] != '{')
+        kind = rv_file_kind(d, len);
+    if (kind) return rv_error(RV_EFORMAT, "%s: not a safetensors file: it is %s", path, kind);
+    if (len < 8)
+        return rv_error(RV_EFORMAT,
+                        "%s: too short for a safetensors file (%zu bytes; its header length "
+                        "alone takes 8)",
+                        path, len);
+    if (hlen > RV_SAFETENSORS_MAX_HEADER)
+        return rv_error(RV_EFORMAT,
+                        "%s: not a safetensors file: its first 8 bytes, read as the header "
+                        "length, say %llu bytes, over the 100 MB limit",
                         path, (unsigned long long)hlen);
     if (hlen > len - 8)
         return rv_error(RV_EFORMAT,
-                        "%s: the header (%llu bytes) runs past the end of the file (%zu bytes)",
+                        "%s: the header (%llu bytes) runs past the end of the file (%zu bytes): "
+                        "the file is cut short, or not a safetensors file",
                         path, (unsigned long long)hlen, len);
     cJSON *root;
     rv_status st = parse_header(path, (const char *)d + 8, hlen, &root);

@@ -2,7 +2,7 @@
 
 Usage: check_repvgg.py REPVGG_BINARY WORK_DIR
 
-1. The notebook's own classes (seed notebook, cells 2-17; only the stride fix:
+1. The notebook's own classes (docs/notebook.md, In [6] to In [17]; only the stride fix:
    the identity branch needs stride 1), built with random weights and BN
    statistics set the way training leaves them (the batch statistics of
    random images, perturbed), saved as safetensors by hand (8-byte length,
@@ -54,7 +54,7 @@ def agree(what, a, r):
     failures += not ok
 
 
-# --- the notebook's classes (cells 2-17), with the stride fix --------------------------
+# --- the notebook's classes (docs/notebook.md), with the stride fix --------------------------
 class RepVGGFastBlock(nn.Sequential):
     def __init__(self, in_channels, out_channels, stride=1):
         super().__init__()
