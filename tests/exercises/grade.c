@@ -510,8 +510,9 @@ static int fold_case(rv_block_spec spec, uint64_t seed)
 
 static rv_block_spec repvgg(int64_t in, int64_t out, int stride, int groups)
 {
-    rv_block_spec s;
-    need(rv_repvgg_block_spec(in, out, stride, groups, &s), "make a RepVGG spec");
+    rv_block_spec s = {0}; /* RepVGG's spec asks rv_step_wants_identity */
+    if (!step_ok(rv_repvgg_block_spec(in, out, stride, groups, &s), "rv_step_wants_identity"))
+        finish(FAIL);
     return s;
 }
 
