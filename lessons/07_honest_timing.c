@@ -4,8 +4,10 @@
  * The notebook timed lesson 01's two forms, conv(x, W1) + b1 + conv(x, W2) + b2
  * against conv(x, W1 + W2) + (b1 + b2) on a 4x8x7x7 input, with perf_counter
  * around the very first call of each, in that order, with no warm-up and no
- * synchronisation, and printed 0.182160 s vs 0.000163 s: over 1000x, whence
- * its title ("Make your cnn > 100x faster!").
+ * synchronisation, and printed 0.182160 s vs 0.000163 s: over 1000x (the
+ * course's copy of the notebook; docs/notebook.md). Its title, "Make your
+ * CNN > 100x faster!", comes from its author's whole-network timing, also
+ * unsynchronised.
  * The forms do twice and once the same convolution (plus an add), so what
  * lies beyond ~2x is the measurement. This lesson shows its parts on the
  * device at hand:
@@ -44,6 +46,7 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_lesson.h"
+#include "rv_notebook.h"
 #include "rv_two_branch.h" /* lesson 01's forms */
 
 extern char **environ;
@@ -51,10 +54,6 @@ extern char **environ;
 /* Appended to the arguments of the child that times the fused form first;
  * not an option a user gives, so not in --help. */
 #define FUSED_FIRST_FLAG "--child-times-fused-first"
-
-/* What the notebook printed, in seconds (its In [5]). */
-#define NOTEBOOK_TWO_S 0.182160
-#define NOTEBOOK_FUSED_S 0.000163
 
 /* The notebook's measurement: the first call of each form, host clock, no
  * warm-up, no sync; the fused form first when fused_first. */
@@ -175,12 +174,15 @@ int main(int argc, char **argv)
              "Lesson 01's two forms on a %dx%dx%dx%d input, %d -> %d channels: one computes the\n"
              "3x3 convolution twice and adds, the other once, so the work says about 2x. The\n"
              "notebook timed one first call of each, in that order, with no warm-up and no\n"
-             "synchronisation, and printed 0.182160 s against 0.000163 s: over 1000x, whence its\n"
-             "title \"Make your cnn > 100x faster!\". What lies beyond ~2x is the measurement:\n"
+             "synchronisation, and printed %.6f s against %.6f s: over 1000x. Its\n"
+             "title, \"Make your CNN > 100x faster!\", comes from its author's timing of a\n"
+             "whole network, also unsynchronised (docs/notebook.md). What lies beyond ~2x is\n"
+             "the measurement:\n"
              "(1) one-time set-up charged to whichever form runs first, (2) on a GPU, a clock\n"
              "read when the work is queued rather than done, (3) the clock's resolution,\n"
              "(4) one run taken for many. Parts 1 to 4 below take them one at a time.",
-             batch, channels, size, size, channels, channels);
+             batch, channels, size, size, channels, channels, RV_NOTEBOOK_TWO_BRANCH_S,
+             RV_NOTEBOOK_FUSED_S);
     rv_lesson_begin("Lesson 07: honest timing (the notebook's \"> 100x faster\")", algebra, dev);
     double two_second = 0, fused_first_ms = 0;
     if (st == RV_OK)
@@ -205,7 +207,8 @@ int main(int argc, char **argv)
     printf("\n1. First calls (host clock, no warm-up, no sync):     two branches       fused"
            "    ratio\n");
     printf("  the notebook printed, on its GPU                    %10.6f s %10.6f s %7.0fx\n",
-           NOTEBOOK_TWO_S, NOTEBOOK_FUSED_S, NOTEBOOK_TWO_S / NOTEBOOK_FUSED_S);
+           RV_NOTEBOOK_TWO_BRANCH_S, RV_NOTEBOOK_FUSED_S,
+           RV_NOTEBOOK_TWO_BRANCH_S / RV_NOTEBOOK_FUSED_S);
     printf("  this run, the notebook's order (two branches first) %10.6f s %10.6f s %7.1fx\n",
            two_first / 1e3, fused_second / 1e3, two_first / fused_second);
     printf("  a fresh process, the fused form first               %10.6f s %10.6f s %7.1fx\n",
