@@ -110,7 +110,7 @@ def installed(python, names):
     return json.loads(p.stdout) if p.returncode == 0 else {n: None for n in names}
 
 
-def environment(venv, offline):
+def environment(venv, offline, repvgg):
     """The environment's python, made or brought up to the pins unless offline."""
     python, want = os.path.join(venv, "bin", "python"), pins()
     have = installed(python, want) if os.access(python, os.X_OK) else None
@@ -121,8 +121,8 @@ def environment(venv, offline):
     if offline:
         skip(f"no environment with the pinned peers at {venv}" +
              (f" ({', '.join(wrong[:3])})" if wrong else "") +
-             f", and --offline; make it with bench/peers.py --repvgg REPVGG --venv {venv} "
-             "--setup-only")
+             f", and --offline; make it with {sys.executable} {os.path.abspath(__file__)} "
+             f"--repvgg {repvgg} --venv {venv} --setup-only")
     if have is None:
         print(f"peers: making the virtual environment {venv} ...", file=sys.stderr)
         if subprocess.run([sys.executable, "-m", "venv", venv], stdout=sys.stderr).returncode:
@@ -204,7 +204,7 @@ def main():
         usage(f"--machine '{args.machine}': want a folder name")
     venv = os.path.abspath(args.venv or os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(args.repvgg))), "peers-venv"))
-    python = environment(venv, args.offline)
+    python = environment(venv, args.offline, args.repvgg)
     if args.setup_only:
         print(f"peers: environment ready: {venv}")
         return 0
