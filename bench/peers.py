@@ -276,7 +276,7 @@ def measure(args, batches, python, machine, work):
     _, floor = measured(*command("python", inputs[batches[0]], 1, 0), "python alone", work)
 
     total = len(batches) * args.rounds * len(RUNTIMES)
-    done, rows = 0, []
+    done, rows, load = 0, [], [os.getloadavg()[0]]
     for config, b in enumerate(batches):
         times = {n: [] for n in RUNTIMES}
         rss = {n: [] for n in RUNTIMES}
@@ -302,11 +302,12 @@ def measure(args, batches, python, machine, work):
                          f"{max(t):.3f}", f"{ratio:.3f}", f"{r1:.3f}", f"{r3:.3f}",
                          f"{statistics.median(rss[name]):.1f}",
                          f"{floor:.1f}" if name != "ours" else "", f"{errors[(name, b)]:.3g}"])
-    write(args, machine, hint, python, info, floor, rows)
+    load.append(os.getloadavg()[0])
+    write(args, machine, hint, python, info, floor, load, rows)
     return 0
 
 
-def write(args, machine, hint, python, info, floor, rows):
+def write(args, machine, hint, python, info, floor, load, rows):
     with open("/proc/cpuinfo") as f:
         flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
     versions = installed(python, ["onnxruntime", "openvino", "ncnn", "pnnx", "numpy"])
@@ -321,6 +322,8 @@ def write(args, machine, hint, python, info, floor, rows):
             f"# isa: {' '.join(f for f in ISA if f in flags)}\n"
             f"# date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n# commit: {commit()}\n"
             f"# threads: {args.threads}\n# rounds: {args.rounds}\n"
+            f"# load: 1-minute load average {load[0]:.1f} before the rounds, {load[1]:.1f} after "
+            f"(above the core count, other processes shared the cores)\n"
             f"# versions: " + ", ".join(f"{n} {v}" for n, v in versions.items()) +
             f" (PyPI, bench/peers-requirements.txt); Python {platform.python_version()} "
             f"(environment); PyTorch {torch.__version__} (Debian, export and reference)\n"
@@ -349,6 +352,12 @@ def write(args, machine, hint, python, info, floor, rows):
     print(head + "\t".join(cols[1:]))
     for r in rows:
         print("\t".join(map(str, r[1:])))
+    by = {(r[1], r[2]): r for r in rows}  # (batch, runtime) -> row
+    for b in sorted({r[1] for r in rows}):
+        o = by[(b, "ours")]
+        lean = min(PEERS, key=lambda p: float(by[(b, p)][11]))
+        print(f"batch {b}: ours / the fastest peer {o[8]} (quartiles {o[9]}-{o[10]}); peak "
+              f"memory ours {o[11]} MiB, leanest peer {lean} {by[(b, lean)][11]} MiB")
     print(f"wrote {path}")
 
 

@@ -7,7 +7,7 @@ two rounds of one timed forward each (the figures mean nothing at that size;
 the script's parts are what is checked), with --offline: the test never
 downloads the peers (about 500 MiB from PyPI). Without their environment at
 VENV it is skipped, and says which command makes it. Reads back the TSV:
-the header names the machine, CPU, date, commit, threads, rounds and every
+the header names the machine, CPU, date, commit, threads, rounds, load and every
 pinned version; one row per runtime, each median within its quartiles and
 those within min and max, each ratio to the fastest peer within its
 quartiles and at least 1 for the peers themselves, every output within the
@@ -42,7 +42,7 @@ def check(path, fails):
         lines = f.read().splitlines()
     head = {l[2:].split(":", 1)[0]: l.split(":", 1)[1].strip() for l in lines if l.startswith("# ")
             and ":" in l}
-    for key in ("machine", "cpu", "isa", "date", "commit", "threads", "rounds", "versions"):
+    for key in ("machine", "cpu", "isa", "date", "commit", "threads", "rounds", "load", "versions"):
         if not head.get(key):
             fails.append(f"header: no '# {key}:' line")
     if head.get("rounds") != "2":
