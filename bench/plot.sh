@@ -39,6 +39,8 @@ for dir in "$results"/*/; do
         where="$machine: $(meta cpu "$tsv")${gpu:+, GPU $gpu}, $(meta date "$tsv")"
         mode=$(grep -m1 "^# mode: " "$tsv" | cut -d' ' -f3 || true)
         [ -z "$mode" ] || where="$where, $mode run"
+        load=$(meta load "$tsv") # the machine's load average, where the TSV records it
+        [ -z "$load" ] || where="$where, ${load%% (*}"
         for fmt in png svg; do
             out="$plots/$machine-$chart.$fmt"
             gnuplot -e "dir='$dir'; where='$where'; devs='$devs'; fmt='$fmt'; out='$out.tmp'" \
