@@ -23,6 +23,8 @@ import shutil
 import subprocess
 import sys
 
+from bench_check import report, run_script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "..", "..", "bench")
 RUNTIMES = ["ours", "onnxruntime", "openvino", "ncnn"]
@@ -86,16 +88,11 @@ def main():
     tsv = os.path.join(work, "check", "peers.tsv")
     if os.path.exists(tsv):
         os.remove(tsv)  # a stale file must not pass for this run's
-    p = subprocess.run([sys.executable, os.path.join(BENCH, "peers.py"), "--repvgg", repvgg,
-                        "--venv", venv, "--offline", "--out", work, "--machine", "check",
-                        "--rounds", "2", "--repeat", "1", "--warmup", "0", "--batches", "1"],
-                       capture_output=True, text=True)
-    if p.returncode == 77:
-        print(p.stdout.strip())
-        return 77
-    if p.returncode != 0:
-        print(f"FAIL: peers.py exited {p.returncode}: {p.stderr.strip()[-800:]}")
-        return 1
+    rc = run_script(os.path.join(BENCH, "peers.py"), [
+        "--repvgg", repvgg, "--venv", venv, "--offline", "--out", work, "--machine", "check",
+        "--rounds", "2", "--repeat", "1", "--warmup", "0", "--batches", "1"])
+    if rc is not None:
+        return rc
     fails = []
     n = check(tsv, fails)
     if shutil.which("gnuplot"):
@@ -107,10 +104,7 @@ def main():
         if q.returncode != 0 or q.stderr.strip() or not drawn:  # gnuplot warns on stderr
             fails.append(f"chart: plot.sh exited {q.returncode}, {chart} "
                          f"{'drawn' if drawn else 'missing'}: {q.stderr.strip()[-300:]}")
-    for f in fails:
-        print("FAIL:", f)
-    print(f"peers.py: {n} rows checked, {len(fails)} failures")
-    return 1 if fails else 0
+    return report("peers.py", n, fails)
 
 
 if __name__ == "__main__":
