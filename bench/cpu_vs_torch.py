@@ -33,45 +33,26 @@ import datetime
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "torch"))
 try:
     import numpy as np
     import torch
-    from check_repvgg import RepVGG, calibrate, load_safetensors, save_safetensors
+    from pybench import build_a0, commit, cpu_name, ours_env, ours_row, run
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
 
-A0 = ([48, 48, 96, 192, 1280], [2, 4, 14, 1])
 # the goals set for ours before the steps of bench/cpu_steps.md: ours / PyTorch at most this
 TARGETS = {("deploy", 1): 0.8, ("deploy", 8): 0.9, ("train", 1): 1.0}
 
 
-def run(cmd, env=None):
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if p.returncode != 0:
-        sys.exit(f"cpu_vs_torch: {' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
-    return p
-
-
 def ours_ms(tool, weights, xpath, env, repeat, warmup, extra=()):
-    out = run([tool, "bench", "--weights", weights, "--input", xpath, "--device", "cpu",
-               "--repeat", str(repeat), "--warmup", str(warmup), *extra], env).stdout
-    head, row = out.strip().split("\n")[-2:]
-    return dict(zip(head.split("\t"), row.split("\t")))
-
-
-def commit():
-    """The source's git commit, or "unknown" outside a git checkout."""
-    p = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
-                       text=True)
-    return p.stdout.strip() if p.returncode == 0 else "unknown"
+    return ours_row(run([tool, "bench", "--weights", weights, "--input", xpath, "--device", "cpu",
+                         "--repeat", str(repeat), "--warmup", str(warmup), *extra], env).stdout)
 
 
 def torch_ms(model, x, repeat, warmup):
@@ -127,26 +108,8 @@ def main():
 def measure(args, batches, also, machine, work):
     """Build and convert A0 in work, time every round, write the TSV."""
     gen = torch.Generator().manual_seed(0)
-    print("building RepVGG-A0 (notebook classes), calibrating BN ...", file=sys.stderr)
-    torch.manual_seed(0)
-    train = RepVGG(*A0).eval()
-    calibrate(train, gen)
-    train_w, fast_w = os.path.join(work, "a0.safetensors"), os.path.join(work, "a0_fast.safetensors")
-    save_safetensors(train_w, train.state_dict())
-    run([args.repvgg, "convert", train_w, fast_w])
-    with torch.no_grad():  # the notebook's fusion writes into parameters in place
-        fast = RepVGG(*A0).eval().switch_to_fast().eval()
-    fast.load_state_dict(load_safetensors(fast_w), strict=True)
-
-    base = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    base.pop("OPENBLAS_CORETYPE", None)
-    probe = run([args.repvgg, "bench", "--weights", fast_w, "--shape", "1,3,32,32", "--device",
-                 "cpu", "--repeat", "1", "--warmup", "0"], base)
-    hint = None
-    for word in probe.stderr.split():
-        if word.startswith("OPENBLAS_CORETYPE="):
-            hint = word.split("=", 1)[1]
-    tuned = dict(base, **({"OPENBLAS_CORETYPE": hint} if hint else {}))
+    train, fast, train_w, fast_w = build_a0(args.repvgg, work, gen)
+    base, tuned, hint = ours_env(args.repvgg, fast_w, args.threads)
     variants = [("ours", tuned, (), args.repvgg), ("im2col", tuned, ("--no-winograd",), args.repvgg)]
     if hint:
         variants.append(("blas-default", base, (), args.repvgg))
@@ -191,8 +154,7 @@ def measure(args, batches, also, machine, work):
                         ([m["activation_bytes"], m["min_activation_bytes"], m["workspace_bytes"],
                           m["peak_bytes"]] if name == "ours" else ["", "", "", ""]))
 
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
-               platform.processor())
+    cpu = cpu_name()
     blas = f"OPENBLAS_CORETYPE={hint} (OpenBLAS would pick older kernels)" if hint else \
         "OpenBLAS's own choice"
     head = (f"# ours against PyTorch {torch.__version__} (oneDNN), RepVGG-A0 224x224, same weights "

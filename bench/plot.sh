@@ -21,22 +21,30 @@ trap 'exit 130' INT TERM
 failed=0
 for dir in "$results"/*/; do
     machine=$(basename "$dir")
-    [ -f "$dir/pairs.tsv" ] || continue
-    # a chart's own TSV names its date and machine; pairs.tsv fills in what it lacks
+    # a chart's own TSV names its date and machine; pairs.tsv (rv_bench's, absent
+    # where only the Python benchmarks ran) fills in what it lacks and the devices
     # (awk reads the files itself: a reader that quits early in a pipe would
     # kill its writer with SIGPIPE, which pipefail turns into a failure)
+    pairs=()
+    [ ! -f "$dir/pairs.tsv" ] || pairs=("$dir/pairs.tsv")
     meta() {
         awk -v k="# $1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' \
-            "$2" "$dir/pairs.tsv" | tr -d "'"
+            "$2" "${pairs[@]}" | tr -d "'"
     }
-    devs=$(grep -v '^#' "$dir/pairs.tsv" | tail -n +2 | cut -f2 | sort -u | tr '\n' ' ')
+    devs=""
+    [ ${#pairs[@]} -eq 0 ] ||
+        devs=$(grep -v '^#' "${pairs[0]}" | tail -n +2 | cut -f2 | sort -u | tr '\n' ' ')
+    drawn=0
     for gp in "$here"/*.gp; do
         chart=$(basename "$gp" .gp)
         tsv="$dir/$chart.tsv"
         [ -f "$tsv" ] || continue # cudnn.tsv exists only from a GPU run
-        where="$machine: $(meta cpu "$tsv"), GPU $(meta gpu "$tsv"), $(meta date "$tsv")"
+        gpu=$(meta gpu "$tsv")
+        where="$machine: $(meta cpu "$tsv")${gpu:+, GPU $gpu}, $(meta date "$tsv")"
         mode=$(grep -m1 "^# mode: " "$tsv" | cut -d' ' -f3 || true)
         [ -z "$mode" ] || where="$where, $mode run"
+        load=$(meta load "$tsv") # the machine's load average, where the TSV records it
+        [ -z "$load" ] || where="$where, ${load%% (*}"
         for fmt in png svg; do
             out="$plots/$machine-$chart.$fmt"
             # gnuplot warns of every filtered-out series ("no valid points"):
@@ -51,8 +59,9 @@ for dir in "$results"/*/; do
             fi
             grep -v -i "no valid \(data \)\?points" "$plots/gnuplot.log.tmp" >&2 || true
         done
+        drawn=1
     done
-    echo "plot.sh: charts for $machine in $plots"
+    [ $drawn -eq 0 ] || echo "plot.sh: charts for $machine in $plots"
 done
 bash "$here/gallery.sh" "$results" "$plots"
 echo "plot.sh: gallery in $plots/README.md"

@@ -11,8 +11,9 @@ Exit 0 pass, 1 fail, 77 when PyTorch is missing (the benchmark's own skip).
 """
 import csv
 import os
-import subprocess
 import sys
+
+from bench_check import report, run_script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "bench", "cpu_vs_torch.py")
@@ -22,15 +23,10 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.split("\n\n")[1])
     repvgg, work = sys.argv[1], sys.argv[2]
-    p = subprocess.run([sys.executable, SCRIPT, "--repvgg", repvgg, "--out", work, "--machine",
-                        "check", "--rounds", "2", "--repeat", "1", "--warmup", "0",
-                        "--batches", "1"], capture_output=True, text=True)
-    if p.returncode == 77:
-        print(p.stdout.strip())
-        return 77
-    if p.returncode != 0:
-        print(f"FAIL: cpu_vs_torch.py exited {p.returncode}: {p.stderr.strip()[-500:]}")
-        return 1
+    rc = run_script(SCRIPT, ["--repvgg", repvgg, "--out", work, "--machine", "check", "--rounds",
+                             "2", "--repeat", "1", "--warmup", "0", "--batches", "1"])
+    if rc is not None:
+        return rc
     with open(os.path.join(work, "check", "cpu_vs_torch.tsv")) as f:
         rows = list(csv.DictReader((l for l in f if not l.startswith("#")), delimiter="\t"))
     fails = []
@@ -54,10 +50,7 @@ def main():
             if form == "deploy" and ours["activation_bytes"] != ours["min_activation_bytes"]:
                 fails.append(f"deploy: activation bytes {ours['activation_bytes']}, analytic "
                              f"minimum {ours['min_activation_bytes']}")
-    for f in fails:
-        print("FAIL:", f)
-    print(f"cpu_vs_torch.py: {len(rows)} rows checked, {len(fails)} failures")
-    return 1 if fails else 0
+    return report("cpu_vs_torch.py", len(rows), fails)
 
 
 if __name__ == "__main__":

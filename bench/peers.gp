@@ -1,0 +1,38 @@
+# peers.gp - ours against other CPU inference runtimes (bench/peers.py):
+# RepVGG-A0 224x224 after switch_to_fast, FP32, the same weights and input for
+# all; left the time per image, right the peak resident memory of the process.
+f = dir."/peers.tsv"
+runtimes = "ours onnxruntime openvino ncnn"
+label(r) = r eq "ours" ? "ours (repvgg bench)" : r eq "onnxruntime" ? "ONNX Runtime" : \
+           r eq "openvino" ? "OpenVINO" : "ncnn (one call per image)"
+# one group of bars per batch size (column config), each runtime at its own x
+slot(r) = r eq "ours" ? -0.3 : r eq "onnxruntime" ? -0.1 : r eq "openvino" ? 0.1 : 0.3
+x = 'column("config") + slot(strcol("runtime"))'
+pick(i, c) = strcol("runtime") eq word(runtimes, i) ? column(c) : NaN
+# a group's label once, from its row for ours, at the group's centre (the other
+# rows put theirs outside the x range, where no tic is drawn)
+tic(r) = column("config") + (strcol("runtime") eq r ? 0 : 1000)
+set multiplot layout 1,2 title "RepVGG-A0 224x224 on the CPU, FP32: ours and other runtimes (".where.")"
+set style fill solid 0.6
+set boxwidth 0.18
+set yrange [0:*]
+stats f using "config" nooutput
+set xrange [-0.5:STATS_max + 0.5]
+set key top left
+set offsets 0, 0, graph 0.3, 0  # headroom above the bars for the key
+set title "time per image (median over rounds of each process's median; bars: quartiles)"
+set ylabel "time per image (ms), batch time / batch size"
+plot for [i=1:words(runtimes)] f using (@x):(pick(i, "median_ms") / column("batch")) \
+         with boxes lc i title label(word(runtimes, i)), \
+     for [i=1:words(runtimes)] f using (@x):(pick(i, "median_ms") / column("batch")): \
+         (column("q1_ms") / column("batch")):(column("q3_ms") / column("batch")) \
+         with yerrorbars pt 0 lc rgb "black" title (i == 1 ? "quartiles over rounds" : ""), \
+     f using (tic("ours")):(0):xtic("batch ".strcol("batch")) with points ps 0 notitle
+set title "peak resident memory of the whole process (median over rounds)"
+set ylabel "peak resident memory (MiB)"
+plot for [i=1:words(runtimes)] f using (@x):(pick(i, "peak_rss_mib")) \
+         with boxes lc i title label(word(runtimes, i)), \
+     f using (@x):"python_floor_mib" with boxes fill solid 0.35 lc rgb "gray30" \
+         title "of which Python and numpy alone (the peers' worker process)", \
+     f using (tic("ours")):(0):xtic("batch ".strcol("batch")) with points ps 0 notitle
+unset multiplot

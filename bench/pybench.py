@@ -1,0 +1,87 @@
+"""pybench.py - what the Python benchmarks against other runtimes share.
+
+Imported by bench/cpu_vs_torch.py (ours against PyTorch) and bench/peers.py
+(ours against ncnn, ONNX Runtime and OpenVINO); both run under Debian's
+/usr/bin/python3, which has python3-torch.
+
+- the model: RepVGG-A0 from the notebook's classes (tests/torch/check_repvgg.py,
+  stride fix only), BN statistics calibrated on random images, saved as
+  safetensors, converted by `repvgg convert`, and the converted weights loaded
+  back into the notebook's fast model with strict=True, so that every runtime
+  runs the weights our tool runs;
+- our side: the tool's environment (OMP_NUM_THREADS, and OPENBLAS_CORETYPE when
+  OpenBLAS would pick kernels older than the CPU: the tool says so on stderr)
+  and the row `repvgg bench` prints;
+- the metadata every TSV header carries: the source's commit and the CPU.
+Exits 77 (skipped) on import when torch or numpy is missing.
+"""
+import os
+import platform
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "torch"))
+import torch  # noqa: E402 (check_repvgg has already exited 77 without it)
+from check_repvgg import RepVGG, calibrate, load_safetensors, save_safetensors  # noqa: E402
+
+A0 = ([48, 48, 96, 192, 1280], [2, 4, 14, 1])  # RepVGG(widths, depths), the notebook's A0
+PROG = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+
+
+def run(cmd, env=None):
+    """Runs cmd; on failure exits with one line naming the command and its error."""
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"{PROG}: {' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
+    return p
+
+
+def build_a0(tool, work, gen):
+    """The train-time A0 and its fast form, with their safetensors files in work."""
+    print("building RepVGG-A0 (notebook classes), calibrating BN ...", file=sys.stderr)
+    torch.manual_seed(0)
+    train = RepVGG(*A0).eval()
+    calibrate(train, gen)
+    train_w = os.path.join(work, "a0.safetensors")
+    fast_w = os.path.join(work, "a0_fast.safetensors")
+    save_safetensors(train_w, train.state_dict())
+    run([tool, "convert", train_w, fast_w])
+    with torch.no_grad():  # the notebook's fusion writes into parameters in place
+        fast = RepVGG(*A0).eval().switch_to_fast().eval()
+    fast.load_state_dict(load_safetensors(fast_w), strict=True)
+    return train, fast, train_w, fast_w
+
+
+def ours_env(tool, weights, threads):
+    """Our tool's environment: (base, tuned, hint). base sets the threads; tuned
+    also sets OPENBLAS_CORETYPE to the hint the tool prints, when it prints one."""
+    base = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    base.pop("OPENBLAS_CORETYPE", None)
+    probe = run([tool, "bench", "--weights", weights, "--shape", "1,3,32,32", "--device", "cpu",
+                 "--repeat", "1", "--warmup", "0"], base)
+    hint = None
+    for word in probe.stderr.split():
+        if word.startswith("OPENBLAS_CORETYPE="):
+            hint = word.split("=", 1)[1]
+    return base, dict(base, **({"OPENBLAS_CORETYPE": hint} if hint else {})), hint
+
+
+def ours_row(text):
+    """The row `repvgg bench` printed (its last two lines: names, values), as a dict."""
+    head, row = text.strip().split("\n")[-2:]
+    return dict(zip(head.split("\t"), row.split("\t")))
+
+
+def commit():
+    """The source's git commit, or "unknown" outside a git checkout."""
+    p = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
+                       text=True)
+    return p.stdout.strip() if p.returncode == 0 else "unknown"
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo."""
+    with open("/proc/cpuinfo") as f:
+        return next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")),
+                    platform.processor())
