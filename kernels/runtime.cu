@@ -13,14 +13,32 @@
 
 rv_status rv_cuda_fail(const char *file, int line, const char *call, cudaError_t err)
 {
-    return rv_error(RV_EDEVICE, "%s:%d: %s: %s (%s)", file, line, call, cudaGetErrorName(err),
-                    cudaGetErrorString(err));
+    cudaGetLastError(); /* reported here, so not again by the next launch check */
+    return rv_error(err == cudaErrorMemoryAllocation ? RV_ENOMEM : RV_EDEVICE, "%s:%d: %s: %s (%s)",
+                    file, line, call, cudaGetErrorName(err), cudaGetErrorString(err));
 }
 
 rv_status rv_cublas_fail(const char *file, int line, const char *call, cublasStatus_t st)
 {
     return rv_error(RV_EDEVICE, "%s:%d: %s: %s (%s)", file, line, call, cublasGetStatusName(st),
                     cublasGetStatusString(st));
+}
+
+/* The first error of a call that could not return it (CUDA_CHECK_DEFERRED),
+ * kept until rv_cuda_sync reports it. */
+static struct {
+    const char *file, *call;
+    int line;
+    cudaError_t err;
+} deferred;
+
+cudaError_t rv_cuda_defer(const char *file, int line, const char *call, cudaError_t err)
+{
+    if (err == cudaSuccess) return err;
+    cudaGetLastError(); /* kept below instead: the next launch check must not report it */
+    if (deferred.err == cudaSuccess)
+        deferred = {.file = file, .call = call, .line = line, .err = err};
+    return err;
 }
 
 static long launches;
@@ -51,9 +69,11 @@ static cudaStream_t stream;
 
 cudaStream_t rv_cuda_stream(void)
 {
-    /* Created on first use; if that fails the legacy stream (0) is used and
-     * the failure shows up at the first checked call. */
-    if (!stream && cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) != cudaSuccess)
+    /* Created on first use; should that fail, the legacy stream (0) is used:
+     * the work still runs, only a graph capture fails, with its own error. */
+    if (stream) return stream;
+    if (CUDA_CHECK_DEFERRED(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)) !=
+        cudaSuccess)
         stream = 0;
     return stream;
 }
@@ -71,17 +91,17 @@ extern "C" int rv_cuda_probe(char *why, int len)
     return count;
 }
 
-extern "C" void *rv_cuda_malloc(size_t bytes)
+extern "C" rv_status rv_cuda_malloc(size_t bytes, void **out)
 {
-    void *p = NULL;
-    if (cudaMalloc(&p, bytes) != cudaSuccess) {
-        cudaGetLastError();
-        return NULL;
-    }
-    return p;
+    *out = NULL;
+    CUDA_CHECK(cudaMalloc(out, bytes));
+    return RV_OK;
 }
 
-extern "C" void rv_cuda_free(void *p) { cudaFree(p); }
+/* A failed cudaFree cannot return its error: rv_free returns nothing, and
+ * runs in clean-up paths after the error being reported. The error is kept
+ * for rv_cuda_sync (CUDA_CHECK_DEFERRED), not left for the next launch. */
+extern "C" void rv_cuda_free(void *p) { CUDA_CHECK_DEFERRED(cudaFree(p)); }
 
 extern "C" rv_status rv_cuda_memcpy(void *dst, int dst_dev, const void *src, int src_dev,
                                     size_t bytes)
@@ -96,6 +116,13 @@ extern "C" rv_status rv_cuda_memcpy(void *dst, int dst_dev, const void *src, int
 extern "C" rv_status rv_cuda_sync(void)
 {
     CUDA_CHECK(cudaDeviceSynchronize());
+    if (deferred.err != cudaSuccess) {
+        cudaError_t err = deferred.err;
+        deferred.err = cudaSuccess;
+        return rv_error(RV_EDEVICE, "%s:%d: %s failed earlier: %s (%s)", deferred.file,
+                        deferred.line, deferred.call, cudaGetErrorName(err),
+                        cudaGetErrorString(err));
+    }
     return RV_OK;
 }
 
@@ -103,11 +130,13 @@ extern "C" void rv_cuda_describe(char *buf, int len)
 {
     cudaDeviceProp prop;
     int driver = 0;
-    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
-        snprintf(buf, len, "unknown CUDA device");
+    cudaError_t err = cudaGetDeviceProperties(&prop, 0);
+    if (err == cudaSuccess) err = cudaDriverGetVersion(&driver);
+    if (err != cudaSuccess) {
+        cudaGetLastError(); /* shown in the description, not blamed on the next launch */
+        snprintf(buf, len, "unknown CUDA device (%s)", cudaGetErrorName(err));
         return;
     }
-    cudaDriverGetVersion(&driver);
     snprintf(buf, len, "%s (sm_%d%d, %d SMs, driver %d.%d)", prop.name, prop.major, prop.minor,
              prop.multiProcessorCount, driver / 1000, driver % 1000 / 10);
 }
@@ -176,7 +205,7 @@ extern "C" rv_status rv_cuda_graph_launch(rv_cuda_graph *g)
 extern "C" void rv_cuda_graph_destroy(rv_cuda_graph *g)
 {
     if (!g) return;
-    if (g->exec) cudaGraphExecDestroy(g->exec);
-    if (g->graph) cudaGraphDestroy(g->graph);
+    if (g->exec) CUDA_CHECK_DEFERRED(cudaGraphExecDestroy(g->exec));
+    if (g->graph) CUDA_CHECK_DEFERRED(cudaGraphDestroy(g->graph));
     free(g);
 }
