@@ -69,8 +69,9 @@ static cudaStream_t stream;
 
 cudaStream_t rv_cuda_stream(void)
 {
-    /* Created on first use; should that fail, the legacy stream (0) is used:
-     * the work still runs, only a graph capture fails, with its own error. */
+    /* The probe creates it (its failure is a reason the GPU cannot be used);
+     * should a later creation fail, the legacy stream (0) is used: the work
+     * still runs, only a graph capture fails, with its own error. */
     if (stream) return stream;
     if (CUDA_CHECK_DEFERRED(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)) !=
         cudaSuccess)
@@ -78,17 +79,83 @@ cudaStream_t rv_cuda_stream(void)
     return stream;
 }
 
+/* An empty kernel, compiled for the same architectures as all the others:
+ * the probe's cudaFuncGetAttributes on it loads this build's code for the
+ * GPU, which fails when the build has no code for the GPU's architecture. */
+__global__ void probe_kernel(void) {}
+
+/* why := in plain words, why no GPU can be used after `step` failed with err */
+static void probe_reason(cudaError_t err, const char *step, char *why, int len)
+{
+    int driver = 0, runtime = 0, major = 0, minor = 0;
+    switch (err) {
+    case cudaErrorNoDevice:
+        snprintf(why, len, "no GPU found (the NVIDIA driver sees none)");
+        return;
+    case cudaErrorInsufficientDriver:
+        /* the runtime's answer both without a driver (version 0) and with an
+         * older one than it needs */
+        if (cudaDriverGetVersion(&driver) != cudaSuccess || driver == 0) {
+            snprintf(why, len, "no GPU found (no NVIDIA driver on this machine)");
+            return;
+        }
+        if (cudaRuntimeGetVersion(&runtime) != cudaSuccess) break;
+        snprintf(why, len,
+                 "the NVIDIA driver supports CUDA %d.%d, this build needs CUDA %d.%d: update "
+                 "the driver",
+                 driver / 1000, driver % 1000 / 10, runtime / 1000, runtime % 1000 / 10);
+        return;
+    case cudaErrorNoKernelImageForDevice:
+        if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0) != cudaSuccess ||
+            cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0) != cudaSuccess)
+            break;
+        snprintf(why, len,
+                 "this build has no kernels for this GPU (sm_%d%d); rebuild with "
+                 "-DCMAKE_CUDA_ARCHITECTURES=%d%d",
+                 major, minor, major, minor);
+        return;
+    case cudaErrorDevicesUnavailable:
+        snprintf(why, len,
+                 "the GPU accepts no work from this program (another one holds it in exclusive "
+                 "mode, or its compute mode is prohibited: see nvidia-smi -q)");
+        return;
+    default:
+        break;
+    }
+    snprintf(why, len, "%s failed: %s (%s)", step, cudaGetErrorName(err), cudaGetErrorString(err));
+}
+
 extern "C" int rv_cuda_probe(char *why, int len)
 {
+    /* Each step does what the library's first CUDA work would, so a GPU that
+     * is listed but cannot be used (no driver for it, a compute mode closed
+     * to us, no kernels for its architecture) fails here, not later. */
     int count = 0;
+    cudaFuncAttributes attr;
+    const char *step = "counting the GPUs (cudaGetDeviceCount)";
     cudaError_t err = cudaGetDeviceCount(&count);
-    if (err != cudaSuccess) {
-        snprintf(why, len, "%s: %s", cudaGetErrorName(err), cudaGetErrorString(err));
-        cudaGetLastError(); /* reset the last-error state for later calls */
-        return 0;
+    if (err == cudaSuccess && count == 0) err = cudaErrorNoDevice;
+    if (err == cudaSuccess) {
+        step = "selecting GPU 0 (cudaSetDevice)";
+        err = cudaSetDevice(0);
     }
-    if (count == 0) snprintf(why, len, "the driver reports no devices");
-    return count;
+    if (err == cudaSuccess) {
+        step = "creating a context on GPU 0 (cudaFree(0))";
+        err = cudaFree(0);
+    }
+    if (err == cudaSuccess) {
+        step = "loading this build's kernels on GPU 0 (cudaFuncGetAttributes)";
+        err = cudaFuncGetAttributes(&attr, probe_kernel);
+    }
+    if (err == cudaSuccess && !stream) {
+        step = "creating a stream on GPU 0 (cudaStreamCreateWithFlags)";
+        err = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+        if (err != cudaSuccess) stream = 0;
+    }
+    if (err == cudaSuccess) return count;
+    probe_reason(err, step, why, len);
+    cudaGetLastError(); /* the reason is in `why`; later calls start clean */
+    return 0;
 }
 
 extern "C" rv_status rv_cuda_malloc(size_t bytes, void **out)

@@ -15,7 +15,11 @@
 extern "C" {
 #endif
 
-/* Number of CUDA devices that answer; 0 with the reason in `why` otherwise. */
+/* Number of CUDA devices when GPU 0 can be used: selected, its context
+ * created, this build's kernels loaded on it (the probe step that fails when
+ * the build has no code for its architecture), the library's stream made.
+ * Otherwise 0, with the reason in plain words in `why` (no GPU, no driver,
+ * no kernels for this GPU, or which step failed and its CUDA error). */
 int rv_cuda_probe(char *why, int len);
 /* RV_ENOMEM when the GPU is out of memory, RV_EDEVICE for any other CUDA
  * error (no context, an earlier kernel's fault), with the error's name in
