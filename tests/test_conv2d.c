@@ -4,7 +4,9 @@
  *                F(2x2, 3x3) and F(4x4, 3x3) for the shapes they apply to
  *                (3x3, stride 1, pad 1, one group), also in several chunks
  *                of images.
- * --device cuda: im2col + cuBLAS against rv_conv2d_ref.
+ * --device cuda: im2col + cuBLAS against rv_conv2d_ref, also with the column
+ *                budget (rv_conv2d_cuda_col_bytes) lowered so that a batch
+ *                runs in chunks of one image, then of two.
  * Shapes that make index bugs visible: odd sizes, C=3, K=5, stride 2, padding
  * 0/1/2, groups 2 and 4, batch > 1, bias or not, ReLU. Each shape runs twice:
  * with small integers (every product and sum exact in float, so the result
@@ -97,6 +99,21 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
              (long long)cc->kh, (long long)cc->kw, cc->stride, cc->pad_h, cc->pad_w, cc->groups,
              cc->bias ? " bias" : "", cc->relu ? " relu" : "", integers ? "integers" : "floats");
     CHECK_CLOSE(what, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+#ifdef RV_HAVE_CUDA
+    /* the CUDA conv in several chunks of images: a column budget of one
+     * image, then of two (a shorter last chunk where n is odd) */
+    size_t budget = rv_conv2d_cuda_col_bytes;
+    int64_t col_floats = cc->c * cc->kh * cc->kw * out[2] * out[3];
+    for (int64_t per = 1; dev == RV_CUDA && per <= 2 && per < cc->n; per++) {
+        rv_conv2d_cuda_col_bytes = (size_t)(per * col_floats) * sizeof(float);
+        CHECK_OK(rv_test_fill_nan(&y));
+        CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
+        char cwhat[200];
+        snprintf(cwhat, sizeof cwhat, "%s, %lld image(s) a chunk", what, (long long)per);
+        CHECK_CLOSE(cwhat, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+    }
+    rv_conv2d_cuda_col_bytes = budget;
+#endif
     for (int m = 2; dev == RV_CPU && rv_winograd_applies(&w, p) && m <= 4; m += 2) {
         /* F(2x2)'s G has halves only, exact in binary: integers stay exact.
          * F(4x4)'s has sixths: it rounds, within the float tolerance. */
