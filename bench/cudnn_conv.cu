@@ -3,7 +3,9 @@
  * The legacy convolution API (still in cuDNN 9). Math is CUDNN_FMA_MATH:
  * plain FP32 FMA kernels, no TF32 tensor cores, the same arithmetic our
  * im2col + cuBLAS SGEMM path does, so the comparison is of algorithms, not
- * of precisions.
+ * of precisions. It is set on the descriptor before cudnnFind, only an
+ * algorithm timed with it is kept, and the descriptor is set again from
+ * that algorithm's result.
  */
 #include <cudnn.h>
 #include <stdio.h>
@@ -92,13 +94,16 @@ static rv_status setup(rv_cudnn_conv *c, const rv_tensor *x, const rv_tensor *w,
     CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(c->handle, c->x_desc, c->w_desc, c->conv_desc,
                                                      c->y_desc, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
                                                      &found, perf));
+    /* Only CUDNN_FMA_MATH is FP32 throughout: CUDNN_DEFAULT_MATH lets FP32
+     * data use TF32 tensor cores on Ampere and later. */
     int best = -1;
     for (int i = 0; i < found && best < 0; i++)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
-            perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
-            best = i;
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType == CUDNN_FMA_MATH) best = i;
     if (best < 0) return rv_error(RV_EDEVICE, "cuDNN: no FP32 (FMA) algorithm for this conv");
     c->algo = perf[best].algo;
+    /* cuDNN picks the kernel from the algorithm and the descriptor's math
+     * type together: the descriptor takes the one the algorithm was timed with */
+    CUDNN_CHECK(cudnnSetConvolutionMathType(c->conv_desc, perf[best].mathType));
     c->workspace_bytes = perf[best].memory;
     snprintf(algo, algo_len, "%s", algo_name(c->algo));
     if (c->workspace_bytes &&

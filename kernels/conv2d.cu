@@ -11,14 +11,17 @@
  * is a plain column-major GEMM with m = PQ, n = Og, k = K, A = col_g (lda PQ),
  * B = W_g (ldb K), C = Y_g (ldc PQ): no transposes, no copies. Images are the
  * batch of cublasSgemmStridedBatched (W shared: stride 0), groups a loop.
- * A batch is processed in chunks so the column buffer stays <= 512 MiB.
+ * A batch runs in chunks of images whose columns fit in
+ * rv_conv2d_cuda_col_bytes (rv_ops.h), at least one image a chunk: where one
+ * image's columns alone pass that budget, the workspace is one image's
+ * columns, larger than the budget (the budget sets the chunk, not a cap).
  */
 #include "cuda_check.h"
 #include "rv_alloc.h"
 #include "rv_elem.h"
 #include "rv_ops.h"
 
-static const size_t COL_BUDGET = (size_t)512 << 20;
+size_t rv_conv2d_cuda_col_bytes = (size_t)512 << 20; /* see rv_ops.h */
 
 /* col (n_img, C*KH*KW, P*Q) from x (n_img, C, H, W); n = n_img * C*KH*KW*P*Q */
 __global__ void im2col_kernel(const float *x, rv_conv_geom g, int64_t n, float *col)
@@ -39,7 +42,7 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
     int64_t chunk = N;
     float *col = NULL;
     if (!pointwise) {
-        int64_t fit = (int64_t)(COL_BUDGET / ((size_t)col_per_img * sizeof(float)));
+        int64_t fit = (int64_t)(rv_conv2d_cuda_col_bytes / ((size_t)col_per_img * sizeof(float)));
         chunk = fit < 1 ? 1 : (fit < N ? fit : N);
         col = (float *)rv_workspace(RV_CUDA, (size_t)(chunk * col_per_img) * sizeof(float));
         if (!col) return RV_ENOMEM;

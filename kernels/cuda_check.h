@@ -1,10 +1,18 @@
 /* cuda_check.h - checking every CUDA and cuBLAS call (C++ side only).
  *
- * CUDA_CHECK / CUBLAS_CHECK return RV_EDEVICE from the enclosing function
- * with "file:line: call: error name (error string)" as the message.
+ * CUDA_CHECK / CUBLAS_CHECK return from the enclosing function with
+ * "file:line: call: error name (error string)" as the message: RV_ENOMEM for
+ * cudaErrorMemoryAllocation, RV_EDEVICE for every other error. A reported
+ * error is also taken out of CUDA's last-error slot, so the next
+ * CUDA_CHECK_LAUNCH does not report it again as a launch failure.
  * CUDA_CHECK_LAUNCH() follows every kernel launch; with REPVGG_CUDA_SYNC=1 in
  * the environment it also synchronises, so an asynchronous fault is reported
  * at the launch that caused it.
+ * CUDA_CHECK_DEFERRED(call) is for the calls of functions that cannot return
+ * a status (a free or a destroy in a clean-up path, which runs after the
+ * error being reported): the error leaves the last-error slot (else the next
+ * launch would be blamed for it) and the first such error is kept for
+ * rv_cuda_sync to report. It evaluates to the call's error.
  */
 #ifndef RV_CUDA_CHECK_H
 #define RV_CUDA_CHECK_H
@@ -17,6 +25,7 @@
 rv_status rv_cuda_fail(const char *file, int line, const char *call, cudaError_t err);
 rv_status rv_cublas_fail(const char *file, int line, const char *call, cublasStatus_t st);
 rv_status rv_cuda_launch_check(const char *file, int line);
+cudaError_t rv_cuda_defer(const char *file, int line, const char *call, cudaError_t err);
 /* The process's cuBLAS handle, created on first use, bound to the stream. */
 rv_status rv_cublas(cublasHandle_t *out);
 /* The stream all library work is queued on. */
@@ -35,6 +44,8 @@ void rv_cuda_count_launch(void);
         cublasStatus_t st_ = (call);                                                               \
         if (st_ != CUBLAS_STATUS_SUCCESS) return rv_cublas_fail(__FILE__, __LINE__, #call, st_);   \
     } while (0)
+
+#define CUDA_CHECK_DEFERRED(call) rv_cuda_defer(__FILE__, __LINE__, #call, (call))
 
 #define CUDA_CHECK_LAUNCH()                                                                        \
     do {                                                                                           \

@@ -16,7 +16,8 @@
  *     page faults on the first touch of the outputs and the im2col workspace,
  *     cold caches, OpenMP threads starting; on a GPU: the cuBLAS handle, lazy
  *     loading of kernel modules, the workspace's cudaMalloc (the context is
- *     made when the tensors are uploaded, as by the notebook's .to("cuda")).
+ *     made before, when --device is chosen, as the notebook's .to("cuda")
+ *     made it before its timing).
  *     A process has one first call, so to swap the order the program runs
  *     itself again, as a fresh process (/proc/self/exe with a hidden flag),
  *     that times the fused form first. A fresh process starts exactly as cold

@@ -154,6 +154,18 @@ expect 2 "--input and --output are required" -- "$tool" run --weights a0.safeten
 expect 2 "--weights is required" -- "$tool" run --input x.npy --output bad.npy
 expect 2 "--device: expected auto, cpu or cuda, got 'gpu'" -- "$tool" run --weights a0.safetensors --input x.npy --output bad.npy --device gpu
 absent bad.npy
+# --device auto where no GPU can be used: one plain note saying why, and that
+# the CPU is used (checked where no NVIDIA driver is loaded: elsewhere a GPU
+# may answer)
+if [ ! -e /proc/driver/nvidia/version ]; then
+    note=$("$tool" run --weights a0.safetensors --input x.npy --output ya.npy --device auto 2>&1 >/dev/null)
+    if grep -qxE 'note: (no GPU found \(.*\)|this build has no CUDA backend \(.*\)); using the CPU' <<<"$note"; then
+        echo "ok:   --device auto without a GPU: $note"
+    else
+        echo "FAIL: --device auto without a GPU: '$note'"
+        failures=$((failures + 1))
+    fi
+fi
 
 expect 0 "median_ms" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --repeat 2 --device cpu
 # the TSV: a header and one row with the same columns, batch under "batch"

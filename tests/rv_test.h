@@ -7,6 +7,7 @@
 #ifndef RV_TEST_H
 #define RV_TEST_H
 
+#include <math.h>
 #include <stdio.h>
 
 #include "rv_check.h"
@@ -34,6 +35,18 @@ static int rv_test_failures;
     } while (0)
 #define CHECK_OK(call) CHECK((call) == RV_OK, "%s: %s", #call, rv_last_error())
 #define CHECK_CLOSE(what, a, ref, tol) CHECK(rv_expect_close(stdout, what, a, ref, tol), "%s", what)
+
+/* t := NaN everywhere, on any device: an output element an op leaves
+ * unwritten then fails every comparison. */
+static inline rv_status rv_test_fill_nan(rv_tensor *t)
+{
+    rv_tensor h;
+    rv_status st = rv_tensor_alloc(&h, RV_CPU, t->ndim, t->dim, "NaN fill");
+    if (st == RV_OK) st = rv_tensor_fill(&h, NAN);
+    if (st == RV_OK) st = rv_tensor_copy(t, &h);
+    rv_tensor_free(&h);
+    return st;
+}
 
 static inline int rv_test_finish(const char *name)
 {

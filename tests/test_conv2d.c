@@ -4,7 +4,10 @@
  *                F(2x2, 3x3) and F(4x4, 3x3) for the shapes they apply to
  *                (3x3, stride 1, pad 1, one group), also in several chunks
  *                of images.
- * --device cuda: im2col + cuBLAS against rv_conv2d_ref.
+ * --device cuda: im2col + cuBLAS against rv_conv2d_ref, also with the column
+ *                budget (rv_conv2d_cuda_col_bytes) lowered so that a batch
+ *                runs in chunks of one image, then of two.
+ * Both: TF32 against FP32 (test_tf32; on the CPU with TF32 emulated).
  * Shapes that make index bugs visible: odd sizes, C=3, K=5, stride 2, padding
  * 0/1/2, groups 2 and 4, batch > 1, bias or not, ReLU. Each shape runs twice:
  * with small integers (every product and sum exact in float, so the result
@@ -16,6 +19,9 @@
 #include "rv_ops.h"
 #include "rv_test.h"
 #include "rv_winograd.h"
+#ifdef RV_HAVE_CUDA
+#include "rv_cuda.h"
+#endif
 
 typedef struct {
     int64_t n, c, h, w; /* input */
@@ -97,6 +103,21 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
              (long long)cc->kh, (long long)cc->kw, cc->stride, cc->pad_h, cc->pad_w, cc->groups,
              cc->bias ? " bias" : "", cc->relu ? " relu" : "", integers ? "integers" : "floats");
     CHECK_CLOSE(what, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+#ifdef RV_HAVE_CUDA
+    /* the CUDA conv in several chunks of images: a column budget of one
+     * image, then of two (a shorter last chunk where n is odd) */
+    size_t budget = rv_conv2d_cuda_col_bytes;
+    int64_t col_floats = cc->c * cc->kh * cc->kw * out[2] * out[3];
+    for (int64_t per = 1; dev == RV_CUDA && per <= 2 && per < cc->n; per++) {
+        rv_conv2d_cuda_col_bytes = (size_t)(per * col_floats) * sizeof(float);
+        CHECK_OK(rv_test_fill_nan(&y));
+        CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
+        char cwhat[200];
+        snprintf(cwhat, sizeof cwhat, "%s, %lld image(s) a chunk", what, (long long)per);
+        CHECK_CLOSE(cwhat, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+    }
+    rv_conv2d_cuda_col_bytes = budget;
+#endif
     for (int m = 2; dev == RV_CPU && rv_winograd_applies(&w, p) && m <= 4; m += 2) {
         /* F(2x2)'s G has halves only, exact in binary: integers stay exact.
          * F(4x4)'s has sixths: it rounds, within the float tolerance. */
@@ -119,6 +140,73 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
     }
     rv_tensor *all[8] = {&x, &w, &b, &y_ref, &hx, &hw, &hb, &y};
     for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);
+}
+
+/* TF32 keeps 10 of float32's 23 mantissa bits; this drops the other 13
+ * (truncation: twice the error of rounding to nearest, the other conversion
+ * tensor cores may use). */
+static void truncate_to_tf32(rv_tensor *t)
+{
+    int64_t n = rv_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &t->data[i], sizeof u);
+        u &= ~(uint32_t)0x1fff;
+        memcpy(&t->data[i], &u, sizeof u);
+    }
+}
+
+/* A conv with TF32 products against the same conv in FP32, large enough
+ * (64 channels, 16x16, 3x3: products of 256 x 576 by 576 x 64) for cuBLAS's
+ * tensor-core kernels: within RV_TOL_TF32, and outside RV_TOL_FP32 (else TF32
+ * was not in effect). On the CPU, TF32 is emulated (inputs truncated to TF32,
+ * the product in FP32): the error TF32's inputs alone make, which the
+ * tolerance must hold. On CUDA (rv_cuda_set_tf32), switching back gives
+ * FP32's result again, bit for bit. */
+static void test_tf32(rv_device dev)
+{
+    rv_rng rng = rv_rng_seed(300);
+    rv_conv_params p = {.stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1};
+    rv_tensor hx, hw, hb, x, w, b, y32, ytf, h32, htf;
+    CHECK_OK(rv_tensor_alloc4(&hx, RV_CPU, 2, 64, 16, 16, "x"));
+    CHECK_OK(rv_tensor_alloc4(&hw, RV_CPU, 64, 64, 3, 3, "w"));
+    CHECK_OK(rv_tensor_alloc1(&hb, RV_CPU, 64, "b"));
+    rv_tensor *fill[3] = {&hx, &hw, &hb};
+    for (int i = 0; i < 3; i++) rv_tensor_fill_uniform(fill[i], &rng, -1.0f, 1.0f);
+    CHECK_OK(rv_tensor_clone(&x, &hx, dev, "x"));
+    CHECK_OK(rv_tensor_clone(&w, &hw, dev, "w"));
+    CHECK_OK(rv_tensor_clone(&b, &hb, dev, "b"));
+    CHECK_OK(rv_tensor_alloc4(&y32, dev, 2, 64, 16, 16, "FP32 output"));
+    CHECK_OK(rv_tensor_alloc4(&ytf, dev, 2, 64, 16, 16, "TF32 output"));
+    CHECK_OK(rv_conv2d(&x, &w, &b, p, &y32));
+    if (dev == RV_CPU) {
+        truncate_to_tf32(&x);
+        truncate_to_tf32(&w);
+        CHECK_OK(rv_conv2d(&x, &w, &b, p, &ytf));
+    }
+#ifdef RV_HAVE_CUDA
+    if (dev == RV_CUDA) {
+        CHECK_OK(rv_cuda_set_tf32(1));
+        CHECK_OK(rv_conv2d(&x, &w, &b, p, &ytf));
+        CHECK_OK(rv_cuda_set_tf32(0));
+        rv_tensor yback;
+        CHECK_OK(rv_tensor_alloc4(&yback, dev, 2, 64, 16, 16, "FP32 output again"));
+        CHECK_OK(rv_conv2d(&x, &w, &b, p, &yback));
+        CHECK_CLOSE("conv 2x64x16x16 k3x3, FP32 again after TF32 vs FP32", &yback, &y32,
+                    RV_TOL_EXACT);
+        rv_tensor_free(&yback);
+    }
+#endif
+    const char *what = dev == RV_CPU ? "conv 2x64x16x16 k3x3, TF32 (emulated) vs FP32"
+                                     : "conv 2x64x16x16 k3x3, TF32 vs FP32";
+    CHECK_CLOSE(what, &ytf, &y32, RV_TOL_TF32);
+    CHECK_OK(rv_tensor_clone(&htf, &ytf, RV_CPU, "TF32 output"));
+    CHECK_OK(rv_tensor_clone(&h32, &y32, RV_CPU, "FP32 output"));
+    rv_cmp c = rv_compare(htf.data, h32.data, rv_tensor_numel(&h32), RV_TOL_FP32);
+    CHECK(!c.pass, "%s: within FP32's tolerance (rel L2 %.3g): TF32 was not in effect", what,
+          c.rel_l2);
+    rv_tensor *all[10] = {&hx, &hw, &hb, &x, &w, &b, &y32, &ytf, &h32, &htf};
+    for (int i = 0; i < 10; i++) rv_tensor_free(all[i]);
 }
 
 static void bad_shapes(rv_device dev)
@@ -151,5 +239,6 @@ int main(int argc, char **argv)
         run_case(&cases[i], dev, 0, 200 + i);
     }
     bad_shapes(dev);
+    test_tf32(dev);
     return rv_test_finish("test_conv2d");
 }

@@ -1,7 +1,8 @@
 /* test_net.c - the RepVGG network: switch_to_fast keeps the function.
  *
  * (Blocks alone: test_branches.c.) A small five-stage net with a head, train
- * vs deploy within RV_TOL_FP32, a second forward allocating nothing.
+ * vs deploy within RV_TOL_FP32, a second forward allocating nothing; on CUDA
+ * also each form's forward captured in a CUDA Graph and replayed.
  * Architecture: the presets' block lists (RepVGG-A0 has no identity branch in
  * the first block of a stage even where in == out: the notebook's bug) and
  * their deploy-time parameter counts against the paper's Table 2/4.
@@ -11,6 +12,62 @@
 #include "rv_alloc.h"
 #include "rv_net.h"
 #include "rv_test.h"
+#ifdef RV_HAVE_CUDA
+#include "rv_cuda.h"
+#endif
+
+#ifdef RV_HAVE_CUDA
+typedef struct {
+    rv_net *net;
+    const rv_tensor *x;
+    rv_tensor *y;
+} forward_ctx;
+
+static rv_status forward(void *ctx)
+{
+    forward_ctx *f = ctx;
+    return rv_net_forward(f->net, f->x, f->y);
+}
+
+/* The net's forward captured in a CUDA Graph (as repvgg bench --graph does)
+ * replays the direct forward bit for bit: the same kernels on the same
+ * buffers in the same order, and cuBLAS gives the same bits for the same
+ * call on one stream of one GPU. The output is NaN before each replay, so a
+ * launch missing from the graph shows; the second input, copied into the
+ * captured input buffer, shows that a replay reads it anew. */
+static void test_graph(rv_net *net, const char *form, const rv_tensor *hx, rv_rng *rng)
+{
+    rv_tensor x, y, direct, hx2;
+    int64_t out[4];
+    int rank;
+    rv_cuda_graph *g = NULL;
+    CHECK_OK(rv_tensor_clone(&x, hx, RV_CUDA, "x"));
+    CHECK_OK(rv_tensor_alloc(&hx2, RV_CPU, hx->ndim, hx->dim, "second input"));
+    CHECK_OK(rv_tensor_fill_uniform(&hx2, rng, -1, 1));
+    CHECK_OK(rv_net_out_shape(net, &x, out, &rank));
+    CHECK_OK(rv_tensor_alloc(&y, RV_CUDA, rank, out, "y"));
+    CHECK_OK(rv_tensor_alloc(&direct, RV_CPU, rank, out, "direct forward"));
+    forward_ctx f = {.net = net, .x = &x, .y = &y};
+    for (int round = 1; round <= 2; round++) {
+        if (round == 2) CHECK_OK(rv_tensor_copy(&x, &hx2));
+        CHECK_OK(forward(&f)); /* on round 1 also the warm-up a capture needs */
+        CHECK_OK(rv_tensor_copy(&direct, &y));
+        if (round == 1) CHECK_OK(rv_cuda_graph_capture(forward, &f, &g));
+        if (!g) break;
+        CHECK_OK(rv_test_fill_nan(&y));
+        CHECK_OK(rv_cuda_graph_launch(g));
+        CHECK_OK(rv_device_sync(RV_CUDA));
+        char what[96];
+        snprintf(what, sizeof what, "%s net, graph replay vs direct forward, input %d", form,
+                 round);
+        CHECK_CLOSE(what, &y, &direct, RV_TOL_EXACT);
+    }
+    rv_cuda_graph_destroy(g);
+    CHECK_OK(rv_device_sync(RV_CUDA));
+    rv_tensor *all[4] = {&x, &y, &direct, &hx2};
+    for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
+}
+#endif
 
 static void test_small_net(rv_device dev)
 {
@@ -44,6 +101,12 @@ static void test_small_net(rv_device dev)
     CHECK(rv_mem(dev).current == before && rv_mem(dev).peak == before,
           "second forward allocated memory: live %zu -> %zu, peak %zu", before, rv_mem(dev).current,
           rv_mem(dev).peak);
+#ifdef RV_HAVE_CUDA
+    if (dev == RV_CUDA) {
+        test_graph(&train, "train-time", &hx, &rng);
+        test_graph(&fast, "deploy-time", &hx, &rng);
+    }
+#endif
     /* a RepVGG net's plan is its activation buffers and (CPU) its weights
      * in the Winograd domain: unplanning frees exactly those bytes */
     size_t planned = rv_net_buffer_bytes(&fast) + rv_net_winograd_bytes(&fast);

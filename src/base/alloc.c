@@ -17,16 +17,20 @@ static struct {
 /* 64-byte alignment: a cache line, and enough for any SIMD load. */
 enum { HOST_ALIGN = 64 };
 
-static void *raw_alloc(rv_device dev, size_t bytes)
+/* RV_ENOMEM when the device is out of memory; any other status when the
+ * allocation failed for another reason, given in rv_last_error(). */
+static rv_status raw_alloc(rv_device dev, size_t bytes, void **p)
 {
     if (dev == RV_CPU) {
         size_t rounded = (bytes + HOST_ALIGN - 1) / HOST_ALIGN * HOST_ALIGN;
-        return aligned_alloc(HOST_ALIGN, rounded);
+        *p = aligned_alloc(HOST_ALIGN, rounded);
+        return *p ? RV_OK : RV_ENOMEM;
     }
 #ifdef RV_HAVE_CUDA
-    return rv_cuda_malloc(bytes);
+    return rv_cuda_malloc(bytes, p);
 #else
-    return NULL;
+    *p = NULL;
+    return rv_error(RV_EDEVICE, "this build has no CUDA backend");
 #endif
 }
 
@@ -66,10 +70,16 @@ void *rv_alloc(rv_device dev, size_t bytes, const char *what)
                  what, bytes, stats[dev].current, avail);
         return NULL;
     }
-    void *p = raw_alloc(dev, bytes);
-    if (!p) {
+    void *p;
+    rv_status st = raw_alloc(dev, bytes, &p);
+    if (st == RV_ENOMEM) {
         rv_error(RV_ENOMEM, "out of memory: cannot allocate %s (%zu bytes) on %s", what, bytes,
                  rv_device_name(dev));
+        return NULL;
+    }
+    if (st != RV_OK) {
+        rv_error(st, "cannot allocate %s (%zu bytes) on %s: %s", what, bytes, rv_device_name(dev),
+                 rv_last_error());
         return NULL;
     }
     rv_mem_stats *s = &stats[dev];

@@ -36,9 +36,8 @@ rv_status rv_device_select(const char *arg, rv_device *out)
             return RV_OK;
         }
         if (arg[0] == 'c')
-            return rv_error(RV_EDEVICE, "--device cuda: " RV_NO_DEVICE_TEXT " (%s)", why_none);
-        fprintf(stderr, "note: --device auto: " RV_NO_DEVICE_TEXT " (%s); using the CPU\n",
-                why_none);
+            return rv_error(RV_EDEVICE, "--device cuda: " RV_NO_DEVICE_TEXT ": %s", why_none);
+        fprintf(stderr, "note: %s; using the CPU\n", why_none);
         *out = RV_CPU;
         return RV_OK;
     }

@@ -21,10 +21,13 @@ typedef struct {
     size_t peak;    /* high-water mark since the last reset */
 } rv_mem_stats;
 
-/* Returns NULL and records "cannot allocate <what> (<bytes> bytes) on <dev>"
- * when the allocation fails, or (host) when live tracked bytes would pass 3/4
- * of the memory /proc/meminfo called available (Linux overcommits: a larger
- * allocation would succeed and the process be killed later). bytes > 0. */
+/* Returns NULL and records "out of memory: cannot allocate <what> (<bytes>
+ * bytes) on <dev>" when the device is out of memory, or (host) when live
+ * tracked bytes would pass 3/4 of the memory /proc/meminfo called available
+ * (Linux overcommits: a larger allocation would succeed and the process be
+ * killed later); "cannot allocate <what> (<bytes> bytes) on <dev>: <reason>"
+ * when it failed for another reason (the CUDA error: a context that could
+ * not be created, an earlier kernel's fault). bytes > 0. */
 void *rv_alloc(rv_device dev, size_t bytes, const char *what);
 void rv_free(rv_device dev, void *p, size_t bytes);
 

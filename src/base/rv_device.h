@@ -1,9 +1,11 @@
 /* rv_device.h - where a tensor lives, and choosing a device at run time.
  *
  * `--device auto` uses CUDA when the CUDA backend was built and a device
- * answers, else the CPU with a one-line notice on stderr. `--device cuda`
- * with no device is an error; its message contains RV_NO_DEVICE_TEXT, which
- * CTest uses to report CUDA tests as skipped on machines without a GPU.
+ * answers, else the CPU with a one-line note on stderr that says why in
+ * plain words ("note: no GPU found (no NVIDIA driver on this machine); using
+ * the CPU"). `--device cuda` with no device is an error; its message contains
+ * RV_NO_DEVICE_TEXT, which CTest (CMakeLists.txt reads it from here) uses to
+ * report CUDA tests as skipped on machines without a GPU.
  */
 #ifndef RV_DEVICE_H
 #define RV_DEVICE_H
@@ -21,7 +23,8 @@ typedef enum { RV_CPU = 0, RV_CUDA = 1 } rv_device;
 const char *rv_device_name(rv_device dev);
 
 /* 1 when the CUDA backend is compiled in and a device answers. The first
- * call probes (and creates the CUDA context); later calls are free. */
+ * call probes (rv_cuda_probe: creates the CUDA context, loads this build's
+ * kernels); later calls are free. */
 int rv_cuda_available(void);
 
 /* Parses "auto" | "cpu" | "cuda" into *out (see the header comment). */

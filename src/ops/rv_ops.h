@@ -60,6 +60,13 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                         rv_conv_params p, rv_tensor *y);
 rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                          rv_conv_params p, rv_tensor *y);
+/* rv_conv2d_cuda runs the batch in chunks of images whose im2col columns
+ * (C*KH*KW x P*Q floats an image) fit in this many bytes of workspace, at
+ * least one image a chunk (so one image whose columns alone are larger gets a
+ * workspace of that size). 512 MiB: a small part of a GPU's memory, yet the
+ * largest layer of RepVGG-A0 at 224x224 (5.4 MB of columns an image) runs 99
+ * images a chunk. Tests lower it to cover several chunks. CUDA backend only. */
+extern size_t rv_conv2d_cuda_col_bytes;
 
 /* y = (x - mean) / sqrt(var + eps) * gamma + beta per channel, with the
  * running statistics (bn->scale, bn->shift on x's device; see rv_bn.h). */
