@@ -61,7 +61,7 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
         }
         const float *cn = pointwise ? xn : col;
         for (int64_t grp = 0; grp < G; grp++) {
-            CUBLAS_CHECK(cublasSgemmStridedBatched(
+            CUBLAS_CHECK(rv_cublas_fn()->sgemm_strided_batched(
                 h, CUBLAS_OP_N, CUBLAS_OP_N, (int)PQ, (int)Og, (int)K, &one, cn + grp * K * PQ,
                 (int)PQ, col_per_img, w->data + grp * Og * K, (int)K, 0, &zero,
                 y->data + n0 * O * PQ + grp * Og * PQ, (int)PQ, O * PQ, (int)nb));

@@ -26,8 +26,20 @@ rv_status rv_cuda_fail(const char *file, int line, const char *call, cudaError_t
 rv_status rv_cublas_fail(const char *file, int line, const char *call, cublasStatus_t st);
 rv_status rv_cuda_launch_check(const char *file, int line);
 cudaError_t rv_cuda_defer(const char *file, int line, const char *call, cudaError_t err);
-/* The process's cuBLAS handle, created on first use, bound to the stream. */
+/* The process's cuBLAS handle, created on first use (which loads cuBLAS,
+ * kernels/cublas.cu), bound to the stream. */
 rv_status rv_cublas(cublasHandle_t *out);
+/* cuBLAS's entry points, valid once rv_cublas has succeeded. */
+typedef struct {
+    decltype(&cublasCreate_v2) create;
+    decltype(&cublasSetStream_v2) set_stream;
+    decltype(&cublasSetMathMode) set_math_mode;
+    decltype(&cublasSgemm_v2) sgemm;
+    decltype(&cublasSgemmStridedBatched) sgemm_strided_batched;
+    decltype(&cublasGetStatusName) status_name;
+    decltype(&cublasGetStatusString) status_string;
+} rv_cublas_api;
+const rv_cublas_api *rv_cublas_fn(void);
 /* The stream all library work is queued on. */
 cudaStream_t rv_cuda_stream(void);
 /* Counts a launch that CUDA_CHECK_LAUNCH does not see (a cuBLAS call). */

@@ -32,8 +32,8 @@ extern "C" rv_status rv_linear_cuda(const rv_tensor *x, const rv_tensor *w, cons
     rv_status st = rv_cublas(&h);
     if (st != RV_OK) return st;
     const float one = 1.0f, zero = 0.0f;
-    CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)M, (int)N, (int)K, &one, w->data,
-                             (int)K, x->data, (int)K, &zero, y->data, (int)M));
+    CUBLAS_CHECK(rv_cublas_fn()->sgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)M, (int)N, (int)K, &one,
+                                       w->data, (int)K, x->data, (int)K, &zero, y->data, (int)M));
     rv_cuda_count_launch();
     return b ? rv_bias_act_cuda(y->data, b->data, 0, M, 1, N * M) : RV_OK;
 }

@@ -1,5 +1,5 @@
 /* runtime.cu - CUDA device probe, memory, copies, error reporting, the
- * library's stream and cuBLAS handle, launch counting, CUDA Graphs.
+ * library's stream, launch counting, CUDA Graphs (cuBLAS: cublas.cu).
  *
  * All work goes to one non-blocking stream (not the legacy default stream,
  * which cannot be captured into a graph); cuBLAS is bound to it.
@@ -16,12 +16,6 @@ rv_status rv_cuda_fail(const char *file, int line, const char *call, cudaError_t
     cudaGetLastError(); /* reported here, so not again by the next launch check */
     return rv_error(err == cudaErrorMemoryAllocation ? RV_ENOMEM : RV_EDEVICE, "%s:%d: %s: %s (%s)",
                     file, line, call, cudaGetErrorName(err), cudaGetErrorString(err));
-}
-
-rv_status rv_cublas_fail(const char *file, int line, const char *call, cublasStatus_t st)
-{
-    return rv_error(RV_EDEVICE, "%s:%d: %s: %s (%s)", file, line, call, cublasGetStatusName(st),
-                    cublasGetStatusString(st));
 }
 
 /* The first error of a call that could not return it (CUDA_CHECK_DEFERRED),
@@ -206,29 +200,6 @@ extern "C" void rv_cuda_describe(char *buf, int len)
     }
     snprintf(buf, len, "%s (sm_%d%d, %d SMs, driver %d.%d)", prop.name, prop.major, prop.minor,
              prop.multiProcessorCount, driver / 1000, driver % 1000 / 10);
-}
-
-static cublasHandle_t handle;
-
-rv_status rv_cublas(cublasHandle_t *out)
-{
-    if (!handle) {
-        CUBLAS_CHECK(cublasCreate(&handle));
-        CUBLAS_CHECK(cublasSetStream(handle, rv_cuda_stream()));
-        /* FP32 products: no TF32 unless asked for (rv_cuda_set_tf32). */
-        CUBLAS_CHECK(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH));
-    }
-    *out = handle;
-    return RV_OK;
-}
-
-extern "C" rv_status rv_cuda_set_tf32(int on)
-{
-    cublasHandle_t h = NULL;
-    rv_status st = rv_cublas(&h);
-    if (st != RV_OK) return st;
-    CUBLAS_CHECK(cublasSetMathMode(h, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
-    return RV_OK;
 }
 
 struct rv_cuda_graph {
