@@ -46,6 +46,16 @@ rv_status rv_repvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int gr
     return st;
 }
 
+rv_status rv_qarepvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups,
+                                 rv_block_spec *spec)
+{
+    rv_status st = rv_repvgg_block_spec(in_ch, out_ch, stride, groups, spec);
+    if (st != RV_OK) return st;
+    for (int i = 1; i < spec->n_branches; i++) spec->branch[i].bn = 0;
+    spec->post_bn = 1;
+    return RV_OK;
+}
+
 rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups)
 {
     const rv_branch_spec b[3] = {

@@ -97,6 +97,13 @@ rv_status rv_block_wants_identity(int64_t in_ch, int64_t out_ch, int stride, int
  * groups. */
 rv_status rv_repvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups,
                                rv_block_spec *spec);
+/* *spec = QARepVGG's block (Chu, Li and Zhang, "Make RepVGG Greater Again: A
+ * Quantization-aware Approach", arXiv:2212.01593; the authors' default
+ * QARepVGGBlockV2): RepVGG's list with no BN on the 1x1 and identity
+ * branches and one BN after the sum; the 3x3 keeps its BN:
+ *     y = ReLU( BN( BN3(conv3x3(x)) + conv1x1(x) + x ) ) */
+rv_status rv_qarepvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups,
+                                 rv_block_spec *spec);
 /* ACNet's asymmetric block: 3x3, 1x3 (pad 0, 1) and 3x1 (pad 1, 0), each conv-BN. */
 rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
 /* The deploy-time block of the same geometry: one conv with bias, no BN. */

@@ -1,0 +1,598 @@
+/* Lesson 10 - INT8: why a re-parameterized network quantizes badly, and what
+ * fixes it, measured (QARepVGG: Chu, Li and Zhang, "Make RepVGG Greater
+ * Again: A Quantization-aware Approach", arXiv:2212.01593).
+ *
+ * Simulated INT8 (rv_quant.h): every weight and every block input moved to
+ * the nearest point of a symmetric 8-bit grid of step s,
+ *     q(v) = s * clamp(round(v / s), -128, 127),   s = max |v| / 127.5,
+ * then computed with in float32, so the result differs from float32 by the
+ * quantization alone. The error of a result a against its float32 value r:
+ *     SQNR = 10 log10( sum r^2 / sum (a - r)^2 ) dB,  rel L2 = ||a - r|| / ||r||.
+ * RepVGG's block folds to W = s3*W3 + pad(s1*W1) + sid*I (lesson 05): the
+ * 1x1 and identity branches, scaled by their BNs' gamma / sqrt(var + eps),
+ * land on the centre tap; a few taps set the kernel's range and on one grid
+ * the others round coarsely. QARepVGG's block drops the 1x1's and the
+ * identity's BN and adds one after the sum:
+ *     y = ReLU( BNp( BN3(conv3x3(x)) + conv1x1(x) + x ) ),
+ * folded W = sp*(s3*W3 + pad(W1) + I), b = sp*t3 + tp (one more conv-BN fold).
+ * What each form quantizes: src/reparam/rv_quant_net.h.
+ *
+ * The lesson builds RepVGG-A0 and its QARepVGG twin on the same 3x3 and 1x1
+ * kernels (random, seeded; every BN calibrated to trained-like statistics),
+ * measures the INT8 error of both forms of both networks, with one weight
+ * scale per kernel and one per output channel: one block up close, every
+ * block, end to end; then times the two deploy-time networks.
+ *
+ * Run:   build/bin/10_int8_quantization [--device auto|cpu|cuda] [--arch A0|A1|B0|...]
+ *            [--batch N] [--channels C] [--size S] [--calib K] [--repeat R]
+ * Defaults: RepVGG-A0 on one 3x64x64 image, 2 calibration images of the same
+ * size (seconds on two cores); --size 224 is the paper's resolution (about a
+ * minute on two cores). make bench measures it at 224 and draws the charts
+ * int8 (the errors per block) and int8_weights (the folded kernels' histogram).
+ * Exit:  0 PASS, 1 FAIL, 2 bad usage or no such device.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_check.h"
+#include "rv_cli.h"
+#include "rv_lesson.h"
+#include "rv_quant_net.h"
+#include "rv_reparam.h"
+
+enum { NETS = 2, FORMS = 2, GRAINS = 2 };
+static const char *const net_name[NETS] = {"RepVGG", "QARepVGG"};
+static const char *const form_name[FORMS] = {"train-time", "deploy-time"};
+static const char *const grain_name[GRAINS] = {"per tensor", "per channel"};
+static const rv_quant_grain grains[GRAINS] = {RV_QUANT_PER_TENSOR, RV_QUANT_PER_CHANNEL};
+
+typedef struct {
+    rv_quant_nets q;
+    int n;             /* blocks */
+    rv_tensor y[NETS]; /* the deploy-time outputs, for the timing */
+} lesson;
+
+static void destroy(lesson *l)
+{
+    rv_quant_nets_free(&l->q);
+    for (int k = 0; k < NETS; k++) rv_tensor_free(&l->y[k]);
+}
+
+/* ---- the weights, up close ---------------------------------------------- */
+
+/* *w = branch i of b with its own BN folded in and, with_post, the BN after
+ * the sum too: what the branch puts into the folded kernel (host). */
+static rv_status branch_folded(const rv_block *b, int i, int with_post, rv_tensor *w)
+{
+    rv_tensor bias = {0};
+    const rv_bn *bn;
+    rv_status st = rv_branch_kernel(b, i, w, &bias, &bn);
+    if (st == RV_OK && bn) st = rv_fuse_conv_bn(w, &bias, bn, w, &bias);
+    if (st == RV_OK && with_post && b->spec.post_bn)
+        st = rv_fuse_conv_bn(w, &bias, &b->post, w, &bias);
+    rv_tensor_free(&bias);
+    if (st != RV_OK) rv_tensor_free(w);
+    return st;
+}
+
+/* Largest |w|, and the smallest non-zero |w|, over a host tensor. */
+static void magnitude_range(const rv_tensor *w, double *largest, double *smallest)
+{
+    *largest = 0.0;
+    *smallest = INFINITY;
+    for (int64_t j = 0; j < rv_tensor_numel(w); j++) {
+        double a = fabs(w->data[j]);
+        if (a > *largest) *largest = a;
+        if (a > 0.0 && a < *smallest) *smallest = a;
+    }
+}
+
+/* The taps of a folded 3x3 kernel (O, I/g, 3, 3), in three classes: where
+ * the identity lands (centre, input channel o % (I/g)), the other centre
+ * taps (the 1x1's), and the 8 outer taps (the 3x3 branch's alone). */
+enum { ID_TAP, CENTRE_TAP, OUTER_TAP, TAP_CLASSES };
+
+static int tap_class(const rv_tensor *w, int64_t o, int64_t c, int64_t r, int64_t k)
+{
+    if (r != w->dim[2] / 2 || k != w->dim[3] / 2) return OUTER_TAP;
+    return c == o % w->dim[1] ? ID_TAP : CENTRE_TAP;
+}
+
+typedef struct {
+    double max[TAP_CLASSES], rms[TAP_CLASSES];
+    double step;           /* the per-tensor grid's: max |W| / 127.5 */
+    double zero[GRAINS];   /* share of the outer taps below half a step: they round to 0 */
+    double ch_min, ch_med; /* a channel's max |W_o| over the kernel's max |W| */
+} tap_stats;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static rv_status kernel_taps(const rv_tensor *w, tap_stats *t)
+{
+    const int64_t O = w->dim[0], C = w->dim[1], K = w->dim[2] * w->dim[3];
+    double *ch = malloc((size_t)O * sizeof *ch), sq[TAP_CLASSES] = {0}, amax = 0.0, outer = 0.0;
+    int64_t count[TAP_CLASSES] = {0}, zero[GRAINS] = {0};
+    if (!ch) return rv_error(RV_ENOMEM, "no memory for %lld channels", (long long)O);
+    memset(t, 0, sizeof *t);
+    for (int64_t o = 0; o < O; o++) {
+        ch[o] = 0.0;
+        for (int64_t j = 0; j < C * K; j++) ch[o] = fmax(ch[o], fabs(w->data[o * C * K + j]));
+        amax = fmax(amax, ch[o]);
+    }
+    t->step = rv_quant_scale((float)amax);
+    for (int64_t o = 0; o < O; o++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t j = 0; j < K; j++) {
+                double a = fabs(w->data[(o * C + c) * K + j]);
+                int cls = tap_class(w, o, c, j / w->dim[3], j % w->dim[3]);
+                t->max[cls] = fmax(t->max[cls], a);
+                sq[cls] += a * a;
+                count[cls]++;
+                if (cls != OUTER_TAP) continue;
+                outer++;
+                zero[0] += a < t->step / 2;
+                zero[1] += a < rv_quant_scale((float)ch[o]) / 2;
+            }
+    for (int c = 0; c < TAP_CLASSES; c++) t->rms[c] = count[c] ? sqrt(sq[c] / count[c]) : 0.0;
+    for (int g = 0; g < GRAINS; g++) t->zero[g] = outer > 0 ? zero[g] / outer : 0.0;
+    for (int64_t o = 0; o < O; o++) ch[o] /= amax > 0 ? amax : 1.0;
+    qsort(ch, (size_t)O, sizeof *ch, cmp_double);
+    t->ch_min = ch[0];
+    t->ch_med = ch[O / 2];
+    free(ch);
+    return RV_OK;
+}
+
+/* One block of both networks, weights first: what each branch puts into
+ * the folded kernel, the folded kernel's taps, then the block's errors. */
+static rv_status up_close(const lesson *l, int k)
+{
+    const rv_block_spec *s = &l->q.net[0][RV_FORM_TRAIN].blocks[k].spec;
+    printf("\nOne block up close: block %d, %lld -> %lld channels, stride %d, three branches.\n"
+           "What each branch puts into the folded kernel W, and the kernel's taps by where they "
+           "sit\n(|w|: a weight's magnitude; rms: the root mean square of the |w| of a kind):\n",
+           k, (long long)s->in_ch, (long long)s->out_ch, s->stride);
+    static const char *const branch_is[NETS][3] = {{"s3*W3", "s1*W1", "sid"},
+                                                   {"sp*s3*W3", "sp*W1", "sp"}};
+    tap_stats t[NETS];
+    rv_status st = RV_OK;
+    for (int n = 0; n < NETS && st == RV_OK; n++) {
+        const rv_block *b = &l->q.net[n][RV_FORM_TRAIN].blocks[k];
+        double hi[3], lo[3];
+        for (int i = 0; i < 3 && st == RV_OK; i++) {
+            rv_tensor w = {0};
+            st = branch_folded(b, i, 1, &w);
+            if (st == RV_OK) magnitude_range(&w, &hi[i], &lo[i]);
+            rv_tensor_free(&w);
+        }
+        rv_tensor wf = {0};
+        if (st == RV_OK)
+            st = rv_tensor_clone(&wf, &l->q.net[n][RV_FORM_DEPLOY].blocks[k].branch[0].w, RV_CPU,
+                                 "folded kernel");
+        if (st == RV_OK) st = kernel_taps(&wf, &t[n]);
+        rv_tensor_free(&wf);
+        if (st == RV_OK)
+            printf("  %-8s  3x3 branch %s: |w| up to %.3f; 1x1 branch %s (centre): up to %.3f;\n"
+                   "            identity %s (centre, c = o): from %.3f to %.3f across channels\n",
+                   net_name[n], branch_is[n][0], hi[0], branch_is[n][1], hi[1], branch_is[n][2],
+                   lo[2], hi[2]);
+    }
+    if (st != RV_OK) return st;
+    printf("  where s = gamma / sqrt(var + eps) of a branch's BN (sp: the BN after the sum), c "
+           "the input\n  channel and o the output channel.\n\n");
+    printf("  the folded kernel W       identity taps      other centre taps  outer taps (8 of "
+           "9)\n");
+    printf("                            largest      rms   largest      rms   largest      rms\n");
+    for (int n = 0; n < NETS; n++)
+        printf("  %-24s %8.3f %8.3f  %8.3f %8.3f  %8.3f %8.3f\n", net_name[n], t[n].max[ID_TAP],
+               t[n].rms[ID_TAP], t[n].max[CENTRE_TAP], t[n].rms[CENTRE_TAP], t[n].max[OUTER_TAP],
+               t[n].rms[OUTER_TAP]);
+    for (int n = 0; n < NETS; n++)
+        printf("  %s: one grid for W has a step s = max |W| / 127.5 = %.4f, so the outer taps' "
+               "rms is\n    %.1f steps and %.1f%% of them round to 0 (|w| < s/2); one grid per "
+               "output channel: %.1f%%.\n    A channel's max |W_o| is %.2f of the kernel's at "
+               "the smallest, %.2f at the median.\n",
+               net_name[n], t[n].step, t[n].rms[OUTER_TAP] / t[n].step, 100 * t[n].zero[0],
+               100 * t[n].zero[1], t[n].ch_min, t[n].ch_med);
+    printf("\n  SQNR in dB (higher: closer to float32)  RepVGG              QARepVGG\n"
+           "  form         weight scales             weights  output      weights  output\n");
+    for (int f = 0; f < FORMS; f++)
+        for (int g = 0; g < GRAINS; g++) {
+            printf("  %-12s %-24s", form_name[f], grain_name[g]);
+            for (int n = 0; n < NETS; n++)
+                printf(" %8.1f %7.1f    ", l->q.err[n][f][g][k].weights.sqnr_db,
+                       l->q.err[n][f][g][k].alone.sqnr_db);
+            printf("\n");
+        }
+    printf("  weights: the kernel each form computes with (the train-time form's branches, each\n"
+           "  quantized alone, then folded) against the float32 folded kernel; output: the "
+           "block's,\n  on the float32 network's input to it, quantized at its calibrated "
+           "scale.\n");
+    return RV_OK;
+}
+
+/* ---- every block, end to end ---------------------------------------------- */
+
+static void per_block(const lesson *l)
+{
+    printf("\nEvery block: SQNR in dB of the weights (as above) and of the block's output alone "
+           "(on the\nfloat32 network's input to it); T: one weight scale per tensor, C: one per "
+           "output channel;\nmax |x|: the largest input the calibration saw, which sets the "
+           "input's grid.\n");
+    printf("                   weights, dB                     output alone, dB              "
+           "      max |x|\n"
+           "                   RepVGG          QARepVGG        RepVGG          QARepVGG\n"
+           "                   train   deploy  train   deploy  train   deploy  train   deploy  "
+           "RepVGG QARepVGG\n"
+           "  block in->out   s   T   C   T   C   T   C   T   C   T   C   T   C   T   C   T   "
+           "C\n");
+    for (int i = 0; i < l->n; i++) {
+        const rv_block_spec *s = &l->q.net[0][0].blocks[i].spec;
+        char io[16];
+        snprintf(io, sizeof io, "%lld->%lld", (long long)s->in_ch, (long long)s->out_ch);
+        printf("  %5d %-9s %d", i, io, s->stride);
+        for (int part = 0; part < 2; part++)
+            for (int n = 0; n < NETS; n++)
+                for (int f = 0; f < FORMS; f++)
+                    for (int g = 0; g < GRAINS; g++) {
+                        const rv_quant_block_err *e = &l->q.err[n][f][g][i];
+                        printf(" %3.0f", part ? e->alone.sqnr_db : e->weights.sqnr_db);
+                    }
+        printf(" %6.1f %8.1f\n", l->q.scales[0][i] * RV_QINT8_HALF_RANGE,
+               l->q.scales[1][i] * RV_QINT8_HALF_RANGE);
+    }
+}
+
+static double end_db(const lesson *l, int n, int f, int g)
+{
+    return l->q.err[n][f][g][l->n - 1].chain.sqnr_db;
+}
+
+static void end_to_end(const lesson *l)
+{
+    printf("\nEnd to end: the network's output simulated in INT8 against float32, every block's "
+           "error\npassed on through every later block:\n");
+    printf("  network   form         weight scales   SQNR dB   rel L2\n");
+    for (int n = 0; n < NETS; n++)
+        for (int f = 0; f < FORMS; f++)
+            for (int g = 0; g < GRAINS; g++)
+                printf("  %-9s %-12s %-14s %8.2f %8.3f\n", net_name[n], form_name[f], grain_name[g],
+                       end_db(l, n, f, g), l->q.err[n][f][g][l->n - 1].chain.rel_l2);
+    enum { R = 0, Q = 1, T = 0, C = 1 };
+    double base = end_db(l, R, 1, T);
+    printf("What each remedy recovers on the deploy-time network (RepVGG, one scale per tensor: "
+           "%.1f dB):\n"
+           "  one weight scale per output channel: %+.1f dB; QARepVGG's block: %+.1f dB; both: "
+           "%+.1f dB;\n  quantizing RepVGG's branches apart before the fold (train-time form, "
+           "which is not what\n  a deploy-time network runs): %+.1f dB.\n",
+           base, end_db(l, R, 1, C) - base, end_db(l, Q, 1, T) - base, end_db(l, Q, 1, C) - base,
+           end_db(l, R, 0, T) - base);
+}
+
+/* ---- what random weights can show ------------------------------------------- */
+
+static void honesty(const lesson *l, int k)
+{
+    double fold_loss = l->q.err[0][0][0][k].weights.sqnr_db - l->q.err[0][1][0][k].weights.sqnr_db;
+    float amax[NETS] = {0};
+    for (int n = 0; n < NETS; n++)
+        for (int i = 0; i < l->n; i++)
+            amax[n] = fmaxf(amax[n], l->q.scales[n][i] * RV_QINT8_HALF_RANGE);
+    printf("\nWhat random weights can show, and what they cannot.\n"
+           "  These weights are random (seeded), not trained on ImageNet; their BN statistics "
+           "are made\n  trained-like by calibrating them on random images. A trained RepVGG's "
+           "INT8 trouble comes\n  from what training leaves in its weights and BN statistics; "
+           "random ones may or may not\n  reproduce it. Measured here:\n"
+           "  - the fold %s the weights' SQNR at block %d by %.1f dB (branches quantized apart "
+           "against\n    the folded kernel, one scale per tensor): the weight side of the "
+           "problem %s;\n",
+           fold_loss >= 0 ? "lowers" : "raises", k, fabs(fold_loss),
+           fold_loss >= 6.0 ? "is reproduced" : "is NOT reproduced (less than 6 dB, one bit)");
+    printf("  - the largest block input the calibration saw: RepVGG %.1f, QARepVGG %.1f (the BN "
+           "after\n    the sum normalizes what the next block receives).\n",
+           amax[0], amax[1]);
+    printf("  What they cannot show: accuracy. SQNR says how far the INT8 output is from the "
+           "float32\n  one, not how many images a classifier still gets right (no dataset runs "
+           "here); nor what\n  training QARepVGG's block changes in the weights: the twin "
+           "here shares RepVGG's kernels.\n"
+           "  The papers' figures, quoted, not measured here (ImageNet, trained weights):\n"
+           "  - QARepVGG's abstract (arXiv:2212.01593v2, https://arxiv.org/abs/2212.01593): "
+           "RepVGG's\n    \"quantization performance is usually too poor to deploy (more than "
+           "20%% top-1 accuracy\n    drop on ImageNet) when INT8 inference is desired\"; with "
+           "QARepVGG \"the top-1 accuracy drop\n    on ImageNet is reduced within 2%% by "
+           "standard post-training quantization\".\n"
+           "  - RepVGG's README (github.com/DingXiaoH/RepVGG, section Quantization): \"RepVGG "
+           "works fine\n    with FP16 but the accuracy may decrease when directly quantized to "
+           "INT8.\"\n");
+}
+
+/* ---- the checks -------------------------------------------------------------- */
+
+/* 1 when wq is w rounded onto w's INT8 grid (one step for w, or one per
+ * output channel): every wq / s an integer in [-128, 127] up to float
+ * rounding, and |wq - w| <= s / 2. Host tensors of one shape. */
+static int on_grid(const rv_tensor *wq, const rv_tensor *w, int per_channel)
+{
+    const int64_t O = w->dim[0], inner = rv_tensor_numel(w) / O;
+    double amax = 0.0, ch = 0.0;
+    for (int64_t j = 0; j < O * inner; j++) amax = fmax(amax, fabs(w->data[j]));
+    for (int64_t o = 0; o < O; o++) {
+        for (int64_t j = 0; j < inner && per_channel; j++)
+            ch = fmax(j ? ch : 0.0, fabs(w->data[o * inner + j]));
+        double s = rv_quant_scale((float)(per_channel ? ch : amax));
+        for (int64_t j = o * inner; j < (o + 1) * inner; j++) {
+            double q = wq->data[j] / s;
+            if (fabs(q - nearbyint(q)) > 1e-3 || q < RV_QINT8_MIN - 1e-3 ||
+                q > RV_QINT8_MAX + 1e-3 || fabs(wq->data[j] - w->data[j]) > 0.5 * s * (1 + 1e-4))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Every kernel both forms of both networks quantize, with either grain, sits
+ * on its grid (rv_block_fake_quant against the float kernels). */
+static int grids(const lesson *l)
+{
+    int pass = 1;
+    rv_status st = RV_OK;
+    for (int n = 0; n < NETS && st == RV_OK; n++)
+        for (int f = 0; f < FORMS && st == RV_OK; f++)
+            for (int g = 0; g < GRAINS && st == RV_OK; g++)
+                for (int i = 0; i < l->n && st == RV_OK; i++) {
+                    const rv_block *b = &l->q.net[n][f].blocks[i];
+                    rv_block q = {0};
+                    st = rv_block_fake_quant(b, grains[g], &q);
+                    for (int j = 0; j < b->spec.n_branches && st == RV_OK; j++) {
+                        if (b->spec.branch[j].kind != RV_BRANCH_CONV) continue;
+                        rv_tensor w = {0}, wq = {0};
+                        st = branch_folded(b, j, 0, &w);
+                        if (st == RV_OK)
+                            st = rv_tensor_clone(&wq, &q.branch[j].w, RV_CPU, "quantized kernel");
+                        if (st == RV_OK && !on_grid(&wq, &w, g == 1)) {
+                            printf("  %s %s block %d branch %d, %s: a weight is off its grid\n",
+                                   net_name[n], form_name[f], i, j, grain_name[g]);
+                            pass = 0;
+                        }
+                        rv_tensor_free(&w);
+                        rv_tensor_free(&wq);
+                    }
+                    rv_block_free(&q);
+                }
+    if (st != RV_OK) printf("  error: %s\n", rv_lesson_keep_error());
+    return pass && st == RV_OK;
+}
+
+/* Block k of net's two forms on one seeded input in [0, 1) (a ReLU's
+ * output), held to float32's bound: the fold is exact. */
+static int block_alone(const rv_net *net, int k, int n, rv_device dev)
+{
+    const rv_block *b = &net[RV_FORM_TRAIN].blocks[k];
+    rv_tensor hx = {0}, x = {0}, y = {0}, yf = {0}, t = {0};
+    rv_rng rng = rv_rng_seed(100 + k);
+    int64_t out[4];
+    rv_status st = rv_tensor_alloc4(&hx, RV_CPU, 1, b->spec.in_ch, 9, 9, "block input");
+    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, 0.0f, 1.0f);
+    if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "block input");
+    if (st == RV_OK) st = rv_block_out_shape(&b->spec, &x, out);
+    rv_tensor *o[3] = {&y, &yf, &t};
+    for (int i = 0; i < 3 && st == RV_OK; i++) st = rv_tensor_alloc(o[i], dev, 4, out, "output");
+    if (st == RV_OK) st = rv_block_forward(b, &x, &t, &y);
+    if (st == RV_OK) st = rv_block_forward(&net[RV_FORM_DEPLOY].blocks[k], &x, NULL, &yf);
+    int pass = 0;
+    if (st == RV_OK) {
+        char what[96];
+        snprintf(what, sizeof what, "  %s, block %d alone on a 1x%lldx9x9 input", net_name[n], k,
+                 (long long)b->spec.in_ch);
+        pass = rv_expect_close(stdout, what, &yf, &y, RV_TOL_FP32);
+    } else {
+        printf("  error: %s\n", rv_lesson_keep_error());
+    }
+    rv_tensor *all[5] = {&hx, &x, &y, &yf, &t};
+    for (int i = 0; i < 5; i++) rv_tensor_free(all[i]);
+    return pass;
+}
+
+static int checks(lesson *l, int k)
+{
+    printf("\nChecks.\n");
+    rv_lesson_agree_heading("the deploy-time form's", "the train-time form's, on the same input");
+    int pass = 1;
+    for (int n = 0; n < NETS; n++) {
+        char what[96];
+        rv_net *net = l->q.net[n];
+        rv_tensor ya = {0}, yr = {0};
+        int64_t out[4];
+        int rank;
+        rv_status st = rv_net_out_shape(&net[0], &l->q.x, out, &rank);
+        if (st == RV_OK) st = rv_tensor_alloc(&yr, l->q.x.device, rank, out, "train-time output");
+        if (st == RV_OK) st = rv_net_forward(&net[RV_FORM_TRAIN], &l->q.x, &yr);
+        if (st == RV_OK) st = rv_tensor_alloc(&ya, l->q.x.device, rank, out, "deploy-time output");
+        if (st == RV_OK) st = rv_net_forward(&net[RV_FORM_DEPLOY], &l->q.x, &ya);
+        if (st != RV_OK) {
+            printf("  error: %s\n", rv_lesson_keep_error());
+            pass = 0;
+        } else {
+            snprintf(what, sizeof what, "  %s, whole network (held to %g)", net_name[n],
+                     RV_TOL_NET.max_rel_l2);
+            pass &= rv_expect_close(stdout, what, &ya, &yr, RV_TOL_NET);
+        }
+        rv_tensor_free(&ya);
+        rv_tensor_free(&yr);
+        pass &= block_alone(net, k, n, l->q.x.device);
+    }
+    printf("Every quantized kernel sits on its INT8 grid (each weight an integer number of "
+           "steps in\n[-128, 127], at most half a step from its float32 value):\n");
+    int on = grids(l);
+    printf("  %s\n", on ? "ok" : "FAIL");
+    pass &= on;
+    int better = 1, finite = 1;
+    for (int n = 0; n < NETS; n++)
+        for (int i = 0; i < l->n; i++) {
+            better &= l->q.err[n][1][1][i].weights.sqnr_db >= l->q.err[n][1][0][i].weights.sqnr_db;
+            for (int f = 0; f < FORMS; f++)
+                for (int g = 0; g < GRAINS; g++) {
+                    const rv_quant_block_err *e = &l->q.err[n][f][g][i];
+                    const rv_quant_err *all[3] = {&e->weights, &e->alone, &e->chain};
+                    for (int j = 0; j < 3; j++)
+                        finite &= isfinite(all[j]->sqnr_db) && isfinite(all[j]->rel_l2);
+                }
+        }
+    printf("One scale per output channel never loses to one per kernel on a folded kernel: %s\n"
+           "Every SQNR and relative L2 error above is a finite number (INT8 changed every "
+           "result): %s\n",
+           better ? "ok" : "FAIL", finite ? "ok" : "FAIL");
+    return pass && better && finite;
+}
+
+/* ---- timing: the remedy at inference ---------------------------------------- */
+
+typedef struct {
+    lesson *l;
+    int n;
+} net_run;
+
+static rv_status deploy_forward(void *ctx)
+{
+    net_run *r = ctx;
+    return rv_net_forward(&r->l->q.net[r->n][RV_FORM_DEPLOY], &r->l->q.x, &r->l->y[r->n]);
+}
+
+static void timing(lesson *l, rv_device dev, const char *arch, int warmup, int repeat)
+{
+    net_run runs[NETS] = {{l, 0}, {l, 1}};
+    int64_t out[4];
+    int rank;
+    rv_status st = rv_net_out_shape(&l->q.net[0][RV_FORM_DEPLOY], &l->q.x, out, &rank);
+    for (int n = 0; n < NETS && st == RV_OK; n++) {
+        st = rv_tensor_alloc(&l->y[n], dev, rank, out, "deploy-time output");
+        if (st == RV_OK) st = deploy_forward(&runs[n]); /* plans its buffers */
+    }
+    if (st != RV_OK) {
+        rv_lesson_keep_error();
+        return;
+    }
+    printf("\nWhat the remedy costs at inference: QARepVGG changes the block during training; "
+           "both\ndeploy-time networks are the same stack of 3x3 convs with bias and ReLU, of "
+           "the same shapes.\n");
+    rv_lesson_form forms[2] = {
+        {.name = "RepVGG deploy-time",
+         .fn = deploy_forward,
+         .ctx = &runs[0],
+         .activations = rv_net_buffer_bytes(&l->q.net[0][RV_FORM_DEPLOY])},
+        {.name = "QARepVGG deploy-time",
+         .fn = deploy_forward,
+         .ctx = &runs[1],
+         .activations = rv_net_buffer_bytes(&l->q.net[1][RV_FORM_DEPLOY])},
+    };
+    char what[96];
+    snprintf(what, sizeof what, "%s, float32, on a %lldx%lldx%lldx%lld input", arch,
+             (long long)l->q.x.dim[0], (long long)l->q.x.dim[1], (long long)l->q.x.dim[2],
+             (long long)l->q.x.dim[3]);
+    rv_lesson_compare(dev, what, forms, warmup, repeat, NULL, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    int batch = 1, channels = 3, size = 64, repeat = 5, warmup = 2, n_calib = 2;
+    const char *arch_name = "A0";
+    rv_opt extra[] = {{"arch", RV_OPT_STR, &arch_name, "RepVGG preset"},
+                      {"calib", RV_OPT_INT, &n_calib, "calibration batches (at most 16)"}};
+    const char *device;
+    rv_device dev;
+    int rc = rv_lesson_options(argc, argv,
+                               "10_int8_quantization: RepVGG and QARepVGG simulated in INT8, "
+                               "both forms,\n  one weight scale per tensor or per channel: "
+                               "the error in dB per block and end to end",
+                               &batch, &channels, &size, &repeat, extra, 2, &device);
+    if (rc >= 0) return rc;
+    if ((rc = rv_cli_at_least(argv[0], "size", size, 32,
+                              "(five stride-2 stages halve it five times)")) >= 0)
+        return rc;
+    if (n_calib > RV_QUANT_MAX_CALIB) {
+        fprintf(stderr, "%s: --calib: at most %d batches, got %d\n", argv[0], RV_QUANT_MAX_CALIB,
+                n_calib);
+        return 2;
+    }
+    rv_arch arch;
+    rv_block_spec specs[RV_MAX_BLOCKS];
+    lesson *l = calloc(1, sizeof *l);
+    if (!l) {
+        fprintf(stderr, "%s: out of memory\n", argv[0]);
+        return 1;
+    }
+    if (rv_arch_preset(arch_name, &arch) != RV_OK ||
+        rv_arch_specs(&arch, channels, specs, &l->n) != RV_OK) {
+        fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
+        free(l);
+        return 2;
+    }
+    if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) {
+        free(l);
+        return rc;
+    }
+    int k = -1; /* the block up close: the first with an identity branch */
+    for (int i = 0; i < l->n && k < 0; i++)
+        if (rv_block_find_branch(&specs[i], RV_BRANCH_IDENTITY) >= 0) k = i;
+
+    char algebra[3000];
+    snprintf(
+        algebra, sizeof algebra,
+        "q(v) = s * clamp(round(v / s), -128, 127),   s = max |v| / 127.5\n"
+        "SQNR = 10 log10( sum r^2 / sum (a - r)^2 ) dB,   rel L2 = ||a - r|| / ||r||\n"
+        "\n"
+        "INT8, simulated: v, a value to quantize, moves to the nearest of 256 points of step "
+        "s (the\nscale; round: to the nearest integer, ties to even) and is computed with in "
+        "float32. The max\nruns over a whole kernel (one scale per tensor) or over one output "
+        "channel of it (per\nchannel); for a block's input x, over what the calibration images "
+        "gave there (per tensor).\na: a result computed from quantized values, r: the same in "
+        "float32, sums over all its\nelements. Each 6 dB of SQNR is one more bit of agreement; "
+        "rel L2 = 10^(-SQNR/20).\n"
+        "\n"
+        "RepVGG's block folds to W = s3*W3 + pad(s1*W1) + sid*I (lesson 05), each s = gamma /\n"
+        "sqrt(var + eps) of a branch's BN: the centre tap of output channel o gets s1[o]*W1[o, "
+        "c]\nfor every input channel c and, where c = o, sid[o]. A small var makes sid large, "
+        "a few\ntaps set the grid's range, and the rest of the kernel rounds coarsely.\n"
+        "QARepVGG's block: y = ReLU( BNp( BN3(conv3x3(x)) + conv1x1(x) + x ) ), its 1x1 and\n"
+        "identity without a BN and BNp (scale sp, shift tp) after the sum; it folds the same "
+        "way to\nW = sp*(s3*W3 + pad(W1) + I), b = sp*t3 + tp.\n"
+        "\n"
+        "Quantized, train-time form: each conv branch with its own BN folded in (s3*W3, s1*W1;\n"
+        "QARepVGG: s3*W3 and W1), each kernel on its own grid; an identity's BN and BNp stay "
+        "float32.\nDeploy-time form: the folded W on one grid. Both: every block's input on a "
+        "calibrated grid;\nbiases, sums and ReLU in float32 (an engine's int32 accumulator).\n"
+        "%s-%s: %d blocks; its QARepVGG twin has the same 3x3 and 1x1 kernels; weights "
+        "random,\nseeded, BN statistics calibrated (lesson 06). Input %dx%dx%dx%d, %d "
+        "calibration batch(es)\nof that shape; --size 224 is the paper's resolution.",
+        "RepVGG", arch.name, l->n, batch, channels, size, size, n_calib);
+    char title[128];
+    snprintf(title, sizeof title,
+             "Lesson 10: INT8 and re-parameterization, RepVGG-%s against QARepVGG-%s", arch.name,
+             arch.name);
+    rv_lesson_begin(title, algebra, dev);
+
+    int pass = 0;
+    rv_status st = rv_quant_nets_build(&l->q, specs, l->n, dev, batch, size, n_calib, 10);
+    if (st == RV_OK && k >= 0) st = up_close(l, k);
+    if (st == RV_OK) {
+        per_block(l);
+        end_to_end(l);
+        if (k >= 0) honesty(l, k);
+        pass = checks(l, k >= 0 ? k : 0);
+        timing(l, dev, arch.name, warmup, repeat);
+    } else {
+        rv_lesson_keep_error();
+    }
+    destroy(l);
+    free(l);
+    return rv_lesson_end(pass, dev,
+                         "the float32 forms agree, every quantized kernel sits on its grid, "
+                         "per-channel scales never lose on a folded kernel, every error is finite",
+                         "a check above failed");
+}
