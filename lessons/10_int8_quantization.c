@@ -24,11 +24,13 @@
  * block, end to end; then times the two deploy-time networks.
  *
  * Run:   build/bin/10_int8_quantization [--device auto|cpu|cuda] [--arch A0|A1|B0|...]
- *            [--batch N] [--channels C] [--size S] [--calib K] [--repeat R]
- * Defaults: RepVGG-A0 on one 3x64x64 image, 2 calibration images of the same
- * size (seconds on two cores); --size 224 is the paper's resolution (about a
- * minute on two cores). make bench measures it at 224 and draws the charts
- * int8 (the errors per block) and int8_weights (the folded kernels' histogram).
+ *            [--batch N] [--channels C] [--size S] [--calib K] [--seed SEED] [--repeat R]
+ * Defaults: RepVGG-A0 on one 3x224x224 image (the paper's resolution), 2
+ * calibration images of that shape, seed 10: seconds on two idle cores
+ * (--size 64 for a quicker look). make bench measures the same at 224 for
+ * five seeds and draws the charts int8 (errors per block, end to end) and
+ * int8_weights (where the folded kernels' weights fall on the grid);
+ * R timed runs per form of the two deploy-time networks.
  * Exit:  0 PASS, 1 FAIL, 2 bad usage or no such device.
  */
 #include <math.h>
@@ -206,7 +208,7 @@ static rv_status up_close(const lesson *l, int k)
         for (int g = 0; g < GRAINS; g++) {
             printf("  %-12s %-24s", form_name[f], grain_name[g]);
             for (int n = 0; n < NETS; n++)
-                printf(" %8.1f %7.1f    ", l->q.err[n][f][g][k].weights.sqnr_db,
+                printf("%s %8.1f %7.1f", n ? "    " : "", l->q.err[n][f][g][k].weights.sqnr_db,
                        l->q.err[n][f][g][k].alone.sqnr_db);
             printf("\n");
         }
@@ -218,6 +220,22 @@ static rv_status up_close(const lesson *l, int k)
 }
 
 /* ---- every block, end to end ---------------------------------------------- */
+
+/* The median over the blocks with an identity branch (where the fold puts
+ * the identity on the centre tap) of the weights' (part 0) or the output's
+ * alone (part 1) SQNR in dB. */
+static double median_db(const lesson *l, int n, int f, int g, int part)
+{
+    double v[RV_MAX_BLOCKS];
+    int m = 0;
+    for (int i = 0; i < l->n; i++) {
+        const rv_quant_block_err *e = &l->q.err[n][f][g][i];
+        if (rv_block_find_branch(&l->q.net[0][0].blocks[i].spec, RV_BRANCH_IDENTITY) >= 0)
+            v[m++] = part ? e->alone.sqnr_db : e->weights.sqnr_db;
+    }
+    qsort(v, (size_t)m, sizeof *v, cmp_double);
+    return m ? (m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2) : NAN;
+}
 
 static void per_block(const lesson *l)
 {
@@ -247,6 +265,12 @@ static void per_block(const lesson *l)
         printf(" %6.1f %8.1f\n", l->q.scales[0][i] * RV_QINT8_HALF_RANGE,
                l->q.scales[1][i] * RV_QINT8_HALF_RANGE);
     }
+    printf("  median, stride 1  ");
+    for (int part = 0; part < 2; part++)
+        for (int n = 0; n < NETS; n++)
+            for (int f = 0; f < FORMS; f++)
+                for (int g = 0; g < GRAINS; g++) printf(" %3.0f", median_db(l, n, f, g, part));
+    printf("\n  (median: over the blocks with an identity branch, those at stride 1)\n");
 }
 
 static double end_db(const lesson *l, int n, int f, int g)
@@ -264,43 +288,73 @@ static void end_to_end(const lesson *l)
             for (int g = 0; g < GRAINS; g++)
                 printf("  %-9s %-12s %-14s %8.2f %8.3f\n", net_name[n], form_name[f], grain_name[g],
                        end_db(l, n, f, g), l->q.err[n][f][g][l->n - 1].chain.rel_l2);
-    enum { R = 0, Q = 1, T = 0, C = 1 };
-    double base = end_db(l, R, 1, T);
-    printf("What each remedy recovers on the deploy-time network (RepVGG, one scale per tensor: "
-           "%.1f dB):\n"
-           "  one weight scale per output channel: %+.1f dB; QARepVGG's block: %+.1f dB; both: "
-           "%+.1f dB;\n  quantizing RepVGG's branches apart before the fold (train-time form, "
-           "which is not what\n  a deploy-time network runs): %+.1f dB.\n",
-           base, end_db(l, R, 1, C) - base, end_db(l, Q, 1, T) - base, end_db(l, Q, 1, C) - base,
-           end_db(l, R, 0, T) - base);
+    double worst = INFINITY;
+    for (int i = 0; i < l->n; i++) worst = fmin(worst, l->q.err[0][0][0][i].alone.sqnr_db);
+    printf("  Every RepVGG block alone stays above %.1f dB (train-time, per tensor), yet the chain "
+           "ends\n  at %.1f dB: these random networks pass an error on and grow it, and the "
+           "end-to-end\n  figures depend on that gain as much as on the quantization. Compare "
+           "the rows.\n",
+           worst, end_db(l, 0, 0, 0));
+
+    /* the remedies against RepVGG's deploy-time form with one scale per tensor */
+    static const int remedy[4][3] = {{0, 1, 1}, {1, 1, 0}, {1, 1, 1}, {0, 0, 0}};
+    static const char *const remedy_is[4] = {"one weight scale per output channel",
+                                             "QARepVGG's block", "both",
+                                             "RepVGG's branches quantized apart"};
+    printf("\nWhat each remedy recovers against RepVGG's deploy-time form with one scale per "
+           "tensor\n(per block: the median over the blocks with an identity branch, output "
+           "alone):\n");
+    printf("                                        per block   end to end\n");
+    printf("  RepVGG deploy-time, per tensor        %7.1f dB   %7.1f dB\n",
+           median_db(l, 0, 1, 0, 1), end_db(l, 0, 1, 0));
+    for (int r = 0; r < 4; r++) {
+        const int *x = remedy[r];
+        printf("  %-36s %+7.1f dB   %+7.1f dB\n", remedy_is[r],
+               median_db(l, x[0], x[1], x[2], 1) - median_db(l, 0, 1, 0, 1),
+               end_db(l, x[0], x[1], x[2]) - end_db(l, 0, 1, 0));
+    }
+    printf("  (the last is the train-time form, per tensor: not what a deploy-time network "
+           "runs)\n");
 }
 
 /* ---- what random weights can show ------------------------------------------- */
 
-static void honesty(const lesson *l, int k)
+static void honesty(const lesson *l, uint64_t seed)
 {
-    double fold_loss = l->q.err[0][0][0][k].weights.sqnr_db - l->q.err[0][1][0][k].weights.sqnr_db;
+    double fold = median_db(l, 0, 0, 0, 0) - median_db(l, 0, 1, 0, 0);
+    double chan = median_db(l, 0, 1, 1, 1) - median_db(l, 0, 1, 0, 1);
+    double qa = median_db(l, 1, 1, 0, 1) - median_db(l, 0, 1, 0, 1);
     float amax[NETS] = {0};
     for (int n = 0; n < NETS; n++)
         for (int i = 0; i < l->n; i++)
             amax[n] = fmaxf(amax[n], l->q.scales[n][i] * RV_QINT8_HALF_RANGE);
     printf("\nWhat random weights can show, and what they cannot.\n"
-           "  These weights are random (seeded), not trained on ImageNet; their BN statistics "
-           "are made\n  trained-like by calibrating them on random images. A trained RepVGG's "
-           "INT8 trouble comes\n  from what training leaves in its weights and BN statistics; "
-           "random ones may or may not\n  reproduce it. Measured here:\n"
-           "  - the fold %s the weights' SQNR at block %d by %.1f dB (branches quantized apart "
-           "against\n    the folded kernel, one scale per tensor): the weight side of the "
-           "problem %s;\n",
-           fold_loss >= 0 ? "lowers" : "raises", k, fabs(fold_loss),
-           fold_loss >= 6.0 ? "is reproduced" : "is NOT reproduced (less than 6 dB, one bit)");
-    printf("  - the largest block input the calibration saw: RepVGG %.1f, QARepVGG %.1f (the BN "
-           "after\n    the sum normalizes what the next block receives).\n",
-           amax[0], amax[1]);
+           "  These weights are random (seed %llu), not trained on ImageNet, and the images are "
+           "noise;\n  the BN statistics are made trained-like by calibrating them on such "
+           "images. A trained\n  RepVGG's INT8 trouble comes from what training leaves in its "
+           "weights and BN statistics;\n  random ones may or may not reproduce it. Measured "
+           "here (medians over the blocks with an\n  identity branch):\n",
+           (unsigned long long)seed);
+    printf("  - folding the branches %s the weights' SQNR by %.1f dB (one scale per tensor): the "
+           "weight\n    side of the problem %s;\n",
+           fold >= 0 ? "lowers" : "raises", fabs(fold),
+           fold >= 6.0 ? "is reproduced" : "is NOT reproduced (under 6 dB, one bit)");
+    printf("  - one scale per output channel recovers %+.1f dB of a block's output;\n", chan);
+    printf("  - QARepVGG's block changes it by %+.1f dB: %s;\n", qa,
+           qa >= 3.0 ? "a gain that random weights reproduce"
+                     : "hardly at all (under 3 dB, half a bit). On random\n    weights shared "
+                       "with RepVGG's kernels the structure alone does not show the paper's\n"
+                       "    gain, which it measured on networks trained with the block");
+    printf("  - the largest block input the calibration saw: RepVGG %.1f, QARepVGG %.1f%s;\n",
+           amax[0], amax[1],
+           amax[1] < amax[0] ? "\n    (QARepVGG's BN after the sum normalizes what the next "
+                               "block receives)"
+                             : "");
+    printf("  - one seeded network: end-to-end differences of a few dB change with --seed; the "
+           "per-block\n    medians move less (make bench measures five seeds: chart int8).\n");
     printf("  What they cannot show: accuracy. SQNR says how far the INT8 output is from the "
            "float32\n  one, not how many images a classifier still gets right (no dataset runs "
-           "here); nor what\n  training QARepVGG's block changes in the weights: the twin "
-           "here shares RepVGG's kernels.\n"
+           "here); nor what\n  training with QARepVGG's block does to the weights.\n"
            "  The papers' figures, quoted, not measured here (ImageNet, trained weights):\n"
            "  - QARepVGG's abstract (arXiv:2212.01593v2, https://arxiv.org/abs/2212.01593): "
            "RepVGG's\n    \"quantization performance is usually too poor to deploy (more than "
@@ -340,7 +394,7 @@ static int on_grid(const rv_tensor *wq, const rv_tensor *w, int per_channel)
  * on its grid (rv_block_fake_quant against the float kernels). */
 static int grids(const lesson *l)
 {
-    int pass = 1;
+    int off = 0; /* kernels off their grid */
     rv_status st = RV_OK;
     for (int n = 0; n < NETS && st == RV_OK; n++)
         for (int f = 0; f < FORMS && st == RV_OK; f++)
@@ -355,18 +409,17 @@ static int grids(const lesson *l)
                         st = branch_folded(b, j, 0, &w);
                         if (st == RV_OK)
                             st = rv_tensor_clone(&wq, &q.branch[j].w, RV_CPU, "quantized kernel");
-                        if (st == RV_OK && !on_grid(&wq, &w, g == 1)) {
-                            printf("  %s %s block %d branch %d, %s: a weight is off its grid\n",
+                        if (st == RV_OK && !on_grid(&wq, &w, g == 1) && off++ < 3)
+                            printf("  %s %s, block %d, branch %d, %s: a weight is off its grid\n",
                                    net_name[n], form_name[f], i, j, grain_name[g]);
-                            pass = 0;
-                        }
                         rv_tensor_free(&w);
                         rv_tensor_free(&wq);
                     }
                     rv_block_free(&q);
                 }
+    if (off > 3) printf("  and %d more kernels\n", off - 3);
     if (st != RV_OK) printf("  error: %s\n", rv_lesson_keep_error());
-    return pass && st == RV_OK;
+    return !off && st == RV_OK;
 }
 
 /* Block k of net's two forms on one seeded input in [0, 1) (a ReLU's
@@ -491,26 +544,28 @@ static void timing(lesson *l, rv_device dev, const char *arch, int warmup, int r
          .ctx = &runs[1],
          .activations = rv_net_buffer_bytes(&l->q.net[1][RV_FORM_DEPLOY])},
     };
-    char what[96];
-    snprintf(what, sizeof what, "%s, float32, on a %lldx%lldx%lldx%lld input", arch,
-             (long long)l->q.x.dim[0], (long long)l->q.x.dim[1], (long long)l->q.x.dim[2],
-             (long long)l->q.x.dim[3]);
+    char what[128];
+    snprintf(what, sizeof what, "RepVGG-%s and QARepVGG-%s in float32, %lldx%lldx%lldx%lld input",
+             arch, arch, (long long)l->q.x.dim[0], (long long)l->q.x.dim[1],
+             (long long)l->q.x.dim[2], (long long)l->q.x.dim[3]);
     rv_lesson_compare(dev, what, forms, warmup, repeat, NULL, NULL);
 }
 
 int main(int argc, char **argv)
 {
-    int batch = 1, channels = 3, size = 64, repeat = 5, warmup = 2, n_calib = 2;
+    int batch = 1, channels = 3, size = 224, repeat = 5, warmup = 2, n_calib = 2,
+        seed = RV_QUANT_SEED;
     const char *arch_name = "A0";
     rv_opt extra[] = {{"arch", RV_OPT_STR, &arch_name, "RepVGG preset"},
-                      {"calib", RV_OPT_INT, &n_calib, "calibration batches (at most 16)"}};
+                      {"calib", RV_OPT_INT, &n_calib, "calibration batches (at most 16)"},
+                      {"seed", RV_OPT_COUNT, &seed, "seed of the weights and images"}};
     const char *device;
     rv_device dev;
     int rc = rv_lesson_options(argc, argv,
                                "10_int8_quantization: RepVGG and QARepVGG simulated in INT8, "
                                "both forms,\n  one weight scale per tensor or per channel: "
                                "the error in dB per block and end to end",
-                               &batch, &channels, &size, &repeat, extra, 2, &device);
+                               &batch, &channels, &size, &repeat, extra, 3, &device);
     if (rc >= 0) return rc;
     if ((rc = rv_cli_at_least(argv[0], "size", size, 32,
                               "(five stride-2 stages halve it five times)")) >= 0)
@@ -569,8 +624,8 @@ int main(int argc, char **argv)
         "calibrated grid;\nbiases, sums and ReLU in float32 (an engine's int32 accumulator).\n"
         "%s-%s: %d blocks; its QARepVGG twin has the same 3x3 and 1x1 kernels; weights "
         "random,\nseeded, BN statistics calibrated (lesson 06). Input %dx%dx%dx%d, %d "
-        "calibration batch(es)\nof that shape; --size 224 is the paper's resolution.",
-        "RepVGG", arch.name, l->n, batch, channels, size, size, n_calib);
+        "calibration batch(es)\nof that shape (224x224: the paper's resolution), seed %d.",
+        "RepVGG", arch.name, l->n, batch, channels, size, size, n_calib, seed);
     char title[128];
     snprintf(title, sizeof title,
              "Lesson 10: INT8 and re-parameterization, RepVGG-%s against QARepVGG-%s", arch.name,
@@ -578,12 +633,13 @@ int main(int argc, char **argv)
     rv_lesson_begin(title, algebra, dev);
 
     int pass = 0;
-    rv_status st = rv_quant_nets_build(&l->q, specs, l->n, dev, batch, size, n_calib, 10);
+    rv_status st =
+        rv_quant_nets_build(&l->q, specs, l->n, dev, batch, size, n_calib, (uint64_t)seed);
     if (st == RV_OK && k >= 0) st = up_close(l, k);
     if (st == RV_OK) {
         per_block(l);
         end_to_end(l);
-        if (k >= 0) honesty(l, k);
+        honesty(l, (uint64_t)seed);
         pass = checks(l, k >= 0 ? k : 0);
         timing(l, dev, arch.name, warmup, repeat);
     } else {
@@ -591,8 +647,6 @@ int main(int argc, char **argv)
     }
     destroy(l);
     free(l);
-    return rv_lesson_end(pass, dev,
-                         "the float32 forms agree, every quantized kernel sits on its grid, "
-                         "per-channel scales never lose on a folded kernel, every error is finite",
+    return rv_lesson_end(pass, dev, "the float32 forms agree and every INT8 check above holds",
                          "a check above failed");
 }

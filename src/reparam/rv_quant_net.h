@@ -81,6 +81,7 @@ rv_status rv_net_to_qarepvgg(const rv_net *net, rv_rng *r, rv_net *qa);
 enum { RV_NET_REPVGG, RV_NET_QAREPVGG };
 enum { RV_FORM_TRAIN, RV_FORM_DEPLOY };
 #define RV_QUANT_MAX_CALIB 16
+#define RV_QUANT_SEED 10 /* lesson 10's default seed, which the bench measures too */
 typedef struct {
     rv_net net[2][2];                    /* [RV_NET_*][RV_FORM_*] */
     float scales[2][RV_MAX_BLOCKS];      /* [RV_NET_*][block]: the scales of its inputs */
