@@ -13,6 +13,11 @@
  *   naive.tsv     the notebook's first-call timing, in both orders, vs honest
  *   speedup.tsv   deploy/train speed-up of each step and network; its header
  *                 holds the run's time
+ *   int8.tsv      lesson 10: RepVGG-A0 and its QARepVGG twin simulated in INT8,
+ *                 both forms, weights per tensor and per channel: SQNR per
+ *                 block and end to end, five seeds (not timed)
+ *   int8_weights.tsv  lesson 10: where the folded kernels' weights fall on
+ *                 their INT8 grid, as histograms (the lesson's seed)
  *   cudnn.tsv     (CUDA, built with cuDNN) the deploy-time layer: ours vs cuDNN's
  * Each file starts with `#` lines saying what was measured and where, then a
  * line of column names; files are written atomically. Runs on the CPU, and
@@ -25,6 +30,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +47,7 @@
 #include "rv_file.h"
 #include "rv_net.h"
 #include "rv_notebook.h"
+#include "rv_quant_net.h"
 #include "rv_reparam.h"
 #include "rv_report.h"
 #include "rv_two_branch.h"
@@ -48,8 +55,6 @@
 #include "rv_cuda.h"
 #endif
 #ifdef RV_HAVE_CUDNN
-#include <math.h>
-
 #include "cudnn_conv.h"
 #include "rv_check.h"
 #endif
@@ -118,7 +123,7 @@ static rv_status write_table(const run_info *ri, const char *name, const char *w
 }
 
 /* ---- progress ---- */
-static int exp_i, exp_n = 4;
+static int exp_i, exp_n = 5;
 
 static void progress(const char *fmt, ...)
 {
@@ -542,6 +547,111 @@ static rv_status exp_naive(const run_info *ri, table *t)
     return st;
 }
 
+/* ---- experiment 7: INT8, RepVGG against QARepVGG (lesson 10) ---- */
+#define INT8_SEEDS 5
+/* Histogram bins of |w| / s: bin 0 is [0, 2^-6), bin k >= 1 is [2^((k - 13) / 2),
+ * 2^((k - 12) / 2)), half an octave each, up to 2^7 > 127.5 = max |w| / s. */
+#define INT8_BINS 27
+
+static int int8_bin(double v)
+{
+    int k = v < 0x1p-6 ? 0 : (int)floor(2.0 * log2(v)) + 13;
+    return k < 0 ? 0 : k >= INT8_BINS ? INT8_BINS - 1 : k;
+}
+
+/* One row per block for every network, form and weight grain. */
+static void int8_rows(table *t, const rv_quant_nets *q, rv_device dev, int size, uint64_t seed)
+{
+    static const char *const net[2] = {"RepVGG", "QARepVGG"}, *const form[2] = {"train", "deploy"},
+                             *const grain[2] = {"per_tensor", "per_channel"};
+    for (int n = 0; n < 2; n++)
+        for (int f = 0; f < 2; f++)
+            for (int g = 0; g < 2; g++)
+                for (int i = 0; i < q->n_blocks; i++) {
+                    const rv_block_spec *s = &q->net[0][0].blocks[i].spec;
+                    const rv_quant_block_err *e = &q->err[n][f][g][i];
+                    row(t,
+                        "%s\t%d\t%llu\t%s\t%s\t%s\t%d\t%lld\t%lld\t%d\t%d\t%.3f\t%.3f\t%.5f\t%.3f\t"
+                        "%.5f\t%.4f\n",
+                        rv_device_name(dev), size, (unsigned long long)seed, net[n], form[f],
+                        grain[g], i, (long long)s->in_ch, (long long)s->out_ch, s->stride,
+                        rv_block_find_branch(s, RV_BRANCH_IDENTITY) >= 0, e->weights.sqnr_db,
+                        e->alone.sqnr_db, e->alone.rel_l2, e->chain.sqnr_db, e->chain.rel_l2,
+                        q->scales[n][i] * RV_QINT8_HALF_RANGE);
+                }
+}
+
+/* The deploy-time kernels of the blocks with an identity branch, weight by
+ * weight in steps of their per-tensor grid (|w| / s), by where a tap sits:
+ * the identity's (centre, input channel o % (I/g)), the other centre taps,
+ * the outer ones; and each output channel's max |W_o| / s. */
+static rv_status int8_weight_rows(table *t, const rv_quant_nets *q)
+{
+    static const char *const net[2] = {"RepVGG", "QARepVGG"};
+    static const char *const kind[4] = {"identity_tap", "centre_tap", "outer_tap", "channel_max"};
+    rv_status st = RV_OK;
+    for (int n = 0; n < 2 && st == RV_OK; n++) {
+        int64_t count[4][INT8_BINS] = {{0}}, total[4] = {0};
+        for (int i = 0; i < q->n_blocks && st == RV_OK; i++) {
+            const rv_block *b = &q->net[n][RV_FORM_DEPLOY].blocks[i];
+            if (rv_block_find_branch(&q->net[n][RV_FORM_TRAIN].blocks[i].spec, RV_BRANCH_IDENTITY) <
+                0)
+                continue;
+            rv_tensor w = {0};
+            float scale = 0.0f;
+            st = rv_tensor_clone(&w, &b->branch[0].w, RV_CPU, "folded kernel");
+            if (st == RV_OK) st = rv_quant_tensor_scale(&w, &scale);
+            const int64_t O = w.dim[0], C = w.dim[1], KH = w.dim[2], KW = w.dim[3];
+            for (int64_t o = 0; o < O && st == RV_OK; o++) {
+                double ch = 0.0;
+                for (int64_t j = 0; j < C * KH * KW; j++) {
+                    int64_t c = j / (KH * KW), r = j / KW % KH, k = j % KW;
+                    double v = fabs(w.data[o * C * KH * KW + j]) / scale;
+                    int cls = r != KH / 2 || k != KW / 2 ? 2 : c == o % C ? 0 : 1;
+                    count[cls][int8_bin(v)]++;
+                    total[cls]++;
+                    ch = v > ch ? v : ch;
+                }
+                count[3][int8_bin(ch)]++;
+                total[3]++;
+            }
+            rv_tensor_free(&w);
+        }
+        for (int c = 0; c < 4 && st == RV_OK; c++)
+            for (int k = 0; k < INT8_BINS; k++)
+                row(t, "%s\t%s\t%.6g\t%.6g\t%lld\t%.6f\n", net[n], kind[c],
+                    k ? exp2((k - 13) / 2.0) : 0.0, exp2((k - 12) / 2.0), (long long)count[c][k],
+                    total[c] ? (double)count[c][k] / (double)total[c] : 0.0);
+    }
+    return st;
+}
+
+static rv_status exp_int8(const run_info *ri, table *t, table *tw, int *size, int *n_calib)
+{
+    rv_device dev = ri->devs[ri->ndev - 1];
+    rv_arch arch;
+    rv_block_spec specs[RV_MAX_BLOCKS];
+    int n = 0, seeds = ri->quick ? 1 : INT8_SEEDS;
+    *size = ri->quick ? 32 : 224;
+    *n_calib = 2; /* the lesson's default */
+    rv_quant_nets *q = malloc(sizeof *q);
+    if (!q) return rv_error(RV_ENOMEM, "no memory for the INT8 experiment");
+    rv_status st = rv_arch_preset("A0", &arch);
+    if (st == RV_OK) st = rv_arch_specs(&arch, 3, specs, &n);
+    for (int k = 0; k < seeds && st == RV_OK; k++) {
+        uint64_t seed = RV_QUANT_SEED + (uint64_t)k;
+        progress("INT8 on %s: RepVGG-A0 and QARepVGG-A0, %dx%d, seed %llu", rv_device_name(dev),
+                 *size, *size, (unsigned long long)seed);
+        st = rv_quant_nets_build(q, specs, n, dev, 1, *size, *n_calib, seed);
+        if (st != RV_OK) break;
+        int8_rows(t, q, dev, *size, seed);
+        if (k == 0) st = int8_weight_rows(tw, q);
+        rv_quant_nets_free(q);
+    }
+    free(q);
+    return st;
+}
+
 #ifdef RV_HAVE_CUDNN
 /* ---- experiment 6 (CUDA): our conv against cuDNN's fastest algorithm ---- */
 typedef struct {
@@ -702,7 +812,7 @@ int main(int argc, char **argv)
         if (strcmp(device, "cuda") == 0) ri.ndev = 0;
         ri.devs[ri.ndev++] = RV_CUDA;
 #ifdef RV_HAVE_CUDNN
-        exp_n = 5;
+        exp_n = 6;
 #endif
     }
     rv_device_describe(RV_CPU, ri.cpu, sizeof ri.cpu);
@@ -792,6 +902,44 @@ int main(int argc, char **argv)
                          "the last row (device notebook) is what the notebook printed for the "
                          "same forms on its GPU, quoted, not measured here",
                          "device\tmethod\ttrial\ttwo_branch_ms\tfused_ms\tratio", &t_naive);
+    exp_i = 5;
+    table t_int8 = {0}, t_int8w = {0};
+    int int8_size = 0, int8_calib = 0;
+    if (st == RV_OK) st = exp_int8(&ri, &t_int8, &t_int8w, &int8_size, &int8_calib);
+    char what7[1200];
+    snprintf(what7, sizeof what7,
+             "experiment 7 (lesson 10): RepVGG-A0 and its QARepVGG twin (the same 3x3 and 1x1 "
+             "kernels) simulated in INT8, measured, not timed: random seeded weights with "
+             "calibrated BN statistics, one %dx%d noise image, %d calibration images, seeds %d "
+             "to %d (%d is the lesson's default; 10_int8_quantization --seed S measures the same); "
+             "form train = each conv branch with its BN folded in quantized alone, deploy = "
+             "the folded kernel; weights per_tensor or per_channel; every block's input per "
+             "tensor at its calibrated scale; weight_sqnr_db = the folded kernel the form "
+             "computes with against float32's, alone = the block's output on the float32 "
+             "network's input, chain = the network's output after this block; input_amax = "
+             "the largest block input the calibration saw",
+             int8_size, int8_size, int8_calib, RV_QUANT_SEED,
+             RV_QUANT_SEED + (ri.quick ? 0 : INT8_SEEDS - 1), RV_QUANT_SEED);
+    if (st == RV_OK)
+        st = write_table(&ri, "int8.tsv", what7,
+                         "device\tsize\tseed\tnet\tform\tweights\tblock\tin_ch\tout_ch\tstride\t"
+                         "identity\tweight_sqnr_db\talone_sqnr_db\talone_rel_l2\tchain_sqnr_db\t"
+                         "chain_rel_l2\tinput_amax",
+                         &t_int8);
+    if (st == RV_OK)
+        st = write_table(
+            &ri, "int8_weights.tsv",
+            "experiment 7 (lesson 10): the deploy-time kernels of RepVGG-A0 and its "
+            "QARepVGG twin (the lesson's seed), blocks with an identity branch: every weight "
+            "in steps of its kernel's per-tensor INT8 grid, |w| / s with s = max |W| "
+            "/ 127.5, counted in half-octave bins [bin_lo, bin_hi) (the first bin "
+            "holds all below 2^-6) by where the tap sits (identity_tap: centre, "
+            "input channel o; centre_tap: the other centre taps; outer_tap: the 8 "
+            "others), and channel_max: each output channel's max |W_o| / s; "
+            "fraction = count / all of that kind; not timed",
+            "net\tkind\tbin_lo\tbin_hi\tcount\tfraction", &t_int8w);
+    free(t_int8.buf);
+    free(t_int8w.buf);
     for (int d = 0; d < ri.ndev && st == RV_OK; d++)
         for (int k = 0; k < 6; k++) {
             const step *s = k < 3 ? &steps[k][d] : &nets[k - 3][d];
@@ -802,7 +950,7 @@ int main(int argc, char **argv)
 #ifdef RV_HAVE_CUDNN
     table t_cudnn = {0};
     if (st == RV_OK && ri.devs[ri.ndev - 1] == RV_CUDA) {
-        exp_i = 5;
+        exp_i = 6;
         st = exp_cudnn(&ri, &t_cudnn);
         if (st == RV_OK)
             st = write_table(&ri, "cudnn.tsv",

@@ -15,7 +15,7 @@ tmp="$out.tmp"
 trap 'rm -f "$tmp"' EXIT
 
 # The charts in the order a reader meets them, then any others.
-order="kernels pairs block networks naive speedup cpu_vs_torch cudnn"
+order="kernels pairs block networks naive speedup int8 int8_weights cpu_vs_torch cudnn"
 charts=$order
 for gp in "$here"/*.gp; do
     c=$(basename "$gp" .gp)
@@ -129,6 +129,17 @@ EOF
                         "network|device|batch|form|activation buffers|workspace|\
 Winograd-domain weights|peak" \
                         "c[\"batch\"] == $least" ;;
+                int8)
+                    # the lesson's seed (the least) at the last block: end to end
+                    read -r seed last < <(awk -F'\t' '/^#/ { next }
+                        !h { for (i = 1; i <= NF; i++) { if ($i == "seed") s = i
+                                                         if ($i == "block") b = i }
+                             h = 1; next }
+                        !m || $s < m { m = $s } $b > l { l = $b } END { print m, l }' "$tsv")
+                    table "$tsv" "End to end (the output after block $last), seed $seed:" \
+                        "net form weights chain_sqnr_db chain_rel_l2" \
+                        "network|form|weight scales|SQNR (dB)|relative L2" \
+                        "c[\"seed\"] == $seed && c[\"block\"] == $last" ;;
                 esac
             else
                 printf '\nIts data are not in `bench/results/%s/`.\n' "$m"

@@ -4,9 +4,11 @@
 # files present and non-empty, the gallery listing every chart, and what the
 # charts need from the TSVs: the kernels of the three pictures, the memory
 # of the networks in its parts (which add up to no more than the peak), the
-# notebook's quoted ratio, the run time. DEVICE (default cpu) is rv_bench's
-# --device; CHARTs are expected beyond the six every run draws (cudnn on a GPU
-# build with cuDNN). Exit 77 (skipped) without gnuplot.
+# notebook's quoted ratio, the run time, lesson 10's INT8 errors (finite, every
+# network, form and weight grain) and weight histograms (every kind of tap of
+# both networks). DEVICE (default cpu) is rv_bench's --device; CHARTs are
+# expected beyond the eight every run draws (cudnn on a GPU build with cuDNN).
+# Exit 77 (skipped) without gnuplot.
 set -u
 bench=$1
 plot=$2
@@ -21,7 +23,7 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 res="$work/results/quick-test"
 gallery="$work/plots/README.md"
-for t in kernels pairs block networks naive speedup "${extra[@]}"; do
+for t in kernels pairs block networks naive speedup int8 int8_weights "${extra[@]}"; do
     f="$res/$t.tsv"
     rows=$(grep -vc '^#' "$f" 2>/dev/null || echo 0)
     [ "$rows" -ge 2 ] || fail "$f has no data rows"
@@ -47,6 +49,16 @@ paste <(col "$res/networks.tsv" buffer_bytes) <(col "$res/networks.tsv" workspac
 col "$res/naive.tsv" method | grep -qx notebook_printed || fail "naive.tsv lacks the notebook's row"
 grep -q '^# run time: [0-9]* s' "$res/speedup.tsv" ||
     fail "speedup.tsv does not record the run time"
+for c in weight_sqnr_db alone_sqnr_db chain_sqnr_db chain_rel_l2; do
+    col "$res/int8.tsv" $c | grep -qvE '^-?[0-9]+(\.[0-9]+)?$' &&
+        fail "int8.tsv: a value of $c is not a finite number"
+done
+combos=$(paste <(col "$res/int8.tsv" net) <(col "$res/int8.tsv" form) \
+               <(col "$res/int8.tsv" weights) | sort -u | wc -l)
+[ "$combos" -eq 8 ] || fail "int8.tsv has $combos of the 8 networks x forms x weight grains"
+kinds=$(paste <(col "$res/int8_weights.tsv" net) <(col "$res/int8_weights.tsv" kind) |
+        sort -u | wc -l)
+[ "$kinds" -eq 8 ] || fail "int8_weights.tsv has $kinds of the 2 networks x 4 kinds"
 leftovers=$(find "$work" -name '*.tmp*')
 [ -z "$leftovers" ] || fail "temporaries left: $leftovers"
 echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) bench_quick: $failures failed check(s)"
