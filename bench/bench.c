@@ -588,6 +588,7 @@ static void int8_rows(table *t, const rv_quant_nets *q, rv_device dev, int size,
 static rv_status int8_weight_rows(table *t, const rv_quant_nets *q)
 {
     static const char *const net[2] = {"RepVGG", "QARepVGG"};
+    /* rv_tap_kind's, then the channels' */
     static const char *const kind[4] = {"identity_tap", "centre_tap", "outer_tap", "channel_max"};
     rv_status st = RV_OK;
     for (int n = 0; n < 2 && st == RV_OK; n++) {
@@ -605,9 +606,8 @@ static rv_status int8_weight_rows(table *t, const rv_quant_nets *q)
             for (int64_t o = 0; o < O && st == RV_OK; o++) {
                 double ch = 0.0;
                 for (int64_t j = 0; j < C * KH * KW; j++) {
-                    int64_t c = j / (KH * KW), r = j / KW % KH, k = j % KW;
                     double v = fabs(w.data[o * C * KH * KW + j]) / scale;
-                    int cls = r != KH / 2 || k != KW / 2 ? 2 : c == o % C ? 0 : 1;
+                    rv_tap_kind cls = rv_tap_kind_of(&w, o, j / (KH * KW), j / KW % KH, j % KW);
                     count[cls][int8_bin(v)]++;
                     total[cls]++;
                     ch = v > ch ? v : ch;

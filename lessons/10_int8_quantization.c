@@ -91,19 +91,10 @@ static void magnitude_range(const rv_tensor *w, double *largest, double *smalles
     }
 }
 
-/* The taps of a folded 3x3 kernel (O, I/g, 3, 3), in three classes: where
- * the identity lands (centre, input channel o % (I/g)), the other centre
- * taps (the 1x1's), and the 8 outer taps (the 3x3 branch's alone). */
-enum { ID_TAP, CENTRE_TAP, OUTER_TAP, TAP_CLASSES };
-
-static int tap_class(const rv_tensor *w, int64_t o, int64_t c, int64_t r, int64_t k)
-{
-    if (r != w->dim[2] / 2 || k != w->dim[3] / 2) return OUTER_TAP;
-    return c == o % w->dim[1] ? ID_TAP : CENTRE_TAP;
-}
-
+/* A folded kernel's taps by kind (rv_tap_kind_of): how large, and how they
+ * fall on the grids. */
 typedef struct {
-    double max[TAP_CLASSES], rms[TAP_CLASSES];
+    double max[RV_TAP_KINDS], rms[RV_TAP_KINDS];
     double step;           /* the per-tensor grid's: max |W| / 127.5 */
     double zero[GRAINS];   /* share of the outer taps below half a step: they round to 0 */
     double ch_min, ch_med; /* a channel's max |W_o| over the kernel's max |W| */
@@ -118,8 +109,8 @@ static int cmp_double(const void *a, const void *b)
 static rv_status kernel_taps(const rv_tensor *w, tap_stats *t)
 {
     const int64_t O = w->dim[0], C = w->dim[1], K = w->dim[2] * w->dim[3];
-    double *ch = malloc((size_t)O * sizeof *ch), sq[TAP_CLASSES] = {0}, amax = 0.0, outer = 0.0;
-    int64_t count[TAP_CLASSES] = {0}, zero[GRAINS] = {0};
+    double *ch = malloc((size_t)O * sizeof *ch), sq[RV_TAP_KINDS] = {0}, amax = 0.0, outer = 0.0;
+    int64_t count[RV_TAP_KINDS] = {0}, zero[GRAINS] = {0};
     if (!ch) return rv_error(RV_ENOMEM, "no memory for %lld channels", (long long)O);
     memset(t, 0, sizeof *t);
     for (int64_t o = 0; o < O; o++) {
@@ -132,16 +123,16 @@ static rv_status kernel_taps(const rv_tensor *w, tap_stats *t)
         for (int64_t c = 0; c < C; c++)
             for (int64_t j = 0; j < K; j++) {
                 double a = fabs(w->data[(o * C + c) * K + j]);
-                int cls = tap_class(w, o, c, j / w->dim[3], j % w->dim[3]);
+                rv_tap_kind cls = rv_tap_kind_of(w, o, c, j / w->dim[3], j % w->dim[3]);
                 t->max[cls] = fmax(t->max[cls], a);
                 sq[cls] += a * a;
                 count[cls]++;
-                if (cls != OUTER_TAP) continue;
+                if (cls != RV_TAP_OUTER) continue;
                 outer++;
                 zero[0] += a < t->step / 2;
                 zero[1] += a < rv_quant_scale((float)ch[o]) / 2;
             }
-    for (int c = 0; c < TAP_CLASSES; c++) t->rms[c] = count[c] ? sqrt(sq[c] / count[c]) : 0.0;
+    for (int c = 0; c < RV_TAP_KINDS; c++) t->rms[c] = count[c] ? sqrt(sq[c] / count[c]) : 0.0;
     for (int g = 0; g < GRAINS; g++) t->zero[g] = outer > 0 ? zero[g] / outer : 0.0;
     for (int64_t o = 0; o < O; o++) ch[o] /= amax > 0 ? amax : 1.0;
     qsort(ch, (size_t)O, sizeof *ch, cmp_double);
@@ -192,15 +183,15 @@ static rv_status up_close(const lesson *l, int k)
            "9)\n");
     printf("                            largest      rms   largest      rms   largest      rms\n");
     for (int n = 0; n < NETS; n++)
-        printf("  %-24s %8.3f %8.3f  %8.3f %8.3f  %8.3f %8.3f\n", net_name[n], t[n].max[ID_TAP],
-               t[n].rms[ID_TAP], t[n].max[CENTRE_TAP], t[n].rms[CENTRE_TAP], t[n].max[OUTER_TAP],
-               t[n].rms[OUTER_TAP]);
+        printf("  %-24s %8.3f %8.3f  %8.3f %8.3f  %8.3f %8.3f\n", net_name[n],
+               t[n].max[RV_TAP_IDENTITY], t[n].rms[RV_TAP_IDENTITY], t[n].max[RV_TAP_CENTRE],
+               t[n].rms[RV_TAP_CENTRE], t[n].max[RV_TAP_OUTER], t[n].rms[RV_TAP_OUTER]);
     for (int n = 0; n < NETS; n++)
         printf("  %s: one grid for W has a step s = max |W| / 127.5 = %.4f, so the outer taps' "
                "rms is\n    %.1f steps and %.1f%% of them round to 0 (|w| < s/2); one grid per "
                "output channel: %.1f%%.\n    A channel's max |W_o| is %.2f of the kernel's at "
                "the smallest, %.2f at the median.\n",
-               net_name[n], t[n].step, t[n].rms[OUTER_TAP] / t[n].step, 100 * t[n].zero[0],
+               net_name[n], t[n].step, t[n].rms[RV_TAP_OUTER] / t[n].step, 100 * t[n].zero[0],
                100 * t[n].zero[1], t[n].ch_min, t[n].ch_med);
     printf("\n  SQNR in dB (higher: closer to float32)  RepVGG              QARepVGG\n"
            "  form         weight scales             weights  output      weights  output\n");
