@@ -71,7 +71,7 @@ set xtics font ",9" ("RepVGG\ntrain\nper tensor" 0, "RepVGG\ntrain\nper channel"
            "QARepVGG\ndeploy\nper tensor" 6, "QARepVGG\ndeploy\nper channel" 7)
 set bmargin 5
 set key default
-set key bottom right noenhanced
+set key top right noenhanced
 plot f using (column("block") == LAST ? pos(strcol("net"), strcol("form"), strcol("weights")) : NaN) \
          :"chain_sqnr_db" with points pt 7 ps 1.2 lc rgb "#7570b3" title "one seed", \
      0 with lines dt 2 lc rgb "gray40" title "0 dB: the error as large as the output"
