@@ -331,11 +331,15 @@ static void honesty(const lesson *l, uint64_t seed)
            fold >= 0 ? "lowers" : "raises", fabs(fold),
            fold >= 6.0 ? "is reproduced" : "is NOT reproduced (under 6 dB, one bit)");
     printf("  - one scale per output channel recovers %+.1f dB of a block's output;\n", chan);
-    printf("  - QARepVGG's block changes it by %+.1f dB: %s;\n", qa,
-           qa >= 3.0 ? "a gain that random weights reproduce"
+    const char *qa_is =
+        qa >= 3.0    ? "a gain that random weights reproduce"
+        : qa <= -3.0 ? "a loss (3 dB or more, half a bit).\n    On random weights shared with "
+                       "RepVGG's kernels the structure alone does not show the\n    paper's "
+                       "gain, which it measured on networks trained with the block"
                      : "hardly at all (under 3 dB, half a bit). On random\n    weights shared "
                        "with RepVGG's kernels the structure alone does not show the paper's\n"
-                       "    gain, which it measured on networks trained with the block");
+                       "    gain, which it measured on networks trained with the block";
+    printf("  - QARepVGG's block changes it by %+.1f dB: %s;\n", qa, qa_is);
     printf("  - the largest block input the calibration saw: RepVGG %.1f, QARepVGG %.1f%s;\n",
            amax[0], amax[1],
            amax[1] < amax[0] ? "\n    (QARepVGG's BN after the sum normalizes what the next "
@@ -347,7 +351,7 @@ static void honesty(const lesson *l, uint64_t seed)
            "float32\n  one, not how many images a classifier still gets right (no dataset runs "
            "here); nor what\n  training with QARepVGG's block does to the weights.\n"
            "  The papers' figures, quoted, not measured here (ImageNet, trained weights):\n"
-           "  - QARepVGG's abstract (arXiv:2212.01593v2, https://arxiv.org/abs/2212.01593): "
+           "  - QARepVGG's abstract (arXiv:2212.01593v2, https://arxiv.org/html/2212.01593v2): "
            "RepVGG's\n    \"quantization performance is usually too poor to deploy (more than "
            "20%% top-1 accuracy\n    drop on ImageNet) when INT8 inference is desired\"; with "
            "QARepVGG \"the top-1 accuracy drop\n    on ImageNet is reduced within 2%% by "
