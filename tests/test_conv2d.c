@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "rv_gemm.h"
 #include "rv_ops.h"
 #include "rv_test.h"
 #include "rv_winograd.h"
@@ -118,7 +119,12 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
     }
     rv_conv2d_cuda_col_bytes = budget;
 #endif
-    for (int m = 2; dev == RV_CPU && rv_winograd_applies(&w, p) && m <= 4; m += 2) {
+    /* Winograd, both tiles, its products through the packed-weights kernel
+     * (rv_gemm.h) when this CPU has one, and through OpenBLAS */
+    for (int k = 0; dev == RV_CPU && rv_winograd_applies(&w, p) && k < 4; k++) {
+        int m = k % 2 ? 4 : 2, packed = k < 2;
+        rv_gemm_enabled = packed;
+        if (packed && !rv_gemm_available()) continue;
         /* F(2x2)'s G has halves only, exact in binary: integers stay exact.
          * F(4x4)'s has sixths: it rounds, within the float tolerance. */
         rv_tol tol = integers && m == 2 ? RV_TOL_EXACT : RV_TOL_FP32;
@@ -130,14 +136,15 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
             rv_winograd_chunk_bytes = chunked ? 1 : whole; /* one image per chunk */
             memset(y.data, 0xff, rv_tensor_bytes(&y));     /* NaN: every output written */
             CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
-            char wwhat[200];
-            snprintf(wwhat, sizeof wwhat, "%s, winograd F(%dx%d)%s", what, m, m,
-                     chunked ? " in chunks" : "");
+            char wwhat[240];
+            snprintf(wwhat, sizeof wwhat, "%s, winograd F(%dx%d)%s%s", what, m, m,
+                     packed ? ", packed weights" : ", OpenBLAS", chunked ? ", in chunks" : "");
             CHECK_CLOSE(wwhat, &y, &y_ref, tol);
         }
         rv_winograd_chunk_bytes = whole;
         rv_tensor_free(&u);
     }
+    rv_gemm_enabled = 1;
     rv_tensor *all[8] = {&x, &w, &b, &y_ref, &hx, &hw, &hb, &y};
     for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);
 }
