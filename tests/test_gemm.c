@@ -46,7 +46,7 @@ static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, 
     rv_gemm_pack(at.data, 1, M, M, K, packed.data);
     for (int64_t r0 = 0; r0 < M; r0 += split) { /* the parts threads would take */
         int64_t rows = M - r0 < split ? M - r0 : split;
-        rv_gemm_rows(packed.data, K, r0, rows, b.data, ldb, N, c.data + r0 * ldc, ldc, accumulate);
+        rv_gemm_rows(packed.data, K, r0, rows, b.data, ldb, N, c.data + r0 * ldc, ldc, accumulate, NULL, 0);
     }
     char what[128];
     snprintf(what, sizeof what, "%s M %lld K %lld N %lld, parts of %lld rows%s, %s", isa,

@@ -35,111 +35,147 @@ void rv_gemm_pack(const float *a, int64_t rs, int64_t cs, int64_t M, int64_t K, 
 }
 
 /* One panel's rows x nb block: ap the panel (K x 8), b and c at the block's
- * first column. */
+ * first column, bias (the panel's rows) or NULL. */
 typedef void (*block_fn)(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb,
-                         float *c, int64_t ldc, int rows, int accumulate);
+                         float *c, int64_t ldc, int rows, int accumulate, const float *bias,
+                         int relu);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/* AVX-512: 8 rows x NV vectors of 16 (NV <= 3), the last vector masked.
- * Called with a constant NV, so the loops unroll and acc stays in
- * registers (24 + 3 of the 32). */
-__attribute__((target("avx512f"))) ALWAYS_INLINE void block16(const float *ap, int64_t K,
-                                                              const float *b, int64_t ldb, float *c,
-                                                              int64_t ldc, int rows, int accumulate,
-                                                              const int NV, __mmask16 last)
-{
-    __m512 acc[RV_GEMM_MR][3];
-    for (int r = 0; r < RV_GEMM_MR; r++)
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K; k++) {
-        const float *bk = b + k * ldb, *ak = ap + k * RV_GEMM_MR;
-        __m512 bv[3];
-        for (int v = 0; v < NV; v++)
-            bv[v] = v < NV - 1 ? _mm512_loadu_ps(bk + 16 * v)
-                               : _mm512_maskz_loadu_ps(last, bk + 16 * v);
-        for (int r = 0; r < RV_GEMM_MR; r++) {
-            __m512 a = _mm512_set1_ps(ak[r]);
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, bv[v], acc[r][v]);
-        }
+/* The accumulators are named registers, c<row><vector>, not an array: gcc
+ * keeps an array of vectors in memory across the k loop (a store and a load
+ * per multiply-add, at a third of the speed). NV, the vectors per row, is a
+ * constant of each expansion, so the unused ones vanish. */
+#define RV_ROWS8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#define RV_ROWS4(M) M(0) M(1) M(2) M(3)
+
+/* AVX-512: 8 rows x NV vectors of 16 (NV <= 3: 24 + 3 of the 32
+ * registers), the last vector masked. */
+#define RV_DECL16(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
+#define RV_FMA16(r)                                                                                \
+    {                                                                                              \
+        __m512 a = _mm512_set1_ps(ak[r]);                                                          \
+        c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                                                 \
+        if (NV > 1) c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                                     \
+        if (NV > 2) c##r##2 = _mm512_fmadd_ps(a, b2, c##r##2);                                     \
     }
-    for (int r = 0; r < rows; r++)
-        for (int v = 0; v < NV; v++) {
-            float *cr = c + r * ldc + 16 * v;
-            __mmask16 m = v < NV - 1 ? (__mmask16)0xffff : last;
-            __m512 out = acc[r][v];
-            if (accumulate) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(m, cr));
-            _mm512_mask_storeu_ps(cr, m, out);
-        }
+#define RV_STORE16(r)                                                                              \
+    if (r < rows) {                                                                                \
+        store16(c + r * ldc, c##r##0, NV > 1 ? full : last, accumulate, bias, r, relu);            \
+        if (NV > 1)                                                                                \
+            store16(c + r * ldc + 16, c##r##1, NV > 2 ? full : last, accumulate, bias, r, relu);   \
+        if (NV > 2) store16(c + r * ldc + 32, c##r##2, last, accumulate, bias, r, relu);           \
+    }
+
+/* c[0 .. 16) (the lanes of m) = v (+ c when accumulating) (+ bias[r]), then
+ * ReLU when relu; max(0, v) keeps a NaN, as rv_bias_act does. */
+__attribute__((target("avx512f"))) ALWAYS_INLINE void
+store16(float *c, __m512 v, __mmask16 m, int accumulate, const float *bias, int r, int relu)
+{
+    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, c));
+    if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[r]));
+    if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+    _mm512_mask_storeu_ps(c, m, v);
 }
 
-__attribute__((target("avx512f"))) static void block_avx512(const float *ap, int64_t K,
-                                                            const float *b, int64_t ldb, int64_t nb,
-                                                            float *c, int64_t ldc, int rows,
-                                                            int accumulate)
+#define RV_BLOCK16(NAME, NVEC)                                                                     \
+    __attribute__((target("avx512f"))) static void NAME(                                           \
+        const float *ap, int64_t K, const float *b, int64_t ldb, float *c, int64_t ldc, int rows,  \
+        int accumulate, const float *bias, int relu, __mmask16 last)                               \
+    {                                                                                              \
+        enum { NV = NVEC };                                                                        \
+        const __mmask16 full = 0xffff;                                                             \
+        RV_ROWS8(RV_DECL16)                                                                        \
+        for (int64_t k = 0; k < K; k++) {                                                          \
+            const float *bk = b + k * ldb, *ak = ap + k * RV_GEMM_MR;                              \
+            __m512 b0 = _mm512_maskz_loadu_ps(NV > 1 ? full : last, bk), b1 = b0, b2 = b0;         \
+            if (NV > 1) b1 = _mm512_maskz_loadu_ps(NV > 2 ? full : last, bk + 16);                 \
+            if (NV > 2) b2 = _mm512_maskz_loadu_ps(last, bk + 32);                                 \
+            RV_ROWS8(RV_FMA16)                                                                     \
+        }                                                                                          \
+        RV_ROWS8(RV_STORE16)                                                                       \
+    }
+RV_BLOCK16(block16_1, 1)
+RV_BLOCK16(block16_2, 2)
+RV_BLOCK16(block16_3, 3)
+
+static void block_avx512(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb,
+                         float *c, int64_t ldc, int rows, int accumulate, const float *bias,
+                         int relu)
 {
     int nv = (int)((nb + 15) / 16);
     __mmask16 last = (__mmask16)((1u << (nb - 16 * (nv - 1))) - 1);
-    if (nv == 3)
-        block16(ap, K, b, ldb, c, ldc, rows, accumulate, 3, last);
-    else if (nv == 2)
-        block16(ap, K, b, ldb, c, ldc, rows, accumulate, 2, last);
-    else
-        block16(ap, K, b, ldb, c, ldc, rows, accumulate, 1, last);
+    (nv == 3   ? block16_3
+     : nv == 2 ? block16_2
+               : block16_1)(ap, K, b, ldb, c, ldc, rows, accumulate, bias, relu, last);
 }
 
 /* AVX2 + FMA: 16 registers, so the 8-row panel runs as two halves of 4
  * rows x NV vectors of 8 (NV <= 3: 12 + 3 registers), the last vector
  * masked. */
-__attribute__((target("avx2,fma"))) ALWAYS_INLINE void block8(const float *ap, int64_t K,
-                                                              const float *b, int64_t ldb, float *c,
-                                                              int64_t ldc, int rows, int accumulate,
-                                                              const int NV, __m256i last)
-{
-    __m256 acc[4][3];
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_ps();
-    for (int64_t k = 0; k < K; k++) {
-        const float *bk = b + k * ldb, *ak = ap + k * RV_GEMM_MR;
-        __m256 bv[3];
-        for (int v = 0; v < NV; v++)
-            bv[v] = v < NV - 1 ? _mm256_loadu_ps(bk + 8 * v) : _mm256_maskload_ps(bk + 8 * v, last);
-        for (int r = 0; r < 4; r++) {
-            __m256 a = _mm256_broadcast_ss(ak + r);
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(a, bv[v], acc[r][v]);
-        }
+#define RV_DECL8(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
+#define RV_FMA8(r)                                                                                 \
+    {                                                                                              \
+        __m256 a = _mm256_broadcast_ss(ak + r);                                                    \
+        c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);                                                 \
+        if (NV > 1) c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                                     \
+        if (NV > 2) c##r##2 = _mm256_fmadd_ps(a, b2, c##r##2);                                     \
     }
-    __m256i all = _mm256_set1_epi32(-1);
-    for (int r = 0; r < rows; r++)
-        for (int v = 0; v < NV; v++) {
-            float *cr = c + r * ldc + 8 * v;
-            __m256i m = v < NV - 1 ? all : last;
-            __m256 out = acc[r][v];
-            if (accumulate) out = _mm256_add_ps(out, _mm256_maskload_ps(cr, m));
-            _mm256_maskstore_ps(cr, m, out);
-        }
+#define RV_STORE8(r)                                                                               \
+    if (r < rows) {                                                                                \
+        store8(c + r * ldc, c##r##0, NV > 1 ? full : last, accumulate, bias, r, relu);             \
+        if (NV > 1)                                                                                \
+            store8(c + r * ldc + 8, c##r##1, NV > 2 ? full : last, accumulate, bias, r, relu);     \
+        if (NV > 2) store8(c + r * ldc + 16, c##r##2, last, accumulate, bias, r, relu);            \
+    }
+
+__attribute__((target("avx2,fma"))) ALWAYS_INLINE void
+store8(float *c, __m256 v, __m256i m, int accumulate, const float *bias, int r, int relu)
+{
+    if (accumulate) v = _mm256_add_ps(v, _mm256_maskload_ps(c, m));
+    if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[r]));
+    if (relu) v = _mm256_max_ps(_mm256_setzero_ps(), v);
+    _mm256_maskstore_ps(c, m, v);
 }
 
-__attribute__((target("avx2,fma"))) static void block_avx2(const float *ap, int64_t K,
-                                                           const float *b, int64_t ldb, int64_t nb,
-                                                           float *c, int64_t ldc, int rows,
-                                                           int accumulate)
+/* the full vectors load unmasked: AVX2's masked load is slower */
+#define RV_LOAD8(p, is_last) (is_last ? _mm256_maskload_ps(p, last) : _mm256_loadu_ps(p))
+#define RV_BLOCK8(NAME, NVEC)                                                                      \
+    __attribute__((target("avx2,fma"))) static void NAME(                                          \
+        const float *ap, int64_t K, const float *b, int64_t ldb, float *c, int64_t ldc, int rows,  \
+        int accumulate, const float *bias, int relu, __m256i last)                                 \
+    {                                                                                              \
+        enum { NV = NVEC };                                                                        \
+        const __m256i full = _mm256_set1_epi32(-1);                                                \
+        RV_ROWS4(RV_DECL8)                                                                         \
+        for (int64_t k = 0; k < K; k++) {                                                          \
+            const float *bk = b + k * ldb, *ak = ap + k * RV_GEMM_MR;                              \
+            __m256 b0 = RV_LOAD8(bk, NV == 1), b1 = b0, b2 = b0;                                   \
+            if (NV > 1) b1 = RV_LOAD8(bk + 8, NV == 2);                                            \
+            if (NV > 2) b2 = RV_LOAD8(bk + 16, 1);                                                 \
+            RV_ROWS4(RV_FMA8)                                                                      \
+        }                                                                                          \
+        RV_ROWS4(RV_STORE8)                                                                        \
+    }
+RV_BLOCK8(block8_1, 1)
+RV_BLOCK8(block8_2, 2)
+RV_BLOCK8(block8_3, 3)
+
+__attribute__((target("avx2,fma"))) static void
+block_avx2(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, float *c,
+           int64_t ldc, int rows, int accumulate, const float *bias, int relu)
 {
     int nv = (int)((nb + 7) / 8), tail = (int)(nb - 8 * (nv - 1));
     __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail), lane);
     for (int half = 0; half < 2 && 4 * half < rows; half++) {
         int hr = rows - 4 * half < 4 ? rows - 4 * half : 4;
-        const float *ah = ap + 4 * half;
-        float *ch = c + 4 * half * ldc;
-        if (nv == 3)
-            block8(ah, K, b, ldb, ch, ldc, hr, accumulate, 3, last);
-        else if (nv == 2)
-            block8(ah, K, b, ldb, ch, ldc, hr, accumulate, 2, last);
-        else
-            block8(ah, K, b, ldb, ch, ldc, hr, accumulate, 1, last);
+        (nv == 3   ? block8_3
+         : nv == 2 ? block8_2
+                   : block8_1)(ap + 4 * half, K, b, ldb, c + 4 * half * ldc, ldc, hr, accumulate,
+                               bias ? bias + 4 * half : NULL, relu, last);
     }
 }
 
@@ -178,7 +214,8 @@ int rv_gemm_available(void)
 }
 
 void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
-                  int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate)
+                  int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate, const float *bias,
+                  int relu)
 {
     for (int64_t i = r0; i < r0 + rows; i += RV_GEMM_MR) {
         const float *ap = packed + (i / RV_GEMM_MR) * K * RV_GEMM_MR;
@@ -186,6 +223,6 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
         float *ci = c + (i - r0) * ldc;
         for (int64_t n0 = 0; n0 < N; n0 += kernel_nb)
             kernel(ap, K, b + n0, ldb, N - n0 < kernel_nb ? N - n0 : kernel_nb, ci + n0, ldc, pr,
-                   accumulate);
+                   accumulate, bias ? bias + i : NULL, relu);
     }
 }

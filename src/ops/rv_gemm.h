@@ -51,10 +51,12 @@ void rv_gemm_pack(const float *a, int64_t rs, int64_t cs, int64_t M, int64_t K, 
 
 /* Rows [r0, r0 + rows) of C = A B, r0 a multiple of RV_GEMM_MR: C row i at
  * c + (i - r0) * ldc, N floats; A (M x K) packed by rv_gemm_pack at packed;
- * B (K x N) row k at b + k * ldb. With accumulate, C += A B. Needs
+ * B (K x N) row k at b + k * ldb. With accumulate, C += A B; then + bias[i]
+ * (bias of M, or NULL) and ReLU when relu, as the conv's epilogue. Needs
  * rv_gemm_available. */
 void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
-                  int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate);
+                  int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate, const float *bias,
+                  int relu);
 
 #ifdef __cplusplus
 }

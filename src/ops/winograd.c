@@ -409,7 +409,7 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
             for (int64_t xi = 0; xi < P; xi++) { /* M_xi = U_xi V_xi */
                 if (packed)
                     rv_gemm_rows(u->data + xi * rv_gemm_packed_floats(O, C), C, 0, O, V + xi * vs,
-                                 T, T, M + xi * ms, T, 0);
+                                 T, T, M + xi * ms, T, 0, NULL, 0);
                 else
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)O, (int)T, (int)C,
                                 1.0f, u->data + xi * O * C, (int)O, V + xi * vs, (int)T, 0.0f,
