@@ -207,63 +207,21 @@ typedef struct {
     int stride, groups, n, size;
 } family_case;
 
+#define FAMILY(name_, family_, in_, out_, stride_, groups_, n_, size_)                             \
+    {                                                                                              \
+        .name = name_, .family = family_, .in = in_, .out = out_, .stride = stride_,               \
+        .groups = groups_, .n = n_, .size = size_                                                  \
+    }
+
+/* name, family, in -> out channels, stride, groups, batch, size */
 static const family_case family_cases[] = {
-    {.name = "acnet_s1",
-     .family = "acnet",
-     .in = 5,
-     .out = 7,
-     .stride = 1,
-     .groups = 1,
-     .n = 2,
-     .size = 9},
-    {.name = "acnet_s2_g2",
-     .family = "acnet",
-     .in = 6,
-     .out = 8,
-     .stride = 2,
-     .groups = 2,
-     .n = 3,
-     .size = 11},
-    {.name = "dbb_s1",
-     .family = "dbb",
-     .in = 6,
-     .out = 6,
-     .stride = 1,
-     .groups = 1,
-     .n = 2,
-     .size = 9},
-    {.name = "dbb_s2",
-     .family = "dbb",
-     .in = 5,
-     .out = 7,
-     .stride = 2,
-     .groups = 1,
-     .n = 2,
-     .size = 13},
-    {.name = "dbb_s2_g2",
-     .family = "dbb",
-     .in = 4,
-     .out = 8,
-     .stride = 2,
-     .groups = 2,
-     .n = 3,
-     .size = 10},
-    {.name = "dbb_depthwise_s1",
-     .family = "dbb",
-     .in = 6,
-     .out = 6,
-     .stride = 1,
-     .groups = 6,
-     .n = 2,
-     .size = 7},
-    {.name = "dbb_depthwise_s2",
-     .family = "dbb",
-     .in = 6,
-     .out = 6,
-     .stride = 2,
-     .groups = 6,
-     .n = 2,
-     .size = 9},
+    FAMILY("acnet_s1", "acnet", 5, 7, 1, 1, 2, 9),
+    FAMILY("acnet_s2_g2", "acnet", 6, 8, 2, 2, 3, 11),
+    FAMILY("dbb_s1", "dbb", 6, 6, 1, 1, 2, 9),
+    FAMILY("dbb_s2", "dbb", 5, 7, 2, 1, 2, 13),
+    FAMILY("dbb_s2_g2", "dbb", 4, 8, 2, 2, 3, 10),
+    FAMILY("dbb_depthwise_s1", "dbb", 6, 6, 1, 6, 2, 7),
+    FAMILY("dbb_depthwise_s2", "dbb", 6, 6, 2, 6, 2, 9),
 };
 
 /* The case's block, without ReLU */

@@ -40,12 +40,11 @@ Unit", Ding et al., CVPR 2021), for a 3x3 conv of stride s and groups g:
   IdentityBasedConv1x1: its weight here is ours minus the identity). A
   depthwise DBB (g = out_ch) has no 1x1 branch, pools x itself (padding 1,
   zeros counted), and its conv1x1' is a plain 1x1 to 2 in_ch channels.
-Tolerance: the project's model, |a - r| <= 1e-5 s + 1e-4 |r| per element, s
-the largest |r| (at least 1), and relative L2 <= 1e-5.
+Tolerance: the project's model (rv_torch.py), |a - r| <= 1e-5 s + 1e-4 |r| per
+element, s the largest |r| (at least 1), and relative L2 <= 1e-5.
 Exit: 0 pass, 1 fail, 77 skipped (no torch or numpy; no CUDA device for cuda).
 """
 import os
-import subprocess
 import sys
 
 try:
@@ -53,32 +52,14 @@ try:
     import torch
     import torch.nn.functional as F
     from torch import nn
+
+    from rv_torch import Tally, run_dump
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
 
-ATOL, RTOL, MAX_REL_L2 = 1e-5, 1e-4, 1e-5
-failures = 0
-
-
-def check(what, ok, detail=""):
-    global failures
-    print(f"{what}: {detail}{' -> ' if detail else ''}{'ok' if ok else 'FAIL'}")
-    failures += not ok
-
-
-def agree(what, a, r):
-    a = np.asarray(a, np.float64)
-    r = np.asarray(r.detach().numpy() if torch.is_tensor(r) else r, np.float64)
-    if a.shape != r.shape:
-        check(what, False, f"shapes {a.shape} vs {r.shape}")
-        return
-    d = np.abs(a - r)
-    scale = max(1.0, float(np.abs(r).max()))  # as in src/base/rv_check.h
-    bad = int(np.sum(~(d <= ATOL * scale + RTOL * np.abs(r))))
-    rel = float(np.linalg.norm(a - r) / max(np.linalg.norm(r), 1e-30))
-    check(what, bad == 0 and rel <= MAX_REL_L2,
-          f"{a.size} values, max |a-r| = {d.max():.3g}, rel L2 = {rel:.3g}, {bad} outside")
+tally = Tally()
+check, agree = tally.check, tally.agree
 
 
 # --- the blocks, from the papers' equations -------------------------------------------------
@@ -292,19 +273,9 @@ def main():
         return 2
     binary, work = sys.argv[1], sys.argv[2]
     device = sys.argv[3] if len(sys.argv) == 4 else "cpu"
-    os.makedirs(work, exist_ok=True)
-    for old in os.listdir(work):  # nothing of an earlier run can stand in for this one's
-        if old.endswith(".npy") or old == "cases.txt":
-            os.remove(os.path.join(work, old))
-    run = subprocess.run([binary, "--device", device, "--dump", work], capture_output=True,
-                         text=True)
-    if run.returncode != 0:
-        text = run.stdout + run.stderr
-        print(text.strip())
-        if device == "cuda" and "no CUDA device answered" in text:
-            return 77
-        print(f"{binary} --dump failed with exit code {run.returncode}")
-        return 1
+    rc = run_dump(binary, work, device, clear=(".npy", "cases.txt"))
+    if rc is not None:
+        return rc
     with open(os.path.join(work, "cases.txt")) as listing:
         lines = [ln for ln in listing.read().splitlines() if ln.strip()]
     families = sorted({ln.split()[1] for ln in lines})
@@ -319,8 +290,8 @@ def main():
             check_case(work, line)
         except FileNotFoundError as e:
             check(f"{line.split()[0]}: its tensors", False, str(e))
-    print(f"check_family ({device}, torch {torch.__version__}): {failures} failed check(s)")
-    return 1 if failures else 0
+    print(f"check_family ({device}, torch {torch.__version__}): {tally.failures} failed check(s)")
+    return 1 if tally.failures else 0
 
 
 if __name__ == "__main__":
