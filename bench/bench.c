@@ -5,7 +5,8 @@
  * and writes one TSV per experiment into OUT/<machine>/:
  *   kernels.tsv   the kernels lessons 03, 04 and 05 build, for their pictures
  *                 (computed by the library's rewrites, not timed)
- *   pairs.tsv     each lesson's pair of forms over a sweep of sizes
+ *   pairs.tsv     each lesson's pair of forms over a sweep of sizes (lessons 01,
+ *                 02 and 05, and lesson 08's ACNet and DBB blocks)
  *   block.tsv     one RepVGG block, train vs deploy, against channels and resolution
  *   networks.tsv  A0, A1, B0, train vs deploy, against batch size, and the
  *                 memory each form holds: activation buffers, workspace,
@@ -255,7 +256,11 @@ typedef struct {
     double train_ms, deploy_ms; /* at the reference size, for speedup.tsv */
 } step;
 
-static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
+/* The pairs: two convs summed (lesson 01), conv + BN (02), then blocks C -> C
+ * at stride 1: RepVGG's (05), ACNet's and DBB's (08). */
+enum { N_PAIRS = 5, N_BLOCK_PAIRS = 3 };
+
+static rv_status exp_pairs(const run_info *ri, table *t, step steps[N_PAIRS][2])
 {
     static const int full[][2] = {{16, 56}, {32, 56}, {64, 56}, {128, 28}, {256, 14}};
     static const int quick[][2] = {{8, 7}, {16, 14}};
@@ -265,13 +270,15 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
         for (int k = 0; k < n && st == RV_OK; k++) {
             rv_device dev = ri->devs[d];
             int c = (ri->quick ? quick : full)[k][0], s = (ri->quick ? quick : full)[k][1];
-            rv_form_result r[3][2];
+            rv_form_result r[N_PAIRS][2];
             rv_two_branch tb;
             rv_conv_bn_pair cb;
             rv_block_pair bp;
-            rv_block_spec spec;
+            rv_block_spec spec[N_BLOCK_PAIRS];
             progress("pairs on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
-            if ((st = rv_repvgg_block_spec(c, c, 1, 1, &spec)) != RV_OK) break;
+            if ((st = rv_repvgg_block_spec(c, c, 1, 1, &spec[0])) != RV_OK) break;
+            spec[1] = rv_acnet_block_spec(c, c, 1, 1);
+            spec[2] = rv_dbb_block_spec(c, c, 1, 1);
             if ((st = rv_two_branch_build(&tb, dev, 1, c, s, 0, 1)) == RV_OK) {
                 st = measure_pair(rv_two_branch_forward, &tb, rv_two_branch_fused, &tb, dev, repeat,
                                   r[0]);
@@ -282,14 +289,16 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
                     measure_pair(rv_conv_bn_forward, &cb, rv_conv_bn_fused, &cb, dev, repeat, r[1]);
                 rv_conv_bn_free(&cb);
             }
-            if (st == RV_OK && (st = rv_block_pair_build(&bp, spec, dev, 1, s, 3)) == RV_OK) {
-                st = measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev, repeat,
-                                  r[2]);
-                rv_block_pair_free(&bp);
-            }
-            static const char *const pair[3] = {"two_branch", "conv_bn", "block"};
+            for (int b = 0; b < N_BLOCK_PAIRS && st == RV_OK; b++)
+                if ((st = rv_block_pair_build(&bp, spec[b], dev, 1, s, 3)) == RV_OK) {
+                    st = measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev,
+                                      repeat, r[2 + b]);
+                    rv_block_pair_free(&bp);
+                }
+            static const char *const pair[N_PAIRS] = {"two_branch", "conv_bn", "block", "acnet",
+                                                      "dbb"};
             static const char *const form[2] = {"train", "deploy"};
-            for (int p = 0; p < 3 && st == RV_OK; p++)
+            for (int p = 0; p < N_PAIRS && st == RV_OK; p++)
                 for (int f = 0; f < 2; f++) {
                     row(t, "%s\t%s\t%d\t%d\t%d\t%s\t", pair[p], rv_device_name(dev), 1, c, s,
                         form[f]);
@@ -731,9 +740,11 @@ int main(int argc, char **argv)
             ri.dir);
 
     table t_kernels = {0}, t_pairs = {0}, t_block = {0}, t_nets = {0}, t_naive = {0}, t_speed = {0};
-    step steps[3][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
-                        {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
-                        {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}}};
+    step steps[N_PAIRS][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
+                              {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
+                              {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}},
+                              {{"ACNet block", 0, 0}, {"ACNet block", 0, 0}},
+                              {{"DBB block", 0, 0}, {"DBB block", 0, 0}}};
     step nets[3][2] = {{{"RepVGG-A0", 0, 0}, {"RepVGG-A0", 0, 0}},
                        {{"RepVGG-A1", 0, 0}, {"RepVGG-A1", 0, 0}},
                        {{"RepVGG-B0", 0, 0}, {"RepVGG-B0", 0, 0}}};
@@ -793,8 +804,8 @@ int main(int argc, char **argv)
                          "same forms on its GPU, quoted, not measured here",
                          "device\tmethod\ttrial\ttwo_branch_ms\tfused_ms\tratio", &t_naive);
     for (int d = 0; d < ri.ndev && st == RV_OK; d++)
-        for (int k = 0; k < 6; k++) {
-            const step *s = k < 3 ? &steps[k][d] : &nets[k - 3][d];
+        for (int k = 0; k < N_PAIRS + 3; k++) {
+            const step *s = k < N_PAIRS ? &steps[k][d] : &nets[k - N_PAIRS][d];
             if (s->deploy_ms > 0)
                 row(&t_speed, "%s\t%s\t%.5f\t%.5f\t%.3f\n", s->name, rv_device_name(ri.devs[d]),
                     s->train_ms, s->deploy_ms, s->train_ms / s->deploy_ms);

@@ -2,9 +2,9 @@
 # quick_test.sh RV_BENCH PLOT_SH WORK [DEVICE [CHART...]] - the whole `make bench`
 # pipeline in quick mode into WORK: harness, TSV files, gnuplot, PNG and SVG
 # files present and non-empty, the gallery listing every chart, and what the
-# charts need from the TSVs: the kernels of the three pictures, the memory
-# of the networks in its parts (which add up to no more than the peak), the
-# notebook's quoted ratio, the run time. DEVICE (default cpu) is rv_bench's
+# charts need from the TSVs: the kernels of the three pictures, every pair of
+# forms the pairs chart draws, the memory of the networks in its parts (which
+# add up to no more than the peak), the notebook's quoted ratio, the run time. DEVICE (default cpu) is rv_bench's
 # --device; CHARTs are expected beyond the six every run draws (cudnn on a GPU
 # build with cuDNN). Exit 77 (skipped) without gnuplot.
 set -u
@@ -37,6 +37,9 @@ col() {
 }
 for p in pad identity block; do
     col "$res/kernels.tsv" picture | grep -qx "$p" || fail "kernels.tsv has no picture $p"
+done
+for p in two_branch conv_bn block acnet dbb; do
+    col "$res/pairs.tsv" pair | grep -qx "$p" || fail "pairs.tsv has no pair $p"
 done
 paste <(col "$res/networks.tsv" buffer_bytes) <(col "$res/networks.tsv" workspace_bytes) \
       <(col "$res/networks.tsv" winograd_bytes) <(col "$res/networks.tsv" peak_bytes) |
