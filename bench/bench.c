@@ -39,6 +39,7 @@
 #include "rv_cli.h"
 #include "rv_conv_bn_pair.h"
 #include "rv_file.h"
+#include "rv_mobileone.h"
 #include "rv_net.h"
 #include "rv_notebook.h"
 #include "rv_reparam.h"
@@ -255,7 +256,14 @@ typedef struct {
     double train_ms, deploy_ms; /* at the reference size, for speedup.tsv */
 } step;
 
-static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
+/* The pairs of experiment 1, in the order of their lessons */
+enum { N_PAIRS = 4 };
+/* MobileOne's block in the pairs: k = 4, MobileOne-S0's (lesson 09) */
+#define BENCH_MOBILEONE_K 4
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static rv_status exp_pairs(const run_info *ri, table *t, step steps[N_PAIRS][2])
 {
     static const int full[][2] = {{16, 56}, {32, 56}, {64, 56}, {128, 28}, {256, 14}};
     static const int quick[][2] = {{8, 7}, {16, 14}};
@@ -265,10 +273,12 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
         for (int k = 0; k < n && st == RV_OK; k++) {
             rv_device dev = ri->devs[d];
             int c = (ri->quick ? quick : full)[k][0], s = (ri->quick ? quick : full)[k][1];
-            rv_form_result r[3][2];
+            rv_form_result r[N_PAIRS][2];
             rv_two_branch tb;
             rv_conv_bn_pair cb;
             rv_block_pair bp;
+            rv_mobileone_pair mp;
+            rv_mobileone mo = {.in_ch = c, .out_ch = c, .stride = 1, .k = BENCH_MOBILEONE_K};
             rv_block_spec spec;
             progress("pairs on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
             if ((st = rv_repvgg_block_spec(c, c, 1, 1, &spec)) != RV_OK) break;
@@ -287,9 +297,15 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
                                   r[2]);
                 rv_block_pair_free(&bp);
             }
-            static const char *const pair[3] = {"two_branch", "conv_bn", "block"};
+            if (st == RV_OK && (st = rv_mobileone_pair_build(&mp, mo, dev, 1, s, 5)) == RV_OK) {
+                st = measure_pair(rv_mobileone_pair_train, &mp, rv_mobileone_pair_fast, &mp, dev,
+                                  repeat, r[3]);
+                rv_mobileone_pair_free(&mp);
+            }
+            static const char *const pair[N_PAIRS] = {"two_branch", "conv_bn", "block",
+                                                      "mobileone"};
             static const char *const form[2] = {"train", "deploy"};
-            for (int p = 0; p < 3 && st == RV_OK; p++)
+            for (int p = 0; p < N_PAIRS && st == RV_OK; p++)
                 for (int f = 0; f < 2; f++) {
                     row(t, "%s\t%s\t%d\t%d\t%d\t%s\t", pair[p], rv_device_name(dev), 1, c, s,
                         form[f]);
@@ -731,9 +747,11 @@ int main(int argc, char **argv)
             ri.dir);
 
     table t_kernels = {0}, t_pairs = {0}, t_block = {0}, t_nets = {0}, t_naive = {0}, t_speed = {0};
-    step steps[3][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
-                        {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
-                        {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}}};
+    step steps[N_PAIRS][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
+                              {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
+                              {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}},
+                              {{"MobileOne block k=" STR(BENCH_MOBILEONE_K), 0, 0},
+                               {"MobileOne block k=" STR(BENCH_MOBILEONE_K), 0, 0}}};
     step nets[3][2] = {{{"RepVGG-A0", 0, 0}, {"RepVGG-A0", 0, 0}},
                        {{"RepVGG-A1", 0, 0}, {"RepVGG-A1", 0, 0}},
                        {{"RepVGG-B0", 0, 0}, {"RepVGG-B0", 0, 0}}};
@@ -753,7 +771,10 @@ int main(int argc, char **argv)
     exp_i = 1;
     if (st == RV_OK) st = exp_pairs(&ri, &t_pairs, steps);
     if (st == RV_OK)
-        st = write_table(&ri, "pairs.tsv", "experiment 1: each lesson's pair of forms, batch 1",
+        st = write_table(&ri, "pairs.tsv",
+                         "experiment 1: each lesson's pair of forms, batch 1; channels C -> C, "
+                         "stride 1; MobileOne's block (pair mobileone) with k = " STR(
+                             BENCH_MOBILEONE_K) " conv branches per part",
                          "pair\tdevice\tbatch\tchannels\tsize\tform\tmedian_ms\tmin_ms\tmax_ms\t"
                          "peak_bytes",
                          &t_pairs);
@@ -793,8 +814,8 @@ int main(int argc, char **argv)
                          "same forms on its GPU, quoted, not measured here",
                          "device\tmethod\ttrial\ttwo_branch_ms\tfused_ms\tratio", &t_naive);
     for (int d = 0; d < ri.ndev && st == RV_OK; d++)
-        for (int k = 0; k < 6; k++) {
-            const step *s = k < 3 ? &steps[k][d] : &nets[k - 3][d];
+        for (int k = 0; k < N_PAIRS + 3; k++) {
+            const step *s = k < N_PAIRS ? &steps[k][d] : &nets[k - N_PAIRS][d];
             if (s->deploy_ms > 0)
                 row(&t_speed, "%s\t%s\t%.5f\t%.5f\t%.3f\n", s->name, rv_device_name(ri.devs[d]),
                     s->train_ms, s->deploy_ms, s->train_ms / s->deploy_ms);

@@ -20,8 +20,9 @@
  * with the identity only where in == out and stride == 1. (The notebook keeps
  * it whenever in == out, also at stride 2, where x and the other branches
  * differ in size: its RepVGG-A0 crashes. We follow the paper.) ACNet's is
- * { 3x3, 1x3, 3x1 }, each conv + BN (rv_acnet_block_spec); DBB's, MobileOne's
- * and QARepVGG's are other lists (lessons 08-10).
+ * { 3x3, 1x3, 3x1 }, each conv + BN (rv_acnet_block_spec); DBB's and
+ * QARepVGG's are other lists; MobileOne's is two blocks in sequence, a
+ * depthwise one and a pointwise one (rv_mobileone.h, lesson 09).
  *
  * Build specs with designated initialisers: a field left out is zero, which
  * is each field's plain meaning (no BN, no bias, ReLU on, no post-sum BN).
