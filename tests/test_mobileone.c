@@ -198,19 +198,9 @@ int main(int argc, char **argv)
 {
     const char *usage = "test_mobileone --device cpu|cuda [--dump DIR]: MobileOne's block, "
                         "multi-branch and folded";
-    const char *device = "cpu", *dir = NULL;
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "cpu or cuda"},
-        {"dump", RV_OPT_STR, &dir, "write the tensors the PyTorch check reads (.npy) into DIR"}};
     rv_device dev;
-    int rc = rv_parse_args(argc, argv, usage, opts, 2);
-    if (rc < 0) rc = rv_cli_device(argv[0], device, &dev);
+    int rc = rv_test_init_dump(argc, argv, usage, &dev, dump);
     if (rc >= 0) return rc;
-    if (dir) {
-        rv_status st = dump(dir, dev);
-        if (st != RV_OK) fprintf(stderr, "test_mobileone: --dump %s: %s\n", dir, rv_last_error());
-        return st == RV_OK ? 0 : 1;
-    }
     test_specs();
     test_forms(dev);
     test_refused();
