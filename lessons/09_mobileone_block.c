@@ -126,10 +126,10 @@ static rv_status where_the_time_goes(rv_mobileone_pair *p, rv_device dev, int n,
     for (int f = 0; f < 2; f++)
         printf("  %-20s %10.4f %18.3f %20.2f\n", name[f], r[f].time.median_ms, macs[f] / 1e6,
                macs[f] / (r[f].time.median_ms * 1e6));
-    printf("  The depthwise conv does 9 multiply-adds per output value, the 1x1 conv C = %lld:\n"
-           "  each value the depthwise conv loads serves few multiply-adds, so moving data\n"
-           "  bounds its rate, where the 1x1 conv is one matrix product that reuses every\n"
-           "  value it loads C times.\n",
+    printf("  The depthwise conv does 9 multiply-adds per output value, the 1x1 conv does C =\n"
+           "  %lld: each value the depthwise conv loads serves at most 9 multiply-adds, so\n"
+           "  moving data bounds its rate, where the 1x1 conv is one matrix product that\n"
+           "  reuses every value it loads C times.\n",
            (long long)p->m.in_ch);
     if (dev == RV_CUDA)
         printf("  On the GPU this course runs a depthwise conv as im2col and one cuBLAS product\n"
