@@ -10,11 +10,12 @@
  *      `stride` phases of columns: phase f holds the padded columns
  *      f, f + stride, f + 2 stride, ..., so for tap kw the inputs of output
  *      columns q = 0, 1, 2, ... lie side by side, at phase kw % stride from
- *      offset kw / stride;
+ *      offset kw / stride (unpadded at stride 1, the plane is its own copy);
  *   2. swept one output row at a time: yr[q] = sum over taps of w * src[q],
  *      a loop over q that reads contiguous floats with no bounds test and
- *      vectorises (the 3x3 taps unrolled into one expression; other kernel
- *      sizes tap by tap into the output row, which stays in L1);
+ *      vectorises (3x3: the nine taps unrolled into one expression; kernels
+ *      up to 7 wide: one kernel row at a time into the output row, which
+ *      stays in L1; wider ones: one tap at a time);
  *   3. finished in the same sweep: bias and ReLU (rv_bias_act).
  *
  * rv_conv2d_cpu sends every depthwise conv here: measured by turns against
