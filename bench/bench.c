@@ -40,6 +40,7 @@
 #include "rv_cli.h"
 #include "rv_conv_bn_pair.h"
 #include "rv_file.h"
+#include "rv_mobileone.h"
 #include "rv_net.h"
 #include "rv_notebook.h"
 #include "rv_reparam.h"
@@ -257,8 +258,12 @@ typedef struct {
 } step;
 
 /* The pairs: two convs summed (lesson 01), conv + BN (02), then blocks C -> C
- * at stride 1: RepVGG's (05), ACNet's and DBB's (08). */
-enum { N_PAIRS = 5, N_BLOCK_PAIRS = 3 };
+ * at stride 1: RepVGG's (05), ACNet's and DBB's (08), MobileOne's (09). */
+enum { N_PAIRS = 6, N_BLOCK_PAIRS = 3 };
+/* MobileOne's block in the pairs: k = 4, MobileOne-S0's (lesson 09) */
+#define BENCH_MOBILEONE_K 4
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static rv_status exp_pairs(const run_info *ri, table *t, step steps[N_PAIRS][2])
 {
@@ -274,6 +279,8 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[N_PAIRS][2])
             rv_two_branch tb;
             rv_conv_bn_pair cb;
             rv_block_pair bp;
+            rv_mobileone_pair mp;
+            rv_mobileone mo = {.in_ch = c, .out_ch = c, .stride = 1, .k = BENCH_MOBILEONE_K};
             rv_block_spec spec[N_BLOCK_PAIRS];
             progress("pairs on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
             if ((st = rv_repvgg_block_spec(c, c, 1, 1, &spec[0])) != RV_OK) break;
@@ -295,8 +302,13 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[N_PAIRS][2])
                                       repeat, r[2 + b]);
                     rv_block_pair_free(&bp);
                 }
-            static const char *const pair[N_PAIRS] = {"two_branch", "conv_bn", "block", "acnet",
-                                                      "dbb"};
+            if (st == RV_OK && (st = rv_mobileone_pair_build(&mp, mo, dev, 1, s, 5)) == RV_OK) {
+                st = measure_pair(rv_mobileone_pair_train, &mp, rv_mobileone_pair_fast, &mp, dev,
+                                  repeat, r[5]);
+                rv_mobileone_pair_free(&mp);
+            }
+            static const char *const pair[N_PAIRS] = {"two_branch", "conv_bn", "block",
+                                                      "acnet",      "dbb",     "mobileone"};
             static const char *const form[2] = {"train", "deploy"};
             for (int p = 0; p < N_PAIRS && st == RV_OK; p++)
                 for (int f = 0; f < 2; f++) {
@@ -744,7 +756,9 @@ int main(int argc, char **argv)
                               {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
                               {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}},
                               {{"ACNet block", 0, 0}, {"ACNet block", 0, 0}},
-                              {{"DBB block", 0, 0}, {"DBB block", 0, 0}}};
+                              {{"DBB block", 0, 0}, {"DBB block", 0, 0}},
+                              {{"MobileOne block k=" STR(BENCH_MOBILEONE_K), 0, 0},
+                               {"MobileOne block k=" STR(BENCH_MOBILEONE_K), 0, 0}}};
     step nets[3][2] = {{{"RepVGG-A0", 0, 0}, {"RepVGG-A0", 0, 0}},
                        {{"RepVGG-A1", 0, 0}, {"RepVGG-A1", 0, 0}},
                        {{"RepVGG-B0", 0, 0}, {"RepVGG-B0", 0, 0}}};
@@ -764,7 +778,10 @@ int main(int argc, char **argv)
     exp_i = 1;
     if (st == RV_OK) st = exp_pairs(&ri, &t_pairs, steps);
     if (st == RV_OK)
-        st = write_table(&ri, "pairs.tsv", "experiment 1: each lesson's pair of forms, batch 1",
+        st = write_table(&ri, "pairs.tsv",
+                         "experiment 1: each lesson's pair of forms, batch 1; channels C -> C, "
+                         "stride 1; MobileOne's block (pair mobileone) with k = " STR(
+                             BENCH_MOBILEONE_K) " conv branches per part",
                          "pair\tdevice\tbatch\tchannels\tsize\tform\tmedian_ms\tmin_ms\tmax_ms\t"
                          "peak_bytes",
                          &t_pairs);

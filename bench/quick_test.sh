@@ -2,9 +2,10 @@
 # quick_test.sh RV_BENCH PLOT_SH WORK [DEVICE [CHART...]] - the whole `make bench`
 # pipeline in quick mode into WORK: harness, TSV files, gnuplot, PNG and SVG
 # files present and non-empty, the gallery listing every chart, and what the
-# charts need from the TSVs: the kernels of the three pictures, every pair of
-# forms the pairs chart draws, the memory of the networks in its parts (which
-# add up to no more than the peak), the notebook's quoted ratio, the run time. DEVICE (default cpu) is rv_bench's
+# charts need from the TSVs: the kernels of the three pictures, every
+# lesson's pair of forms the pairs chart draws and their speed-ups, the memory
+# of the networks in its parts (which add up to no more than the peak), the
+# notebook's quoted ratio, the run time. DEVICE (default cpu) is rv_bench's
 # --device; CHARTs are expected beyond the six every run draws (cudnn on a GPU
 # build with cuDNN). Exit 77 (skipped) without gnuplot.
 set -u
@@ -48,6 +49,11 @@ paste <(col "$res/networks.tsv" buffer_bytes) <(col "$res/networks.tsv" workspac
                           ", Winograd weights " $3 ", peak " $4; bad = 1 }
                 END { exit bad }' || failures=$((failures + 1))
 col "$res/naive.tsv" method | grep -qx notebook_printed || fail "naive.tsv lacks the notebook's row"
+for p in two_branch conv_bn block mobileone; do
+    col "$res/pairs.tsv" pair | grep -qx "$p" || fail "pairs.tsv has no pair $p"
+done
+col "$res/speedup.tsv" step | grep -q '^MobileOne block' ||
+    fail "speedup.tsv has no MobileOne block"
 grep -q '^# run time: [0-9]* s' "$res/speedup.tsv" ||
     fail "speedup.tsv does not record the run time"
 leftovers=$(find "$work" -name '*.tmp*')

@@ -9,7 +9,8 @@
  * Threads (OpenMP) take blocks of output columns, each with its own im2col
  * block (or, when there are few columns, share one im2col of a group of
  * images and split O);
- * stride-1 3x3 layers with planned weights go to Winograd (rv_winograd.h).
+ * stride-1 3x3 layers with planned weights go to Winograd (rv_winograd.h),
+ * depthwise convs (groups == C == O) to their direct loop (depthwise.c).
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -116,19 +117,6 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     return RV_OK;
 }
 
-/* dst[j] = src[j stride] for j < n; strides 1 and 2 (every conv of RepVGG)
- * as loops of their own, which vectorise */
-RV_SIMD_INLINE void gather(const float *restrict src, int64_t stride, int64_t n,
-                           float *restrict dst)
-{
-    if (stride == 1)
-        memcpy(dst, src, (size_t)n * sizeof *dst);
-    else if (stride == 2)
-        for (int64_t j = 0; j < n; j++) dst[j] = src[2 * j];
-    else
-        for (int64_t j = 0; j < n; j++) dst[j] = src[j * stride];
-}
-
 /* Rows [r0, r1) and columns [i0, i1) of one image's im2col matrix into dst
  * (row stride ld): row r = (c, kh, kw), column i = output position p Q + q.
  * The same values as rv_im2col_elem (which the CUDA kernel runs one element
@@ -157,8 +145,8 @@ RV_SIMD_CLONES static void im2col_block(const float *x /* (C, H, W) */, rv_conv_
             lo = lo < 0 ? 0 : lo > run ? run : lo;
             hi = hi > run ? run : hi < lo ? lo : hi;
             for (int64_t j = 0; j < lo; j++) d[j] = 0.0f;
-            gather(x + (c * g.H + ih) * g.W + (q0 + lo) * g.stride - g.pad_w + kw, g.stride,
-                   hi - lo, d + lo);
+            rv_gather(x + (c * g.H + ih) * g.W + (q0 + lo) * g.stride - g.pad_w + kw, g.stride,
+                      hi - lo, d + lo);
             for (int64_t j = hi; j < run; j++) d[j] = 0.0f;
         }
     }
@@ -192,6 +180,8 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
 {
     if (p.winograd && rv_winograd_applies(w, p))
         return rv_conv2d_winograd(x, p.winograd, b, p.relu, y);
+    if (p.groups > 1 && p.groups == x->dim[1] && w->dim[0] == p.groups) /* depthwise */
+        return rv_conv2d_depthwise_cpu(x, w, b, p, y);
     rv_cpu_threads_init();
     rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], y, p);
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups, CHW = g.C * g.H * g.W;

@@ -68,6 +68,12 @@ rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor
  * images a chunk. Tests lower it to cover several chunks. CUDA backend only. */
 extern size_t rv_conv2d_cuda_col_bytes;
 
+/* The depthwise conv (p.groups == C == O, w (C, 1, KH, KW)) on the CPU,
+ * direct: threads over the (image, channel) planes, bias and ReLU fused
+ * (src/ops/depthwise.c). rv_conv2d_cpu runs every such conv through it. */
+rv_status rv_conv2d_depthwise_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                                  rv_conv_params p, rv_tensor *y);
+
 /* y = (x - mean) / sqrt(var + eps) * gamma + beta per channel, with the
  * running statistics (bn->scale, bn->shift on x's device; see rv_bn.h). */
 rv_status rv_batchnorm(const rv_tensor *x, const rv_bn *bn, rv_tensor *y);

@@ -22,8 +22,10 @@
  * it whenever in == out, also at stride 2, where x and the other branches
  * differ in size: its RepVGG-A0 crashes. We follow the paper.) ACNet's is
  * { 3x3, 1x3, 3x1 }, each conv + BN (rv_acnet_block_spec); DBB's is
- * { 3x3, 1x1, 1x1 then average, 1x1 then 3x3 } (rv_dbb_block_spec); MobileOne's
- * and QARepVGG's are other lists (lessons 08-10).
+ * { 3x3, 1x1, 1x1 then average, 1x1 then 3x3 } (rv_dbb_block_spec, lesson
+ * 08); MobileOne's is two blocks in sequence, a depthwise one and a pointwise
+ * one (rv_mobileone.h, lesson 09); QARepVGG's is RepVGG's with a BN after the
+ * sum instead of the 1x1's and the identity's (lesson 10).
  *
  * Build specs with designated initialisers: a field left out is zero, which
  * is each field's plain meaning (no BN, no bias, ReLU on, no post-sum BN).
