@@ -10,7 +10,7 @@
  *   block.tsv     one RepVGG block, train vs deploy, against channels and resolution
  *   networks.tsv  A0, A1, B0, train vs deploy, against batch size, and the
  *                 memory each form holds: activation buffers, workspace,
- *                 Winograd-domain weights
+ *                 weights planned for the CPU (Winograd-domain or packed)
  *   naive.tsv     the notebook's first-call timing, in both orders, vs honest
  *   speedup.tsv   deploy/train speed-up of each step and network; its header
  *                 holds the run's time
@@ -460,12 +460,12 @@ static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
                         f ? "deploy" : "train");
                     time_row(t, &r[f]);
                     /* the plan stays after timing: its activation buffers and
-                     * Winograd-domain weights, and the workspace of the form's
+                     * weights planned for the CPU, and the workspace of the form's
                      * first call (each within its peak) */
                     row(t, "\t%.2f\t%.4f\t%ld\t%zu\t%zu\t%zu\n", batch * 1e3 / r[f].time.median_ms,
                         rv_net_macs(form[f], batch, size, size) / 1e9, launches[f],
                         rv_net_buffer_bytes(form[f]), r[f].workspace_bytes,
-                        rv_net_winograd_bytes(form[f]));
+                        rv_net_planned_weight_bytes(form[f]));
                     if (b == 0)
                         *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r[f].time.median_ms;
                 }
@@ -803,12 +803,13 @@ int main(int argc, char **argv)
                          "input; peak_bytes = what one forward of a fresh plan allocates, in "
                          "parts: buffer_bytes = the planned activation buffers (two ping-pong "
                          "buffers, and the train-time form's branch buffer), workspace_bytes = "
-                         "the scratch of im2col and Winograd, winograd_bytes = the 3x3 weights "
-                         "in the Winograd domain (CPU); launches per forward on CUDA (-1 on the "
+                         "the scratch of im2col and Winograd, planned_weight_bytes = the weights "
+                         "planned for the CPU's kernels (3x3 in the Winograd domain, the others "
+                         "packed once); launches per forward on CUDA (-1 on the "
                          "CPU)",
                          "arch\tdevice\tbatch\tsize\tform\t"
                          "median_ms\tmin_ms\tmax_ms\tpeak_bytes\timages_per_s\tgmacs\tlaunches\t"
-                         "buffer_bytes\tworkspace_bytes\twinograd_bytes",
+                         "buffer_bytes\tworkspace_bytes\tplanned_weight_bytes",
                          &t_nets);
     exp_i = 4;
     if (st == RV_OK) st = exp_naive(&ri, &t_naive);

@@ -43,7 +43,7 @@ for p in two_branch conv_bn block acnet dbb; do
     col "$res/pairs.tsv" pair | grep -qx "$p" || fail "pairs.tsv has no pair $p"
 done
 paste <(col "$res/networks.tsv" buffer_bytes) <(col "$res/networks.tsv" workspace_bytes) \
-      <(col "$res/networks.tsv" winograd_bytes) <(col "$res/networks.tsv" peak_bytes) |
+      <(col "$res/networks.tsv" planned_weight_bytes) <(col "$res/networks.tsv" peak_bytes) |
     awk -F'\t' '!($1 > 0 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $1 + $2 + $3 <= $4) {
                     print "FAIL: networks.tsv row " NR ": buffers " $1 ", workspace " $2 \
                           ", Winograd weights " $3 ", peak " $4; bad = 1 }

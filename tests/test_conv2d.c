@@ -151,6 +151,20 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
     }
     rv_conv2d_cuda_col_bytes = budget;
 #endif
+    /* im2col with the weight packed once for rv_gemm, where this CPU has it
+     * (else rv_conv2d_pack leaves it empty) */
+    rv_tensor pk;
+    CHECK_OK(rv_conv2d_pack(&w, p, &pk));
+    if (pk.data) {
+        rv_conv_params pp = p;
+        pp.packed = &pk;
+        memset(y.data, 0xff, rv_tensor_bytes(&y)); /* NaN: every output written */
+        CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, pp, &y));
+        char pwhat[200];
+        snprintf(pwhat, sizeof pwhat, "%s, im2col, packed weights", what);
+        CHECK_CLOSE(pwhat, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+        rv_tensor_free(&pk);
+    }
     /* Winograd, both tiles, its products through the packed-weights kernel
      * (rv_gemm.h) when this CPU has one, and through OpenBLAS */
     for (int k = 0; dev == RV_CPU && rv_winograd_applies(&w, p) && k < 4; k++) {

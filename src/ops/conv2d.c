@@ -22,6 +22,7 @@
 #include "rv_alloc.h"
 #include "rv_dispatch.h"
 #include "rv_elem.h"
+#include "rv_gemm.h"
 #include "rv_ops.h"
 #include "rv_simd.h"
 #include "rv_winograd.h"
@@ -175,6 +176,20 @@ static void gemm_epilogue(int64_t rows, int64_t cols, int64_t K, const float *W,
 /* im2col floats of a group of images in the few-positions path (8 MiB) */
 #define GROUP_COL_FLOATS (2 * 1024 * 1024)
 
+rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, rv_tensor *packed)
+{
+    *packed = (rv_tensor){0};
+    int64_t O = w->dim[0], Ig = w->dim[1], G = p.groups;
+    if (w->device != RV_CPU || !rv_gemm_available() || (p.winograd && rv_winograd_applies(w, p)) ||
+        (G > 1 && Ig == 1 && O == G)) /* Winograd's or depthwise: not im2col */
+        return RV_OK;
+    int64_t Og = O / G, K = Ig * w->dim[2] * w->dim[3], per_group = rv_gemm_packed_floats(Og, K);
+    rv_status st = rv_tensor_alloc1(packed, RV_CPU, G * per_group, "packed weights");
+    for (int64_t grp = 0; grp < G && st == RV_OK; grp++)
+        rv_gemm_pack(w->data + grp * Og * K, K, 1, Og, K, packed->data + grp * per_group);
+    return st;
+}
+
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y)
 {
@@ -188,6 +203,9 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW, nt = rv_cpu_threads();
     int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad_h == 0 && p.pad_w == 0;
     const float *bias = b ? b->data : NULL;
+    /* the weight packed once (rv_conv2d_pack), when planned and still wanted */
+    const float *pk = p.packed && p.packed->data && rv_gemm_available() ? p.packed->data : NULL;
+    int64_t per_group = rv_gemm_packed_floats(Og, K);
     int64_t per = N * G,
             cblocks = rv_ceil_div(PQ, COL_BLOCK_FLOATS / K > 0 ? COL_BLOCK_FLOATS / K : 1);
     if (per * cblocks < 8 * nt) /* few blocks: whole rounds of nt, so no thread waits long */
@@ -219,9 +237,13 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                     B = mine;
                     ldb = i1 - i0;
                 }
-                gemm_epilogue(Og, i1 - i0, K, w->data + grp * Og * K, B, ldb,
-                              bias ? bias + grp * Og : NULL, p.relu,
-                              y->data + (n * O + grp * Og) * PQ + i0, PQ);
+                float *yb = y->data + (n * O + grp * Og) * PQ + i0;
+                if (pk) /* bias and ReLU in the kernel's stores */
+                    rv_gemm_rows(pk + grp * per_group, K, 0, Og, B, ldb, i1 - i0, yb, PQ, 0,
+                                 bias ? bias + grp * Og : NULL, p.relu);
+                else
+                    gemm_epilogue(Og, i1 - i0, K, w->data + grp * Og * K, B, ldb,
+                                  bias ? bias + grp * Og : NULL, p.relu, yb, PQ);
             }
         }
         return RV_OK;
@@ -236,7 +258,9 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     float *col = rv_workspace(RV_CPU, (size_t)((G * K + O) * nb * PQ) * sizeof(float));
     if (!col) return RV_ENOMEM;
     float *out = col + G * K * nb * PQ;
-    int64_t row_parts = nt < Og ? nt : Og;
+    /* parts of whole panels of 8 rows for the packed kernel */
+    int64_t unit = pk ? RV_GEMM_MR : 1, units = rv_ceil_div(Og, unit);
+    int64_t row_parts = nt < units ? nt : units;
     for (int64_t n0 = 0; n0 < N; n0 += nb) {
         int64_t nc = N - n0 < nb ? N - n0 : nb, cols = nc * PQ;
 #pragma omp parallel
@@ -254,11 +278,17 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
 #pragma omp for schedule(static)
             for (int64_t blk = 0; blk < G * row_parts; blk++) {
                 int64_t grp = blk / row_parts, rp = blk % row_parts;
-                int64_t o0 = grp * Og + Og * rp / row_parts,
-                        o1 = grp * Og + Og * (rp + 1) / row_parts;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0), (int)cols,
-                            (int)K, 1.0f, w->data + o0 * K, (int)K, col + grp * K * cols, (int)cols,
-                            0.0f, out + o0 * cols, (int)cols);
+                int64_t r0 = unit * (units * rp / row_parts),
+                        r1 = unit * (units * (rp + 1) / row_parts);
+                r1 = r1 < Og ? r1 : Og;
+                int64_t o0 = grp * Og + r0, o1 = grp * Og + r1;
+                if (pk)
+                    rv_gemm_rows(pk + grp * per_group, K, r0, r1 - r0, col + grp * K * cols, cols,
+                                 cols, out + o0 * cols, cols, 0, NULL, 0);
+                else
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0),
+                                (int)cols, (int)K, 1.0f, w->data + o0 * K, (int)K,
+                                col + grp * K * cols, (int)cols, 0.0f, out + o0 * cols, (int)cols);
                 for (int64_t o = o0; o < o1; o++)
                     for (int64_t n = 0; n < nc; n++)
                         bias_act_row(out + o * cols + n * PQ, PQ, bias ? bias[o] : 0.0f, p.relu,

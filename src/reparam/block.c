@@ -223,18 +223,19 @@ rv_conv_params rv_block_conv_params(const rv_block_spec *s)
 }
 
 /* The conv (or pool) of branch b: its padding, the block's stride and
- * groups; u is its Winograd-domain weight when planned. A 1X1_KXK's kxk conv
- * and a 1X1_AVG's pool read a middle already padded with the BN's shift
- * unless zero_border. */
+ * groups, and its planned weights (Winograd-domain or packed) when br is
+ * given. A 1X1_KXK's kxk conv and a 1X1_AVG's pool read a middle already
+ * padded with the BN's shift unless zero_border. */
 static rv_conv_params branch_params(const rv_block_spec *s, const rv_branch_spec *b,
-                                    const rv_tensor *u)
+                                    const rv_branch *br)
 {
     int prepadded = has_middle(b) && !b->zero_border;
     return (rv_conv_params){.stride = s->stride,
                             .pad_h = prepadded ? 0 : b->pad_h,
                             .pad_w = prepadded ? 0 : b->pad_w,
                             .groups = s->groups,
-                            .winograd = u && u->data ? u : NULL};
+                            .winograd = br && br->u.data ? &br->u : NULL,
+                            .packed = br && br->packed.data ? &br->packed : NULL};
 }
 
 /* ---- parameters ---------------------------------------------------------- */
@@ -407,9 +408,11 @@ rv_status rv_block_plan(rv_block *b, const int64_t in[4])
             need = f > need ? f : need;
         }
         rv_conv_params p = branch_params(&b->spec, bs, NULL);
-        if (rv_winograd_enabled && br->w.data && br->w.device == RV_CPU && !br->u.data &&
-            rv_winograd_applies(&br->w, p))
+        if (!br->w.data || br->w.device != RV_CPU || br->u.data || br->packed.data) continue;
+        if (rv_winograd_enabled && rv_winograd_applies(&br->w, p))
             st = rv_winograd_weights(&br->w, rv_winograd_tile(in[0], in[2], in[3]), &br->u);
+        else
+            st = rv_conv2d_pack(&br->w, p, &br->packed);
     }
     if (st == RV_OK && need > rv_tensor_numel(&b->scratch)) {
         rv_tensor_free(&b->scratch);
@@ -421,14 +424,18 @@ rv_status rv_block_plan(rv_block *b, const int64_t in[4])
 
 void rv_block_unplan(rv_block *b)
 {
-    for (int i = 0; i < RV_MAX_BRANCHES; i++) rv_tensor_free(&b->branch[i].u);
+    for (int i = 0; i < RV_MAX_BRANCHES; i++) {
+        rv_tensor_free(&b->branch[i].u);
+        rv_tensor_free(&b->branch[i].packed);
+    }
     rv_tensor_free(&b->scratch);
 }
 
 size_t rv_block_planned_bytes(const rv_block *b)
 {
     size_t n = rv_tensor_bytes(&b->scratch);
-    for (int i = 0; i < b->spec.n_branches; i++) n += rv_tensor_bytes(&b->branch[i].u);
+    for (int i = 0; i < b->spec.n_branches; i++)
+        n += rv_tensor_bytes(&b->branch[i].u) + rv_tensor_bytes(&b->branch[i].packed);
     return n;
 }
 
@@ -472,7 +479,7 @@ static rv_status one_then_k(rv_block *b, int i, const rv_tensor *x, rv_tensor *o
     const rv_tensor *in_k = bs->zero_border ? &mid : &padded;
     if (st == RV_OK && bs->kind == RV_BRANCH_1X1_AVG)
         return rv_avgpool2d(in_k, bs->kh, bs->kw, branch_params(s, bs, NULL), out);
-    return st == RV_OK ? rv_conv2d(in_k, &br->w, NULL, branch_params(s, bs, &br->u), out) : st;
+    return st == RV_OK ? rv_conv2d(in_k, &br->w, NULL, branch_params(s, bs, br), out) : st;
 }
 
 /* out = branch i of x, its BN included */
@@ -484,7 +491,7 @@ static rv_status branch_forward(rv_block *b, int i, const rv_tensor *x, rv_tenso
     rv_status st;
     switch (bs->kind) {
     case RV_BRANCH_CONV:
-        st = rv_conv2d(x, &br->w, br->b.data ? &br->b : NULL, branch_params(s, bs, &br->u), out);
+        st = rv_conv2d(x, &br->w, br->b.data ? &br->b : NULL, branch_params(s, bs, br), out);
         break;
     case RV_BRANCH_IDENTITY:
         st = rv_tensor_copy(out, x);
@@ -507,7 +514,7 @@ static rv_status run(rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor 
         return rv_error(RV_EINVAL, "block: input needs %lld channels (N, C, H, W)",
                         (long long)s->in_ch);
     if (rv_block_is_fused(s)) { /* the deploy-time block: bias and ReLU in the conv's epilogue */
-        rv_conv_params p = branch_params(s, &s->branch[0], &b->branch[0].u);
+        rv_conv_params p = branch_params(s, &s->branch[0], &b->branch[0]);
         p.relu = !s->no_relu;
         return rv_conv2d(x, &b->branch[0].w, &b->branch[0].b, p, y);
     }

@@ -75,12 +75,13 @@ typedef struct {
 
 /* One branch's parameters, on the block's device (BN statistics on the CPU). */
 typedef struct {
-    rv_tensor w;  /* CONV (O, I/g, kh, kw); 1X1_KXK: the kxk (O, M/g, kh, kw) */
-    rv_tensor b;  /* CONV with bias: (O) */
-    rv_bn bn;     /* with spec.bn */
-    rv_tensor w1; /* 1X1_KXK, 1X1_AVG: the 1x1 (M, I/g, 1, 1) */
-    rv_bn bn1;    /* 1X1_KXK, 1X1_AVG: the BN between */
-    rv_tensor u;  /* w in the Winograd domain: planned on the CPU, or empty */
+    rv_tensor w;      /* CONV (O, I/g, kh, kw); 1X1_KXK: the kxk (O, M/g, kh, kw) */
+    rv_tensor b;      /* CONV with bias: (O) */
+    rv_bn bn;         /* with spec.bn */
+    rv_tensor w1;     /* 1X1_KXK, 1X1_AVG: the 1x1 (M, I/g, 1, 1) */
+    rv_bn bn1;        /* 1X1_KXK, 1X1_AVG: the BN between */
+    rv_tensor u;      /* w in the Winograd domain: planned on the CPU, or empty */
+    rv_tensor packed; /* else w packed for rv_gemm (rv_conv2d_pack): planned, or empty */
 } rv_branch;
 
 typedef struct {
@@ -165,11 +166,12 @@ rv_status rv_block_switch_to_fast(const rv_block *b, rv_block *out);
  * W): on the CPU, each stride-1 3x3 conv's weight is transformed into the
  * Winograd domain once (rv_winograd.h), so the forward runs Winograd F(2x2,
  * 3x3) or F(4x4, 3x3) for it (rv_winograd_tile picks by the shape; any shape
- * still runs); 1X1_KXK and 1X1_AVG branches get their middle buffer. Unplan frees both
- * (free does too). Change a weight only unplanned. */
+ * still runs), and each other conv's weight is packed for rv_gemm
+ * (rv_conv2d_pack); branches with a middle get its buffer. Unplan frees them
+ * all (free does too). Change a weight only unplanned. */
 rv_status rv_block_plan(rv_block *b, const int64_t in[4]);
 void rv_block_unplan(rv_block *b);
-/* Bytes the plan holds: Winograd-domain weights and middle buffers. */
+/* Bytes the plan holds: Winograd-domain and packed weights, middle buffers. */
 size_t rv_block_planned_bytes(const rv_block *b);
 
 /* Learnable parameters, as PyTorch's parameters() counts them (conv weights
