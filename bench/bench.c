@@ -5,11 +5,12 @@
  * and writes one TSV per experiment into OUT/<machine>/:
  *   kernels.tsv   the kernels lessons 03, 04 and 05 build, for their pictures
  *                 (computed by the library's rewrites, not timed)
- *   pairs.tsv     each lesson's pair of forms over a sweep of sizes
+ *   pairs.tsv     each lesson's pair of forms over a sweep of sizes (lessons 01,
+ *                 02 and 05, and lesson 08's ACNet and DBB blocks)
  *   block.tsv     one RepVGG block, train vs deploy, against channels and resolution
  *   networks.tsv  A0, A1, B0, train vs deploy, against batch size, and the
  *                 memory each form holds: activation buffers, workspace,
- *                 Winograd-domain weights
+ *                 weights planned for the CPU (Winograd-domain or packed)
  *   naive.tsv     the notebook's first-call timing, in both orders, vs honest
  *   speedup.tsv   deploy/train speed-up of each step and network; its header
  *                 holds the run's time
@@ -45,6 +46,7 @@
 #include "rv_cli.h"
 #include "rv_conv_bn_pair.h"
 #include "rv_file.h"
+#include "rv_mobileone.h"
 #include "rv_net.h"
 #include "rv_notebook.h"
 #include "rv_quant_net.h"
@@ -260,7 +262,15 @@ typedef struct {
     double train_ms, deploy_ms; /* at the reference size, for speedup.tsv */
 } step;
 
-static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
+/* The pairs: two convs summed (lesson 01), conv + BN (02), then blocks C -> C
+ * at stride 1: RepVGG's (05), ACNet's and DBB's (08), MobileOne's (09). */
+enum { N_PAIRS = 6, N_BLOCK_PAIRS = 3 };
+/* MobileOne's block in the pairs: k = 4, MobileOne-S0's (lesson 09) */
+#define BENCH_MOBILEONE_K 4
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static rv_status exp_pairs(const run_info *ri, table *t, step steps[N_PAIRS][2])
 {
     static const int full[][2] = {{16, 56}, {32, 56}, {64, 56}, {128, 28}, {256, 14}};
     static const int quick[][2] = {{8, 7}, {16, 14}};
@@ -270,13 +280,17 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
         for (int k = 0; k < n && st == RV_OK; k++) {
             rv_device dev = ri->devs[d];
             int c = (ri->quick ? quick : full)[k][0], s = (ri->quick ? quick : full)[k][1];
-            rv_form_result r[3][2];
+            rv_form_result r[N_PAIRS][2];
             rv_two_branch tb;
             rv_conv_bn_pair cb;
             rv_block_pair bp;
-            rv_block_spec spec;
+            rv_mobileone_pair mp;
+            rv_mobileone mo = {.in_ch = c, .out_ch = c, .stride = 1, .k = BENCH_MOBILEONE_K};
+            rv_block_spec spec[N_BLOCK_PAIRS];
             progress("pairs on %s: %d channels, %dx%d", rv_device_name(dev), c, s, s);
-            if ((st = rv_repvgg_block_spec(c, c, 1, 1, &spec)) != RV_OK) break;
+            if ((st = rv_repvgg_block_spec(c, c, 1, 1, &spec[0])) != RV_OK) break;
+            spec[1] = rv_acnet_block_spec(c, c, 1, 1);
+            spec[2] = rv_dbb_block_spec(c, c, 1, 1);
             if ((st = rv_two_branch_build(&tb, dev, 1, c, s, 0, 1)) == RV_OK) {
                 st = measure_pair(rv_two_branch_forward, &tb, rv_two_branch_fused, &tb, dev, repeat,
                                   r[0]);
@@ -287,14 +301,21 @@ static rv_status exp_pairs(const run_info *ri, table *t, step steps[3][2])
                     measure_pair(rv_conv_bn_forward, &cb, rv_conv_bn_fused, &cb, dev, repeat, r[1]);
                 rv_conv_bn_free(&cb);
             }
-            if (st == RV_OK && (st = rv_block_pair_build(&bp, spec, dev, 1, s, 3)) == RV_OK) {
-                st = measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev, repeat,
-                                  r[2]);
-                rv_block_pair_free(&bp);
+            for (int b = 0; b < N_BLOCK_PAIRS && st == RV_OK; b++)
+                if ((st = rv_block_pair_build(&bp, spec[b], dev, 1, s, 3)) == RV_OK) {
+                    st = measure_pair(rv_block_pair_train, &bp, rv_block_pair_fast, &bp, dev,
+                                      repeat, r[2 + b]);
+                    rv_block_pair_free(&bp);
+                }
+            if (st == RV_OK && (st = rv_mobileone_pair_build(&mp, mo, dev, 1, s, 5)) == RV_OK) {
+                st = measure_pair(rv_mobileone_pair_train, &mp, rv_mobileone_pair_fast, &mp, dev,
+                                  repeat, r[5]);
+                rv_mobileone_pair_free(&mp);
             }
-            static const char *const pair[3] = {"two_branch", "conv_bn", "block"};
+            static const char *const pair[N_PAIRS] = {"two_branch", "conv_bn", "block",
+                                                      "acnet",      "dbb",     "mobileone"};
             static const char *const form[2] = {"train", "deploy"};
-            for (int p = 0; p < 3 && st == RV_OK; p++)
+            for (int p = 0; p < N_PAIRS && st == RV_OK; p++)
                 for (int f = 0; f < 2; f++) {
                     row(t, "%s\t%s\t%d\t%d\t%d\t%s\t", pair[p], rv_device_name(dev), 1, c, s,
                         form[f]);
@@ -444,12 +465,12 @@ static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
                         f ? "deploy" : "train");
                     time_row(t, &r[f]);
                     /* the plan stays after timing: its activation buffers and
-                     * Winograd-domain weights, and the workspace of the form's
+                     * weights planned for the CPU, and the workspace of the form's
                      * first call (each within its peak) */
                     row(t, "\t%.2f\t%.4f\t%ld\t%zu\t%zu\t%zu\n", batch * 1e3 / r[f].time.median_ms,
                         rv_net_macs(form[f], batch, size, size) / 1e9, launches[f],
                         rv_net_buffer_bytes(form[f]), r[f].workspace_bytes,
-                        rv_net_winograd_bytes(form[f]));
+                        rv_net_planned_weight_bytes(form[f]));
                     if (b == 0)
                         *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r[f].time.median_ms;
                 }
@@ -841,9 +862,13 @@ int main(int argc, char **argv)
             ri.dir);
 
     table t_kernels = {0}, t_pairs = {0}, t_block = {0}, t_nets = {0}, t_naive = {0}, t_speed = {0};
-    step steps[3][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
-                        {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
-                        {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}}};
+    step steps[N_PAIRS][2] = {{{"two-branch sum", 0, 0}, {"two-branch sum", 0, 0}},
+                              {{"conv+BN", 0, 0}, {"conv+BN", 0, 0}},
+                              {{"RepVGG block", 0, 0}, {"RepVGG block", 0, 0}},
+                              {{"ACNet block", 0, 0}, {"ACNet block", 0, 0}},
+                              {{"DBB block", 0, 0}, {"DBB block", 0, 0}},
+                              {{"MobileOne block k=" STR(BENCH_MOBILEONE_K), 0, 0},
+                               {"MobileOne block k=" STR(BENCH_MOBILEONE_K), 0, 0}}};
     step nets[3][2] = {{{"RepVGG-A0", 0, 0}, {"RepVGG-A0", 0, 0}},
                        {{"RepVGG-A1", 0, 0}, {"RepVGG-A1", 0, 0}},
                        {{"RepVGG-B0", 0, 0}, {"RepVGG-B0", 0, 0}}};
@@ -863,7 +888,10 @@ int main(int argc, char **argv)
     exp_i = 1;
     if (st == RV_OK) st = exp_pairs(&ri, &t_pairs, steps);
     if (st == RV_OK)
-        st = write_table(&ri, "pairs.tsv", "experiment 1: each lesson's pair of forms, batch 1",
+        st = write_table(&ri, "pairs.tsv",
+                         "experiment 1: each lesson's pair of forms, batch 1; channels C -> C, "
+                         "stride 1; MobileOne's block (pair mobileone) with k = " STR(
+                             BENCH_MOBILEONE_K) " conv branches per part",
                          "pair\tdevice\tbatch\tchannels\tsize\tform\tmedian_ms\tmin_ms\tmax_ms\t"
                          "peak_bytes",
                          &t_pairs);
@@ -885,12 +913,13 @@ int main(int argc, char **argv)
                          "input; peak_bytes = what one forward of a fresh plan allocates, in "
                          "parts: buffer_bytes = the planned activation buffers (two ping-pong "
                          "buffers, and the train-time form's branch buffer), workspace_bytes = "
-                         "the scratch of im2col and Winograd, winograd_bytes = the 3x3 weights "
-                         "in the Winograd domain (CPU); launches per forward on CUDA (-1 on the "
+                         "the scratch of im2col and Winograd, planned_weight_bytes = the weights "
+                         "planned for the CPU's kernels (3x3 in the Winograd domain, the others "
+                         "packed once); launches per forward on CUDA (-1 on the "
                          "CPU)",
                          "arch\tdevice\tbatch\tsize\tform\t"
                          "median_ms\tmin_ms\tmax_ms\tpeak_bytes\timages_per_s\tgmacs\tlaunches\t"
-                         "buffer_bytes\tworkspace_bytes\twinograd_bytes",
+                         "buffer_bytes\tworkspace_bytes\tplanned_weight_bytes",
                          &t_nets);
     exp_i = 4;
     if (st == RV_OK) st = exp_naive(&ri, &t_naive);
@@ -941,8 +970,8 @@ int main(int argc, char **argv)
     free(t_int8.buf);
     free(t_int8w.buf);
     for (int d = 0; d < ri.ndev && st == RV_OK; d++)
-        for (int k = 0; k < 6; k++) {
-            const step *s = k < 3 ? &steps[k][d] : &nets[k - 3][d];
+        for (int k = 0; k < N_PAIRS + 3; k++) {
+            const step *s = k < N_PAIRS ? &steps[k][d] : &nets[k - N_PAIRS][d];
             if (s->deploy_ms > 0)
                 row(&t_speed, "%s\t%s\t%.5f\t%.5f\t%.3f\n", s->name, rv_device_name(ri.devs[d]),
                     s->train_ms, s->deploy_ms, s->train_ms / s->deploy_ms);

@@ -124,10 +124,10 @@ EOF
                                              h = 1; next }
                                         !m || $b < m { m = $b } END { print m }' "$tsv")
                     table "$tsv" "The memory of one forward at batch $least, in MiB:" \
-                        "arch device batch form buffer_bytes workspace_bytes winograd_bytes \
+                        "arch device batch form buffer_bytes workspace_bytes planned_weight_bytes \
                          peak_bytes" \
                         "network|device|batch|form|activation buffers|workspace|\
-Winograd-domain weights|peak" \
+weights planned for the CPU|peak" \
                         "c[\"batch\"] == $least" ;;
                 int8)
                     # the lesson's seed (the least) at the last block: end to end

@@ -49,7 +49,8 @@ fi
 if [ $nogpu -eq 0 ]; then
     step "compute-sanitizer memcheck over the lessons (--device cuda)"
     for l in 00_multi_branch_memory 01_two_branch_sum 02_conv_bn_fusion 03_pad_1x1_to_3x3 \
-             04_identity_as_conv 05_repvgg_block 06_network_switch 07_honest_timing; do
+             04_identity_as_conv 05_repvgg_block 06_network_switch 07_honest_timing \
+             08_acnet_and_dbb; do
         run 120 compute-sanitizer --tool memcheck --error-exitcode 1 \
             "build-gpu/bin/$l" --device cuda --repeat 2 && echo "   $l: clean" | tee -a "$log"
     done

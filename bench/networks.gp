@@ -29,7 +29,7 @@ if (has_parts) {
     stats [*:*][*:*] f \
         using (column("workspace_bytes") > 0 ? column("workspace_bytes") : NaN) nooutput
     lo = STATS_min < lo ? STATS_min : lo
-    stats [*:*][*:*] f using "winograd_bytes" nooutput
+    stats [*:*][*:*] f using "planned_weight_bytes" nooutput
     no_winograd = STATS_max == 0 # a GPU run: its convs are im2col + cuBLAS
 }
 mem_lo = 10 ** floor(log10(lo / 1048576.0))
@@ -47,7 +47,7 @@ set logscale y
 set key off
 do for [panel = 1:5] {
     c = panel == 1 ? "images_per_s" : panel == 2 ? "buffer_bytes" : panel == 3 ? "peak_bytes" : \
-        panel == 4 ? "workspace_bytes" : "winograd_bytes"
+        panel == 4 ? "workspace_bytes" : "planned_weight_bytes"
     scale = panel == 1 ? 1 : 1.0 / 1048576
     if (panel == 1) { set yrange [*:*] } else { set yrange [mem_lo:mem_hi] }
     set title (panel == 1 ? "throughput" : \
@@ -58,7 +58,7 @@ do for [panel = 1:5] {
     set ylabel (panel == 1 ? "throughput (images/s)" : \
                 panel == 2 ? "activation buffers (MiB)" : \
                 panel == 3 ? "peak memory of one forward (MiB)" : \
-                panel == 4 ? "workspace (MiB)" : "Winograd-domain weights (MiB)")
+                panel == 4 ? "workspace (MiB)" : "weights planned for the CPU (MiB)")
     unset label
     if (has_parts && panel == 5 && no_winograd) {
         set label "none: on the GPU every conv runs\nas im2col + cuBLAS SGEMM" \
@@ -84,7 +84,7 @@ set title ""
 set xrange [0:1]
 set yrange [0:1]
 set key at graph 0.5, 1.0 center top Left reverse box width 2 spacing 1.4
-set label "peak = activation buffers + workspace\n+ Winograd-domain weights\n\n". \
+set label "peak = activation buffers + workspace\n+ weights planned for the CPU\n(Winograd-domain or packed)\n\n". \
           "a dashed line hidden under a solid one:\nboth forms hold the same" at 0.5, 0.4 center
 plot for [d in devs] for [a = 1:3] for [form in "train deploy"] NaN with linespoints \
      lc rgb COL[a] dashtype ls(form) lw 2 pt (form eq "train" ? 6 : 7) \

@@ -1,18 +1,29 @@
 # pairs.gp - experiment 1: each lesson's pair of forms, latency against size.
 #: Each step's two forms
-#: Lessons 01, 02 and 05: each step's train-time form against its fused
+#: Lessons 01, 02, 05, 08 and 09: each step's train-time form against its fused
 #: deploy-time form, batch 1, from 16 channels at 56x56 to 256 at 14x14:
-#: median latency, with bars from the fastest to the slowest run.
+#: median latency, with bars from the fastest to the slowest run. Lesson 09's
+#: MobileOne block has k = 4 conv branches per part (the TSV's header says).
 f = dir."/pairs.tsv"
-set multiplot layout 1,3 title "Each step's two forms at batch 1: median latency, ". \
+# two rows of panels: a larger picture than the usual
+set terminal @term size 1800,1200 noenhanced font ",11"
+set output out
+set multiplot layout 2,3 title "Each step's two forms at batch 1: median latency, ". \
                                "bars from the fastest to the slowest run (".where.")"
-array PAIR[3] = ["two_branch", "conv_bn", "block"]
-array TTL[3] = ["lesson 01: two convs summed, against one conv", \
-                "lesson 02: conv then batch norm, against one conv", \
-                "lesson 05: a RepVGG block, against one 3x3 conv"]
-array TRAIN[3] = ["conv(x, W1) + conv(x, W2)", "BN(conv(x, W))", \
-                  "ReLU(BN(3x3)+BN(1x1)+BN(x))"]
-array DEPLOY[3] = ["conv(x, W1 + W2)", "conv(x, W * s) + t", "ReLU(conv(x, W) + b)"]
+NP = 6
+array PAIR[NP] = ["two_branch", "conv_bn", "block", "acnet", "dbb", "mobileone"]
+array TTL[NP] = ["lesson 01: two convs summed, against one conv", \
+                 "lesson 02: conv then batch norm, against one conv", \
+                 "lesson 05: a RepVGG block, against one 3x3 conv", \
+                 "lesson 08: ACNet's block, against one 3x3 conv", \
+                 "lesson 08: DBB's block, against one 3x3 conv", \
+                 "lesson 09: a MobileOne block, against a depthwise 3x3 and a 1x1 conv"]
+array TRAIN[NP] = ["conv(x, W1) + conv(x, W2)", "BN(conv(x, W))", \
+                   "ReLU(BN(3x3)+BN(1x1)+BN(x))", "ReLU(BN(3x3)+BN(1x3)+BN(3x1))", \
+                   "ReLU(3x3, 1x1, 1x1-avg, 1x1-3x3)", \
+                   "ReLU(4 x dw3x3-BN + dw1x1-BN + BN), ReLU(4 x 1x1-BN + BN)"]
+array DEPLOY[NP] = ["conv(x, W1 + W2)", "conv(x, W * s) + t", "ReLU(conv(x, W) + b)", \
+                    "ReLU(conv(x, W) + b)", "ReLU(conv(x, W) + b)", "ReLU(1x1(ReLU(dw3x3(x))))"]
 set logscale y
 set ylabel "latency per forward (ms, log scale)"
 set xlabel "input: C channels of S x S pixels" offset 0, -0.6
@@ -24,7 +35,7 @@ set bmargin 6
 set key top left Left reverse samplen 2
 # the two forms a little apart, so their bars do not hide each other
 shift(form) = form eq "train" ? 0.96 : 1.04
-do for [p = 1:3] {
+do for [p = 1:NP] {
     set title TTL[p]
     plot for [d in devs] for [form in "train deploy"] f \
         using (column("channels") * shift(form)) \

@@ -2,7 +2,8 @@
 # quick_test.sh RV_BENCH PLOT_SH WORK [DEVICE [CHART...]] - the whole `make bench`
 # pipeline in quick mode into WORK: harness, TSV files, gnuplot, PNG and SVG
 # files present and non-empty, the gallery listing every chart, and what the
-# charts need from the TSVs: the kernels of the three pictures, the memory
+# charts need from the TSVs: the kernels of the three pictures, every
+# lesson's pair of forms the pairs chart draws and their speed-ups, the memory
 # of the networks in its parts (which add up to no more than the peak), the
 # notebook's quoted ratio, the run time, lesson 10's INT8 errors (finite, every
 # network, form and weight grain) and weight histograms (every kind of tap of
@@ -40,13 +41,21 @@ col() {
 for p in pad identity block; do
     col "$res/kernels.tsv" picture | grep -qx "$p" || fail "kernels.tsv has no picture $p"
 done
+for p in two_branch conv_bn block acnet dbb; do
+    col "$res/pairs.tsv" pair | grep -qx "$p" || fail "pairs.tsv has no pair $p"
+done
 paste <(col "$res/networks.tsv" buffer_bytes) <(col "$res/networks.tsv" workspace_bytes) \
-      <(col "$res/networks.tsv" winograd_bytes) <(col "$res/networks.tsv" peak_bytes) |
+      <(col "$res/networks.tsv" planned_weight_bytes) <(col "$res/networks.tsv" peak_bytes) |
     awk -F'\t' '!($1 > 0 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $1 + $2 + $3 <= $4) {
                     print "FAIL: networks.tsv row " NR ": buffers " $1 ", workspace " $2 \
                           ", Winograd weights " $3 ", peak " $4; bad = 1 }
                 END { exit bad }' || failures=$((failures + 1))
 col "$res/naive.tsv" method | grep -qx notebook_printed || fail "naive.tsv lacks the notebook's row"
+for p in two_branch conv_bn block mobileone; do
+    col "$res/pairs.tsv" pair | grep -qx "$p" || fail "pairs.tsv has no pair $p"
+done
+col "$res/speedup.tsv" step | grep -q '^MobileOne block' ||
+    fail "speedup.tsv has no MobileOne block"
 grep -q '^# run time: [0-9]* s' "$res/speedup.tsv" ||
     fail "speedup.tsv does not record the run time"
 for c in weight_sqnr_db alone_sqnr_db chain_sqnr_db chain_rel_l2; do

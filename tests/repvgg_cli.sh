@@ -197,7 +197,7 @@ fi
 "$tool" bench --weights a0d.safetensors --input x.npy --repeat 1 --device cpu >bench_w.tsv 2>/dev/null
 if awk -F'\t' 'FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
                 FNR == 2 { peak[FILENAME] = $col["peak_bytes"]; conv[FILENAME] = $col["conv"] }
-                END { exit !(conv["bench_w.tsv"] == "winograd+openblas" &&
+                END { exit !(conv["bench_w.tsv"] ~ /^winograd\+(packed|openblas)$/ &&
                              peak["bench_w.tsv"] > peak["bench_in.tsv"]) }' bench_in.tsv bench_w.tsv; then
     echo "ok:   bench: the Winograd forward holds more than the --no-winograd one"
 else

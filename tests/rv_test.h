@@ -22,6 +22,25 @@ static inline int rv_test_init(int argc, char **argv, const char *usage, rv_devi
     return rc >= 0 ? rc : rv_cli_device(argv[0], device, dev);
 }
 
+/* rv_test_init for a test that also has a --dump DIR mode, writing the
+ * tensors a PyTorch check reads: returns -1 to run the tests, or the exit
+ * code, after dump(dir, device) when --dump was given (0 when it wrote
+ * everything, 1 with the error on stderr). */
+static inline int rv_test_init_dump(int argc, char **argv, const char *usage, rv_device *dev,
+                                    rv_status (*dump)(const char *dir, rv_device dev))
+{
+    const char *device = "cpu", *dir = NULL;
+    rv_opt opts[] = {
+        {"device", RV_OPT_STR, &device, "cpu or cuda"},
+        {"dump", RV_OPT_STR, &dir, "write the tensors the PyTorch check reads (.npy) into DIR"}};
+    int rc = rv_parse_args(argc, argv, usage, opts, 2);
+    if (rc < 0) rc = rv_cli_device(argv[0], device, dev);
+    if (rc >= 0 || !dir) return rc;
+    rv_status st = dump(dir, *dev);
+    if (st != RV_OK) fprintf(stderr, "%s: --dump %s: %s\n", argv[0], dir, rv_last_error());
+    return st == RV_OK ? 0 : 1;
+}
+
 /* Counts failed checks; CHECK_OK also prints the error of a failed call. */
 static int rv_test_failures;
 #define CHECK(cond, ...)                                                                           \

@@ -8,12 +8,19 @@
  * average pool), QARepVGG's (no BN on the 1x1 and identity, a BN after the
  * sum), MobileOne's depthwise and pointwise halves, a 5x5 target, convs with
  * their own bias; odd sizes, batch > 1. Then what the spec check refuses, and
- * the 1x1-then-3x3 branch padded with zeros, which folds wrongly along the
- * border and only there.
+ * the 1x1-then-3x3 and 1x1-then-average branches padded with zeros, which
+ * fold wrongly along the border and only there.
+ * With --dump DIR it runs nothing of that and writes, as .npy files into DIR,
+ * ACNet and DBB blocks of seeded random parameters: every branch's weights
+ * and BN statistics, the input, both forms' outputs and the folded kernel,
+ * with a list of the blocks (cases.txt) that tests/torch/check_family.py
+ * reads to rebuild each block in PyTorch.
  */
 #include <string.h>
 
 #include "rv_block.h"
+#include "rv_file.h"
+#include "rv_npy.h"
 #include "rv_test.h"
 
 #define CONV(k_h, k_w, p_h, p_w)                                                                   \
@@ -64,6 +71,10 @@ static void make_cases(void)
     add("DBB-like 8->8 s1", rv_block_spec_list(8, 8, 1, 1, 3, 4, dbb), 2, 7);
     add("DBB-like 8->8 s2", rv_block_spec_list(8, 8, 2, 1, 3, 4, dbb), 2, 9);
     add("DBB-like 8->8 s1 g2", rv_block_spec_list(8, 8, 1, 2, 3, 4, dbb), 1, 6);
+    add("DBB 8->8 s1", rv_dbb_block_spec(8, 8, 1, 1), 2, 7);
+    add("DBB 6->10 s2 g2", rv_dbb_block_spec(6, 10, 2, 2), 2, 9);
+    add("DBB depthwise 6 s1", rv_dbb_block_spec(6, 6, 1, 6), 2, 7);
+    add("DBB depthwise 6 s2", rv_dbb_block_spec(6, 6, 2, 6), 1, 8);
     rv_block_spec qa = repvgg(8, 8, 1, 1);
     qa.branch[1].bn = 0;
     qa.branch[2].bn = 0;
@@ -126,20 +137,15 @@ static void test_cases(rv_device dev)
     }
 }
 
-/* The 1x1-then-3x3 branch with its middle padded with zeros: the fold
- * assumes the BN's shift there, so the two differ on the output's border
- * ring and agree inside it. */
-static void test_zero_border(rv_device dev)
+/* The 1x1-then-3x3 (or 1x1-then-average) branch with its middle padded with
+ * zeros: the fold assumes the BN's shift there, so the two differ on the
+ * output's border ring and agree inside it. */
+static void test_zero_border(rv_device dev, rv_branch_kind kind, const char *name)
 {
-    const rv_branch_spec zero = {.kind = RV_BRANCH_1X1_KXK,
-                                 .kh = 3,
-                                 .kw = 3,
-                                 .pad_h = 1,
-                                 .pad_w = 1,
-                                 .bn = 1,
-                                 .zero_border = 1};
+    const rv_branch_spec zero = {
+        .kind = kind, .kh = 3, .kw = 3, .pad_h = 1, .pad_w = 1, .bn = 1, .zero_border = 1};
     rv_block_spec s = rv_block_spec_list(4, 4, 1, 1, 3, 1, &zero);
-    branch_case c = {.name = "1x1-then-3x3, zero border", .spec = s, .n = 2, .size = 8};
+    branch_case c = {.name = name, .spec = s, .n = 2, .size = 8};
     built b;
     if (build(&b, &c, dev, 7)) {
         int64_t N = b.y.dim[0] * b.y.dim[1], H = b.y.dim[2], W = b.y.dim[3];
@@ -152,7 +158,7 @@ static void test_zero_border(rv_device dev)
                     if (edge && d > worst_edge) worst_edge = d;
                     if (!edge && d > worst_in) worst_in = d;
                 }
-        printf("zero border: worst |difference| inside %.3g, on the border ring %.3g\n", worst_in,
+        printf("%s: worst |difference| inside %.3g, on the border ring %.3g\n", name, worst_in,
                worst_edge);
         CHECK(worst_in < 1e-5, "inside the border the fold should hold: %g", worst_in);
         CHECK(worst_edge > 1e-2, "on the border the zero padding should show: %g", worst_edge);
@@ -169,16 +175,20 @@ static void test_refused(void)
                          "identity with in != out",
                          "a kernel larger than the block's",
                          "a branch left zero",
-                         "channels that do not split into groups"};
-    const char *message[] = {"line up",      "stride 1",     "in == out",
-                             "does not fit", "no such kind", "groups"};
-    for (int i = 0; i < 6; i++) {
+                         "channels that do not split into groups",
+                         "a 1x1-then-average whose middle is not the output"};
+    const char *message[] = {"line up",      "stride 1", "in == out",         "does not fit",
+                             "no such kind", "groups",   "keeps the channels"};
+    for (int i = 0; i < 7; i++) {
         rv_block_spec s = repvgg(4, 4, 1, i == 5 ? 3 : 1);
         if (i == 0) s.branch[1] = (rv_branch_spec)CONV(1, 3, 1, 1);
         if (i == 1) s.stride = 2;
         if (i == 2) s.out_ch = 8;
         if (i == 3) s.branch[0] = (rv_branch_spec)CONV(5, 5, 2, 2);
         if (i == 4) s.branch[2] = (rv_branch_spec){0};
+        if (i == 6)
+            s.branch[1] =
+                (rv_branch_spec){.kind = RV_BRANCH_1X1_AVG, .kh = 1, .kw = 1, .bn = 1, .mid_ch = 8};
         rv_status st = rv_block_check(&s);
         CHECK(st == RV_EINVAL && strstr(rv_last_error(), message[i]),
               "%s: accepted or unclear (%s)", why[i], rv_last_error());
@@ -186,17 +196,137 @@ static void test_refused(void)
     }
 }
 
+/* ---- --dump: the blocks tests/torch/check_family.py rebuilds ---------------- */
+
+/* Odd sizes, batch > 1, stride 1 and 2, groups, DBB's depthwise form. No ReLU:
+ * ACNet's and DBB's blocks end at the sum (the network's ReLU follows), and
+ * every output value is then compared, none clipped to 0. */
+typedef struct {
+    const char *name, *family; /* family: "acnet" or "dbb" */
+    int64_t in, out;
+    int stride, groups, n, size;
+} family_case;
+
+#define FAMILY(name_, family_, in_, out_, stride_, groups_, n_, size_)                             \
+    {                                                                                              \
+        .name = name_, .family = family_, .in = in_, .out = out_, .stride = stride_,               \
+        .groups = groups_, .n = n_, .size = size_                                                  \
+    }
+
+/* name, family, in -> out channels, stride, groups, batch, size */
+static const family_case family_cases[] = {
+    FAMILY("acnet_s1", "acnet", 5, 7, 1, 1, 2, 9),
+    FAMILY("acnet_s2_g2", "acnet", 6, 8, 2, 2, 3, 11),
+    FAMILY("dbb_s1", "dbb", 6, 6, 1, 1, 2, 9),
+    FAMILY("dbb_s2", "dbb", 5, 7, 2, 1, 2, 13),
+    FAMILY("dbb_s2_g2", "dbb", 4, 8, 2, 2, 3, 10),
+    FAMILY("dbb_depthwise_s1", "dbb", 6, 6, 1, 6, 2, 7),
+    FAMILY("dbb_depthwise_s2", "dbb", 6, 6, 2, 6, 2, 9),
+};
+
+/* The case's block, without ReLU */
+static rv_block_spec family_spec(const family_case *c)
+{
+    rv_block_spec spec = strcmp(c->family, "acnet") == 0
+                             ? rv_acnet_block_spec(c->in, c->out, c->stride, c->groups)
+                             : rv_dbb_block_spec(c->in, c->out, c->stride, c->groups);
+    spec.no_relu = 1;
+    return spec;
+}
+
+/* DIR/<prefix>.<name>.npy = t, when t holds data */
+static rv_status dump_tensor(const char *dir, const char *prefix, const char *name,
+                             const rv_tensor *t)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.%s.npy", dir, prefix, name);
+    return t->data ? rv_npy_write(path, t) : RV_OK;
+}
+
+/* <prefix>.gamma, .beta, .mean, .var of a BN, when the branch has it */
+static rv_status dump_bn(const char *dir, const char *prefix, const rv_bn *bn)
+{
+    const rv_tensor *t[4] = {&bn->gamma, &bn->beta, &bn->mean, &bn->var};
+    static const char *const what[4] = {"gamma", "beta", "mean", "var"};
+    rv_status st = RV_OK;
+    for (int k = 0; k < 4 && st == RV_OK && bn->channels; k++)
+        st = dump_tensor(dir, prefix, what[k], t[k]);
+    return st;
+}
+
+/* One block: x, y (multi-branch), yf (folded), w and b (the folded conv), and
+ * per branch i: <i>.w, <i>.w1, <i>.bn.*, <i>.bn1.* (those it has). */
+static rv_status dump_case(const char *dir, const family_case *c, rv_device dev, uint64_t seed)
+{
+    rv_block_spec spec = family_spec(c);
+    rv_block_pair p;
+    rv_status st = rv_block_pair_build(&p, spec, dev, c->n, c->size, seed);
+    if (st != RV_OK) return st;
+    st = rv_block_pair_train(&p);
+    if (st == RV_OK) st = rv_block_pair_fast(&p);
+    const rv_tensor *t[5] = {&p.x, &p.y, &p.yf, &p.fast.branch[0].w, &p.fast.branch[0].b};
+    static const char *const what[5] = {"x", "y", "yf", "w", "b"};
+    for (int k = 0; k < 5 && st == RV_OK; k++) st = dump_tensor(dir, c->name, what[k], t[k]);
+    for (int i = 0; i < spec.n_branches && st == RV_OK; i++) {
+        const rv_branch *br = &p.train.branch[i];
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "%s.%d", c->name, i);
+        st = dump_tensor(dir, prefix, "w", &br->w);
+        if (st == RV_OK) st = dump_tensor(dir, prefix, "w1", &br->w1);
+        snprintf(prefix, sizeof prefix, "%s.%d.bn", c->name, i);
+        if (st == RV_OK) st = dump_bn(dir, prefix, &br->bn);
+        snprintf(prefix, sizeof prefix, "%s.%d.bn1", c->name, i);
+        if (st == RV_OK) st = dump_bn(dir, prefix, &br->bn1);
+    }
+    rv_block_pair_free(&p);
+    return st;
+}
+
+/* Every block, then DIR/cases.txt naming them, one a line:
+ * name family in out stride groups batch size branches */
+static rv_status dump(const char *dir, rv_device dev)
+{
+    enum { N = sizeof family_cases / sizeof family_cases[0] };
+    char list[N * 128];
+    size_t len = 0;
+    rv_status st = RV_OK;
+    for (int k = 0; k < N && st == RV_OK; k++) {
+        const family_case *c = &family_cases[k];
+        st = dump_case(dir, c, dev, 200 + (uint64_t)k);
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s %s %lld %lld %d %d %d %d %d\n",
+                                c->name, c->family, (long long)c->in, (long long)c->out, c->stride,
+                                c->groups, c->n, c->size, family_spec(c).n_branches);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cases.txt", dir);
+    rv_atomic_file af;
+    if (st == RV_OK) st = rv_atomic_open(&af, path);
+    if (st == RV_OK) st = rv_atomic_write(&af, list, len);
+    if (st == RV_OK) st = rv_atomic_commit(&af);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
+    const char *usage = "test_branches --device cpu|cuda [--dump DIR]: any list of branches "
+                        "folds into one conv";
+    const char *device = "cpu", *dir = NULL;
+    rv_opt opts[] = {{"device", RV_OPT_STR, &device, "cpu or cuda"},
+                     {"dump", RV_OPT_STR, &dir,
+                      "write ACNet and DBB blocks for the PyTorch check (.npy) into DIR"}};
     rv_device dev;
-    int rc = rv_test_init(argc, argv,
-                          "test_branches --device cpu|cuda: any list of branches folds "
-                          "into one conv",
-                          &dev);
+    int rc = rv_parse_args(argc, argv, usage, opts, 2);
+    if (rc < 0) rc = rv_cli_device(argv[0], device, &dev);
     if (rc >= 0) return rc;
+    if (dir) {
+        rv_status st = dump(dir, dev);
+        if (st != RV_OK) fprintf(stderr, "test_branches: --dump %s: %s\n", dir, rv_last_error());
+        return st == RV_OK ? 0 : 1;
+    }
     make_cases();
     test_cases(dev);
-    test_zero_border(dev);
+    test_zero_border(dev, RV_BRANCH_1X1_KXK, "1x1-then-3x3, zero border");
+    test_zero_border(dev, RV_BRANCH_1X1_AVG, "1x1-then-average, zero border");
     test_refused();
     return rv_test_finish("test_branches");
 }

@@ -9,13 +9,16 @@
  *                runs in chunks of one image, then of two.
  * Both: TF32 against FP32 (test_tf32; on the CPU with TF32 emulated).
  * Shapes that make index bugs visible: odd sizes, C=3, K=5, stride 2, padding
- * 0/1/2, groups 2 and 4, batch > 1, bias or not, ReLU. Each shape runs twice:
+ * 0/1/2, groups 2 and 4, batch > 1, bias or not, ReLU; depthwise convs
+ * (groups == C == O, the CPU's direct loop) of every kernel shape its sweeps
+ * tell apart, strides 1 to 3. Each shape runs twice:
  * with small integers (every product and sum exact in float, so the result
  * must be bit-identical; F(4x4), whose transforms divide by 3, to RV_TOL_FP32)
  * and with uniform floats (RV_TOL_FP32).
  */
 #include <string.h>
 
+#include "rv_gemm.h"
 #include "rv_ops.h"
 #include "rv_test.h"
 #include "rv_winograd.h"
@@ -65,6 +68,36 @@ static const conv_case cases[] = {
      .stride = 2, .pad_h = 2, .pad_w = 1, .groups = 1, .bias = 1, .relu = 1},
     {.n = 1, .c = 8, .h = 5, .w = 9, .o = 8, .kh = 3, .kw = 3,
      .stride = 1, .pad_h = 0, .pad_w = 2, .groups = 4, .bias = 1},
+    /* depthwise (groups == C == O: the CPU's direct loop, depthwise.c): the
+     * 3x3 sweep, the kernel-row sweep (1x1, 5x5, 1x3, 7x7), the tap-by-tap
+     * one (a 3x9); strides 1, 2 and 3, padding apart per axis and none,
+     * odd sizes, an output narrower than one vector and one wider */
+    {.n = 2, .c = 6, .h = 7, .w = 9, .o = 6, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 6, .bias = 1, .relu = 1},
+    {.n = 3, .c = 5, .h = 9, .w = 8, .o = 5, .kh = 3, .kw = 3,
+     .stride = 2, .pad_h = 1, .pad_w = 1, .groups = 5, .bias = 1},
+    {.n = 2, .c = 4, .h = 6, .w = 11, .o = 4, .kh = 3, .kw = 3,
+     .stride = 2, .pad_h = 0, .pad_w = 2, .groups = 4, .relu = 1},
+    {.n = 1, .c = 3, .h = 5, .w = 37, .o = 3, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 2, .pad_w = 0, .groups = 3, .bias = 1},
+    {.n = 2, .c = 3, .h = 8, .w = 9, .o = 3, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 0, .pad_w = 0, .groups = 3, .bias = 1},
+    {.n = 1, .c = 4, .h = 7, .w = 5, .o = 4, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 0, .pad_w = 1, .groups = 4, .relu = 1},
+    {.n = 2, .c = 7, .h = 5, .w = 5, .o = 7, .kh = 1, .kw = 1,
+     .stride = 1, .pad_h = 0, .pad_w = 0, .groups = 7, .bias = 1},
+    {.n = 2, .c = 4, .h = 7, .w = 6, .o = 4, .kh = 1, .kw = 1,
+     .stride = 2, .pad_h = 1, .pad_w = 0, .groups = 4, .relu = 1},
+    {.n = 2, .c = 3, .h = 9, .w = 7, .o = 3, .kh = 5, .kw = 5,
+     .stride = 1, .pad_h = 2, .pad_w = 2, .groups = 3, .bias = 1, .relu = 1},
+    {.n = 1, .c = 4, .h = 11, .w = 10, .o = 4, .kh = 5, .kw = 5,
+     .stride = 2, .pad_h = 2, .pad_w = 1, .groups = 4, .bias = 1},
+    {.n = 2, .c = 5, .h = 6, .w = 9, .o = 5, .kh = 1, .kw = 3,
+     .stride = 1, .pad_h = 0, .pad_w = 1, .groups = 5, .bias = 1},
+    {.n = 1, .c = 2, .h = 13, .w = 12, .o = 2, .kh = 7, .kw = 7,
+     .stride = 3, .pad_h = 3, .pad_w = 2, .groups = 2, .bias = 1, .relu = 1},
+    {.n = 2, .c = 3, .h = 7, .w = 23, .o = 3, .kh = 3, .kw = 9,
+     .stride = 2, .pad_h = 1, .pad_w = 4, .groups = 3, .bias = 1},
 };
 /* clang-format on */
 
@@ -118,7 +151,26 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
     }
     rv_conv2d_cuda_col_bytes = budget;
 #endif
-    for (int m = 2; dev == RV_CPU && rv_winograd_applies(&w, p) && m <= 4; m += 2) {
+    /* im2col with the weight packed once for rv_gemm, where this CPU has it
+     * (else rv_conv2d_pack leaves it empty) */
+    rv_tensor pk;
+    CHECK_OK(rv_conv2d_pack(&w, p, &pk));
+    if (pk.data) {
+        rv_conv_params pp = p;
+        pp.packed = &pk;
+        memset(y.data, 0xff, rv_tensor_bytes(&y)); /* NaN: every output written */
+        CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, pp, &y));
+        char pwhat[200];
+        snprintf(pwhat, sizeof pwhat, "%s, im2col, packed weights", what);
+        CHECK_CLOSE(pwhat, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+        rv_tensor_free(&pk);
+    }
+    /* Winograd, both tiles, its products through the packed-weights kernel
+     * (rv_gemm.h) when this CPU has one, and through OpenBLAS */
+    for (int k = 0; dev == RV_CPU && rv_winograd_applies(&w, p) && k < 4; k++) {
+        int m = k % 2 ? 4 : 2, packed = k < 2;
+        rv_gemm_enabled = packed;
+        if (packed && !rv_gemm_available()) continue;
         /* F(2x2)'s G has halves only, exact in binary: integers stay exact.
          * F(4x4)'s has sixths: it rounds, within the float tolerance. */
         rv_tol tol = integers && m == 2 ? RV_TOL_EXACT : RV_TOL_FP32;
@@ -130,14 +182,15 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
             rv_winograd_chunk_bytes = chunked ? 1 : whole; /* one image per chunk */
             memset(y.data, 0xff, rv_tensor_bytes(&y));     /* NaN: every output written */
             CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
-            char wwhat[200];
-            snprintf(wwhat, sizeof wwhat, "%s, winograd F(%dx%d)%s", what, m, m,
-                     chunked ? " in chunks" : "");
+            char wwhat[240];
+            snprintf(wwhat, sizeof wwhat, "%s, winograd F(%dx%d)%s%s", what, m, m,
+                     packed ? ", packed weights" : ", OpenBLAS", chunked ? ", in chunks" : "");
             CHECK_CLOSE(wwhat, &y, &y_ref, tol);
         }
         rv_winograd_chunk_bytes = whole;
         rv_tensor_free(&u);
     }
+    rv_gemm_enabled = 1;
     rv_tensor *all[8] = {&x, &w, &b, &y_ref, &hx, &hw, &hb, &y};
     for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);
 }
@@ -223,6 +276,12 @@ static void bad_shapes(rv_device dev)
     p.groups = 1;
     p.stride = 0;
     CHECK(rv_conv2d(&x, &w, NULL, p, &y) == RV_EINVAL, "stride 0 accepted");
+    p.stride = 1;
+    if (dev == RV_CPU) { /* the direct depthwise loop, called on a conv that is not one */
+        CHECK(rv_conv2d_depthwise_cpu(&x, &w, NULL, p, &y) == RV_EINVAL,
+              "a groups-1 conv accepted as depthwise");
+        CHECK(strstr(rv_last_error(), "depthwise") != NULL, "message: %s", rv_last_error());
+    }
     rv_tensor_free(&x);
     rv_tensor_free(&w);
     rv_tensor_free(&y);

@@ -109,10 +109,11 @@ static void test_small_net(rv_device dev)
 #endif
     /* a RepVGG net's plan is its activation buffers and (CPU) its weights
      * in the Winograd domain: unplanning frees exactly those bytes */
-    size_t planned = rv_net_buffer_bytes(&fast) + rv_net_winograd_bytes(&fast);
-    CHECK(dev != RV_CPU || rv_net_winograd_bytes(&fast) > 0, "no Winograd-domain weights planned");
+    size_t planned = rv_net_buffer_bytes(&fast) + rv_net_planned_weight_bytes(&fast);
+    CHECK(dev != RV_CPU || rv_net_planned_weight_bytes(&fast) > 0,
+          "no Winograd-domain weights planned");
     rv_net_unplan(&fast);
-    CHECK(before - rv_mem(dev).current == planned && rv_net_winograd_bytes(&fast) == 0,
+    CHECK(before - rv_mem(dev).current == planned && rv_net_planned_weight_bytes(&fast) == 0,
           "unplanning freed %zu bytes, the plan counted %zu", before - rv_mem(dev).current,
           planned);
     rv_tensor wrong;

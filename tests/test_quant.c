@@ -396,19 +396,9 @@ static rv_status dump(const char *dir, rv_device dev)
 int main(int argc, char **argv)
 {
     const char *usage = "test_quant --device cpu|cuda [--dump DIR]: simulated INT8 quantization";
-    const char *device = "cpu", *dir = NULL;
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "cpu or cuda"},
-        {"dump", RV_OPT_STR, &dir, "write the tensors the PyTorch check reads (.npy) into DIR"}};
     rv_device dev;
-    int rc = rv_parse_args(argc, argv, usage, opts, 2);
-    if (rc < 0) rc = rv_cli_device(argv[0], device, &dev);
+    int rc = rv_test_init_dump(argc, argv, usage, &dev, dump);
     if (rc >= 0) return rc;
-    if (dir) {
-        rv_status st = dump(dir, dev);
-        if (st != RV_OK) fprintf(stderr, "test_quant: --dump %s: %s\n", dir, rv_last_error());
-        return st == RV_OK ? 0 : 1;
-    }
     rv_rng rng = rv_rng_seed(11);
     test_grid_exact(dev);
     test_ties(dev);

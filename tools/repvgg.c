@@ -6,7 +6,7 @@
  *   repvgg convert IN.safetensors OUT.safetensors
  *   repvgg run     --weights W.safetensors --input X.npy --output Y.npy [--device D]
  *   repvgg bench   --weights W.safetensors --shape N,C,H,W | --input X.npy [--device D]
- *                  [--repeat R] [--warmup K] [--graph] [--tf32] [--no-winograd]
+ *                  [--repeat R] [--warmup K] [--graph] [--tf32] [--no-winograd] [--openblas]
  *
  * Weights are safetensors in either naming layout (src/io/rv_weights.h), in the
  * train-time or the deploy-time form; `convert` is the notebook's
@@ -28,6 +28,7 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_npy.h"
+#include "rv_gemm.h"
 #include "rv_winograd.h"
 #include "rv_report.h"
 #include "rv_safetensors.h"
@@ -48,7 +49,7 @@ static const char *const usage_main =
     "  convert IN.safetensors OUT.safetensors    train-time -> deploy-time (switch_to_fast)\n"
     "  run     --weights W --input X.npy --output Y.npy [--device D]   one forward pass\n"
     "  bench   --weights W --shape N,C,H,W | --input X.npy [--device D] [--repeat R]\n"
-    "          [--warmup K] [--graph] [--tf32] [--no-winograd]\n"
+    "          [--warmup K] [--graph] [--tf32] [--no-winograd] [--openblas]\n"
     "                                            latency and memory of one forward (TSV)\n"
     "\n"
     "D is auto, cpu or cuda. `repvgg CMD --help` explains each command's options.\n"
@@ -430,7 +431,7 @@ static rv_status tf32_against_fp32(forward_ctx *f)
 static int cmd_bench(int argc, char **argv)
 {
     const char *weights = NULL, *shape_arg = NULL, *input = NULL, *device = "auto";
-    int repeat = 20, warmup = 3, graph = 0, tf32 = 0, no_winograd = 0;
+    int repeat = 20, warmup = 3, graph = 0, tf32 = 0, no_winograd = 0, openblas = 0;
     rv_opt opts[] = {
         {"weights", RV_OPT_STR, &weights, "weights (.safetensors)"},
         {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W (random input in [-1, 1])"},
@@ -442,6 +443,8 @@ static int cmd_bench(int argc, char **argv)
         {"tf32", RV_OPT_FLAG, &tf32, "CUDA: TF32 tensor cores (default FP32); prints the error"},
         {"no-winograd", RV_OPT_FLAG, &no_winograd,
          "CPU: im2col + sgemm for the stride-1 3x3 layers too (what Winograd buys)"},
+        {"openblas", RV_OPT_FLAG, &openblas,
+         "CPU: every product through OpenBLAS, no weights packed once (what packing buys)"},
     };
     const char *pos[1];
     int npos;
@@ -449,7 +452,7 @@ static int cmd_bench(int argc, char **argv)
                                "repvgg bench --weights W --shape N,C,H,W | --input X.npy: "
                                "median/min/max latency and memory of one forward, as a TSV "
                                "header and one row",
-                               opts, 9, pos, 1, &npos);
+                               opts, 10, pos, 1, &npos);
     if (rc >= 0) return rc;
     if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
     int64_t shape[4];
@@ -467,6 +470,7 @@ static int cmd_bench(int argc, char **argv)
         return EXIT_USAGE;
     }
     rv_winograd_enabled = !no_winograd;
+    rv_gemm_enabled = !openblas;
     rv_rng rng = rv_rng_seed(1);
     rv_tensor hx = {0}, x = {0}, y = {0};
     int64_t out[4];
@@ -524,7 +528,8 @@ static int cmd_bench(int argc, char **argv)
             rv_workspace_bytes(dev),
             dev == RV_CUDA ? "im2col+cublas"
             : no_winograd  ? "im2col+openblas"
-                           : "winograd+openblas",
+            : rv_gemm_available() ? "winograd+packed"
+                                  : "winograd+openblas",
             wino[0], wino[1]);
     }
     rv_tensor *all[3] = {&hx, &x, &y};

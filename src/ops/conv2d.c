@@ -9,7 +9,8 @@
  * Threads (OpenMP) take blocks of output columns, each with its own im2col
  * block (or, when there are few columns, share one im2col of a group of
  * images and split O);
- * stride-1 3x3 layers with planned weights go to Winograd (rv_winograd.h).
+ * stride-1 3x3 layers with planned weights go to Winograd (rv_winograd.h),
+ * depthwise convs (groups == C == O) to their direct loop (depthwise.c).
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "rv_alloc.h"
 #include "rv_dispatch.h"
 #include "rv_elem.h"
+#include "rv_gemm.h"
 #include "rv_ops.h"
 #include "rv_simd.h"
 #include "rv_winograd.h"
@@ -116,19 +118,6 @@ rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     return RV_OK;
 }
 
-/* dst[j] = src[j stride] for j < n; strides 1 and 2 (every conv of RepVGG)
- * as loops of their own, which vectorise */
-RV_SIMD_INLINE void gather(const float *restrict src, int64_t stride, int64_t n,
-                           float *restrict dst)
-{
-    if (stride == 1)
-        memcpy(dst, src, (size_t)n * sizeof *dst);
-    else if (stride == 2)
-        for (int64_t j = 0; j < n; j++) dst[j] = src[2 * j];
-    else
-        for (int64_t j = 0; j < n; j++) dst[j] = src[j * stride];
-}
-
 /* Rows [r0, r1) and columns [i0, i1) of one image's im2col matrix into dst
  * (row stride ld): row r = (c, kh, kw), column i = output position p Q + q.
  * The same values as rv_im2col_elem (which the CUDA kernel runs one element
@@ -157,8 +146,8 @@ RV_SIMD_CLONES static void im2col_block(const float *x /* (C, H, W) */, rv_conv_
             lo = lo < 0 ? 0 : lo > run ? run : lo;
             hi = hi > run ? run : hi < lo ? lo : hi;
             for (int64_t j = 0; j < lo; j++) d[j] = 0.0f;
-            gather(x + (c * g.H + ih) * g.W + (q0 + lo) * g.stride - g.pad_w + kw, g.stride,
-                   hi - lo, d + lo);
+            rv_gather(x + (c * g.H + ih) * g.W + (q0 + lo) * g.stride - g.pad_w + kw, g.stride,
+                      hi - lo, d + lo);
             for (int64_t j = hi; j < run; j++) d[j] = 0.0f;
         }
     }
@@ -187,17 +176,36 @@ static void gemm_epilogue(int64_t rows, int64_t cols, int64_t K, const float *W,
 /* im2col floats of a group of images in the few-positions path (8 MiB) */
 #define GROUP_COL_FLOATS (2 * 1024 * 1024)
 
+rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, rv_tensor *packed)
+{
+    *packed = (rv_tensor){0};
+    int64_t O = w->dim[0], Ig = w->dim[1], G = p.groups;
+    if (w->device != RV_CPU || !rv_gemm_available() || (p.winograd && rv_winograd_applies(w, p)) ||
+        (G > 1 && Ig == 1 && O == G)) /* Winograd's or depthwise: not im2col */
+        return RV_OK;
+    int64_t Og = O / G, K = Ig * w->dim[2] * w->dim[3], per_group = rv_gemm_packed_floats(Og, K);
+    rv_status st = rv_tensor_alloc1(packed, RV_CPU, G * per_group, "packed weights");
+    for (int64_t grp = 0; grp < G && st == RV_OK; grp++)
+        rv_gemm_pack(w->data + grp * Og * K, K, 1, Og, K, packed->data + grp * per_group);
+    return st;
+}
+
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y)
 {
     if (p.winograd && rv_winograd_applies(w, p))
         return rv_conv2d_winograd(x, p.winograd, b, p.relu, y);
+    if (p.groups > 1 && p.groups == x->dim[1] && w->dim[0] == p.groups) /* depthwise */
+        return rv_conv2d_depthwise_cpu(x, w, b, p, y);
     rv_cpu_threads_init();
     rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], y, p);
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups, CHW = g.C * g.H * g.W;
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW, nt = rv_cpu_threads();
     int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad_h == 0 && p.pad_w == 0;
     const float *bias = b ? b->data : NULL;
+    /* the weight packed once (rv_conv2d_pack), when planned and still wanted */
+    const float *pk = p.packed && p.packed->data && rv_gemm_available() ? p.packed->data : NULL;
+    int64_t per_group = rv_gemm_packed_floats(Og, K);
     int64_t per = N * G,
             cblocks = rv_ceil_div(PQ, COL_BLOCK_FLOATS / K > 0 ? COL_BLOCK_FLOATS / K : 1);
     if (per * cblocks < 8 * nt) /* few blocks: whole rounds of nt, so no thread waits long */
@@ -229,9 +237,13 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                     B = mine;
                     ldb = i1 - i0;
                 }
-                gemm_epilogue(Og, i1 - i0, K, w->data + grp * Og * K, B, ldb,
-                              bias ? bias + grp * Og : NULL, p.relu,
-                              y->data + (n * O + grp * Og) * PQ + i0, PQ);
+                float *yb = y->data + (n * O + grp * Og) * PQ + i0;
+                if (pk) /* bias and ReLU in the kernel's stores */
+                    rv_gemm_rows(pk + grp * per_group, K, 0, Og, B, ldb, i1 - i0, yb, PQ, 0,
+                                 bias ? bias + grp * Og : NULL, p.relu);
+                else
+                    gemm_epilogue(Og, i1 - i0, K, w->data + grp * Og * K, B, ldb,
+                                  bias ? bias + grp * Og : NULL, p.relu, yb, PQ);
             }
         }
         return RV_OK;
@@ -246,7 +258,9 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     float *col = rv_workspace(RV_CPU, (size_t)((G * K + O) * nb * PQ) * sizeof(float));
     if (!col) return RV_ENOMEM;
     float *out = col + G * K * nb * PQ;
-    int64_t row_parts = nt < Og ? nt : Og;
+    /* parts of whole panels of 8 rows for the packed kernel */
+    int64_t unit = pk ? RV_GEMM_MR : 1, units = rv_ceil_div(Og, unit);
+    int64_t row_parts = nt < units ? nt : units;
     for (int64_t n0 = 0; n0 < N; n0 += nb) {
         int64_t nc = N - n0 < nb ? N - n0 : nb, cols = nc * PQ;
 #pragma omp parallel
@@ -264,11 +278,17 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
 #pragma omp for schedule(static)
             for (int64_t blk = 0; blk < G * row_parts; blk++) {
                 int64_t grp = blk / row_parts, rp = blk % row_parts;
-                int64_t o0 = grp * Og + Og * rp / row_parts,
-                        o1 = grp * Og + Og * (rp + 1) / row_parts;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0), (int)cols,
-                            (int)K, 1.0f, w->data + o0 * K, (int)K, col + grp * K * cols, (int)cols,
-                            0.0f, out + o0 * cols, (int)cols);
+                int64_t r0 = unit * (units * rp / row_parts),
+                        r1 = unit * (units * (rp + 1) / row_parts);
+                r1 = r1 < Og ? r1 : Og;
+                int64_t o0 = grp * Og + r0, o1 = grp * Og + r1;
+                if (pk)
+                    rv_gemm_rows(pk + grp * per_group, K, r0, r1 - r0, col + grp * K * cols, cols,
+                                 cols, out + o0 * cols, cols, 0, NULL, 0);
+                else
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0),
+                                (int)cols, (int)K, 1.0f, w->data + o0 * K, (int)K,
+                                col + grp * K * cols, (int)cols, 0.0f, out + o0 * cols, (int)cols);
                 for (int64_t o = o0; o < o1; o++)
                     for (int64_t n = 0; n < nc; n++)
                         bias_act_row(out + o * cols + n * PQ, PQ, bias ? bias[o] : 0.0f, p.relu,

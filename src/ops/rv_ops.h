@@ -29,6 +29,10 @@ typedef struct {
      * then runs the layer as Winograd F(2x2, 3x3) or F(4x4, 3x3), the tile u
      * was made for, where it applies. */
     const rv_tensor *winograd;
+    /* The weight packed for rv_gemm (rv_gemm.h), group after group, or NULL:
+     * the CPU's im2col path then multiplies with it instead of OpenBLAS,
+     * which would pack the weight again at every call (rv_conv2d_pack). */
+    const rv_tensor *packed;
 } rv_conv_params;
 
 /* The geometry of a kh x kw window of x (N, C, H, W) giving y (N, O, P, Q)
@@ -67,6 +71,18 @@ rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor
  * largest layer of RepVGG-A0 at 224x224 (5.4 MB of columns an image) runs 99
  * images a chunk. Tests lower it to cover several chunks. CUDA backend only. */
 extern size_t rv_conv2d_cuda_col_bytes;
+
+/* packed = w (O, C/g, KH, KW) packed for rv_gemm, group by group (each
+ * group's O/g x (C/g) KH KW matrix), when rv_gemm is available and the conv
+ * runs im2col on the CPU (not Winograd for p, not depthwise); else packed is
+ * left empty and RV_OK. */
+rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, rv_tensor *packed);
+
+/* The depthwise conv (p.groups == C == O, w (C, 1, KH, KW)) on the CPU,
+ * direct: threads over the (image, channel) planes, bias and ReLU fused
+ * (src/ops/depthwise.c). rv_conv2d_cpu runs every such conv through it. */
+rv_status rv_conv2d_depthwise_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                                  rv_conv_params p, rv_tensor *y);
 
 /* y = (x - mean) / sqrt(var + eps) * gamma + beta per channel, with the
  * running statistics (bn->scale, bn->shift on x's device; see rv_bn.h). */

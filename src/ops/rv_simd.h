@@ -8,6 +8,9 @@
 #ifndef RV_SIMD_H
 #define RV_SIMD_H
 
+#include <stdint.h>
+#include <string.h>
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define RV_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -33,5 +36,19 @@
 #else
 #define RV_IVDEP
 #endif
+
+/* dst[j] = src[j stride] for j < n: a row of an im2col matrix or of a
+ * strided conv's input; strides 1 and 2 (every conv of RepVGG and MobileOne)
+ * as loops of their own, which vectorise */
+RV_SIMD_INLINE void rv_gather(const float *restrict src, int64_t stride, int64_t n,
+                              float *restrict dst)
+{
+    if (stride == 1)
+        memcpy(dst, src, (size_t)n * sizeof *dst);
+    else if (stride == 2)
+        for (int64_t j = 0; j < n; j++) dst[j] = src[2 * j];
+    else
+        for (int64_t j = 0; j < n; j++) dst[j] = src[j * stride];
+}
 
 #endif

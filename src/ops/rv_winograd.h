@@ -35,9 +35,11 @@ int rv_winograd_applies(const rv_tensor *w, rv_conv_params p);
  * F(2x2)'s 16). */
 #define RV_WINOGRAD_F4_TILES 48
 int rv_winograd_tile(int64_t n, int64_t h, int64_t w);
-/* u ((m+2)^2, C, O) = G g G^T of every (O, C, 3, 3) kernel g of w (on the
- * CPU) for F(m x m, 3x3), m = 2 or 4, each U_xi stored transposed (C x O),
- * which OpenBLAS packs faster. */
+/* u = G g G^T of every (O, C, 3, 3) kernel g of w (on the CPU) for F(m x m,
+ * 3x3), m = 2 or 4: the (m+2)^2 matrices U_xi (O x C), each packed for
+ * rv_gemm (rv_gemm.h: u is ((m+2)^2, ceil(O / 8), C, 8)) when that kernel is
+ * available, else stored transposed for OpenBLAS, which packs that layout
+ * faster (u is ((m+2)^2, C, O)). */
 rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u);
 /* The m that u was made for: 2 or 4, 0 when u is empty or no such tensor. */
 int rv_winograd_tile_of(const rv_tensor *u);

@@ -25,6 +25,7 @@
 
 #include "rv_alloc.h"
 #include "rv_elem.h"
+#include "rv_gemm.h"
 #include "rv_simd.h"
 #include "rv_winograd.h"
 
@@ -47,7 +48,7 @@ int rv_winograd_tile(int64_t n, int64_t h, int64_t w)
 
 int rv_winograd_tile_of(const rv_tensor *u)
 {
-    if (!u->data || u->ndim != 3) return 0;
+    if (!u->data || (u->ndim != 3 && u->ndim != 4)) return 0;
     return u->dim[0] == 16 ? 2 : u->dim[0] == 36 ? 4 : 0; /* (m + 2)^2 planes */
 }
 
@@ -68,6 +69,8 @@ rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u)
     int64_t dim[3] = {a * a, C, O};
     rv_status st = rv_tensor_alloc(u, RV_CPU, 3, dim, "winograd weights");
     if (st != RV_OK) return st;
+    /* u_xi (C x O) is U_xi transposed; packed for rv_gemm below, or kept so
+     * for OpenBLAS, which packs it faster that way */
     for (int64_t o = 0; o < O; o++)
         for (int64_t c = 0; c < C; c++) {
             const float *g = w->data + (o * C + c) * 9;
@@ -80,6 +83,19 @@ rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u)
                     u->data[((i * a + j) * C + c) * O + o] =
                         (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
         }
+    if (!rv_gemm_available()) return RV_OK;
+    rv_tensor packed; /* (P, panels of O, C, MR): each U_xi packed (rv_gemm.h) */
+    int64_t pdim[4] = {a * a, rv_gemm_packed_floats(O, C) / (C * RV_GEMM_MR), C, RV_GEMM_MR};
+    st = rv_tensor_alloc(&packed, RV_CPU, 4, pdim, "winograd weights");
+    if (st != RV_OK) {
+        rv_tensor_free(u);
+        return st;
+    }
+    for (int64_t xi = 0; xi < a * a; xi++)
+        rv_gemm_pack(u->data + xi * C * O, 1, O, O, C,
+                     packed.data + xi * rv_gemm_packed_floats(O, C));
+    rv_tensor_free(u);
+    *u = packed;
     return RV_OK;
 }
 
@@ -346,11 +362,17 @@ static int64_t plane_stride(int64_t n) { return rv_ceil_div(n, 1024) * 1024 + 16
 rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_tensor *b, int relu,
                              rv_tensor *y)
 {
-    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], O = u->dim[2];
-    int64_t P = u->dim[0]; /* (m + 2)^2 planes */
-    int m = rv_winograd_tile_of(u);
-    if (!m || u->dim[1] != C || y->dim[1] != O || y->dim[2] != H || y->dim[3] != W)
+    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], O = y->dim[1];
+    int64_t P = u->dim[0];                                 /* (m + 2)^2 planes */
+    int m = rv_winograd_tile_of(u), packed = u->ndim == 4; /* for rv_gemm, else OpenBLAS's */
+    if (!m ||
+        (packed ? u->dim[2] != C || u->dim[1] * RV_GEMM_MR < O ||
+                      u->dim[1] * RV_GEMM_MR >= O + RV_GEMM_MR
+                : u->dim[1] != C || u->dim[2] != O) ||
+        y->dim[2] != H || y->dim[3] != W)
         return rv_error(RV_EINVAL, "winograd: weights or output do not fit the input");
+    if (packed && !rv_gemm_available())
+        return rv_error(RV_EINVAL, "winograd: the weights were packed for a kernel now off");
     rv_cpu_threads_init();
     tiling g = tiling_of(m, H, W);
     int64_t tiles = g.tiles;
@@ -384,10 +406,15 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                                       V + c * T + n * tiles, vs);
             }
 #pragma omp for schedule(static)
-            for (int64_t xi = 0; xi < P; xi++) /* M_xi = U_xi V_xi */
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)O, (int)T, (int)C, 1.0f,
-                            u->data + xi * O * C, (int)O, V + xi * vs, (int)T, 0.0f, M + xi * ms,
-                            (int)T);
+            for (int64_t xi = 0; xi < P; xi++) { /* M_xi = U_xi V_xi */
+                if (packed)
+                    rv_gemm_rows(u->data + xi * rv_gemm_packed_floats(O, C), C, 0, O, V + xi * vs,
+                                 T, T, M + xi * ms, T, 0, NULL, 0);
+                else
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)O, (int)T, (int)C,
+                                1.0f, u->data + xi * O * C, (int)O, V + xi * vs, (int)T, 0.0f,
+                                M + xi * ms, (int)T);
+            }
 #pragma omp for schedule(static)
             for (int64_t noi = 0; noi < nc * O; noi++) { /* Y = A^T M A + bias, ReLU */
                 int64_t n = noi / O, o = noi % O;

@@ -66,6 +66,34 @@ rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int
     return rv_block_spec_list(in_ch, out_ch, stride, groups, 3, 3, b);
 }
 
+rv_block_spec rv_dbb_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups)
+{
+    /* depthwise (one channel per group), a 1x1 conv is one weight per channel,
+     * a scale the BN after it already applies: DBB leaves that branch out,
+     * pools x itself, and doubles the 1x1-then-3x3's middle channels */
+    int depthwise = groups >= out_ch;
+    const rv_branch_spec conv3 = {
+        .kind = RV_BRANCH_CONV, .kh = 3, .kw = 3, .pad_h = 1, .pad_w = 1, .bn = 1};
+    const rv_branch_spec conv1 = {.kind = RV_BRANCH_CONV, .kh = 1, .kw = 1, .bn = 1};
+    const rv_branch_spec avg = {.kind = depthwise ? RV_BRANCH_AVGPOOL : RV_BRANCH_1X1_AVG,
+                                .kh = 3,
+                                .kw = 3,
+                                .pad_h = 1,
+                                .pad_w = 1,
+                                .bn = 1};
+    const rv_branch_spec one_three = {.kind = RV_BRANCH_1X1_KXK,
+                                      .kh = 3,
+                                      .kw = 3,
+                                      .pad_h = 1,
+                                      .pad_w = 1,
+                                      .bn = 1,
+                                      .mid_ch = depthwise ? 2 * in_ch : in_ch};
+    const rv_branch_spec all[4] = {conv3, conv1, avg, one_three};
+    const rv_branch_spec dw[3] = {conv3, avg, one_three};
+    return rv_block_spec_list(in_ch, out_ch, stride, groups, 3, depthwise ? 3 : 4,
+                              depthwise ? dw : all);
+}
+
 rv_block_spec rv_fused_block_spec(const rv_block_spec *s)
 {
     rv_block_spec f = *s;
@@ -95,10 +123,16 @@ int rv_block_find_branch(const rv_block_spec *s, rv_branch_kind kind)
     return -1;
 }
 
-/* Channels between a 1X1_KXK branch's convs. */
+/* Channels between a 1X1_KXK branch's convs, or a 1X1_AVG's conv and pool. */
 static int64_t mid_channels(const rv_block_spec *s, const rv_branch_spec *b)
 {
     return b->mid_ch ? b->mid_ch : s->out_ch;
+}
+
+/* A branch that starts with a 1x1 conv and its BN: 1X1_KXK or 1X1_AVG. */
+static int has_middle(const rv_branch_spec *b)
+{
+    return b->kind == RV_BRANCH_1X1_KXK || b->kind == RV_BRANCH_1X1_AVG;
 }
 
 /* A kernel kh x kw with padding ph x pw lines up with the block's KH x KW
@@ -152,6 +186,7 @@ rv_status rv_block_check(const rv_block_spec *s)
         case RV_BRANCH_AVGPOOL:
         case RV_BRANCH_CONV:
         case RV_BRANCH_1X1_KXK:
+        case RV_BRANCH_1X1_AVG:
             if (b->kind == RV_BRANCH_AVGPOOL && !same_ch)
                 return rv_error(RV_EINVAL,
                                 "block branch %d: an average pool keeps the channels: "
@@ -170,7 +205,12 @@ rv_status rv_block_check(const rv_block_spec *s)
                                 i, b->kh, b->kw, b->pad_h, b->pad_w, s->kh, s->kw, s->pad_h,
                                 s->pad_w, s->pad_h - (s->kh - b->kh) / 2,
                                 s->pad_w - (s->kw - b->kw) / 2);
-            if (b->kind == RV_BRANCH_1X1_KXK && mid_channels(s, b) % s->groups)
+            if (b->kind == RV_BRANCH_1X1_AVG && mid_channels(s, b) != s->out_ch)
+                return rv_error(RV_EINVAL,
+                                "block branch %d: an average pool keeps the channels: %lld "
+                                "middle channels cannot give %lld",
+                                i, (long long)mid_channels(s, b), (long long)s->out_ch);
+            if (has_middle(b) && mid_channels(s, b) % s->groups)
                 return rv_error(RV_EINVAL,
                                 "block branch %d: %lld middle channels do not split "
                                 "into %d groups",
@@ -192,18 +232,20 @@ rv_conv_params rv_block_conv_params(const rv_block_spec *s)
         .stride = s->stride, .pad_h = s->pad_h, .pad_w = s->pad_w, .groups = s->groups};
 }
 
-/* The conv of branch b: its padding, the block's stride and groups; u is its
- * Winograd-domain weight when planned. A 1X1_KXK's kxk conv reads a middle
- * already padded with the BN's shift unless zero_border. */
+/* The conv (or pool) of branch b: its padding, the block's stride and
+ * groups, and its planned weights (Winograd-domain or packed) when br is
+ * given. A 1X1_KXK's kxk conv and a 1X1_AVG's pool read a middle already
+ * padded with the BN's shift unless zero_border. */
 static rv_conv_params branch_params(const rv_block_spec *s, const rv_branch_spec *b,
-                                    const rv_tensor *u)
+                                    const rv_branch *br)
 {
-    int prepadded = b->kind == RV_BRANCH_1X1_KXK && !b->zero_border;
+    int prepadded = has_middle(b) && !b->zero_border;
     return (rv_conv_params){.stride = s->stride,
                             .pad_h = prepadded ? 0 : b->pad_h,
                             .pad_w = prepadded ? 0 : b->pad_w,
                             .groups = s->groups,
-                            .winograd = u && u->data ? u : NULL};
+                            .winograd = br && br->u.data ? &br->u : NULL,
+                            .packed = br && br->packed.data ? &br->packed : NULL};
 }
 
 /* ---- parameters ---------------------------------------------------------- */
@@ -226,11 +268,11 @@ rv_status rv_block_alloc(rv_block *b, rv_block_spec spec)
         rv_branch *br = &b->branch[i];
         if (bs->kind == RV_BRANCH_CONV)
             st = alloc_weight(&br->w, O, Ig, bs->kh, bs->kw, "branch weight");
-        if (st == RV_OK && bs->kind == RV_BRANCH_1X1_KXK) {
+        if (st == RV_OK && has_middle(bs)) {
             int64_t M = mid_channels(&spec, bs);
             st = alloc_weight(&br->w1, M, Ig, 1, 1, "branch 1x1 weight");
             if (st == RV_OK) st = rv_bn_alloc(&br->bn1, M);
-            if (st == RV_OK)
+            if (st == RV_OK && bs->kind == RV_BRANCH_1X1_KXK)
                 st = alloc_weight(&br->w, O, M / spec.groups, bs->kh, bs->kw, "branch weight");
         }
         if (st == RV_OK && bs->bias) st = rv_tensor_alloc1(&br->b, RV_CPU, O, "branch bias");
@@ -337,10 +379,10 @@ double rv_block_macs(const rv_block_spec *s, int64_t n, int64_t h, int64_t w)
     for (int i = 0; i < s->n_branches; i++) {
         const rv_branch_spec *b = &s->branch[i];
         if (b->kind == RV_BRANCH_CONV) macs += out * Ig * b->kh * b->kw;
-        if (b->kind == RV_BRANCH_1X1_KXK) {
-            double M = (double)mid_channels(s, b);
-            macs += (double)n * M * h * w * Ig + out * (M / s->groups) * b->kh * b->kw;
-        }
+        if (has_middle(b)) /* the 1x1 conv; a pool adds, it does not multiply */
+            macs += (double)n * (double)mid_channels(s, b) * h * w * Ig;
+        if (b->kind == RV_BRANCH_1X1_KXK)
+            macs += out * (double)(mid_channels(s, b) / s->groups) * b->kh * b->kw;
     }
     return macs;
 }
@@ -354,7 +396,8 @@ rv_status rv_block_out_shape(const rv_block_spec *spec, const rv_tensor *x, int6
 
 /* ---- planning ---------------------------------------------------------- */
 
-/* Floats of a 1X1_KXK branch's middle, then its padded copy, for input in */
+/* Floats of a 1X1_KXK or 1X1_AVG branch's middle, then its padded copy, for
+ * input in */
 static int64_t middle_floats(const rv_block_spec *s, const rv_branch_spec *b, const int64_t in[4],
                              int64_t *mid)
 {
@@ -370,14 +413,16 @@ rv_status rv_block_plan(rv_block *b, const int64_t in[4])
     for (int i = 0; i < b->spec.n_branches && st == RV_OK; i++) {
         const rv_branch_spec *bs = &b->spec.branch[i];
         rv_branch *br = &b->branch[i];
-        if (bs->kind == RV_BRANCH_1X1_KXK) {
+        if (has_middle(bs)) {
             int64_t f = middle_floats(&b->spec, bs, in, &mid);
             need = f > need ? f : need;
         }
         rv_conv_params p = branch_params(&b->spec, bs, NULL);
-        if (rv_winograd_enabled && br->w.data && br->w.device == RV_CPU && !br->u.data &&
-            rv_winograd_applies(&br->w, p))
+        if (!br->w.data || br->w.device != RV_CPU || br->u.data || br->packed.data) continue;
+        if (rv_winograd_enabled && rv_winograd_applies(&br->w, p))
             st = rv_winograd_weights(&br->w, rv_winograd_tile(in[0], in[2], in[3]), &br->u);
+        else
+            st = rv_conv2d_pack(&br->w, p, &br->packed);
     }
     if (st == RV_OK && need > rv_tensor_numel(&b->scratch)) {
         rv_tensor_free(&b->scratch);
@@ -389,14 +434,18 @@ rv_status rv_block_plan(rv_block *b, const int64_t in[4])
 
 void rv_block_unplan(rv_block *b)
 {
-    for (int i = 0; i < RV_MAX_BRANCHES; i++) rv_tensor_free(&b->branch[i].u);
+    for (int i = 0; i < RV_MAX_BRANCHES; i++) {
+        rv_tensor_free(&b->branch[i].u);
+        rv_tensor_free(&b->branch[i].packed);
+    }
     rv_tensor_free(&b->scratch);
 }
 
 size_t rv_block_planned_bytes(const rv_block *b)
 {
     size_t n = rv_tensor_bytes(&b->scratch);
-    for (int i = 0; i < b->spec.n_branches; i++) n += rv_tensor_bytes(&b->branch[i].u);
+    for (int i = 0; i < b->spec.n_branches; i++)
+        n += rv_tensor_bytes(&b->branch[i].u) + rv_tensor_bytes(&b->branch[i].packed);
     return n;
 }
 
@@ -416,7 +465,7 @@ static rv_status apply_bn(rv_bn *bn, rv_tensor *y, rv_rng *r)
 }
 
 /* The 1x1 conv, its BN, the middle padded (with the BN's shift unless
- * zero_border), the kxk conv into out */
+ * zero_border), the kxk conv (or average pool) into out */
 static rv_status one_then_k(rv_block *b, int i, const rv_tensor *x, rv_tensor *out, rv_rng *r)
 {
     const rv_block_spec *s = &b->spec;
@@ -437,10 +486,10 @@ static rv_status one_then_k(rv_block *b, int i, const rv_tensor *x, rv_tensor *o
     if (st == RV_OK) st = apply_bn(&br->bn1, &mid, r);
     if (st == RV_OK && !bs->zero_border)
         st = rv_pad_border(&mid, bs->pad_h, bs->pad_w, &br->bn1.shift, &padded);
-    if (st == RV_OK)
-        st = rv_conv2d(bs->zero_border ? &mid : &padded, &br->w, NULL, branch_params(s, bs, &br->u),
-                       out);
-    return st;
+    const rv_tensor *in_k = bs->zero_border ? &mid : &padded;
+    if (st == RV_OK && bs->kind == RV_BRANCH_1X1_AVG)
+        return rv_avgpool2d(in_k, bs->kh, bs->kw, branch_params(s, bs, NULL), out);
+    return st == RV_OK ? rv_conv2d(in_k, &br->w, NULL, branch_params(s, bs, br), out) : st;
 }
 
 /* out = branch i of x, its BN included */
@@ -452,7 +501,7 @@ static rv_status branch_forward(rv_block *b, int i, const rv_tensor *x, rv_tenso
     rv_status st;
     switch (bs->kind) {
     case RV_BRANCH_CONV:
-        st = rv_conv2d(x, &br->w, br->b.data ? &br->b : NULL, branch_params(s, bs, &br->u), out);
+        st = rv_conv2d(x, &br->w, br->b.data ? &br->b : NULL, branch_params(s, bs, br), out);
         break;
     case RV_BRANCH_IDENTITY:
         st = rv_tensor_copy(out, x);
@@ -475,7 +524,7 @@ static rv_status run(rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor 
         return rv_error(RV_EINVAL, "block: input needs %lld channels (N, C, H, W)",
                         (long long)s->in_ch);
     if (rv_block_is_fused(s)) { /* the deploy-time block: bias and ReLU in the conv's epilogue */
-        rv_conv_params p = branch_params(s, &s->branch[0], &b->branch[0].u);
+        rv_conv_params p = branch_params(s, &s->branch[0], &b->branch[0]);
         p.relu = !s->no_relu;
         return rv_conv2d(x, &b->branch[0].w, &b->branch[0].b, p, y);
     }

@@ -11,16 +11,24 @@ static rv_status to_host(const rv_tensor *t, rv_tensor *h, const char *what)
     return rv_tensor_clone(h, t, RV_CPU, what);
 }
 
-/* The 1x1 conv with its BN folded in, then merged with the kxk conv (no
- * bias of its own: its BN is the branch's, folded by the caller). */
+/* The 1x1 conv with its BN folded in, then merged with the kxk conv, or with
+ * the average pool's kernel (no bias of its own: its BN is the branch's,
+ * folded by the caller). */
 static rv_status merged_1x1_kxk(const rv_block *b, int i, rv_tensor *w, rv_tensor *bias)
 {
+    const rv_branch_spec *bs = &b->spec.branch[i];
     const rv_branch *br = &b->branch[i];
     rv_tensor w1 = {0}, b1 = {0}, w2 = {0}, zero = {0};
     rv_status st = to_host(&br->w1, &w1, "branch 1x1 weight");
     if (st == RV_OK) st = rv_tensor_alloc1(&b1, RV_CPU, w1.dim[0], "branch 1x1 bias");
     if (st == RV_OK) st = rv_fuse_conv_bn(&w1, NULL, &br->bn1, &w1, &b1);
-    if (st == RV_OK) st = to_host(&br->w, &w2, "branch kxk weight");
+    if (st == RV_OK && bs->kind == RV_BRANCH_1X1_KXK)
+        st = to_host(&br->w, &w2, "branch kxk weight");
+    if (st == RV_OK && bs->kind == RV_BRANCH_1X1_AVG) {
+        st = rv_tensor_alloc4(&w2, RV_CPU, w->dim[0], w1.dim[0] / b->spec.groups, bs->kh, bs->kw,
+                              "branch pool kernel");
+        if (st == RV_OK) st = rv_avgpool_kernel(b->spec.groups, &w2);
+    }
     if (st == RV_OK) st = rv_tensor_alloc1(&zero, RV_CPU, w2.dim[0], "branch kxk bias");
     if (st == RV_OK) st = rv_tensor_fill(&zero, 0.0f);
     if (st == RV_OK) st = rv_merge_1x1_kxk(&w1, &b1, &w2, &zero, b->spec.groups, w, bias);
@@ -53,7 +61,8 @@ rv_status rv_branch_kernel(const rv_block *b, int i, rv_tensor *w, rv_tensor *bi
     if (st == RV_OK && !br->b.data) st = rv_tensor_fill(bias, 0.0f);
     if (st == RV_OK && bs->kind == RV_BRANCH_IDENTITY) st = rv_identity_kernel(s->groups, w);
     if (st == RV_OK && bs->kind == RV_BRANCH_AVGPOOL) st = rv_avgpool_kernel(s->groups, w);
-    if (st == RV_OK && bs->kind == RV_BRANCH_1X1_KXK) st = merged_1x1_kxk(b, i, w, bias);
+    if (st == RV_OK && (bs->kind == RV_BRANCH_1X1_KXK || bs->kind == RV_BRANCH_1X1_AVG))
+        st = merged_1x1_kxk(b, i, w, bias);
     if (st != RV_OK) {
         rv_tensor_free(w);
         rv_tensor_free(bias);

@@ -270,11 +270,12 @@ void rv_net_winograd_layers(const rv_net *net, int layers[2])
         }
 }
 
-size_t rv_net_winograd_bytes(const rv_net *net)
+size_t rv_net_planned_weight_bytes(const rv_net *net)
 {
     size_t b = 0;
     for (int i = 0; i < net->n_blocks; i++)
         for (int k = 0; k < net->blocks[i].spec.n_branches; k++)
-            b += rv_tensor_bytes(&net->blocks[i].branch[k].u);
+            b += rv_tensor_bytes(&net->blocks[i].branch[k].u) +
+                 rv_tensor_bytes(&net->blocks[i].branch[k].packed);
     return b;
 }

@@ -6,7 +6,8 @@
  * A branch is a conv of any kernel size and padding (height and width apart)
  * optionally followed by BN, the identity optionally followed by BN, a k x k
  * average pool optionally followed by BN, or a 1x1 conv, BN, then a k x k conv
- * optionally followed by BN. Every branch is linear in x, so the block is
+ * (or a k x k average pool) optionally followed by BN. Every branch is linear
+ * in x, so the block is
  *
  *     y = ReLU( conv(x, W) + b )      with W, b = rv_block_switch_to_fast's fold:
  *
@@ -20,8 +21,11 @@
  * with the identity only where in == out and stride == 1. (The notebook keeps
  * it whenever in == out, also at stride 2, where x and the other branches
  * differ in size: its RepVGG-A0 crashes. We follow the paper.) ACNet's is
- * { 3x3, 1x3, 3x1 }, each conv + BN (rv_acnet_block_spec); DBB's, MobileOne's
- * and QARepVGG's are other lists (lessons 08-10).
+ * { 3x3, 1x3, 3x1 }, each conv + BN (rv_acnet_block_spec); DBB's is
+ * { 3x3, 1x1, 1x1 then average, 1x1 then 3x3 } (rv_dbb_block_spec, lesson
+ * 08); MobileOne's is two blocks in sequence, a depthwise one and a pointwise
+ * one (rv_mobileone.h, lesson 09); QARepVGG's is RepVGG's with a BN after the
+ * sum instead of the 1x1's and the identity's (lesson 10).
  *
  * Build specs with designated initialisers: a field left out is zero, which
  * is each field's plain meaning (no BN, no bias, ReLU on, no post-sum BN).
@@ -43,7 +47,8 @@ typedef enum {
     RV_BRANCH_CONV = 1, /* conv kh x kw, pad_h, pad_w (+ bias) (+ BN) */
     RV_BRANCH_IDENTITY, /* x (+ BN); in == out and stride 1 */
     RV_BRANCH_AVGPOOL,  /* kh x kh average pool, pad_h (+ BN); in == out */
-    RV_BRANCH_1X1_KXK   /* 1x1 conv to mid_ch, BN, kh x kw conv (+ BN) */
+    RV_BRANCH_1X1_KXK,  /* 1x1 conv to mid_ch, BN, kh x kw conv (+ BN) */
+    RV_BRANCH_1X1_AVG   /* 1x1 conv to out_ch, BN, kh x kw average pool (+ BN): DBB's */
 } rv_branch_kind;
 
 typedef struct {
@@ -52,9 +57,10 @@ typedef struct {
     int pad_h, pad_w; /* its padding: the branch's output must line up with the block's */
     int bn;           /* a BN after the branch */
     int bias;         /* a conv with its own bias (CONV only) */
-    int64_t mid_ch;   /* 1X1_KXK: channels between the two convs (0: the block's out_ch) */
-    int zero_border;  /* 1X1_KXK: pad the middle with zeros, not with the middle BN's shift:
-                       * the fold is then wrong along the border (lesson 08 shows it) */
+    int64_t mid_ch;   /* 1X1_KXK: channels between the two convs (0: the block's out_ch);
+                       * 1X1_AVG: 0 or out_ch (a pool keeps the channels) */
+    int zero_border;  /* 1X1_KXK, 1X1_AVG: pad the middle with zeros, not with the middle
+                       * BN's shift: the fold is then wrong along the border (lesson 08) */
 } rv_branch_spec;
 
 typedef struct {
@@ -69,19 +75,20 @@ typedef struct {
 
 /* One branch's parameters, on the block's device (BN statistics on the CPU). */
 typedef struct {
-    rv_tensor w;  /* CONV (O, I/g, kh, kw); 1X1_KXK: the kxk (O, M/g, kh, kw) */
-    rv_tensor b;  /* CONV with bias: (O) */
-    rv_bn bn;     /* with spec.bn */
-    rv_tensor w1; /* 1X1_KXK: the 1x1 (M, I/g, 1, 1) */
-    rv_bn bn1;    /* 1X1_KXK: the BN between */
-    rv_tensor u;  /* w in the Winograd domain: planned on the CPU, or empty */
+    rv_tensor w;      /* CONV (O, I/g, kh, kw); 1X1_KXK: the kxk (O, M/g, kh, kw) */
+    rv_tensor b;      /* CONV with bias: (O) */
+    rv_bn bn;         /* with spec.bn */
+    rv_tensor w1;     /* 1X1_KXK, 1X1_AVG: the 1x1 (M, I/g, 1, 1) */
+    rv_bn bn1;        /* 1X1_KXK, 1X1_AVG: the BN between */
+    rv_tensor u;      /* w in the Winograd domain: planned on the CPU, or empty */
+    rv_tensor packed; /* else w packed for rv_gemm (rv_conv2d_pack): planned, or empty */
 } rv_branch;
 
 typedef struct {
     rv_block_spec spec;
     rv_branch branch[RV_MAX_BRANCHES];
     rv_bn post;        /* with spec.post_bn */
-    rv_tensor scratch; /* planned for 1X1_KXK branches: the middle, padded */
+    rv_tensor scratch; /* planned for 1X1_KXK and 1X1_AVG branches: the middle, padded */
     rv_device device;
 } rv_block;
 
@@ -106,6 +113,12 @@ rv_status rv_qarepvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int 
                                  rv_block_spec *spec);
 /* ACNet's asymmetric block: 3x3, 1x3 (pad 0, 1) and 3x1 (pad 1, 0), each conv-BN. */
 rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
+/* DBB's block as its authors' code builds it for a 3x3 conv: 3x3 conv-BN, 1x1
+ * conv-BN, 1x1 conv-BN then 3x3 average (1X1_AVG) + BN, and 1x1 conv (in_ch
+ * channels) BN then 3x3 conv-BN; a depthwise block (groups == out_ch) has no
+ * 1x1 conv-BN, a plain 3x3 average pool + BN, and 2 in_ch middle channels.
+ * The middle BNs pad with their shift. */
+rv_block_spec rv_dbb_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
 /* The deploy-time block of the same geometry: one conv with bias, no BN. */
 rv_block_spec rv_fused_block_spec(const rv_block_spec *s);
 /* 1 when the spec is a deploy-time block (rv_fused_block_spec's shape). */
@@ -138,13 +151,15 @@ rv_status rv_block_out_shape(const rv_block_spec *spec, const rv_tensor *x, int6
 rv_conv_params rv_block_conv_params(const rv_block_spec *s);
 
 /* y = block(x); tmp is scratch of y's shape (unused by a deploy-time block,
- * may then be NULL). A block with 1X1_KXK branches must be planned for x. */
+ * may then be NULL). A block with 1X1_KXK or 1X1_AVG branches must be planned
+ * for x. */
 rv_status rv_block_forward(const rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y);
 
 /* Branch i as one conv with bias before its own BN, on the host: CONV its
  * weight and bias (zeros if none); IDENTITY the identity kernel of the
  * block's KH x KW; AVGPOOL the pool's kernel; 1X1_KXK the merged kernel
- * (the middle BN folded in). *bn = the branch's BN, or NULL. Allocates w
+ * (the middle BN folded in); 1X1_AVG the same with the pool's kernel as the
+ * k x k one. *bn = the branch's BN, or NULL. Allocates w
  * (O, I/g, kh', kw') and bias (O); the caller frees them. */
 rv_status rv_branch_kernel(const rv_block *b, int i, rv_tensor *w, rv_tensor *bias,
                            const rv_bn **bn);
@@ -158,11 +173,12 @@ rv_status rv_block_switch_to_fast(const rv_block *b, rv_block *out);
  * W): on the CPU, each stride-1 3x3 conv's weight is transformed into the
  * Winograd domain once (rv_winograd.h), so the forward runs Winograd F(2x2,
  * 3x3) or F(4x4, 3x3) for it (rv_winograd_tile picks by the shape; any shape
- * still runs); 1X1_KXK branches get their middle buffer. Unplan frees both
- * (free does too). Change a weight only unplanned. */
+ * still runs), and each other conv's weight is packed for rv_gemm
+ * (rv_conv2d_pack); branches with a middle get its buffer. Unplan frees them
+ * all (free does too). Change a weight only unplanned. */
 rv_status rv_block_plan(rv_block *b, const int64_t in[4]);
 void rv_block_unplan(rv_block *b);
-/* Bytes the plan holds: Winograd-domain weights and middle buffers. */
+/* Bytes the plan holds: Winograd-domain and packed weights, middle buffers. */
 size_t rv_block_planned_bytes(const rv_block *b);
 
 /* Learnable parameters, as PyTorch's parameters() counts them (conv weights

@@ -73,9 +73,10 @@ size_t rv_net_buffer_bytes(const rv_net *net);
 /* Layers planned for Winograd (CPU): layers[0] F(2x2, 3x3), layers[1]
  * F(4x4, 3x3) (rv_winograd_tile chose by the planned shape). */
 void rv_net_winograd_layers(const rv_net *net, int layers[2]);
-/* Bytes of the planned Winograd-domain weights (CPU), every branch of every
- * block: weights the forward holds beside the activations. 0 unplanned. */
-size_t rv_net_winograd_bytes(const rv_net *net);
+/* Bytes of the weights planned for the CPU's kernels, every branch of every
+ * block: the Winograd-domain ones and those packed for rv_gemm, which the
+ * forward holds beside the activations. 0 unplanned. */
+size_t rv_net_planned_weight_bytes(const rv_net *net);
 
 #ifdef __cplusplus
 }

@@ -439,7 +439,8 @@ static void diagnose_fold(const rv_block *b, const rv_tensor *w, const rv_tensor
     const rv_block_spec *s = &b->spec;
     static const char *const kind[] = {[RV_BRANCH_CONV] = "conv",
                                        [RV_BRANCH_AVGPOOL] = "average pool",
-                                       [RV_BRANCH_1X1_KXK] = "1x1-then-kxk"};
+                                       [RV_BRANCH_1X1_KXK] = "1x1-then-kxk",
+                                       [RV_BRANCH_1X1_AVG] = "1x1-then-average"};
     rv_tensor mw = {0}, mb = {0};
     need(rv_tensor_alloc(&mw, RV_CPU, 4, w->dim, "w"), "allocate");
     need(rv_tensor_alloc1(&mb, RV_CPU, bias->dim[0], "b"), "allocate");

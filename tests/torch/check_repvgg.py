@@ -33,25 +33,14 @@ except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
 
-ATOL, RTOL, MAX_REL_L2 = 1e-5, 1e-4, 1e-5
+import tolerance  # noqa: E402 (after numpy is known to be there)
+
 failures = 0
 
 
 def agree(what, a, r):
     global failures
-    a, r = np.asarray(a, np.float64), np.asarray(r, np.float64)
-    if a.shape != r.shape:
-        print(f"{what}: shapes {a.shape} vs {r.shape} -> FAIL")
-        failures += 1
-        return
-    d = np.abs(a - r)
-    scale = max(1.0, float(np.abs(r).max())) if r.size else 1.0  # as in src/base/rv_check.h
-    bad = int(np.sum(~(d <= ATOL * scale + RTOL * np.abs(r))))
-    rel = float(np.linalg.norm(a - r) / max(np.linalg.norm(r), 1e-30))
-    ok = bad == 0 and rel <= MAX_REL_L2
-    print(f"{what}: max |a-r| = {d.max():.3g}, rel L2 = {rel:.3g}, {bad} outside -> "
-          f"{'ok' if ok else 'FAIL'}")
-    failures += not ok
+    failures += not tolerance.agree(what, a, r)
 
 
 # --- the notebook's classes (docs/notebook.md), with the stride fix --------------------------

@@ -1,0 +1,228 @@
+/* gemm.c - C = A B with A packed once (rv_gemm.h): the packing, the
+ * AVX-512 and AVX2 micro-kernels, and the loop over panels and columns.
+ *
+ * For each panel of MR = 8 rows of A, for each block of NB columns of C:
+ * the block (8 x NB) accumulates in registers over all of K, B's row k
+ * loaded as NB / VL vectors, A's 8 values of column k broadcast one by one,
+ * 8 NB / VL fused multiply-adds per k; then the block is stored (or added).
+ * Panel by panel, so a panel of A (K x 8 floats) is read once, while B,
+ * read once per panel, stays in the L2 cache (a Winograd plane of RepVGG-A0
+ * at batch 1 is 37 KB; the last stage's im2col 339 KB). The last vector of
+ * a block is masked, so N need not be a multiple of anything.
+ */
+#include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+#include "rv_gemm.h"
+
+int rv_gemm_enabled = 1;
+
+int64_t rv_gemm_packed_floats(int64_t M, int64_t K)
+{
+    return (M + RV_GEMM_MR - 1) / RV_GEMM_MR * K * RV_GEMM_MR;
+}
+
+void rv_gemm_pack(const float *a, int64_t rs, int64_t cs, int64_t M, int64_t K, float *packed)
+{
+    for (int64_t p = 0; p * RV_GEMM_MR < M; p++)
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t r = 0; r < RV_GEMM_MR; r++) {
+                int64_t i = p * RV_GEMM_MR + r;
+                packed[(p * K + k) * RV_GEMM_MR + r] = i < M ? a[i * rs + k * cs] : 0.0f;
+            }
+}
+
+/* One panel's rows x nb block: ap the panel (K x 8), b and c at the block's
+ * first column, bias (the panel's rows) or NULL. */
+typedef void (*block_fn)(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb,
+                         float *c, int64_t ldc, int rows, int accumulate, const float *bias,
+                         int relu);
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* The accumulators are named registers, c<row><vector>, not an array: gcc
+ * keeps an array of vectors in memory across the k loop (a store and a load
+ * per multiply-add, at a third of the speed). NV, the vectors per row, is a
+ * constant of each expansion, so the unused ones vanish. */
+#define RV_ROWS8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#define RV_ROWS4(M) M(0) M(1) M(2) M(3)
+
+/* AVX-512: 8 rows x NV vectors of 16 (NV <= 3: 24 + 3 of the 32
+ * registers), the last vector masked. */
+#define RV_DECL16(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
+#define RV_FMA16(r)                                                                                \
+    {                                                                                              \
+        __m512 a = _mm512_set1_ps(ak[r]);                                                          \
+        c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                                                 \
+        if (NV > 1) c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                                     \
+        if (NV > 2) c##r##2 = _mm512_fmadd_ps(a, b2, c##r##2);                                     \
+    }
+#define RV_STORE16(r)                                                                              \
+    if (r < rows) {                                                                                \
+        store16(c + r * ldc, c##r##0, NV > 1 ? full : last, accumulate, bias, r, relu);            \
+        if (NV > 1)                                                                                \
+            store16(c + r * ldc + 16, c##r##1, NV > 2 ? full : last, accumulate, bias, r, relu);   \
+        if (NV > 2) store16(c + r * ldc + 32, c##r##2, last, accumulate, bias, r, relu);           \
+    }
+
+/* c[0 .. 16) (the lanes of m) = v (+ c when accumulating) (+ bias[r]), then
+ * ReLU when relu; max(0, v) keeps a NaN, as rv_bias_act does. */
+__attribute__((target("avx512f"))) ALWAYS_INLINE void
+store16(float *c, __m512 v, __mmask16 m, int accumulate, const float *bias, int r, int relu)
+{
+    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, c));
+    if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[r]));
+    if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+    _mm512_mask_storeu_ps(c, m, v);
+}
+
+#define RV_BLOCK16(NAME, NVEC)                                                                     \
+    __attribute__((target("avx512f"))) static void NAME(                                           \
+        const float *ap, int64_t K, const float *b, int64_t ldb, float *c, int64_t ldc, int rows,  \
+        int accumulate, const float *bias, int relu, __mmask16 last)                               \
+    {                                                                                              \
+        enum { NV = NVEC };                                                                        \
+        const __mmask16 full = 0xffff;                                                             \
+        RV_ROWS8(RV_DECL16)                                                                        \
+        for (int64_t k = 0; k < K; k++) {                                                          \
+            const float *bk = b + k * ldb, *ak = ap + k * RV_GEMM_MR;                              \
+            __m512 b0 = _mm512_maskz_loadu_ps(NV > 1 ? full : last, bk), b1 = b0, b2 = b0;         \
+            if (NV > 1) b1 = _mm512_maskz_loadu_ps(NV > 2 ? full : last, bk + 16);                 \
+            if (NV > 2) b2 = _mm512_maskz_loadu_ps(last, bk + 32);                                 \
+            RV_ROWS8(RV_FMA16)                                                                     \
+        }                                                                                          \
+        RV_ROWS8(RV_STORE16)                                                                       \
+    }
+RV_BLOCK16(block16_1, 1)
+RV_BLOCK16(block16_2, 2)
+RV_BLOCK16(block16_3, 3)
+
+static void block_avx512(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb,
+                         float *c, int64_t ldc, int rows, int accumulate, const float *bias,
+                         int relu)
+{
+    int nv = (int)((nb + 15) / 16);
+    __mmask16 last = (__mmask16)((1u << (nb - 16 * (nv - 1))) - 1);
+    (nv == 3   ? block16_3
+     : nv == 2 ? block16_2
+               : block16_1)(ap, K, b, ldb, c, ldc, rows, accumulate, bias, relu, last);
+}
+
+/* AVX2 + FMA: 16 registers, so the 8-row panel runs as two halves of 4
+ * rows x NV vectors of 8 (NV <= 3: 12 + 3 registers), the last vector
+ * masked. */
+#define RV_DECL8(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
+#define RV_FMA8(r)                                                                                 \
+    {                                                                                              \
+        __m256 a = _mm256_broadcast_ss(ak + r);                                                    \
+        c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);                                                 \
+        if (NV > 1) c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                                     \
+        if (NV > 2) c##r##2 = _mm256_fmadd_ps(a, b2, c##r##2);                                     \
+    }
+#define RV_STORE8(r)                                                                               \
+    if (r < rows) {                                                                                \
+        store8(c + r * ldc, c##r##0, NV > 1 ? full : last, accumulate, bias, r, relu);             \
+        if (NV > 1)                                                                                \
+            store8(c + r * ldc + 8, c##r##1, NV > 2 ? full : last, accumulate, bias, r, relu);     \
+        if (NV > 2) store8(c + r * ldc + 16, c##r##2, last, accumulate, bias, r, relu);            \
+    }
+
+__attribute__((target("avx2,fma"))) ALWAYS_INLINE void
+store8(float *c, __m256 v, __m256i m, int accumulate, const float *bias, int r, int relu)
+{
+    if (accumulate) v = _mm256_add_ps(v, _mm256_maskload_ps(c, m));
+    if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[r]));
+    if (relu) v = _mm256_max_ps(_mm256_setzero_ps(), v);
+    _mm256_maskstore_ps(c, m, v);
+}
+
+/* the full vectors load unmasked: AVX2's masked load is slower */
+#define RV_LOAD8(p, is_last) (is_last ? _mm256_maskload_ps(p, last) : _mm256_loadu_ps(p))
+#define RV_BLOCK8(NAME, NVEC)                                                                      \
+    __attribute__((target("avx2,fma"))) static void NAME(                                          \
+        const float *ap, int64_t K, const float *b, int64_t ldb, float *c, int64_t ldc, int rows,  \
+        int accumulate, const float *bias, int relu, __m256i last)                                 \
+    {                                                                                              \
+        enum { NV = NVEC };                                                                        \
+        const __m256i full = _mm256_set1_epi32(-1);                                                \
+        RV_ROWS4(RV_DECL8)                                                                         \
+        for (int64_t k = 0; k < K; k++) {                                                          \
+            const float *bk = b + k * ldb, *ak = ap + k * RV_GEMM_MR;                              \
+            __m256 b0 = RV_LOAD8(bk, NV == 1), b1 = b0, b2 = b0;                                   \
+            if (NV > 1) b1 = RV_LOAD8(bk + 8, NV == 2);                                            \
+            if (NV > 2) b2 = RV_LOAD8(bk + 16, 1);                                                 \
+            RV_ROWS4(RV_FMA8)                                                                      \
+        }                                                                                          \
+        RV_ROWS4(RV_STORE8)                                                                        \
+    }
+RV_BLOCK8(block8_1, 1)
+RV_BLOCK8(block8_2, 2)
+RV_BLOCK8(block8_3, 3)
+
+__attribute__((target("avx2,fma"))) static void
+block_avx2(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, float *c,
+           int64_t ldc, int rows, int accumulate, const float *bias, int relu)
+{
+    int nv = (int)((nb + 7) / 8), tail = (int)(nb - 8 * (nv - 1));
+    __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail), lane);
+    for (int half = 0; half < 2 && 4 * half < rows; half++) {
+        int hr = rows - 4 * half < 4 ? rows - 4 * half : 4;
+        (nv == 3   ? block8_3
+         : nv == 2 ? block8_2
+                   : block8_1)(ap + 4 * half, K, b, ldb, c + 4 * half * ldc, ldc, hr, accumulate,
+                               bias ? bias + 4 * half : NULL, relu, last);
+    }
+}
+
+#endif
+
+static block_fn kernel;
+static int64_t kernel_nb; /* columns per block */
+
+int rv_gemm_select(const char *isa)
+{
+    kernel = NULL;
+#if defined(__x86_64__) && defined(__GNUC__)
+    int any = !isa;
+    if ((any || strcmp(isa, "avx512") == 0) && __builtin_cpu_supports("avx512f")) {
+        kernel = block_avx512;
+        kernel_nb = 48;
+    } else if ((any || strcmp(isa, "avx2") == 0) && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma")) {
+        kernel = block_avx2;
+        kernel_nb = 24;
+    }
+#else
+    (void)isa;
+#endif
+    return kernel != NULL;
+}
+
+int rv_gemm_available(void)
+{
+    static int chosen;
+    if (!chosen) {
+        chosen = 1;
+        rv_gemm_select(NULL);
+    }
+    return rv_gemm_enabled && kernel;
+}
+
+void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
+                  int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate, const float *bias,
+                  int relu)
+{
+    for (int64_t i = r0; i < r0 + rows; i += RV_GEMM_MR) {
+        const float *ap = packed + (i / RV_GEMM_MR) * K * RV_GEMM_MR;
+        int pr = (int)(r0 + rows - i < RV_GEMM_MR ? r0 + rows - i : RV_GEMM_MR);
+        float *ci = c + (i - r0) * ldc;
+        for (int64_t n0 = 0; n0 < N; n0 += kernel_nb)
+            kernel(ap, K, b + n0, ldb, N - n0 < kernel_nb ? N - n0 : kernel_nb, ci + n0, ldc, pr,
+                   accumulate, bias ? bias + i : NULL, relu);
+    }
+}

@@ -1,0 +1,64 @@
+/* rv_gemm.h - C = A B with A packed once: products whose left matrix is a
+ * layer's weights, reused by every call.
+ *
+ * OpenBLAS packs both operands into its own layout on every call; for a
+ * network's weights that is the same work at every forward (13 of
+ * RepVGG-A0's layers hold 31 MB of Winograd-domain weights, packed again
+ * each time: bench/cpu_steps.md). Here A (M x K) is packed when the layer is
+ * planned, in panels of RV_GEMM_MR rows, k-major:
+ *
+ *     panel p, element (k, r) = A[p MR + r][k]      at packed[(p K + k) MR + r]
+ *
+ * (rows past M are zero), and B (K x N, rows of N floats, any row stride) is
+ * read in place: its rows are what the Winograd input transform writes. The
+ * micro-kernel keeps an MR x NR block of C in registers and, for each k,
+ * loads NR consecutive floats of B's row k as vectors and multiplies them by
+ * each of the panel's MR values of column k, broadcast: MR NR / VL fused
+ * multiply-adds per k. One kernel for AVX-512 (VL 16, NR 48) and one for AVX2
+ * + FMA (VL 8, two halves of 4 rows, NR 24), chosen when the library first
+ * runs one; other CPUs (and rv_gemm_enabled = 0) keep OpenBLAS, which stays
+ * the reference every test compares with.
+ */
+#ifndef RV_GEMM_H
+#define RV_GEMM_H
+
+#include "rv_tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RV_GEMM_MR 8
+
+/* 1 when this CPU has one of the kernels (AVX-512, or AVX2 with FMA) and
+ * rv_gemm_enabled is set: only then do the planners pack weights for it. */
+int rv_gemm_available(void);
+/* 0 keeps every product on OpenBLAS (tests, and to measure what packing
+ * buys); read when a layer is planned. */
+extern int rv_gemm_enabled;
+/* Picks the kernel: "avx512", "avx2", or NULL for the best this CPU runs
+ * (the default); returns 1 when this CPU runs the one asked for. For tests
+ * that cover both on an AVX-512 machine. */
+int rv_gemm_select(const char *isa);
+
+/* Floats of A (M x K) packed: ceil(M / MR) K MR. */
+int64_t rv_gemm_packed_floats(int64_t M, int64_t K);
+
+/* packed (rv_gemm_packed_floats(M, K) floats) = A (M x K) whose element
+ * (i, k) is a[i * rs + k * cs]: rs = K, cs = 1 for a row-major A, rs = 1,
+ * cs = M for A stored transposed. */
+void rv_gemm_pack(const float *a, int64_t rs, int64_t cs, int64_t M, int64_t K, float *packed);
+
+/* Rows [r0, r0 + rows) of C = A B, r0 a multiple of RV_GEMM_MR: C row i at
+ * c + (i - r0) * ldc, N floats; A (M x K) packed by rv_gemm_pack at packed;
+ * B (K x N) row k at b + k * ldb. With accumulate, C += A B; then + bias[i]
+ * (bias of M, or NULL) and ReLU when relu, as the conv's epilogue. Needs
+ * rv_gemm_available. */
+void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
+                  int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate, const float *bias,
+                  int relu);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

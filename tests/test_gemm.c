@@ -1,0 +1,86 @@
+/* test_gemm.c - the packed-A product (src/ops/rv_gemm.h) against a loop nest.
+ *
+ * Every kernel this CPU runs (AVX-512, AVX2), on shapes where an edge shows:
+ * M not a multiple of the 8-row panel, N below, at and past a block (16, 24,
+ * 48 columns) and not a multiple of the vector width, K from 1, rows split
+ * into parts as the threads split them, B and C with row strides larger
+ * than N (a Winograd plane), accumulating or not. Small integers: every sum
+ * is exact, so the products must be bit-equal to the loop nest's; random
+ * floats: within RV_TOL_FP32. A value of C outside its N columns must stay.
+ */
+#include <string.h>
+
+#include "rv_gemm.h"
+#include "rv_test.h"
+
+static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, int integers,
+                rv_rng *rng, const char *isa)
+{
+    int64_t ldb = N + 3, ldc = N + 5;
+    rv_tensor a, b, c, want, packed;
+    int64_t da[2] = {M, K}, db[2] = {K, ldb}, dc[2] = {M, ldc};
+    CHECK_OK(rv_tensor_alloc(&a, RV_CPU, 2, da, "A"));
+    CHECK_OK(rv_tensor_alloc(&b, RV_CPU, 2, db, "B"));
+    CHECK_OK(rv_tensor_alloc(&c, RV_CPU, 2, dc, "C"));
+    CHECK_OK(rv_tensor_alloc(&want, RV_CPU, 2, dc, "want"));
+    CHECK_OK(rv_tensor_alloc1(&packed, RV_CPU, rv_gemm_packed_floats(M, K), "packed"));
+    rv_tensor *fill[3] = {&a, &b, &c};
+    for (int i = 0; i < 3; i++)
+        if (integers)
+            rv_tensor_fill_int(fill[i], rng, -4, 4);
+        else
+            rv_tensor_fill_uniform(fill[i], rng, -1, 1);
+    memcpy(want.data, c.data, rv_tensor_bytes(&c));
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double s = accumulate ? want.data[i * ldc + j] : 0.0;
+            for (int64_t k = 0; k < K; k++) s += (double)a.data[i * K + k] * b.data[k * ldb + j];
+            want.data[i * ldc + j] = (float)s;
+        }
+    /* A stored transposed, as the Winograd weights are: element (i, k) at k M + i */
+    rv_tensor at;
+    int64_t dat[2] = {K, M};
+    CHECK_OK(rv_tensor_alloc(&at, RV_CPU, 2, dat, "A transposed"));
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t k = 0; k < K; k++) at.data[k * M + i] = a.data[i * K + k];
+    rv_gemm_pack(at.data, 1, M, M, K, packed.data);
+    for (int64_t r0 = 0; r0 < M; r0 += split) { /* the parts threads would take */
+        int64_t rows = M - r0 < split ? M - r0 : split;
+        rv_gemm_rows(packed.data, K, r0, rows, b.data, ldb, N, c.data + r0 * ldc, ldc, accumulate, NULL, 0);
+    }
+    char what[128];
+    snprintf(what, sizeof what, "%s M %lld K %lld N %lld, parts of %lld rows%s, %s", isa,
+             (long long)M, (long long)K, (long long)N, (long long)split,
+             accumulate ? ", accumulating" : "", integers ? "integers" : "floats");
+    CHECK_CLOSE(what, &c, &want, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+    rv_tensor *all[6] = {&a, &b, &c, &want, &packed, &at};
+    for (int i = 0; i < 6; i++) rv_tensor_free(all[i]);
+}
+
+int main(int argc, char **argv)
+{
+    rv_device dev;
+    int rc = rv_test_init(argc, argv, "test_gemm: the packed-A product against a loop nest", &dev);
+    if (rc >= 0) return rc;
+    rv_rng rng = rv_rng_seed(3);
+    const char *isas[2] = {"avx512", "avx2"};
+    int ran = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!rv_gemm_select(isas[i])) {
+            printf("%s: this CPU does not run it\n", isas[i]);
+            continue;
+        }
+        ran++;
+        const int64_t shapes[][4] = {{1, 1, 1, 8},    {8, 3, 16, 8},    {9, 5, 24, 8},
+                                     {17, 16, 47, 8}, {7, 33, 48, 16},  {64, 192, 49, 32},
+                                     {20, 7, 100, 8}, {48, 96, 196, 24}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int acc = 0; acc <= 1; acc++)
+                for (int integers = 1; integers >= 0; integers--)
+                    one(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], acc, integers, &rng,
+                        isas[i]);
+    }
+    rv_gemm_select(NULL);
+    CHECK(ran > 0 || !rv_gemm_available(), "no kernel ran, yet one is available");
+    return rv_test_finish("test_gemm");
+}
