@@ -2,7 +2,8 @@
  *
  * Every kernel this CPU runs (AVX-512, AVX2), on shapes where an edge shows:
  * M not a multiple of the 8-row panel, N below, at and past a block (16, 24,
- * 48 columns) and not a multiple of the vector width, K from 1, rows split
+ * 48 columns) and not a multiple of the vector width (tails of 1 to 7
+ * columns, which run their own code), K from 1, rows split
  * into parts as the threads split them, B and C with row strides larger
  * than N (a Winograd plane), accumulating or not. Small integers: every sum
  * is exact, so the products must be bit-equal to the loop nest's; random
@@ -46,7 +47,8 @@ static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, 
     rv_gemm_pack(at.data, 1, M, M, K, packed.data);
     for (int64_t r0 = 0; r0 < M; r0 += split) { /* the parts threads would take */
         int64_t rows = M - r0 < split ? M - r0 : split;
-        rv_gemm_rows(packed.data, K, r0, rows, b.data, ldb, N, c.data + r0 * ldc, ldc, accumulate, NULL, 0);
+        rv_gemm_rows(packed.data, K, r0, rows, b.data, ldb, N, c.data + r0 * ldc, ldc, accumulate,
+                     NULL, 0);
     }
     char what[128];
     snprintf(what, sizeof what, "%s M %lld K %lld N %lld, parts of %lld rows%s, %s", isa,
@@ -71,9 +73,10 @@ int main(int argc, char **argv)
             continue;
         }
         ran++;
-        const int64_t shapes[][4] = {{1, 1, 1, 8},    {8, 3, 16, 8},    {9, 5, 24, 8},
-                                     {17, 16, 47, 8}, {7, 33, 48, 16},  {64, 192, 49, 32},
-                                     {20, 7, 100, 8}, {48, 96, 196, 24}};
+        const int64_t shapes[][4] = {{1, 1, 1, 8},    {8, 3, 16, 8},     {9, 5, 24, 8},
+                                     {17, 16, 47, 8}, {7, 33, 48, 16},   {64, 192, 49, 32},
+                                     {20, 7, 100, 8}, {48, 96, 196, 24}, {9, 10, 7, 8},
+                                     {5, 12, 57, 8},  {16, 9, 8, 8}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (int acc = 0; acc <= 1; acc++)
                 for (int integers = 1; integers >= 0; integers--)
