@@ -204,14 +204,25 @@ else
     echo "FAIL: bench Winograd vs --no-winograd peak: $(cat bench_w.tsv bench_in.tsv)"
     failures=$((failures + 1))
 fi
-# A0 at 112x112: F(4x4) for its one 28x28 layer (enough tiles of 4x4), F(2x2) for the
-# 14x14 and 7x7 ones (rv_winograd_tile)
-"$tool" bench --weights a0d.safetensors --shape 1,3,112,112 --repeat 1 --device cpu >bench_t.tsv 2>/dev/null
-if awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
-                NR == 2 { exit !($col["winograd_f2x2"] == 16 && $col["winograd_f4x4"] == 1) }' bench_t.tsv; then
-    echo "ok:   bench A0 112x112: Winograd F(4x4) for 1 layer, F(2x2) for 16"
+# A0 at 112x112 through OpenBLAS: F(4x4) for its one 28x28 layer (enough
+# tiles of 4x4), F(2x2) for the 14x14 and 7x7 ones; with the packed-weights
+# kernel, where this CPU has it, F(4x4) for all 17 (rv_winograd_tile)
+"$tool" bench --weights a0d.safetensors --shape 1,3,112,112 --repeat 1 --device cpu --openblas \
+    >bench_t.tsv 2>/dev/null
+"$tool" bench --weights a0d.safetensors --shape 1,3,112,112 --repeat 1 --device cpu \
+    >bench_p.tsv 2>/dev/null
+if awk -F'\t' 'FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
+                FNR == 2 { f2[FILENAME] = $col["winograd_f2x2"]; f4[FILENAME] = $col["winograd_f4x4"]
+                           conv[FILENAME] = $col["conv"] }
+                END { packed = conv["bench_p.tsv"] == "winograd+packed"
+                      exit !(f2["bench_t.tsv"] == 16 && f4["bench_t.tsv"] == 1 &&
+                             conv["bench_t.tsv"] == "winograd+openblas" &&
+                             f2["bench_p.tsv"] == (packed ? 0 : 16) &&
+                             f4["bench_p.tsv"] == (packed ? 17 : 1)) }' bench_t.tsv bench_p.tsv; then
+    echo "ok:   bench A0 112x112: Winograd F(4x4) for 1 layer, F(2x2) for 16 through OpenBLAS;" \
+         "$(awk -F'\t' 'NR == 2 { print $21 }' bench_p.tsv) by default"
 else
-    echo "FAIL: bench A0 112x112 Winograd layers: $(cat bench_t.tsv)"
+    echo "FAIL: bench A0 112x112 Winograd layers: $(cat bench_t.tsv bench_p.tsv)"
     failures=$((failures + 1))
 fi
 expect 1 "out of memory: cannot allocate input" -- "$tool" bench --weights a0d.safetensors --shape 1000000,3,224,224 --device cpu

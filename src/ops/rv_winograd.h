@@ -27,12 +27,13 @@ extern size_t rv_winograd_chunk_bytes;
 extern int rv_winograd_enabled;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p);
-/* The output tile m (2 or 4) for a batch of n h x w inputs: F(4x4) where
- * it needs at most 2/3 of F(2x2)'s multiplications (0.56 at 56x56 and
- * 28x28; at 14x14, whose 4x4 tiles cover 16x16, 0.73 did not repay its
- * transforms) and its products have at least RV_WINOGRAD_F4_TILES columns
- * (OpenBLAS packs the weights anew in every product: 36 matrices against
- * F(2x2)'s 16). */
+/* The output tile m (2 or 4) for a batch of n h x w inputs. With the
+ * packed-weights kernel (rv_gemm.h), F(4x4) where it needs at most 3/4 of
+ * F(2x2)'s multiplications (0.56 at 56x56 and 28x28, 0.73 at 14x14, whose
+ * 4x4 tiles cover 16x16): no product packs weights, so fewer products win
+ * (bench/cpu_steps.md). With OpenBLAS, which packs its 36 matrices of
+ * weights anew in every product against F(2x2)'s 16, only where it needs at
+ * most 2/3 and its products have at least RV_WINOGRAD_F4_TILES columns. */
 #define RV_WINOGRAD_F4_TILES 48
 int rv_winograd_tile(int64_t n, int64_t h, int64_t w);
 /* u = G g G^T of every (O, C, 3, 3) kernel g of w (on the CPU) for F(m x m,

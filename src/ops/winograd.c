@@ -43,6 +43,7 @@ int rv_winograd_tile(int64_t n, int64_t h, int64_t w)
     /* multiplications per image and channel pair, 36 per 4x4 tile against 16
      * per 2x2 tile; and the columns of F(4x4)'s products */
     int64_t t4 = rv_ceil_div(h, 4) * rv_ceil_div(w, 4), t2 = rv_ceil_div(h, 2) * rv_ceil_div(w, 2);
+    if (rv_gemm_available()) return 4 * 36 * t4 <= 3 * 16 * t2 ? 4 : 2;
     return 3 * 36 * t4 <= 2 * 16 * t2 && n * t4 >= RV_WINOGRAD_F4_TILES ? 4 : 2;
 }
 
