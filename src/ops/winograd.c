@@ -65,13 +65,16 @@ rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u)
                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                     {0, 0, 1}};
     const double(*G)[3] = m == 2 ? G2 : G4;
-    int a = m + 2;
-    int64_t O = w->dim[0], C = w->dim[1];
-    int64_t dim[3] = {a * a, C, O};
-    rv_status st = rv_tensor_alloc(u, RV_CPU, 3, dim, "winograd weights");
+    int a = m + 2, packed = rv_gemm_available();
+    int64_t O = w->dim[0], C = w->dim[1], panels = rv_ceil_div(O, RV_GEMM_MR);
+    /* each U_xi (O x C) packed for rv_gemm (rv_gemm.h), written in place:
+     * ((m+2)^2, panels of O, C, MR), rows past O zero; else U_xi transposed
+     * (C x O), which OpenBLAS packs faster */
+    int64_t pdim[4] = {a * a, panels, C, RV_GEMM_MR}, tdim[3] = {a * a, C, O};
+    rv_status st = packed ? rv_tensor_alloc(u, RV_CPU, 4, pdim, "winograd weights")
+                          : rv_tensor_alloc(u, RV_CPU, 3, tdim, "winograd weights");
     if (st != RV_OK) return st;
-    /* u_xi (C x O) is U_xi transposed; packed for rv_gemm below, or kept so
-     * for OpenBLAS, which packs it faster that way */
+    if (packed) rv_tensor_fill(u, 0.0f);
     for (int64_t o = 0; o < O; o++)
         for (int64_t c = 0; c < C; c++) {
             const float *g = w->data + (o * C + c) * 9;
@@ -79,24 +82,16 @@ rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u)
             for (int i = 0; i < a; i++)
                 for (int j = 0; j < 3; j++)
                     t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-            for (int i = 0; i < a; i++)
-                for (int j = 0; j < a; j++)
-                    u->data[((i * a + j) * C + c) * O + o] =
-                        (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+            for (int64_t xi = 0; xi < a * a; xi++) {
+                int i = (int)(xi / a), j = (int)(xi % a);
+                float v = (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+                if (packed)
+                    u->data[((xi * panels + o / RV_GEMM_MR) * C + c) * RV_GEMM_MR +
+                            o % RV_GEMM_MR] = v;
+                else
+                    u->data[(xi * C + c) * O + o] = v;
+            }
         }
-    if (!rv_gemm_available()) return RV_OK;
-    rv_tensor packed; /* (P, panels of O, C, MR): each U_xi packed (rv_gemm.h) */
-    int64_t pdim[4] = {a * a, rv_gemm_packed_floats(O, C) / (C * RV_GEMM_MR), C, RV_GEMM_MR};
-    st = rv_tensor_alloc(&packed, RV_CPU, 4, pdim, "winograd weights");
-    if (st != RV_OK) {
-        rv_tensor_free(u);
-        return st;
-    }
-    for (int64_t xi = 0; xi < a * a; xi++)
-        rv_gemm_pack(u->data + xi * C * O, 1, O, O, C,
-                     packed.data + xi * rv_gemm_packed_floats(O, C));
-    rv_tensor_free(u);
-    *u = packed;
     return RV_OK;
 }
 
