@@ -54,7 +54,7 @@ do for [panel = 1:5] {
                panel == 2 ? "activation buffers (lesson 00): ping-pong, + branch (train-time)" : \
                panel == 3 ? "peak: all that one forward allocates" : \
                panel == 4 ? "workspace: im2col columns and Winograd tiles" : \
-               "weights in the Winograd domain (CPU)")
+               "weights as planned for the CPU: Winograd domain or packed")
     set ylabel (panel == 1 ? "throughput (images/s)" : \
                 panel == 2 ? "activation buffers (MiB)" : \
                 panel == 3 ? "peak memory of one forward (MiB)" : \

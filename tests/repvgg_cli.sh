@@ -186,9 +186,9 @@ expect 1 "x3.npy: rank 3, expected 4" -- "$tool" bench --weights a0d.safetensors
 "$tool" bench --weights a0d.safetensors --input x.npy --repeat 1 --device cpu --no-winograd >bench_in.tsv 2>/dev/null
 if awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
                 NR == 2 { exit !($col["batch"] == 2 && $col["height"] == 35 && $col["width"] == 33 &&
-                                 $col["conv"] == "im2col+openblas" &&
+                                 $col["conv"] ~ /^im2col\+(packed|openblas)$/ &&
                                  $col["winograd_f2x2"] == 0 && $col["winograd_f4x4"] == 0) }' bench_in.tsv; then
-    echo "ok:   bench --input x.npy --no-winograd: shape from the file, conv im2col+openblas"
+    echo "ok:   bench --input x.npy --no-winograd: shape from the file, conv im2col"
 else
     echo "FAIL: bench --input x.npy --no-winograd: $(cat bench_in.tsv)"
     failures=$((failures + 1))

@@ -526,8 +526,8 @@ static int cmd_bench(int argc, char **argv)
             rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
             r.peak_bytes, rv_net_buffer_bytes(&net), rv_net_min_activation_bytes(&net, &x),
             rv_workspace_bytes(dev),
-            dev == RV_CUDA ? "im2col+cublas"
-            : no_winograd  ? "im2col+openblas"
+            dev == RV_CUDA  ? "im2col+cublas"
+            : no_winograd ? (rv_gemm_available() ? "im2col+packed" : "im2col+openblas")
             : rv_gemm_available() ? "winograd+packed"
                                   : "winograd+openblas",
             wino[0], wino[1]);

@@ -23,6 +23,7 @@
 #include <omp.h>
 #endif
 
+#include "rv_gemm.h"
 #include "rv_ops.h"
 
 static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
@@ -78,6 +79,10 @@ int rv_cpu_threads(void)
 
 void rv_cpu_blas_describe(char *buf, int len)
 {
-    snprintf(buf, (size_t)len, "%d threads (OpenMP; OpenBLAS one thread in each), %s, %s kernels",
-             rv_cpu_threads(), openblas_get_config(), openblas_get_corename());
+    const char *packed = rv_gemm_kernel_name();
+    snprintf(buf, (size_t)len,
+             "%d threads (OpenMP; OpenBLAS one thread in each), %s, %s kernels; "
+             "products with packed weights: %s%s",
+             rv_cpu_threads(), openblas_get_config(), openblas_get_corename(),
+             packed ? "our kernel, " : "OpenBLAS", packed ? packed : "");
 }

@@ -243,6 +243,7 @@ block_avx2(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, 
 
 static block_fn kernel;
 static int64_t kernel_nb; /* columns per block */
+static const char *kernel_name;
 
 int rv_gemm_select(const char *isa)
 {
@@ -253,10 +254,12 @@ int rv_gemm_select(const char *isa)
         __builtin_cpu_supports("avx512vl")) {
         kernel = block_avx512;
         kernel_nb = 48;
+        kernel_name = "AVX-512, 8 x 48 blocks";
     } else if ((any || strcmp(isa, "avx2") == 0) && __builtin_cpu_supports("avx2") &&
                __builtin_cpu_supports("fma")) {
         kernel = block_avx2;
         kernel_nb = 24;
+        kernel_name = "AVX2 + FMA, 8 x 24 blocks";
     }
 #else
     (void)isa;
@@ -272,6 +275,11 @@ int rv_gemm_available(void)
         rv_gemm_select(NULL);
     }
     return rv_gemm_enabled && kernel;
+}
+
+const char *rv_gemm_kernel_name(void)
+{
+    return rv_gemm_available() ? kernel_name : NULL;
 }
 
 void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,

@@ -41,6 +41,10 @@ extern int rv_gemm_enabled;
  * that cover both on an AVX-512 machine. */
 int rv_gemm_select(const char *isa);
 
+/* The kernel rv_gemm_available runs, in words ("AVX-512, 8 x 48 blocks"), or
+ * NULL when none runs: for the benchmarks' records. */
+const char *rv_gemm_kernel_name(void);
+
 /* Floats of A (M x K) packed: ceil(M / MR) K MR. */
 int64_t rv_gemm_packed_floats(int64_t M, int64_t K);
 
