@@ -31,7 +31,6 @@ Exit: 0 done (targets met or not: see the summary), 1 error, 77 no torch.
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -41,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 try:
     import numpy as np
     import torch
-    from pybench import build_a0, commit, cpu_name, ours_env, ours_row, run
+    from pybench import build_a0, commit, cpu_name, machine_name, ours_env, ours_row, run
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
@@ -70,13 +69,17 @@ def torch_ms(model, x, repeat, warmup):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repvgg", required=True, help="the repvgg binary")
-    ap.add_argument("--out", default=os.path.join(HERE, "results"))
-    ap.add_argument("--machine", default=None, help="results folder name (default: host name)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=20)
-    ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"),
+                    help="results root: the TSV goes to OUT/MACHINE/ (default bench/results)")
+    ap.add_argument("--machine", default=None, help="results folder name (default: from the CPU model, as rv_bench names it)")
+    ap.add_argument("--threads", type=int, default=2, help="threads for every side (default 2)")
+    ap.add_argument("--rounds", type=int, default=20,
+                    help="rounds; each times every variant once (default 20)")
+    ap.add_argument("--repeat", type=int, default=10,
+                    help="timed runs per variant and round; their median counts (default 10)")
+    ap.add_argument("--warmup", type=int, default=3,
+                    help="untimed runs before the timed ones (default 3)")
+    ap.add_argument("--batches", default="1,8", help="batch sizes, comma-separated (default 1,8)")
     ap.add_argument("--also", action="append", default=[], metavar="NAME=REPVGG",
                     help="another build of repvgg, timed in the same rounds as variant NAME")
     args = ap.parse_args()
@@ -99,7 +102,7 @@ def main():
         batches = []
     if not batches or min(batches) < 1:
         sys.exit(f"cpu_vs_torch: --batches {args.batches}: want batch sizes, e.g. 1,8")
-    machine = args.machine or platform.node()
+    machine = args.machine or machine_name()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="cpu_vs_torch.") as work:  # weights, inputs
         return measure(args, batches, also, machine, work)

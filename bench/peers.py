@@ -55,7 +55,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 try:
     import numpy as np
     import torch
-    from pybench import build_a0, commit, cpu_name, ours_env, ours_row, run
+    from pybench import build_a0, commit, cpu_name, machine_name, ours_env, ours_row, run
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
@@ -179,13 +179,16 @@ def main():
     ap.add_argument("--venv", help="the peers' environment (default: BUILD/peers-venv)")
     ap.add_argument("--offline", action="store_true", help="never download: skip without it")
     ap.add_argument("--setup-only", action="store_true", help="make the environment and stop")
-    ap.add_argument("--out", default=os.path.join(HERE, "results"))
-    ap.add_argument("--machine", default=None, help="results folder name (default: host name)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=20)
-    ap.add_argument("--repeat", type=int, default=20, help="timed runs per process")
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"),
+                    help="results root: the TSV goes to OUT/MACHINE/ (default bench/results)")
+    ap.add_argument("--machine", default=None, help="results folder name (default: from the CPU model, as rv_bench names it)")
+    ap.add_argument("--threads", type=int, default=2, help="threads for every side (default 2)")
+    ap.add_argument("--rounds", type=int, default=20,
+                    help="rounds; each times every runtime once (default 20)")
+    ap.add_argument("--repeat", type=int, default=20, help="timed runs per process; their median counts (default 20)")
+    ap.add_argument("--warmup", type=int, default=3,
+                    help="untimed runs before the timed ones (default 3)")
+    ap.add_argument("--batches", default="1,8", help="batch sizes, comma-separated (default 1,8)")
     args = ap.parse_args()
     for opt in ("threads", "rounds", "repeat"):
         if getattr(args, opt) < 1:
@@ -210,7 +213,7 @@ def main():
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on a test's timeout too
     with tempfile.TemporaryDirectory(prefix="peers.") as work:  # models, inputs, outputs
-        return measure(args, batches, python, args.machine or platform.node(), work)
+        return measure(args, batches, python, args.machine or machine_name(), work)
 
 
 def export(args, python, work, gen):
@@ -312,7 +315,8 @@ def write(args, machine, hint, python, info, floor, load, rows):
         flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
     versions = installed(python, ["onnxruntime", "openvino", "ncnn", "pnnx", "numpy"])
     with open(args.repvgg, "rb") as f:  # a CUDA build names the CUDA runtime among its libraries
-        build = ("with the CUDA backend (libcudart and cuBLAS load at start, even for the CPU)"
+        build = ("with the CUDA backend (the CUDA runtime loads at start, cuBLAS only when "
+                 "CUDA runs)"
                  if b"libcudart" in f.read() else "CPU-only (REPVGG_CUDA=OFF)")
     blas = f"OPENBLAS_CORETYPE={hint} (OpenBLAS would pick older kernels)" if hint else \
         "OpenBLAS's own choice"

@@ -17,6 +17,7 @@ Exits 77 (skipped) on import when torch or numpy is missing.
 """
 import os
 import platform
+import re
 import subprocess
 import sys
 
@@ -85,3 +86,13 @@ def cpu_name():
     with open("/proc/cpuinfo") as f:
         return next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")),
                     platform.processor())
+
+
+def machine_name():
+    """The results folder rv_bench picks on a CPU-only run (its slug()): the CPU
+    model and core count, without (R), (TM), CPU, Processor, lower case, words
+    joined by '-', e.g. amd-epyc-2c, so every script's results land together."""
+    name = f"{cpu_name()} {os.cpu_count()}c"
+    for word in ("(R)", "(TM)", "(tm)", "CPU", "Processor"):
+        name = name.replace(word, "")
+    return "-".join(w for w in re.split(r"[^a-z0-9]+", name.lower()) if w)
