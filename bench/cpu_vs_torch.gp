@@ -5,7 +5,7 @@
 #: RepVGG-A0 at 224x224 on the CPU: our median over PyTorch's (oneDNN) from
 #: the same round, same weights, same input, same threads, measured by
 #: `bench/cpu_vs_torch.py`; beside ours, ours without Winograd, ours with
-#: the kernels OpenBLAS picks itself (where they differ from the ones set)
+#: every product through OpenBLAS, ours with the kernels OpenBLAS picks itself (where they differ from the ones set)
 #: and earlier builds timed in the same rounds (`--also`, named in the
 #: TSV's header). Each bar is the median over the rounds
 #: of the per-round ratio, the error bar its quartiles; the black dots are
@@ -22,6 +22,7 @@ variants = system("awk -F'\t' '/^#/ { next } !c { for (i = 1; i <= NF; i++) " . 
                   "{ printf \"%s \", $c }' '" . f . "'")
 nv = words(variants)
 label(v) = v eq "ours" ? "ours (this build)" : v eq "im2col" ? "ours with --no-winograd" : \
+           v eq "openblas" ? "ours with --openblas: every product through OpenBLAS" : \
            v eq "blas-default" ? "ours with the kernels OpenBLAS picks" : \
            v.": another build, timed in the same rounds (the TSV's header names it)"
 # one group of bars per (form, batch) (column config), each variant at its own x

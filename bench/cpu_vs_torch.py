@@ -19,9 +19,12 @@ the same round, with its quartiles over the rounds beside it. On a shared
 2-core machine one round's ratio spreads widely, and over 7 rounds the median
 moved between runs by more than a target's margin (bench/cpu_steps.md): hence
 20 rounds by default. Variants of ours (steps of bench/cpu_steps.md, measured in this run):
-  ours            Winograd + OpenMP + OpenBLAS, OPENBLAS_CORETYPE set when
-                  OpenBLAS would pick kernels older than the CPU
+  ours            Winograd + OpenMP, products with packed weights through our
+                  kernel (AVX-512 or AVX2) and the rest through OpenBLAS,
+                  OPENBLAS_CORETYPE set when OpenBLAS would pick kernels
+                  older than the CPU
   im2col          the same with --no-winograd
+  openblas        the same with --openblas: every product through OpenBLAS
   blas-default    the same as ours but with the kernels OpenBLAS picks itself
   NAME            --also NAME=REPVGG: another build of the tool (an earlier
                   commit, say), run like ours: what the steps since bought
@@ -113,7 +116,8 @@ def measure(args, batches, also, machine, work):
     gen = torch.Generator().manual_seed(0)
     train, fast, train_w, fast_w = build_a0(args.repvgg, work, gen)
     base, tuned, hint = ours_env(args.repvgg, fast_w, args.threads)
-    variants = [("ours", tuned, (), args.repvgg), ("im2col", tuned, ("--no-winograd",), args.repvgg)]
+    variants = [("ours", tuned, (), args.repvgg), ("im2col", tuned, ("--no-winograd",), args.repvgg),
+                ("openblas", tuned, ("--openblas",), args.repvgg)]
     if hint:
         variants.append(("blas-default", base, (), args.repvgg))
     variants += [(name, tuned, (), tool) for name, tool in also]

@@ -32,7 +32,7 @@ def main():
     fails = []
     for form in ("deploy", "train"):
         got = {r["variant"]: r for r in rows if r["form"] == form and r["batch"] == "1"}
-        for v in ("torch", "ours", "im2col"):
+        for v in ("torch", "ours", "im2col", "openblas"):
             if v not in got:
                 fails.append(f"{form}: no row for {v}")
         for v, r in got.items():
