@@ -2,8 +2,9 @@
  *
  * Every kernel this CPU runs (AVX-512, AVX2), on shapes where an edge shows:
  * M not a multiple of the 8-row panel, N below, at and past a block (16, 24,
- * 48 columns) and not a multiple of the vector width (tails of 1 to 7
- * columns, which run their own code), K from 1, rows split
+ * 48 columns) and not a multiple of the vector width (blocks of 1 to 8
+ * columns, which run their own code, with K a multiple of their sets of
+ * accumulators and not), K from 1, rows split
  * into parts as the threads split them, B and C with row strides larger
  * than N (a Winograd plane), accumulating or not. Small integers: every sum
  * is exact, so the products must be bit-equal to the loop nest's; random
@@ -76,7 +77,9 @@ int main(int argc, char **argv)
         const int64_t shapes[][4] = {{1, 1, 1, 8},    {8, 3, 16, 8},     {9, 5, 24, 8},
                                      {17, 16, 47, 8}, {7, 33, 48, 16},   {64, 192, 49, 32},
                                      {20, 7, 100, 8}, {48, 96, 196, 24}, {9, 10, 7, 8},
-                                     {5, 12, 57, 8},  {16, 9, 8, 8}};
+                                     {5, 12, 57, 8},  {16, 9, 8, 8},    {3, 5, 2, 8},
+                                     {11, 6, 3, 8},   {8, 13, 5, 8},    {16, 2, 6, 8},
+                                     {24, 11, 51, 8}, {10, 17, 54, 8}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (int acc = 0; acc <= 1; acc++)
                 for (int integers = 1; integers >= 0; integers--)

@@ -8,9 +8,10 @@
  * Panel by panel, so a panel of A (K x 8 floats) is read once, while B,
  * read once per panel, stays in the L2 cache (a Winograd plane of RepVGG-A0
  * at batch 1 is 37 KB; the last stage's im2col 339 KB). N need not be a
- * multiple of anything: with AVX-512 the last vector of a block is masked
- * (a last block of at most 8 columns is one masked vector of 8), with AVX2
- * the columns past the last whole vector run one by one.
+ * multiple of anything: with AVX-512 the last vector of a block is masked;
+ * a block of at most 8 columns (the 49th column of a 7x7 map, AVX2's
+ * columns past its last whole vector) runs vectorised over the panel's rows
+ * instead (cols).
  */
 #include <string.h>
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -103,53 +104,11 @@ RV_BLOCK16(block16_1, 1)
 RV_BLOCK16(block16_2, 2)
 RV_BLOCK16(block16_3, 3)
 
-/* A block of at most 8 columns (the 49th of a 7x7 map) as one vector of 8
- * per row, masked with AVX-512VL's masks: half the work of a masked vector
- * of 16 where the CPU splits a 16-wide multiply-add in two (AMD's Zen 4),
- * the same elsewhere. */
-#define RV_DECL8M(r) __m256 c##r = _mm256_setzero_ps();
-#define RV_FMA8M(r) c##r = _mm256_fmadd_ps(_mm256_broadcast_ss(ak + r), b0, c##r);
-#define RV_STORE8M(r)                                                                              \
-    if (r < rows) {                                                                                \
-        __m256 v = c##r;                                                                           \
-        if (accumulate) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(m, c + r * ldc));               \
-        if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[r]));                                   \
-        if (relu) v = _mm256_max_ps(_mm256_setzero_ps(), v);                                       \
-        _mm256_mask_storeu_ps(c + r * ldc, m, v);                                                  \
-    }
-__attribute__((target("avx512f,avx512vl,fma"))) static void
-block8_masked(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, float *c,
-              int64_t ldc, int rows, int accumulate, const float *bias, int relu)
-{
-    __mmask8 m = (__mmask8)((1u << nb) - 1);
-    RV_ROWS8(RV_DECL8M)
-    for (int64_t k = 0; k < K; k++) {
-        const float *ak = ap + k * RV_GEMM_MR;
-        __m256 b0 = _mm256_maskz_loadu_ps(m, b + k * ldb);
-        RV_ROWS8(RV_FMA8M)
-    }
-    RV_ROWS8(RV_STORE8M)
-}
-
-static void block_avx512(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb,
-                         float *c, int64_t ldc, int rows, int accumulate, const float *bias,
-                         int relu)
-{
-    if (nb <= 8) {
-        block8_masked(ap, K, b, ldb, nb, c, ldc, rows, accumulate, bias, relu);
-        return;
-    }
-    int nv = (int)((nb + 15) / 16);
-    __mmask16 last = (__mmask16)((1u << (nb - 16 * (nv - 1))) - 1);
-    (nv == 3   ? block16_3
-     : nv == 2 ? block16_2
-               : block16_1)(ap, K, b, ldb, c, ldc, rows, accumulate, bias, relu, last);
-}
-
 /* AVX2 + FMA: 16 registers, so the 8-row panel runs as two halves of 4
  * rows x NV whole vectors of 8 (NV <= 3: 12 + 3 registers). AVX2's masked
- * load is slow (microcoded on AMD's CPUs: a 1-column block ran at 7 GFLOP/s),
- * so the columns past the last whole vector run in scalar_block. */
+ * load is slow (microcoded on AMD's CPUs), so the columns past the last
+ * whole vector, and a block of one vector (two halves of only 4 chains each),
+ * run as cols below. */
 #define RV_DECL8(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
 #define RV_FMA8(r)                                                                                 \
     {                                                                                              \
@@ -190,53 +149,102 @@ __attribute__((target("avx2,fma"))) ALWAYS_INLINE void store8(float *c, __m256 v
         }                                                                                          \
         RV_ROWS4(RV_STORE8)                                                                        \
     }
-RV_BLOCK8(block8_1, 1)
 RV_BLOCK8(block8_2, 2)
 RV_BLOCK8(block8_3, 3)
 
-/* Fewer than 8 columns (nb): each one vector of the panel's 8 rows times
- * its column's value, broadcast; the columns are independent chains of
- * multiply-adds, named registers again. */
-#define RV_COLS7(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6)
-#define RV_DECLT(j) __m256 t##j = _mm256_setzero_ps();
-#define RV_FMAT(j)                                                                                 \
-    if (j < nb) t##j = _mm256_fmadd_ps(a, _mm256_broadcast_ss(bk + j), t##j);
-#define RV_STORET(j)                                                                               \
-    if (j < nb) {                                                                                  \
+/* A block of at most 8 columns (nb), vectorised over the panel's 8 rows
+ * instead of over columns: column j of the block is one vector of 8 rows,
+ * and for each k one multiply-add adds the panel's 8 values of column k
+ * (side by side in the packing: one load) times B's value (k, j),
+ * broadcast. Every lane is useful however few the columns (a vector over
+ * the columns would be mostly empty: a 49th column of 49 took a sixth of
+ * the time of the 48 before it), and the columns are independent chains of
+ * multiply-adds. With 1 to 6 columns, S sets of accumulators take turns
+ * over k (summed at the end), so that 8 or more chains run at once where
+ * the registers allow: one chain waits for each multiply-add's result
+ * before its next (bench/cpu_steps.md). One expansion per nb, so that the
+ * accumulators are named registers. */
+#define RV_COLS8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#define RV_DECLC(j) __m256 s0##j = zero, s1##j = zero, s2##j = zero, s3##j = zero;
+#define RV_FMAC(set, j)                                                                            \
+    if (j < NB) s##set##j = _mm256_fmadd_ps(a, _mm256_broadcast_ss(bk + j), s##set##j);
+#define RV_FMAC0(j) RV_FMAC(0, j)
+#define RV_FMAC1(j) RV_FMAC(1, j)
+#define RV_FMAC2(j) RV_FMAC(2, j)
+#define RV_FMAC3(j) RV_FMAC(3, j)
+#define RV_STEPC(set)                                                                              \
+    if (set < S) {                                                                                 \
+        __m256 a = _mm256_loadu_ps(ap + (k + set) * RV_GEMM_MR);                                   \
+        const float *bk = b + (k + set) * ldb;                                                     \
+        RV_COLS8(RV_FMAC##set)                                                                     \
+    }
+#define RV_STORESC(j)                                                                              \
+    if (j < NB) {                                                                                  \
         float v[RV_GEMM_MR];                                                                       \
-        _mm256_storeu_ps(v, t##j);                                                                 \
+        _mm256_storeu_ps(v, _mm256_add_ps(_mm256_add_ps(s0##j, s1##j), _mm256_add_ps(s2##j, s3##j))); \
         for (int r = 0; r < rows; r++) {                                                           \
             float y = v[r] + (accumulate ? c[r * ldc + j] : 0.0f) + (bias ? bias[r] : 0.0f);       \
             c[r * ldc + j] = relu && y < 0.0f ? 0.0f : y;                                          \
         }                                                                                          \
     }
-__attribute__((target("avx2,fma"))) static void
-scalar_block(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, float *c,
-             int64_t ldc, int rows, int accumulate, const float *bias, int relu)
-{
-    RV_COLS7(RV_DECLT)
-    for (int64_t k = 0; k < K; k++) {
-        const float *bk = b + k * ldb;
-        __m256 a = _mm256_loadu_ps(ap + k * RV_GEMM_MR);
-        RV_COLS7(RV_FMAT)
+typedef void (*cols_fn)(const float *ap, int64_t K, const float *b, int64_t ldb, float *c,
+                        int64_t ldc, int rows, int accumulate, const float *bias, int relu);
+#define RV_COLS_BLOCK(NAME, NBC, SETS)                                                             \
+    __attribute__((target("avx2,fma"))) static void NAME(                                          \
+        const float *ap, int64_t K, const float *b, int64_t ldb, float *c, int64_t ldc, int rows,  \
+        int accumulate, const float *bias, int relu)                                               \
+    {                                                                                              \
+        enum { NB = NBC, S = SETS };                                                               \
+        const __m256 zero = _mm256_setzero_ps();                                                   \
+        RV_COLS8(RV_DECLC)                                                                         \
+        int64_t k = 0;                                                                             \
+        for (; k + S <= K; k += S) {                                                               \
+            RV_STEPC(0) RV_STEPC(1) RV_STEPC(2) RV_STEPC(3)                                        \
+        }                                                                                          \
+        for (; k < K; k++) {                                                                       \
+            __m256 a = _mm256_loadu_ps(ap + k * RV_GEMM_MR);                                       \
+            const float *bk = b + k * ldb;                                                         \
+            RV_COLS8(RV_FMAC0)                                                                     \
+        }                                                                                          \
+        RV_COLS8(RV_STORESC)                                                                       \
     }
-    RV_COLS7(RV_STORET)
+RV_COLS_BLOCK(cols1, 1, 4)
+RV_COLS_BLOCK(cols2, 2, 4)
+RV_COLS_BLOCK(cols3, 3, 2)
+RV_COLS_BLOCK(cols4, 4, 2)
+RV_COLS_BLOCK(cols5, 5, 2)
+RV_COLS_BLOCK(cols6, 6, 2)
+RV_COLS_BLOCK(cols7, 7, 1)
+RV_COLS_BLOCK(cols8, 8, 1)
+static const cols_fn cols[9] = {NULL, cols1, cols2, cols3, cols4, cols5, cols6, cols7, cols8};
+
+static void block_avx512(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb,
+                         float *c, int64_t ldc, int rows, int accumulate, const float *bias,
+                         int relu)
+{
+    if (nb <= 8) {
+        cols[nb](ap, K, b, ldb, c, ldc, rows, accumulate, bias, relu);
+        return;
+    }
+    int nv = (int)((nb + 15) / 16);
+    __mmask16 last = (__mmask16)((1u << (nb - 16 * (nv - 1))) - 1);
+    (nv == 3   ? block16_3
+     : nv == 2 ? block16_2
+               : block16_1)(ap, K, b, ldb, c, ldc, rows, accumulate, bias, relu, last);
 }
 
 __attribute__((target("avx2,fma"))) static void
 block_avx2(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, float *c,
            int64_t ldc, int rows, int accumulate, const float *bias, int relu)
 {
-    int nv = (int)(nb / 8);
+    int nv = nb >= 16 ? (int)(nb / 8) : 0; /* whole vectors, when two or three */
     for (int half = 0; nv && half < 2 && 4 * half < rows; half++) {
         int hr = rows - 4 * half < 4 ? rows - 4 * half : 4;
-        (nv == 3   ? block8_3
-         : nv == 2 ? block8_2
-                   : block8_1)(ap + 4 * half, K, b, ldb, c + 4 * half * ldc, ldc, hr, accumulate,
-                               bias ? bias + 4 * half : NULL, relu);
+        (nv == 3 ? block8_3 : block8_2)(ap + 4 * half, K, b, ldb, c + 4 * half * ldc, ldc, hr,
+                                        accumulate, bias ? bias + 4 * half : NULL, relu);
     }
-    if (nb % 8)
-        scalar_block(ap, K, b + 8 * nv, ldb, nb % 8, c + 8 * nv, ldc, rows, accumulate, bias, relu);
+    for (int64_t j = 8 * nv; j < nb; j += 8) /* the rest, 8 columns at a time */
+        cols[nb - j < 8 ? nb - j : 8](ap, K, b + j, ldb, c + j, ldc, rows, accumulate, bias, relu);
 }
 
 #endif
@@ -248,15 +256,15 @@ static const char *kernel_name;
 int rv_gemm_select(const char *isa)
 {
     kernel = NULL;
+    kernel_name = NULL;
 #if defined(__x86_64__) && defined(__GNUC__)
     int any = !isa;
-    if ((any || strcmp(isa, "avx512") == 0) && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512vl")) {
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if ((any || strcmp(isa, "avx512") == 0) && avx2 && __builtin_cpu_supports("avx512f")) {
         kernel = block_avx512;
         kernel_nb = 48;
         kernel_name = "AVX-512, 8 x 48 blocks";
-    } else if ((any || strcmp(isa, "avx2") == 0) && __builtin_cpu_supports("avx2") &&
-               __builtin_cpu_supports("fma")) {
+    } else if ((any || strcmp(isa, "avx2") == 0) && avx2) {
         kernel = block_avx2;
         kernel_nb = 24;
         kernel_name = "AVX2 + FMA, 8 x 24 blocks";

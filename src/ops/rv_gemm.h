@@ -14,10 +14,12 @@
  * micro-kernel keeps an MR x NR block of C in registers and, for each k,
  * loads NR consecutive floats of B's row k as vectors and multiplies them by
  * each of the panel's MR values of column k, broadcast: MR NR / VL fused
- * multiply-adds per k. One kernel for AVX-512 (with VL: VL 16, NR 48) and one
- * for AVX2 + FMA (VL 8, two halves of 4 rows, NR 24), chosen when the library
- * first runs one; other CPUs (and rv_gemm_enabled = 0) keep OpenBLAS, which
- * stays the reference every test compares with.
+ * multiply-adds per k (VL: floats per vector). One kernel for AVX-512 (VL
+ * 16, NR 48) and one for AVX2 + FMA (VL 8, two halves of 4 rows, NR 24),
+ * chosen when the library first runs one; a block of at most 8 columns runs
+ * with its vectors along the panel's 8 rows instead. Other CPUs (and
+ * rv_gemm_enabled = 0) keep OpenBLAS, which stays the reference every test
+ * compares with.
  */
 #ifndef RV_GEMM_H
 #define RV_GEMM_H

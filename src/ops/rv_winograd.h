@@ -16,12 +16,18 @@ extern "C" {
 #endif
 
 /* The batch runs in chunks of images whose V and M ((m + 2)^2 (C + O) tiles
- * floats) fit in this many bytes of workspace, at least one image: large
- * enough that each product spans a few hundred tiles (OpenBLAS packs U_xi
- * anew in every call, so a product of one 14x14 image's 49 tiles spends much
- * of its time copying weights); V and M then sit in the L3 cache. Tests
- * lower it to one byte to cover several chunks. */
+ * floats) fit in this many bytes of workspace, at least one image. 0 (the
+ * default) picks by who runs the products. With packed weights (rv_gemm.h)
+ * a product costs the same per column however few it has, so chunks stay
+ * small, RV_WINOGRAD_PACKED_CHUNK_BYTES: one image of RepVGG-A0 at 224x224,
+ * whose V and M then stay in the caches (A0 at batch 8 ran faster than with
+ * 16 MiB chunks, bench/cpu_steps.md). OpenBLAS packs U_xi anew in every
+ * call, so its products must span a few hundred tiles, at
+ * RV_WINOGRAD_BLAS_CHUNK_BYTES (a product of one 14x14 image's 49 tiles
+ * spent much of its time copying weights). Tests set 1: one image a chunk. */
 extern size_t rv_winograd_chunk_bytes;
+#define RV_WINOGRAD_PACKED_CHUNK_BYTES ((size_t)1 << 20)
+#define RV_WINOGRAD_BLAS_CHUNK_BYTES ((size_t)16 << 20)
 /* 0: rv_block_plan transforms no weight, so every layer runs im2col + sgemm
  * (repvgg bench --no-winograd, to measure what Winograd buys). */
 extern int rv_winograd_enabled;

@@ -29,7 +29,7 @@
 #include "rv_simd.h"
 #include "rv_winograd.h"
 
-size_t rv_winograd_chunk_bytes = (size_t)16 << 20; /* see rv_winograd.h */
+size_t rv_winograd_chunk_bytes = 0; /* see rv_winograd.h */
 int rv_winograd_enabled = 1;
 
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p)
@@ -373,7 +373,10 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
     tiling g = tiling_of(m, H, W);
     int64_t tiles = g.tiles;
     size_t per_image = (size_t)(P * (C + O) * tiles) * sizeof(float);
-    int64_t chunk = (int64_t)(rv_winograd_chunk_bytes / per_image);
+    size_t budget = rv_winograd_chunk_bytes  ? rv_winograd_chunk_bytes
+                    : packed ? RV_WINOGRAD_PACKED_CHUNK_BYTES
+                             : RV_WINOGRAD_BLAS_CHUNK_BYTES;
+    int64_t chunk = (int64_t)(budget / per_image);
     if (chunk < 1) chunk = 1;
     if (chunk > N) chunk = N;
     int64_t nt = rv_cpu_threads(), sf = split_floats(g),
