@@ -15,7 +15,7 @@ tmp="$out.tmp"
 trap 'rm -f "$tmp"' EXIT
 
 # The charts in the order a reader meets them, then any others.
-order="kernels pairs block networks naive speedup int8 int8_weights cpu_vs_torch cudnn"
+order="kernels pairs block networks naive speedup int8 int8_weights cpu_vs_torch peers cudnn"
 charts=$order
 for gp in "$here"/*.gp; do
     c=$(basename "$gp" .gp)
@@ -140,6 +140,10 @@ weights planned for the CPU|peak" \
                         "net form weights chain_sqnr_db chain_rel_l2" \
                         "network|form|weight scales|SQNR (dB)|relative L2" \
                         "c[\"seed\"] == $seed && c[\"block\"] == $last" ;;
+                peers)
+                    table "$tsv" "In figures (ratio: the median over the rounds of the time over the fastest of the three peers in the same round):" \
+                        "batch runtime median_ms ratio_to_fastest_peer ratio_q1 ratio_q3 peak_rss_mib" \
+                        "batch|runtime|median (ms)|ratio to the fastest peer|q1|q3|peak memory (MiB)" ;;
                 esac
             else
                 printf '\nIts data are not in `bench/results/%s/`.\n' "$m"

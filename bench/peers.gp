@@ -1,6 +1,16 @@
 # peers.gp - ours against other CPU inference runtimes (bench/peers.py):
 # RepVGG-A0 224x224 after switch_to_fast, FP32, the same weights and input for
 # all; left the time per image, right the peak resident memory of the process.
+#: Ours against other CPU inference runtimes
+#: RepVGG-A0 at 224x224 after the switch to its deploy-time form, FP32, the
+#: same weights and input for every runtime, measured by `bench/peers.py`:
+#: ONNX Runtime and OpenVINO on the model PyTorch exports to ONNX, ncnn on that
+#: file converted by pnnx (one call per image), ours with `repvgg bench`, each
+#: in a process of its own, round after round in rotating order. Left: the
+#: time per forward, the median over the rounds with its quartiles; right: the
+#: peak resident memory of the whole process (a peer's includes Python and
+#: numpy, whose share alone the TSV gives). Versions and settings are in the
+#: TSV's header.
 f = dir."/peers.tsv"
 runtimes = "ours onnxruntime openvino ncnn"
 label(r) = r eq "ours" ? "ours (repvgg bench)" : r eq "onnxruntime" ? "ONNX Runtime" : \
@@ -12,7 +22,7 @@ pick(i, c) = strcol("runtime") eq word(runtimes, i) ? column(c) : NaN
 # a group's label once, from its row for ours, at the group's centre (the other
 # rows put theirs outside the x range, where no tic is drawn)
 tic(r) = column("config") + (strcol("runtime") eq r ? 0 : 1000)
-set multiplot layout 1,2 title "RepVGG-A0 224x224 on the CPU, FP32: ours and other runtimes (".where.")"
+set multiplot layout 1,2 title "RepVGG-A0 224x224 on the CPU, FP32: ours and other runtimes\n(".where.")"
 set style fill solid 0.6
 set boxwidth 0.18
 set yrange [0:*]

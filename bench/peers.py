@@ -327,7 +327,8 @@ def write(args, machine, hint, python, info, floor, load, rows):
             f"# date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n# commit: {commit()}\n"
             f"# threads: {args.threads}\n# rounds: {args.rounds}\n"
             f"# load: 1-minute load average {load[0]:.1f} before the rounds, {load[1]:.1f} after "
-            f"(above the core count, other processes shared the cores)\n"
+            f"(the rounds' own {args.threads} threads count in the second"
+            f"{'; other processes were busy before the rounds' if load[0] >= 1 else ''})\n"
             f"# versions: " + ", ".join(f"{n} {v}" for n, v in versions.items()) +
             f" (PyPI, bench/peers-requirements.txt); Python {platform.python_version()} "
             f"(environment); PyTorch {torch.__version__} (Debian, export and reference)\n"
