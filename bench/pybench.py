@@ -75,10 +75,16 @@ def ours_row(text):
 
 
 def commit():
-    """The source's git commit, or "unknown" outside a git checkout."""
+    """The source's git commit, or "unknown" outside a git checkout; said to
+    have changes when the library or the tool differ from it (a run before
+    the commit that will hold them)."""
     p = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
                        text=True)
-    return p.stdout.strip() if p.returncode == 0 else "unknown"
+    if p.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(["git", "-C", os.path.dirname(HERE), "diff", "--quiet", "HEAD", "--",
+                            "src", "kernels", "tools", "CMakeLists.txt"]).returncode != 0
+    return p.stdout.strip() + (" with uncommitted changes to the library or tool" if dirty else "")
 
 
 def cpu_name():

@@ -43,6 +43,7 @@ int rv_winograd_tile(int64_t n, int64_t h, int64_t w)
     /* multiplications per image and channel pair, 36 per 4x4 tile against 16
      * per 2x2 tile; and the columns of F(4x4)'s products */
     int64_t t4 = rv_ceil_div(h, 4) * rv_ceil_div(w, 4), t2 = rv_ceil_div(h, 2) * rv_ceil_div(w, 2);
+    if (h * w >= INT32_MAX) return 2; /* F(4x4)'s gather index is 32-bit */
     if (rv_gemm_available()) return 4 * 36 * t4 <= 3 * 16 * t2 ? 4 : 2;
     return 3 * 36 * t4 <= 2 * 16 * t2 && n * t4 >= RV_WINOGRAD_F4_TILES ? 4 : 2;
 }
@@ -192,22 +193,6 @@ RV_SIMD_INLINE void output_f2(const float *restrict mm, int64_t plane, int64_t t
         o3 = d12 + 8.0f * d34 + (m5);                                                              \
     } while (0)
 
-/* Input row xr (W floats, zero-padded by one on the left and as needed on
- * the right) as line values of the TW tiles of a tile row, F(4x4): value c
- * of tile tx, padded column 4 tx + c, into d[c ds + tx] (c < 6). */
-RV_SIMD_INLINE void gather_f4(const float *restrict xr, int64_t W, int64_t TW, float *restrict d,
-                              int64_t ds)
-{
-    for (int c = 0; c < 6; c++, d += ds) {
-        /* tile tx reads input column 4 tx + c - 1: valid for tx in [lo, hi) */
-        int64_t lo = c == 0, hi = W - c + 1 > 0 ? (W - c) / 4 + 1 : 0;
-        hi = hi > TW ? TW : hi < lo ? lo : hi;
-        for (int64_t k = 0; k < lo; k++) d[k] = 0.0f;
-        for (int64_t k = lo; k < hi; k++) d[k] = xr[4 * k + c - 1];
-        for (int64_t k = hi; k < TW; k++) d[k] = 0.0f;
-    }
-}
-
 /* B^T d B for F(4x4), every tile t < tiles of one plane at once: value c of
  * line i of tile t at dp[(6 i + c) ds + t]. Written out line by line, so the
  * loop over tiles is one straight body that gcc vectorises. */
@@ -284,18 +269,40 @@ static tiling tiling_of(int m, int64_t H, int64_t W)
 
 /* Floats of the split input: F(2x2) keeps the plane's padded rows 0 ..
  * 2 TH + 1, split into phases, one after another (2 (TW + 1) floats each);
- * F(4x4) keeps its tiles' 36 inputs, each an array over the tiles
- * (gather_f4, input_f4). */
+ * F(4x4) keeps a copy of the plane (at most 4 TH x 4 TW floats) followed by
+ * a zero, then its tiles' 36 inputs, each an array over the tiles
+ * (input_f4). */
 static int64_t split_floats(tiling g)
 {
-    return g.m == 2 ? (2 * g.TH + 2) * 2 * (g.TW + 1) : 36 * g.tiles;
+    return g.m == 2 ? (2 * g.TH + 2) * 2 * (g.TW + 1) : 16 * g.tiles + 16 + 36 * g.tiles;
+}
+
+/* F(4x4)'s gather as one table, made once per call: idx[(6 i + c) tiles + t]
+ * is where value c of line i of tile t lies in the copy of an H x W plane,
+ * H W (its zero) where that value is padding. One flat loop over the table
+ * replaced a loop per line and value whose bounds were tested in each: at
+ * 14x14 (4 tiles a row) those loops ran 4 iterations each, and the input
+ * transform took twice as long. */
+static void f4_gather_index(int64_t H, int64_t W, tiling g, int32_t *idx)
+{
+    for (int i = 0; i < 6; i++)
+        for (int c = 0; c < 6; c++)
+            for (int64_t ty = 0; ty < g.TH; ty++)
+                for (int64_t tx = 0; tx < g.TW; tx++) {
+                    int64_t r = 4 * ty + i - 1, col = 4 * tx + c - 1; /* input row, column */
+                    idx[(6 * i + c) * g.tiles + ty * g.TW + tx] =
+                        (int32_t)(r >= 0 && r < H && col >= 0 && col < W ? r * W + col : H * W);
+                }
 }
 
 /* V = B^T d B for every tile of the plane xc (H x W): tile t = ty TW + tx
- * into v + xi * plane + t. The plane's rows are first split (in rows:
- * split_floats(g) of scratch), so the tiles read them unit-stride. */
+ * into v + xi * plane + t. The plane is first split (in rows:
+ * split_floats(g) of scratch), so the tiles read it unit-stride: by rows
+ * and phases for F(2x2), through the table idx (f4_gather_index) for
+ * F(4x4). */
 RV_SIMD_CLONES static void input_transform_plane(const float *restrict xc, int64_t H, int64_t W,
-                                                 tiling g, float *restrict rows, float *restrict v,
+                                                 tiling g, const int32_t *restrict idx,
+                                                 float *restrict rows, float *restrict v,
                                                  int64_t plane)
 {
     int64_t TW = g.TW;
@@ -312,16 +319,11 @@ RV_SIMD_CLONES static void input_transform_plane(const float *restrict xc, int64
             input_row_f2(rows + 2 * ty * rw, rw, TW, v + ty * TW, plane);
         return;
     }
-    for (int64_t ty = 0; ty < g.TH; ty++)
-        for (int i = 0; i < 6; i++) { /* line i of tile row ty: padded row 4 ty + i */
-            int64_t r = 4 * ty + i;
-            float *d = rows + 6 * i * g.tiles + ty * TW;
-            if (r == 0 || r > H)
-                for (int c = 0; c < 6; c++) memset(d + c * g.tiles, 0, (size_t)TW * sizeof *d);
-            else
-                gather_f4(xc + (r - 1) * W, W, TW, d, g.tiles);
-        }
-    input_f4(rows, g.tiles, g.tiles, v, plane);
+    float *p = rows, *d = rows + 16 * g.tiles + 16; /* the plane and its zero; the inputs */
+    memcpy(p, xc, (size_t)(H * W) * sizeof *p);
+    p[H * W] = 0.0f;
+    for (int64_t k = 0; k < 36 * g.tiles; k++) d[k] = p[idx[k]];
+    input_f4(d, g.tiles, g.tiles, v, plane);
 }
 
 /* Y = A^T M A + bias (and ReLU) for the plane y (H x W) whose tiles' planes
@@ -367,6 +369,9 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                 : u->dim[1] != C || u->dim[2] != O) ||
         y->dim[2] != H || y->dim[3] != W)
         return rv_error(RV_EINVAL, "winograd: weights or output do not fit the input");
+    if (m == 4 && H * W >= INT32_MAX) /* f4_gather_index's entries are 32-bit */
+        return rv_error(RV_EINVAL, "winograd: a %lld x %lld plane is too large for F(4x4)",
+                        (long long)H, (long long)W);
     if (packed && !rv_gemm_available())
         return rv_error(RV_EINVAL, "winograd: the weights were packed for a kernel now off");
     rv_cpu_threads_init();
@@ -386,8 +391,12 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
      * cache sets (at 64 channels 56x56 the stride was exactly 49 x 4 KiB,
      * and the input transform's stores all fell in one L1 set). */
     int64_t vs = plane_stride(C * chunk * tiles), ms = plane_stride(O * chunk * tiles);
-    float *ws = rv_workspace(RV_CPU, (size_t)(P * (vs + ms) + nt * per_thread) * sizeof(float));
+    int64_t table = m == 4 ? 36 * tiles : 0; /* F(4x4)'s gather index, after the scratch */
+    float *ws = rv_workspace(RV_CPU, (size_t)(P * (vs + ms) + nt * per_thread + table) *
+                                         sizeof(float));
     if (!ws) return RV_ENOMEM;
+    int32_t *idx = (int32_t *)(ws + P * (vs + ms) + nt * per_thread);
+    if (m == 4) f4_gather_index(H, W, g, idx);
     for (int64_t n0 = 0; n0 < N; n0 += chunk) {
         int64_t nc = N - n0 < chunk ? N - n0 : chunk, T = nc * tiles;
         float *V = ws, *M = V + P * vs, *scratch = M + P * ms;
@@ -401,7 +410,7 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
 #pragma omp for schedule(static)
             for (int64_t nci = 0; nci < nc * C; nci++) { /* V = B^T d B */
                 int64_t n = nci / C, c = nci % C;
-                input_transform_plane(x->data + (n0 * C + nci) * H * W, H, W, g, rows,
+                input_transform_plane(x->data + (n0 * C + nci) * H * W, H, W, g, idx, rows,
                                       V + c * T + n * tiles, vs);
             }
 #pragma omp for schedule(static)
