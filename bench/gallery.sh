@@ -141,9 +141,12 @@ weights planned for the CPU|peak" \
                         "network|form|weight scales|SQNR (dB)|relative L2" \
                         "c[\"seed\"] == $seed && c[\"block\"] == $last" ;;
                 peers)
-                    table "$tsv" "In figures (ratio: the median over the rounds of the time over the fastest of the three peers in the same round):" \
-                        "batch runtime median_ms ratio_to_fastest_peer ratio_q1 ratio_q3 peak_rss_mib" \
-                        "batch|runtime|median (ms)|ratio to the fastest peer|q1|q3|peak memory (MiB)" ;;
+                    table "$tsv" "In figures (ratio: the median over the rounds of the time over \
+the fastest of the three peers in the same round):" \
+                        "batch runtime median_ms ratio_to_fastest_peer ratio_q1 ratio_q3 \
+                         peak_rss_mib" \
+                        "batch|runtime|median (ms)|ratio to the fastest peer|q1|q3|\
+peak memory (MiB)" ;;
                 esac
             else
                 printf '\nIts data are not in `bench/results/%s/`.\n' "$m"

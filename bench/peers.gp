@@ -22,7 +22,8 @@ pick(i, c) = strcol("runtime") eq word(runtimes, i) ? column(c) : NaN
 # a group's label once, from its row for ours, at the group's centre (the other
 # rows put theirs outside the x range, where no tic is drawn)
 tic(r) = column("config") + (strcol("runtime") eq r ? 0 : 1000)
-set multiplot layout 1,2 title "RepVGG-A0 224x224 on the CPU, FP32: ours and other runtimes\n(".where.")"
+set multiplot layout 1,2 \
+    title "RepVGG-A0 224x224 on the CPU, FP32: ours and other runtimes\n(".where.")"
 set style fill solid 0.6
 set boxwidth 0.18
 set yrange [0:*]

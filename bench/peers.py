@@ -181,11 +181,13 @@ def main():
     ap.add_argument("--setup-only", action="store_true", help="make the environment and stop")
     ap.add_argument("--out", default=os.path.join(HERE, "results"),
                     help="results root: the TSV goes to OUT/MACHINE/ (default bench/results)")
-    ap.add_argument("--machine", default=None, help="results folder name (default: from the CPU model, as rv_bench names it)")
+    ap.add_argument("--machine", default=None,
+                    help="results folder name (default: from the CPU model, as rv_bench names it)")
     ap.add_argument("--threads", type=int, default=2, help="threads for every side (default 2)")
     ap.add_argument("--rounds", type=int, default=20,
                     help="rounds; each times every runtime once (default 20)")
-    ap.add_argument("--repeat", type=int, default=20, help="timed runs per process; their median counts (default 20)")
+    ap.add_argument("--repeat", type=int, default=20,
+                    help="timed runs per process; their median counts (default 20)")
     ap.add_argument("--warmup", type=int, default=3,
                     help="untimed runs before the timed ones (default 3)")
     ap.add_argument("--batches", default="1,8", help="batch sizes, comma-separated (default 1,8)")
