@@ -40,7 +40,7 @@ Unit", Ding et al., CVPR 2021), for a 3x3 conv of stride s and groups g:
   IdentityBasedConv1x1: its weight here is ours minus the identity). A
   depthwise DBB (g = out_ch) has no 1x1 branch, pools x itself (padding 1,
   zeros counted), and its conv1x1' is a plain 1x1 to 2 in_ch channels.
-Tolerance: the project's model (rv_torch.py), |a - r| <= 1e-5 s + 1e-4 |r| per
+Tolerance: the project's model (tolerance.py), |a - r| <= 1e-5 s + 1e-4 |r| per
 element, s the largest |r| (at least 1), and relative L2 <= 1e-5.
 Exit: 0 pass, 1 fail, 77 skipped (no torch or numpy; no CUDA device for cuda).
 """

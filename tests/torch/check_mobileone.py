@@ -14,11 +14,10 @@ equations, not from the files), runs it in eval mode on the same input and check
     the depthwise part and after the whole block;
   - our folded convs against the equations' fold computed in PyTorch, and, so that the fold
     written here is itself checked, PyTorch's conv with that fold against its multi-branch output.
-Tolerance: the project's model (tolerance.py). Exit: 0 pass, 1 fail, 77 skipped (no torch or numpy).
+Tolerance: the project's model (tolerance.py, through rv_torch.py's tally). Exit: 0 pass, 1 fail, 77 skipped (no torch or numpy).
 """
 import csv
 import os
-import subprocess
 import sys
 
 try:
@@ -26,18 +25,14 @@ try:
     import torch
     import torch.nn.functional as F
     from torch import nn
+
+    from rv_torch import Tally, run_dump
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
 
-import tolerance  # noqa: E402 (after numpy is known to be there)
-
-failures = 0
-
-
-def agree(what, a, r):
-    global failures
-    failures += not tolerance.agree(what, a, r)
+tally = Tally()
+agree = tally.agree
 
 
 # --- MobileOne's block, from the paper's equations ------------------------------------------
@@ -142,15 +137,9 @@ def load_part(work, c, name, part, files):
 
 def main():
     binary, work = sys.argv[1], sys.argv[2]
-    global failures
-    os.makedirs(work, exist_ok=True)
-    for f in os.listdir(work):
-        if f.endswith(".npy") or f == "cases.tsv":
-            os.remove(os.path.join(work, f))
-    r = subprocess.run([binary, "--dump", work, "--device", "cpu"], capture_output=True, text=True)
-    if r.returncode != 0:
-        print(f"{binary} --dump failed ({r.returncode}): {r.stderr.strip()}")
-        return 1
+    rc = run_dump(binary, work, "cpu", clear=(".npy", "cases.tsv"))
+    if rc is not None:
+        return rc
     torch.set_num_threads(1)
     files = set(os.listdir(work))
     with open(os.path.join(work, "cases.tsv")) as f:
@@ -168,7 +157,7 @@ def main():
         dw = MobileOnePart(C, C, 3, s, C, k).eval()
         pw = MobileOnePart(C, O, 1, 1, 1, k).eval()
         if not (load_part(work, c, "dw", dw, files) & load_part(work, c, "pw", pw, files)):
-            failures += 1
+            tally.failures += 1
             continue
         ours = {n: np.load(os.path.join(work, f"c{c}_{n}.npy"))
                 for n in ("x", "mid", "y", "midf", "yf", "dw_fused_w", "dw_fused_b", "pw_fused_w",
@@ -193,14 +182,11 @@ def main():
               y_folded.numpy(), y.numpy())
     # what the cases must cover, so that a change of data cannot pass by not testing
     for want, have, name in (({1, 2}, strides, "strides"), ({1, 3}, ks, "k")):
-        if not want <= have:
-            print(f"the cases cover {name} {sorted(have)}, not all of {sorted(want)} -> FAIL")
-            failures += 1
-    if not odd or batch < 2:
-        print("the cases need an odd size and a batch > 1 -> FAIL")
-        failures += 1
-    print(f"{'PASS' if failures == 0 else 'FAIL'} check_mobileone: {failures} failed check(s)")
-    return 1 if failures else 0
+        tally.check(f"the cases cover {name} {sorted(have)}, all of {sorted(want)}", want <= have)
+    tally.check("the cases have an odd size and a batch > 1", odd and batch >= 2)
+    print(f"{'PASS' if tally.failures == 0 else 'FAIL'} check_mobileone: {tally.failures} "
+          "failed check(s)")
+    return 1 if tally.failures else 0
 
 
 if __name__ == "__main__":

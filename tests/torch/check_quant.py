@@ -28,25 +28,21 @@ channel), so that a change of data cannot make the test pass by not testing.
 Exit: 0 pass, 1 fail, 77 skipped (no torch or numpy; no CUDA device for cuda).
 """
 import os
-import subprocess
 import sys
 
 try:
     import numpy as np
     import torch
     from torch.ao.quantization.observer import MinMaxObserver, PerChannelMinMaxObserver
+
+    from rv_torch import Tally, run_dump
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
 
 QMIN, QMAX = -128, 127
-failures = 0
-
-
-def check(what, ok, detail=""):
-    global failures
-    print(f"{what}: {detail}{' -> ' if detail else ''}{'ok' if ok else 'FAIL'}")
-    failures += not ok
+tally = Tally()
+check = tally.check
 
 
 def same_bits(what, ours, theirs):
@@ -68,16 +64,9 @@ def main():
         return 2
     binary, work = sys.argv[1], sys.argv[2]
     device = sys.argv[3] if len(sys.argv) == 4 else "cpu"
-    os.makedirs(work, exist_ok=True)
-    run = subprocess.run([binary, "--device", device, "--dump", work], capture_output=True,
-                         text=True)
-    if run.returncode != 0:
-        text = run.stdout + run.stderr
-        print(text.strip())
-        if device == "cuda" and "no CUDA device answered" in text:
-            return 77
-        print(f"{binary} --dump failed with exit code {run.returncode}")
-        return 1
+    rc = run_dump(binary, work, device)
+    if rc is not None:
+        return rc
     f = {n: np.load(os.path.join(work, n + ".npy")) for n in
          ("w", "w_scales", "w_fq_channel", "w_fq_tensor", "a", "a_fq", "calib0", "calib1",
           "calib2", "ties", "ties_fq", "scales", "errors", "near_ties", "near_ties_fq")}
@@ -140,8 +129,8 @@ def main():
         check(f"{q} vs {r}: SQNR and relative L2 vs numpy",
               abs(ours_sqnr - sqnr) <= 1e-6 * abs(sqnr) and abs(ours_rel - rel) <= 1e-6 * rel,
               f"SQNR {ours_sqnr:.6f} dB vs {sqnr:.6f} dB, rel L2 {ours_rel:.6g} vs {rel:.6g}")
-    print(f"check_quant ({device}, torch {torch.__version__}): {failures} failed check(s)")
-    return 1 if failures else 0
+    print(f"check_quant ({device}, torch {torch.__version__}): {tally.failures} failed check(s)")
+    return 1 if tally.failures else 0
 
 
 if __name__ == "__main__":

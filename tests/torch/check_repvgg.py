@@ -29,18 +29,14 @@ try:
     import torch
     from torch import nn
     from torchvision.ops import Conv2dNormActivation
+
+    from rv_torch import Tally
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
 
-import tolerance  # noqa: E402 (after numpy is known to be there)
-
-failures = 0
-
-
-def agree(what, a, r):
-    global failures
-    failures += not tolerance.agree(what, a, r)
+tally = Tally()
+agree = tally.agree
 
 
 # --- the notebook's classes (docs/notebook.md), with the stride fix --------------------------
@@ -259,7 +255,6 @@ def run_tool(tool, *args):
 
 
 def check_model(tool, work, name, model, fast_fn, shapes, gen):
-    global failures
     train_path = os.path.join(work, f"{name}_train.safetensors")
     fast_path = os.path.join(work, f"{name}_fast.safetensors")
     save_safetensors(train_path, model.state_dict())
@@ -271,10 +266,10 @@ def check_model(tool, work, name, model, fast_fn, shapes, gen):
     run_tool(tool, "convert", train_path, fast_path)
     ours = load_safetensors(fast_path)
     theirs = {k: v for k, v in fast.state_dict().items()}
-    if set(ours) != set(theirs):
-        failures += 1
-        print(f"{name}: converted names differ: {sorted(set(ours) ^ set(theirs))[:4]} -> FAIL")
-    else:
+    same = set(ours) == set(theirs)
+    tally.check(f"{name}: converted names as PyTorch's", same,
+                "" if same else f"differing: {sorted(set(ours) ^ set(theirs))[:4]}")
+    if same:
         w_ours = np.concatenate([ours[k].numpy().ravel() for k in sorted(ours)])
         w_theirs = np.concatenate([theirs[k].numpy().ravel() for k in sorted(ours)])
         agree(f"{name}: repvgg convert vs PyTorch's switch, all weights", w_ours, w_theirs)
@@ -283,11 +278,8 @@ def check_model(tool, work, name, model, fast_fn, shapes, gen):
         info = run_tool(tool, "info", path)
         count = int(next(l for l in info.splitlines() if l.startswith("params:")).split()[1])
         want = sum(p.numel() for p in m.parameters())
-        ok = count == want
-        print(f"{name}: repvgg info params of {os.path.basename(path)}: {count}, PyTorch's "
-              f"parameters(): {want} -> {'ok' if ok else 'FAIL'}")
-        if not ok:
-            failures += 1
+        tally.check(f"{name}: repvgg info params of {os.path.basename(path)}", count == want,
+                    f"{count}, PyTorch's parameters(): {want}")
     for i, (x, want, want_fast) in enumerate(zip(inputs, expect, expect_fast)):
         xin, yout = os.path.join(work, f"{name}_x{i}.npy"), os.path.join(work, f"{name}_y{i}.npy")
         np.save(xin, x.numpy())
@@ -320,8 +312,9 @@ def main():
     check_model(tool, work, "official-g2", off,
                 lambda m: copy.deepcopy(m).switch_to_deploy().eval(), shapes, gen)
 
-    print(f"{'PASS' if failures == 0 else 'FAIL'} check_repvgg: {failures} failed check(s)")
-    return 1 if failures else 0
+    print(f"{'PASS' if tally.failures == 0 else 'FAIL'} check_repvgg: {tally.failures} "
+          "failed check(s)")
+    return 1 if tally.failures else 0
 
 
 if __name__ == "__main__":

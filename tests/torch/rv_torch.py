@@ -1,16 +1,11 @@
-"""rv_torch.py - what the PyTorch checks share: the project's tolerance model, a tally
-of checks printed one a line, and a test program's --dump run into a work folder.
-
-The tolerance model is src/base/rv_check.h's RV_TOL_FP32: a agrees with r when every
-|a - r| <= ATOL s + RTOL |r|, s the largest |r| (at least 1), and the relative L2 error
-||a - r|| / ||r|| <= MAX_REL_L2.
+"""rv_torch.py - what the PyTorch checks share: a tally of checks printed one a line,
+compared under the project's tolerance model (tolerance.py), and a test program's --dump
+run into a work folder.
 """
 import os
 import subprocess
 
-import numpy as np
-
-ATOL, RTOL, MAX_REL_L2 = 1e-5, 1e-4, 1e-5
+import tolerance
 
 
 class Tally:
@@ -25,18 +20,9 @@ class Tally:
 
     def agree(self, what, a, r):
         """a and r (arrays, or tensors with .numpy()) under the tolerance model."""
-        a = np.asarray(a.numpy() if hasattr(a, "numpy") else a, np.float64)
-        r = np.asarray(r.numpy() if hasattr(r, "numpy") else r, np.float64)
-        if a.shape != r.shape:
-            self.check(what, False, f"shapes {a.shape} vs {r.shape}")
-            return
-        d = np.abs(a - r)
-        scale = max(1.0, float(np.abs(r).max())) if r.size else 1.0
-        bad = int(np.sum(~(d <= ATOL * scale + RTOL * np.abs(r))))
-        rel = float(np.linalg.norm(a - r) / max(np.linalg.norm(r), 1e-30))
-        self.check(what, bad == 0 and rel <= MAX_REL_L2,
-                   f"{a.size} values, max |a-r| = {d.max():.3g}, rel L2 = {rel:.3g}, "
-                   f"{bad} outside")
+        a = a.numpy() if hasattr(a, "numpy") else a
+        r = r.numpy() if hasattr(r, "numpy") else r
+        self.failures += not tolerance.agree(what, a, r)
 
 
 def run_dump(binary, work, device, clear=(".npy",)):
