@@ -79,7 +79,11 @@ int main(int argc, char **argv)
                                      {20, 7, 100, 8}, {48, 96, 196, 24}, {9, 10, 7, 8},
                                      {5, 12, 57, 8},  {16, 9, 8, 8},    {3, 5, 2, 8},
                                      {11, 6, 3, 8},   {8, 13, 5, 8},    {16, 2, 6, 8},
-                                     {24, 11, 51, 8}, {10, 17, 54, 8}};
+                                     {24, 11, 51, 8}, {10, 17, 54, 8},
+                                     /* a last column copied before the panels
+                                      * read it (A0's last layer), and 8 too
+                                      * many to copy */
+                                     {24, 1728, 49, 16}, {16, 2100, 56, 16}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (int acc = 0; acc <= 1; acc++)
                 for (int integers = 1; integers >= 0; integers--)
