@@ -11,7 +11,8 @@
  * multiple of anything: with AVX-512 the last vector of a block is masked;
  * a block of at most 8 columns (the 49th column of a 7x7 map, AVX2's
  * columns past its last whole vector) runs vectorised over the panel's rows
- * instead (cols).
+ * instead (cols); B's last such block is copied side by side first where
+ * rv_gemm_rows says.
  */
 #include <string.h>
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -17,7 +17,9 @@
  * multiply-adds per k (VL: floats per vector). One kernel for AVX-512 (VL
  * 16, NR 48) and one for AVX2 + FMA (VL 8, two halves of 4 rows, NR 24),
  * chosen when the library first runs one; a block of at most 8 columns runs
- * with its vectors along the panel's 8 rows instead. Other CPUs (and
+ * with its vectors along the panel's 8 rows instead (when it is B's last
+ * block and B is larger than L1, its columns are first copied side by
+ * side, so that the panels do not each read them down B). Other CPUs (and
  * rv_gemm_enabled = 0) keep OpenBLAS, which stays the reference every test
  * compares with.
  */
