@@ -213,7 +213,13 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
     int64_t bc = rv_ceil_div(PQ, cblocks);
     cblocks = rv_ceil_div(PQ, bc);
     int64_t blocks = per * cblocks;
-    if (blocks >= nt && bc >= 64) {
+    /* Column blocks read all the weights once per block. OpenBLAS also packs
+     * them again for each, so its blocks need 64 columns or more; ours are
+     * packed once, and one kernel block (48 columns) is enough. So A0's last
+     * layer at batch 8 (49 columns an image) no longer takes the shared
+     * im2col below, 2.7 MB that every panel of weights read again from the
+     * L3 cache (bench/cpu_steps.md, step 21) */
+    if (blocks >= nt && bc >= (pk ? 48 : 64)) {
         /* Column blocks over the batch: each thread runs im2col of its block
          * into its own buffer, the product, the epilogue. */
         float *col = NULL;
