@@ -52,6 +52,12 @@ static const conv_case cases[] = {
      .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1},
     {.n = 1, .c = 16, .h = 14, .w = 14, .o = 32, .kh = 3, .kw = 3,
      .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1, .relu = 1},
+    /* 4 x 4 tiles of F(4x4) on planes of 13 and 16 rows and columns: the
+     * edges of winograd.c's gather in registers */
+    {.n = 2, .c = 8, .h = 13, .w = 16, .o = 8, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .bias = 1, .relu = 1},
+    {.n = 1, .c = 5, .h = 16, .w = 13, .o = 3, .kh = 3, .kw = 3,
+     .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1},
     {.n = 3, .c = 6, .h = 1, .w = 1, .o = 4, .kh = 3, .kw = 3,
      .stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1, .relu = 1},
     {.n = 2, .c = 4, .h = 2, .w = 5, .o = 6, .kh = 3, .kw = 3,

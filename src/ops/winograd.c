@@ -22,6 +22,10 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define RV_F4_16 1 /* input_transform_16 below */
+#endif
 
 #include "rv_alloc.h"
 #include "rv_elem.h"
@@ -299,7 +303,7 @@ static void f4_gather_index(int64_t H, int64_t W, tiling g, int32_t *idx)
  * into v + xi * plane + t. The plane is first split (in rows:
  * split_floats(g) of scratch), so the tiles read it unit-stride: by rows
  * and phases for F(2x2), through the table idx (f4_gather_index) for
- * F(4x4). */
+ * F(4x4) (4 x 4 tiles on AVX-512 take input_transform_16 instead). */
 RV_SIMD_CLONES static void input_transform_plane(const float *restrict xc, int64_t H, int64_t W,
                                                  tiling g, const int32_t *restrict idx,
                                                  float *restrict rows, float *restrict v,
@@ -325,6 +329,58 @@ RV_SIMD_CLONES static void input_transform_plane(const float *restrict xc, int64
     for (int64_t k = 0; k < 36 * g.tiles; k++) d[k] = p[idx[k]];
     input_f4(d, g.tiles, g.tiles, v, plane);
 }
+
+#ifdef RV_F4_16
+/* V = B^T d B as input_transform_plane, for F(4x4) on a plane of 4 x 4 tiles
+ * (13 to 16 rows and columns: A0's 14x14 layers): its 16 tiles fill one
+ * AVX-512 vector, so each line i of every tile is gathered in registers, not
+ * through the table. Padded row 4 ty + i of tile row ty is loaded once (input
+ * columns 0 .. 15, and 3 .. 18 for values 4 and 5) and split by value with
+ * one permute: lane 4 c + tx is value c of tile tx, input column 4 tx + c - 1;
+ * zero past the plane's edges. Then the four tile rows' lanes of each value
+ * are interleaved, 128 bits at a time, into d's layout (input_f4). */
+__attribute__((target("avx512f"))) static void input_transform_16(const float *restrict xc,
+                                                                  int64_t H, int64_t W,
+                                                                  float *restrict d,
+                                                                  float *restrict v, int64_t plane)
+{
+    /* lane 4 c + tx takes column 4 tx + c - 1: lane 4 tx + c - 1 of the first
+     * load (none for lane 0: the padding), 4 tx + c - 4 of the second */
+    static const int32_t from_a[16] = {0, 3, 7, 11, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14};
+    static const int32_t from_b[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15};
+    const __m512i ia = _mm512_loadu_si512(from_a), ib = _mm512_loadu_si512(from_b);
+    __mmask16 ka = (__mmask16)(W >= 16 ? 0xffff : (1u << W) - 1), /* columns 0 .. 15 */
+        kb = (__mmask16)((1u << (W - 3)) - 1);                    /* columns 3 .. 18 */
+    for (int i = 0; i < 6; i++) {
+        __m512 a[4], b[4]; /* values 0 - 3 and 4 - 5 of tile row ty, by value */
+        for (int ty = 0; ty < 4; ty++) {
+            int64_t r = 4 * ty + i - 1;
+            if (r < 0 || r >= H) {
+                a[ty] = b[ty] = _mm512_setzero_ps();
+                continue;
+            }
+            const float *row = xc + r * W;
+            a[ty] = _mm512_maskz_permutexvar_ps(0xfffe, ia, _mm512_maskz_loadu_ps(ka, row));
+            b[ty] = _mm512_permutexvar_ps(ib, _mm512_maskz_loadu_ps(kb, row + 3));
+        }
+        /* value c of tile rows 0 .. 3: 128-bit lane c of a[0] .. a[3] */
+        __m512 a01 = _mm512_shuffle_f32x4(a[0], a[1], 0x44),
+               a23 = _mm512_shuffle_f32x4(a[2], a[3], 0x44),
+               c01 = _mm512_shuffle_f32x4(a[0], a[1], 0xee),
+               c23 = _mm512_shuffle_f32x4(a[2], a[3], 0xee),
+               b01 = _mm512_shuffle_f32x4(b[0], b[1], 0x44),
+               b23 = _mm512_shuffle_f32x4(b[2], b[3], 0x44);
+        float *di = d + 6 * i * 16;
+        _mm512_storeu_ps(di + 0 * 16, _mm512_shuffle_f32x4(a01, a23, 0x88));
+        _mm512_storeu_ps(di + 1 * 16, _mm512_shuffle_f32x4(a01, a23, 0xdd));
+        _mm512_storeu_ps(di + 2 * 16, _mm512_shuffle_f32x4(c01, c23, 0x88));
+        _mm512_storeu_ps(di + 3 * 16, _mm512_shuffle_f32x4(c01, c23, 0xdd));
+        _mm512_storeu_ps(di + 4 * 16, _mm512_shuffle_f32x4(b01, b23, 0x88));
+        _mm512_storeu_ps(di + 5 * 16, _mm512_shuffle_f32x4(b01, b23, 0xdd));
+    }
+    input_f4(d, 16, 16, v, plane);
+}
+#endif
 
 /* Y = A^T M A + bias (and ReLU) for the plane y (H x W) whose tiles' planes
  * start at mm + xi * plane: all tiles into q (m^2 tiles floats), then each
@@ -396,7 +452,12 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
                                          sizeof(float));
     if (!ws) return RV_ENOMEM;
     int32_t *idx = (int32_t *)(ws + P * (vs + ms) + nt * per_thread);
-    if (m == 4) f4_gather_index(H, W, g, idx);
+#ifdef RV_F4_16
+    int in16 = m == 4 && g.TH == 4 && g.TW == 4 && __builtin_cpu_supports("avx512f");
+#else
+    int in16 = 0;
+#endif
+    if (m == 4 && !in16) f4_gather_index(H, W, g, idx);
     for (int64_t n0 = 0; n0 < N; n0 += chunk) {
         int64_t nc = N - n0 < chunk ? N - n0 : chunk, T = nc * tiles;
         float *V = ws, *M = V + P * vs, *scratch = M + P * ms;
@@ -410,8 +471,14 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
 #pragma omp for schedule(static)
             for (int64_t nci = 0; nci < nc * C; nci++) { /* V = B^T d B */
                 int64_t n = nci / C, c = nci % C;
-                input_transform_plane(x->data + (n0 * C + nci) * H * W, H, W, g, idx, rows,
-                                      V + c * T + n * tiles, vs);
+                const float *xc = x->data + (n0 * C + nci) * H * W;
+#ifdef RV_F4_16
+                if (in16) {
+                    input_transform_16(xc, H, W, rows, V + c * T + n * tiles, vs);
+                    continue;
+                }
+#endif
+                input_transform_plane(xc, H, W, g, idx, rows, V + c * T + n * tiles, vs);
             }
 #pragma omp for schedule(static)
             for (int64_t xi = 0; xi < P; xi++) { /* M_xi = U_xi V_xi */
