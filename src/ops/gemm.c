@@ -253,9 +253,11 @@ block_avx2(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, 
 static block_fn kernel;
 static int64_t kernel_nb; /* columns per block */
 static const char *kernel_name;
+static int chosen; /* rv_gemm_select has run: rv_gemm_available keeps its choice */
 
 int rv_gemm_select(const char *isa)
 {
+    chosen = 1;
     kernel = NULL;
     kernel_name = NULL;
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -278,11 +280,7 @@ int rv_gemm_select(const char *isa)
 
 int rv_gemm_available(void)
 {
-    static int chosen;
-    if (!chosen) {
-        chosen = 1;
-        rv_gemm_select(NULL);
-    }
+    if (!chosen) rv_gemm_select(NULL);
     return rv_gemm_enabled && kernel;
 }
 

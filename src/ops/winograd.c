@@ -303,7 +303,7 @@ static void f4_gather_index(int64_t H, int64_t W, tiling g, int32_t *idx)
  * into v + xi * plane + t. The plane is first split (in rows:
  * split_floats(g) of scratch), so the tiles read it unit-stride: by rows
  * and phases for F(2x2), through the table idx (f4_gather_index) for
- * F(4x4) (4 x 4 tiles on AVX-512 take input_transform_16 instead). */
+ * F(4x4) (4 x 4 tiles take input_transform_16 instead where AVX2 runs). */
 RV_SIMD_CLONES static void input_transform_plane(const float *restrict xc, int64_t H, int64_t W,
                                                  tiling g, const int32_t *restrict idx,
                                                  float *restrict rows, float *restrict v,
@@ -332,52 +332,54 @@ RV_SIMD_CLONES static void input_transform_plane(const float *restrict xc, int64
 
 #ifdef RV_F4_16
 /* V = B^T d B as input_transform_plane, for F(4x4) on a plane of 4 x 4 tiles
- * (13 to 16 rows and columns: A0's 14x14 layers): its 16 tiles fill one
- * AVX-512 vector, so each line i of every tile is gathered in registers, not
- * through the table. Padded row 4 ty + i of tile row ty is loaded once (input
- * columns 0 .. 15, and 3 .. 18 for values 4 and 5) and split by value with
- * one permute: lane 4 c + tx is value c of tile tx, input column 4 tx + c - 1;
- * zero past the plane's edges. Then the four tile rows' lanes of each value
- * are interleaved, 128 bits at a time, into d's layout (input_f4). */
-__attribute__((target("avx512f"))) static void input_transform_16(const float *restrict xc,
-                                                                  int64_t H, int64_t W,
-                                                                  float *restrict d,
-                                                                  float *restrict v, int64_t plane)
+ * (13 to 16 rows and columns: A0's 14x14 layers), gathered in registers, not
+ * through the table: the 16 tiles as two vectors of 8, tile rows 0 - 1 and
+ * 2 - 3. With P a padded row (P[j] = input column j - 1, zero past the
+ * plane's edges), value c of tile tx is P[4 tx + c]: the 4 x 4 transpose of
+ * P's groups of four, P[0 .. 3] to P[12 .. 15], gives values 0 to 3 of the
+ * four tiles, and values 4 and 5 are values 0 and 1 moved on by one tile,
+ * with P[16] and P[17] last. Each 128-bit half of a vector holds one tile
+ * row, so one in-lane transpose serves two. AVX-512 CPUs run it too: there
+ * it beat a form with one 16-float vector per tile row and a permute
+ * (bench/cpu_steps.md, step 23). */
+__attribute__((target("avx2"))) static void input_transform_16(const float *restrict xc, int64_t H,
+                                                               int64_t W, float *restrict d,
+                                                               float *restrict v, int64_t plane)
 {
-    /* lane 4 c + tx takes column 4 tx + c - 1: lane 4 tx + c - 1 of the first
-     * load (none for lane 0: the padding), 4 tx + c - 4 of the second */
-    static const int32_t from_a[16] = {0, 3, 7, 11, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14};
-    static const int32_t from_b[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15};
-    const __m512i ia = _mm512_loadu_si512(from_a), ib = _mm512_loadu_si512(from_b);
-    __mmask16 ka = (__mmask16)(W >= 16 ? 0xffff : (1u << W) - 1), /* columns 0 .. 15 */
-        kb = (__mmask16)((1u << (W - 3)) - 1);                    /* columns 3 .. 18 */
-    for (int i = 0; i < 6; i++) {
-        __m512 a[4], b[4]; /* values 0 - 3 and 4 - 5 of tile row ty, by value */
-        for (int ty = 0; ty < 4; ty++) {
-            int64_t r = 4 * ty + i - 1;
-            if (r < 0 || r >= H) {
-                a[ty] = b[ty] = _mm512_setzero_ps();
-                continue;
-            }
-            const float *row = xc + r * W;
-            a[ty] = _mm512_maskz_permutexvar_ps(0xfffe, ia, _mm512_maskz_loadu_ps(ka, row));
-            b[ty] = _mm512_permutexvar_ps(ib, _mm512_maskz_loadu_ps(kb, row + 3));
-        }
-        /* value c of tile rows 0 .. 3: 128-bit lane c of a[0] .. a[3] */
-        __m512 a01 = _mm512_shuffle_f32x4(a[0], a[1], 0x44),
-               a23 = _mm512_shuffle_f32x4(a[2], a[3], 0x44),
-               c01 = _mm512_shuffle_f32x4(a[0], a[1], 0xee),
-               c23 = _mm512_shuffle_f32x4(a[2], a[3], 0xee),
-               b01 = _mm512_shuffle_f32x4(b[0], b[1], 0x44),
-               b23 = _mm512_shuffle_f32x4(b[2], b[3], 0x44);
-        float *di = d + 6 * i * 16;
-        _mm512_storeu_ps(di + 0 * 16, _mm512_shuffle_f32x4(a01, a23, 0x88));
-        _mm512_storeu_ps(di + 1 * 16, _mm512_shuffle_f32x4(a01, a23, 0xdd));
-        _mm512_storeu_ps(di + 2 * 16, _mm512_shuffle_f32x4(c01, c23, 0x88));
-        _mm512_storeu_ps(di + 3 * 16, _mm512_shuffle_f32x4(c01, c23, 0xdd));
-        _mm512_storeu_ps(di + 4 * 16, _mm512_shuffle_f32x4(b01, b23, 0x88));
-        _mm512_storeu_ps(di + 5 * 16, _mm512_shuffle_f32x4(b01, b23, 0xdd));
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), w = _mm256_set1_epi32((int)W);
+    __m256i k[3]; /* load q reads P[8 q .. 8 q + 7], columns 8 q - 1 .. 8 q + 6 */
+    for (int q = 0; q < 3; q++) {
+        __m256i col = _mm256_add_epi32(lane, _mm256_set1_epi32(8 * q - 1));
+        k[q] = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), col),
+                                   _mm256_cmpgt_epi32(w, col));
     }
+    for (int i = 0; i < 6; i++)
+        for (int half = 0; half < 2; half++) { /* tile rows 2 half and 2 half + 1 */
+            __m256 p[2][3];                    /* P of each of the two rows, 8 floats a load */
+            for (int s = 0; s < 2; s++) {
+                int64_t r = 4 * (2 * half + s) + i - 1;
+                for (int q = 0; q < 3; q++)
+                    p[s][q] = r < 0 || r >= H ? _mm256_setzero_ps()
+                                              : _mm256_maskload_ps(xc + r * W + 8 * q - 1, k[q]);
+            }
+            /* y[g]: P[4 g .. 4 g + 3] of the first row, then of the second */
+            __m256 y0 = _mm256_permute2f128_ps(p[0][0], p[1][0], 0x20),
+                   y1 = _mm256_permute2f128_ps(p[0][0], p[1][0], 0x31),
+                   y2 = _mm256_permute2f128_ps(p[0][1], p[1][1], 0x20),
+                   y3 = _mm256_permute2f128_ps(p[0][1], p[1][1], 0x31),
+                   y4 = _mm256_permute2f128_ps(p[0][2], p[1][2], 0x20);
+            __m256 t0 = _mm256_unpacklo_ps(y0, y1), t1 = _mm256_unpackhi_ps(y0, y1),
+                   t2 = _mm256_unpacklo_ps(y2, y3), t3 = _mm256_unpackhi_ps(y2, y3);
+            __m256 e[6]; /* value c of the 8 tiles */
+            e[0] = _mm256_shuffle_ps(t0, t2, 0x44);
+            e[1] = _mm256_shuffle_ps(t0, t2, 0xee);
+            e[2] = _mm256_shuffle_ps(t1, t3, 0x44);
+            e[3] = _mm256_shuffle_ps(t1, t3, 0xee);
+            /* (P[8], P[12], P[16 + c - 4] twice), then drop P[0] or P[1] */
+            e[4] = _mm256_shuffle_ps(e[0], _mm256_shuffle_ps(e[0], y4, 0x0e), 0x99);
+            e[5] = _mm256_shuffle_ps(e[1], _mm256_shuffle_ps(e[1], y4, 0x5e), 0x99);
+            for (int c = 0; c < 6; c++) _mm256_storeu_ps(d + (6 * i + c) * 16 + 8 * half, e[c]);
+        }
     input_f4(d, 16, 16, v, plane);
 }
 #endif
@@ -453,7 +455,7 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
     if (!ws) return RV_ENOMEM;
     int32_t *idx = (int32_t *)(ws + P * (vs + ms) + nt * per_thread);
 #ifdef RV_F4_16
-    int in16 = m == 4 && g.TH == 4 && g.TW == 4 && __builtin_cpu_supports("avx512f");
+    int in16 = m == 4 && g.TH == 4 && g.TW == 4 && __builtin_cpu_supports("avx2");
 #else
     int in16 = 0;
 #endif
