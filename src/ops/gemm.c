@@ -39,10 +39,11 @@ void rv_gemm_pack(const float *a, int64_t rs, int64_t cs, int64_t M, int64_t K, 
 }
 
 /* One panel's rows x nb block: ap the panel (K x 8), b and c at the block's
- * first column, bias (the panel's rows) or NULL. */
+ * first column, bias (the panel's rows) or NULL; next the panel after it,
+ * or NULL when it is the last (a kernel may fetch it into L2 meanwhile). */
 typedef void (*block_fn)(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb,
                          float *c, int64_t ldc, int rows, int accumulate, const float *bias,
-                         int relu);
+                         int relu, const float *next);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -106,10 +107,15 @@ RV_BLOCK16(block16_2, 2)
 RV_BLOCK16(block16_3, 3)
 
 /* AVX2 + FMA: 16 registers, so the 8-row panel runs as two halves of 4
- * rows x NV whole vectors of 8 (NV <= 3: 12 + 3 registers). AVX2's masked
- * load is slow (microcoded on AMD's CPUs), so the columns past the last
- * whole vector, and a block of one vector (two halves of only 4 chains each),
- * run as cols below. */
+ * rows x NV whole vectors of 8 (NV <= 3: 12 + 3 registers). The first half
+ * reads the panel from memory where the weights do not stay in the caches
+ * (A0's larger layers), the second from L1: so the second (the _next
+ * kernels) fetches the next panel into L2 meanwhile, and memory stays busy
+ * throughout (A0 at batch 1 about 7 % faster with these kernels on Zen 4;
+ * the AVX-512 kernel, one pass per panel, gained nothing from it:
+ * bench/cpu_steps.md, step 24). AVX2's masked load is slow (microcoded on
+ * AMD's CPUs), so the columns past the last whole vector, and a block of one
+ * vector (two halves of only 4 chains each), run as cols below. */
 #define RV_DECL8(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
 #define RV_FMA8(r)                                                                                 \
     {                                                                                              \
@@ -134,15 +140,17 @@ __attribute__((target("avx2,fma"))) ALWAYS_INLINE void store8(float *c, __m256 v
     _mm256_storeu_ps(c, v);
 }
 
-#define RV_BLOCK8(NAME, NVEC)                                                                      \
+#define RV_BLOCK8(NAME, NVEC, PREFETCH)                                                            \
     __attribute__((target("avx2,fma"))) static void NAME(                                          \
         const float *ap, int64_t K, const float *b, int64_t ldb, float *c, int64_t ldc, int rows,  \
-        int accumulate, const float *bias, int relu)                                               \
+        int accumulate, const float *bias, int relu, const float *next)                            \
     {                                                                                              \
         enum { NV = NVEC };                                                                        \
         RV_ROWS4(RV_DECL8)                                                                         \
         for (int64_t k = 0; k < K; k++) {                                                          \
             const float *bk = b + k * ldb, *ak = ap + k * RV_GEMM_MR;                              \
+            if (PREFETCH && k % 2 == 0) /* a cache line: two steps of k */                         \
+                _mm_prefetch((const char *)(next + k * RV_GEMM_MR), _MM_HINT_T1);                  \
             __m256 b0 = _mm256_loadu_ps(bk), b1 = b0, b2 = b0;                                     \
             if (NV > 1) b1 = _mm256_loadu_ps(bk + 8);                                              \
             if (NV > 2) b2 = _mm256_loadu_ps(bk + 16);                                             \
@@ -150,8 +158,10 @@ __attribute__((target("avx2,fma"))) ALWAYS_INLINE void store8(float *c, __m256 v
         }                                                                                          \
         RV_ROWS4(RV_STORE8)                                                                        \
     }
-RV_BLOCK8(block8_2, 2)
-RV_BLOCK8(block8_3, 3)
+RV_BLOCK8(block8_2, 2, 0)
+RV_BLOCK8(block8_3, 3, 0)
+RV_BLOCK8(block8_2_next, 2, 1)
+RV_BLOCK8(block8_3_next, 3, 1)
 
 /* A block of at most 8 columns (nb), vectorised over the panel's 8 rows
  * instead of over columns: column j of the block is one vector of 8 rows,
@@ -221,8 +231,9 @@ static const cols_fn cols[9] = {NULL, cols1, cols2, cols3, cols4, cols5, cols6, 
 
 static void block_avx512(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb,
                          float *c, int64_t ldc, int rows, int accumulate, const float *bias,
-                         int relu)
+                         int relu, const float *next)
 {
+    (void)next;
     if (nb <= 8) {
         cols[nb](ap, K, b, ldb, c, ldc, rows, accumulate, bias, relu);
         return;
@@ -236,13 +247,14 @@ static void block_avx512(const float *ap, int64_t K, const float *b, int64_t ldb
 
 __attribute__((target("avx2,fma"))) static void
 block_avx2(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, float *c,
-           int64_t ldc, int rows, int accumulate, const float *bias, int relu)
+           int64_t ldc, int rows, int accumulate, const float *bias, int relu, const float *next)
 {
     int nv = nb >= 16 ? (int)(nb / 8) : 0; /* whole vectors, when two or three */
     for (int half = 0; nv && half < 2 && 4 * half < rows; half++) {
-        int hr = rows - 4 * half < 4 ? rows - 4 * half : 4;
-        (nv == 3 ? block8_3 : block8_2)(ap + 4 * half, K, b, ldb, c + 4 * half * ldc, ldc, hr,
-                                        accumulate, bias ? bias + 4 * half : NULL, relu);
+        int hr = rows - 4 * half < 4 ? rows - 4 * half : 4, fetch = half == 1 && next;
+        (nv == 3 ? (fetch ? block8_3_next : block8_3) : (fetch ? block8_2_next : block8_2))(
+            ap + 4 * half, K, b, ldb, c + 4 * half * ldc, ldc, hr, accumulate,
+            bias ? bias + 4 * half : NULL, relu, next);
     }
     for (int64_t j = 8 * nv; j < nb; j += 8) /* the rest, 8 columns at a time */
         cols[nb - j < 8 ? nb - j : 8](ap, K, b + j, ldb, c + j, ldc, rows, accumulate, bias, relu);
@@ -317,9 +329,10 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
         const float *ap = packed + (i / RV_GEMM_MR) * K * RV_GEMM_MR;
         int pr = (int)(r0 + rows - i < RV_GEMM_MR ? r0 + rows - i : RV_GEMM_MR);
         float *ci = c + (i - r0) * ldc;
-        const float *bi = bias ? bias + i : NULL;
+        const float *bi = bias ? bias + i : NULL,
+                    *next = i + RV_GEMM_MR < r0 + rows ? ap + K * RV_GEMM_MR : NULL;
         for (int64_t n0 = 0; n0 < body; n0 += kernel_nb)
-            kernel(ap, K, b + n0, ldb, kernel_nb, ci + n0, ldc, pr, accumulate, bi, relu);
-        if (tail) kernel(ap, K, bt, ldt, tail, ci + body, ldc, pr, accumulate, bi, relu);
+            kernel(ap, K, b + n0, ldb, kernel_nb, ci + n0, ldc, pr, accumulate, bi, relu, next);
+        if (tail) kernel(ap, K, bt, ldt, tail, ci + body, ldc, pr, accumulate, bi, relu, next);
     }
 }
