@@ -18,6 +18,7 @@
  * uses is rv_winograd_tile's choice.
  */
 #include <cblas.h>
+#include <stdint.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -331,6 +332,14 @@ RV_SIMD_CLONES static void input_transform_plane(const float *restrict xc, int64
 }
 
 #ifdef RV_F4_16
+/* &x[i] for a masked load whose masked lanes may fall before x or past its
+ * end: formed as an integer, since a pointer outside its array is undefined
+ * in C (the lanes read are inside) */
+static inline const float *masked_at(const float *x, int64_t i)
+{
+    return (const float *)((uintptr_t)x + (uintptr_t)i * sizeof *x);
+}
+
 /* V = B^T d B as input_transform_plane, for F(4x4) on a plane of 4 x 4 tiles
  * (13 to 16 rows and columns: A0's 14x14 layers), gathered in registers, not
  * through the table: the 16 tiles as two vectors of 8, tile rows 0 - 1 and
@@ -358,9 +367,10 @@ __attribute__((target("avx2"))) static void input_transform_16(const float *rest
             __m256 p[2][3];                    /* P of each of the two rows, 8 floats a load */
             for (int s = 0; s < 2; s++) {
                 int64_t r = 4 * (2 * half + s) + i - 1;
-                for (int q = 0; q < 3; q++)
-                    p[s][q] = r < 0 || r >= H ? _mm256_setzero_ps()
-                                              : _mm256_maskload_ps(xc + r * W + 8 * q - 1, k[q]);
+                for (int q = 0; q < 3; q++) /* row r from column 8 q - 1 */
+                    p[s][q] = r < 0 || r >= H
+                                  ? _mm256_setzero_ps()
+                                  : _mm256_maskload_ps(masked_at(xc, r * W + 8 * q - 1), k[q]);
             }
             /* y[g]: P[4 g .. 4 g + 3] of the first row, then of the second */
             __m256 y0 = _mm256_permute2f128_ps(p[0][0], p[1][0], 0x20),
