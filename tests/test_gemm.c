@@ -6,7 +6,9 @@
  * columns, which run their own code, with K a multiple of their sets of
  * accumulators and not), K from 1, rows split
  * into parts as the threads split them, B and C with row strides larger
- * than N (a Winograd plane), accumulating or not. Small integers: every sum
+ * than N (a Winograd plane), accumulating or not, with bias and ReLU in the
+ * stores or not (AVX2's kernel takes K in chunks and must add them only
+ * once the sums are whole). Small integers: every sum
  * is exact, so the products must be bit-equal to the loop nest's; random
  * floats: within RV_TOL_FP32. A value of C outside its N columns must stay.
  */
@@ -15,19 +17,20 @@
 #include "rv_gemm.h"
 #include "rv_test.h"
 
-static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, int integers,
-                rv_rng *rng, const char *isa)
+static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, int epilogue,
+                int integers, rv_rng *rng, const char *isa)
 {
     int64_t ldb = N + 3, ldc = N + 5;
-    rv_tensor a, b, c, want, packed;
+    rv_tensor a, b, c, want, packed, bias;
     int64_t da[2] = {M, K}, db[2] = {K, ldb}, dc[2] = {M, ldc};
     CHECK_OK(rv_tensor_alloc(&a, RV_CPU, 2, da, "A"));
     CHECK_OK(rv_tensor_alloc(&b, RV_CPU, 2, db, "B"));
     CHECK_OK(rv_tensor_alloc(&c, RV_CPU, 2, dc, "C"));
     CHECK_OK(rv_tensor_alloc(&want, RV_CPU, 2, dc, "want"));
     CHECK_OK(rv_tensor_alloc1(&packed, RV_CPU, rv_gemm_packed_floats(M, K), "packed"));
-    rv_tensor *fill[3] = {&a, &b, &c};
-    for (int i = 0; i < 3; i++)
+    CHECK_OK(rv_tensor_alloc1(&bias, RV_CPU, M, "bias"));
+    rv_tensor *fill[4] = {&a, &b, &c, &bias};
+    for (int i = 0; i < 4; i++)
         if (integers)
             rv_tensor_fill_int(fill[i], rng, -4, 4);
         else
@@ -37,6 +40,7 @@ static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, 
         for (int64_t j = 0; j < N; j++) {
             double s = accumulate ? want.data[i * ldc + j] : 0.0;
             for (int64_t k = 0; k < K; k++) s += (double)a.data[i * K + k] * b.data[k * ldb + j];
+            if (epilogue) s = s + bias.data[i] > 0.0 ? s + bias.data[i] : 0.0;
             want.data[i * ldc + j] = (float)s;
         }
     /* A stored transposed, as the Winograd weights are: element (i, k) at k M + i */
@@ -49,15 +53,16 @@ static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, 
     for (int64_t r0 = 0; r0 < M; r0 += split) { /* the parts threads would take */
         int64_t rows = M - r0 < split ? M - r0 : split;
         rv_gemm_rows(packed.data, K, r0, rows, b.data, ldb, N, c.data + r0 * ldc, ldc, accumulate,
-                     NULL, 0);
+                     epilogue ? bias.data : NULL, epilogue);
     }
     char what[128];
-    snprintf(what, sizeof what, "%s M %lld K %lld N %lld, parts of %lld rows%s, %s", isa,
+    snprintf(what, sizeof what, "%s M %lld K %lld N %lld, parts of %lld rows%s%s, %s", isa,
              (long long)M, (long long)K, (long long)N, (long long)split,
-             accumulate ? ", accumulating" : "", integers ? "integers" : "floats");
+             accumulate ? ", accumulating" : "", epilogue ? ", bias and ReLU" : "",
+             integers ? "integers" : "floats");
     CHECK_CLOSE(what, &c, &want, integers ? RV_TOL_EXACT : RV_TOL_FP32);
-    rv_tensor *all[6] = {&a, &b, &c, &want, &packed, &at};
-    for (int i = 0; i < 6; i++) rv_tensor_free(all[i]);
+    rv_tensor *all[7] = {&a, &b, &c, &want, &packed, &at, &bias};
+    for (int i = 0; i < 7; i++) rv_tensor_free(all[i]);
 }
 
 int main(int argc, char **argv)
@@ -74,21 +79,38 @@ int main(int argc, char **argv)
             continue;
         }
         ran++;
-        const int64_t shapes[][4] = {{1, 1, 1, 8},    {8, 3, 16, 8},     {9, 5, 24, 8},
-                                     {17, 16, 47, 8}, {7, 33, 48, 16},   {64, 192, 49, 32},
-                                     {20, 7, 100, 8}, {48, 96, 196, 24}, {9, 10, 7, 8},
-                                     {5, 12, 57, 8},  {16, 9, 8, 8},    {3, 5, 2, 8},
-                                     {11, 6, 3, 8},   {8, 13, 5, 8},    {16, 2, 6, 8},
-                                     {24, 11, 51, 8}, {10, 17, 54, 8},
+        const int64_t shapes[][4] = {{1, 1, 1, 8},
+                                     {8, 3, 16, 8},
+                                     {9, 5, 24, 8},
+                                     {17, 16, 47, 8},
+                                     {7, 33, 48, 16},
+                                     {64, 192, 49, 32},
+                                     {20, 7, 100, 8},
+                                     {48, 96, 196, 24},
+                                     {9, 10, 7, 8},
+                                     {5, 12, 57, 8},
+                                     {16, 9, 8, 8},
+                                     {3, 5, 2, 8},
+                                     {11, 6, 3, 8},
+                                     {8, 13, 5, 8},
+                                     {16, 2, 6, 8},
+                                     {24, 11, 51, 8},
+                                     {10, 17, 54, 8},
                                      /* a last column copied before the panels
                                       * read it (A0's last layer), and 8 too
                                       * many to copy */
-                                     {24, 1728, 49, 16}, {16, 2100, 56, 16}};
+                                     {24, 1728, 49, 16},
+                                     {16, 2100, 56, 16},
+                                     /* B past L1: AVX2 takes K in chunks,
+                                      * the last one short */
+                                     {40, 300, 77, 16},
+                                     {48, 432, 123, 48}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (int acc = 0; acc <= 1; acc++)
-                for (int integers = 1; integers >= 0; integers--)
-                    one(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], acc, integers, &rng,
-                        isas[i]);
+                for (int epi = 0; epi <= 1; epi++)
+                    for (int integers = 1; integers >= 0; integers--)
+                        one(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], acc, epi,
+                            integers, &rng, isas[i]);
     }
     rv_gemm_select(NULL);
     CHECK(ran > 0 || !rv_gemm_available(), "no kernel ran, yet one is available");

@@ -265,13 +265,15 @@ block_avx2(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, 
 static block_fn kernel;
 static int64_t kernel_nb; /* columns per block */
 static const char *kernel_name;
-static int chosen; /* rv_gemm_select has run: rv_gemm_available keeps its choice */
+static int kernel_by_block; /* rv_gemm_rows's order of loops for AVX2 (there) */
+static int chosen;          /* rv_gemm_select has run: rv_gemm_available keeps its choice */
 
 int rv_gemm_select(const char *isa)
 {
     chosen = 1;
     kernel = NULL;
     kernel_name = NULL;
+    kernel_by_block = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
     int any = !isa;
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -283,6 +285,7 @@ int rv_gemm_select(const char *isa)
         kernel = block_avx2;
         kernel_nb = 24;
         kernel_name = "AVX2 + FMA, 8 x 24 blocks";
+        kernel_by_block = 1;
     }
 #else
     (void)isa;
@@ -305,6 +308,10 @@ const char *rv_gemm_kernel_name(void)
  * TAIL_FLOATS floats of the stack (64 KiB), when B is more than L1_FLOATS
  * (32 KiB, an L1 data cache) */
 enum { TAIL_FLOATS = 16 * 1024, L1_FLOATS = 8 * 1024 };
+/* steps of k per chunk when AVX2's kernel takes B block by block (below):
+ * B's chunk is 96 x 24 floats, 9 KiB, which leaves L1 room for a panel's
+ * chunk of A and the panels' blocks of C */
+enum { KC = 96 };
 
 void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
                   int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate, const float *bias,
@@ -325,14 +332,33 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
         bt = side;
         ldt = tail;
     }
-    for (int64_t i = r0; i < r0 + rows; i += RV_GEMM_MR) {
-        const float *ap = packed + (i / RV_GEMM_MR) * K * RV_GEMM_MR;
-        int pr = (int)(r0 + rows - i < RV_GEMM_MR ? r0 + rows - i : RV_GEMM_MR);
-        float *ci = c + (i - r0) * ldc;
-        const float *bi = bias ? bias + i : NULL,
-                    *next = i + RV_GEMM_MR < r0 + rows ? ap + K * RV_GEMM_MR : NULL;
-        for (int64_t n0 = 0; n0 < body; n0 += kernel_nb)
-            kernel(ap, K, b + n0, ldb, kernel_nb, ci + n0, ldc, pr, accumulate, bi, relu, next);
-        if (tail) kernel(ap, K, bt, ldt, tail, ci + body, ldc, pr, accumulate, bi, relu, next);
-    }
+    /* The order of the loops. Panel by panel, each over all of K (the header),
+     * suits the AVX-512 kernel, which reads B once per panel. AVX2's reads it
+     * once per half panel, so where B is larger than L1 and K more than one
+     * chunk it takes one block of columns at a time, in chunks of KC steps
+     * of k that stay in L1 while every panel passes over them (the order of
+     * BLIS's loops), adding each chunk's products to the last: A0's
+     * stride-2 layers 48 -> 48 and 96 -> 192 in 0.86 of the time. With K in
+     * one chunk (the stem: 27) the panel order, which stores C row after
+     * row, stayed faster (bench/cpu_steps.md, step 25). */
+    int by_block = kernel_by_block && K * ldb > L1_FLOATS && K > KC;
+    int64_t kc = by_block ? KC : K, group = by_block ? kernel_nb : N; /* columns at a time */
+    for (int64_t g0 = 0; g0 < N; g0 += group)
+        for (int64_t k0 = 0; k0 < K; k0 += kc) {
+            int64_t kn = K - k0 < kc ? K - k0 : kc;
+            int last = k0 + kn == K; /* bias and ReLU once the sums are whole */
+            for (int64_t i = r0; i < r0 + rows; i += RV_GEMM_MR) {
+                const float *ap = packed + (i / RV_GEMM_MR) * K * RV_GEMM_MR + k0 * RV_GEMM_MR;
+                int pr = (int)(r0 + rows - i < RV_GEMM_MR ? r0 + rows - i : RV_GEMM_MR);
+                float *ci = c + (i - r0) * ldc;
+                const float *bi = bias && last ? bias + i : NULL,
+                            *next = i + RV_GEMM_MR < r0 + rows ? ap + K * RV_GEMM_MR : NULL;
+                for (int64_t n0 = g0; n0 < g0 + group && n0 < N; n0 += kernel_nb) {
+                    int tl = n0 == body; /* the tail: at most kernel_nb - 1 columns */
+                    const float *bb = tl ? bt + k0 * ldt : b + k0 * ldb + n0;
+                    kernel(ap, kn, bb, tl ? ldt : ldb, tl ? tail : kernel_nb, ci + n0, ldc, pr,
+                           accumulate || k0 > 0, bi, relu && last, next);
+                }
+            }
+        }
 }
