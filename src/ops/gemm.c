@@ -310,7 +310,7 @@ const char *rv_gemm_kernel_name(void)
 enum { TAIL_FLOATS = 16 * 1024, L1_FLOATS = 8 * 1024 };
 /* steps of k per chunk when AVX2's kernel takes B block by block (below):
  * B's chunk is 96 x 24 floats, 9 KiB, which leaves L1 room for a panel's
- * chunk of A and the panels' blocks of C */
+ * chunk of A (3 KiB) and its block of C */
 enum { KC = 96 };
 
 void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
