@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "rv_gemm.h"
+#include "rv_ops.h"
 #include "rv_test.h"
 
 static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, int epilogue,
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
     int ran = 0;
     for (int i = 0; i < 2; i++) {
         if (!rv_gemm_select(isas[i])) {
-            printf("%s: this CPU does not run it\n", isas[i]);
+            printf("%s: not run here (this CPU or this build lacks it)\n", isas[i]);
             continue;
         }
         ran++;
@@ -117,6 +118,10 @@ int main(int argc, char **argv)
                         one(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], acc, epi,
                             integers, &rng, isas[i]);
     }
+#ifdef RV_CPU_ISA_AVX2
+    CHECK(!rv_gemm_select("avx512"), "built without AVX-512, yet its kernel can be chosen");
+    CHECK(strcmp(rv_cpu_isa(), "avx512") != 0, "built without AVX-512, yet the CPU code runs it");
+#endif
     rv_gemm_select(NULL);
     CHECK(ran > 0 || !rv_gemm_available(), "no kernel ran, yet one is available");
     return rv_test_finish("test_gemm");

@@ -29,6 +29,7 @@
 #include "rv_cli.h"
 #include "rv_npy.h"
 #include "rv_gemm.h"
+#include "rv_ops.h"
 #include "rv_winograd.h"
 #include "rv_report.h"
 #include "rv_safetensors.h"
@@ -515,10 +516,10 @@ static int cmd_bench(int argc, char **argv)
         printf(
             "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
             "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\tactivation_bytes\t"
-            "min_activation_bytes\tworkspace_bytes\tconv\twinograd_f2x2\twinograd_f4x4\n");
+            "min_activation_bytes\tworkspace_bytes\tconv\twinograd_f2x2\twinograd_f4x4\tcpu_isa\n");
         printf(
             "%s\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
-            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\n",
+            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\t%s\n",
             rv_net_is_deploy(&net) ? "deploy" : "train", rv_device_name(dev),
             tf32 ? "tf32" : "fp32", graph ? "yes" : "no", (long long)shape[0], (long long)shape[1],
             (long long)shape[2], (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms,
@@ -526,11 +527,11 @@ static int cmd_bench(int argc, char **argv)
             rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
             r.peak_bytes, rv_net_buffer_bytes(&net), rv_net_min_activation_bytes(&net, &x),
             rv_workspace_bytes(dev),
-            dev == RV_CUDA  ? "im2col+cublas"
-            : no_winograd ? (rv_gemm_available() ? "im2col+packed" : "im2col+openblas")
+            dev == RV_CUDA        ? "im2col+cublas"
+            : no_winograd         ? (rv_gemm_available() ? "im2col+packed" : "im2col+openblas")
             : rv_gemm_available() ? "winograd+packed"
                                   : "winograd+openblas",
-            wino[0], wino[1]);
+            wino[0], wino[1], dev == RV_CUDA ? "-" : rv_cpu_isa());
     }
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);

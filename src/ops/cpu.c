@@ -25,10 +25,12 @@
 
 #include "rv_gemm.h"
 #include "rv_ops.h"
+#include "rv_simd.h"
 
 static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
 static const char *const avx2_cores[] = {"Haswell",        "Zen", "SkylakeX", "Cooperlake",
                                          "SapphireRapids", NULL};
+static const char *const avx2_only_cores[] = {"Haswell", "Zen", NULL}; /* REPVGG_CPU_ISA=avx2 */
 
 static int listed(const char *name, const char *const *list)
 {
@@ -42,11 +44,12 @@ static const char *blas_coretype_hint(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     const char *core = openblas_get_corename();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    if (RV_AVX512_ALLOWED && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
         return listed(core, avx512_cores) ? NULL : "SkylakeX";
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return listed(core, avx2_cores) ? NULL : "Haswell";
+        return listed(core, RV_AVX512_ALLOWED ? avx2_cores : avx2_only_cores) ? NULL : "Haswell";
 #endif
     return NULL;
 }
@@ -58,8 +61,9 @@ static void init_once(void)
     if (hint)
         fprintf(stderr,
                 "note: OpenBLAS runs its %s kernels on this CPU; set OPENBLAS_CORETYPE=%s "
-                "before starting for its faster ones\n",
-                openblas_get_corename(), hint);
+                "before starting for its %s\n",
+                openblas_get_corename(), hint,
+                RV_AVX512_ALLOWED ? "faster ones" : "AVX2 ones (this build uses no AVX-512)");
 }
 
 void rv_cpu_threads_init(void)
@@ -82,7 +86,17 @@ void rv_cpu_blas_describe(char *buf, int len)
     const char *packed = rv_gemm_kernel_name();
     snprintf(buf, (size_t)len,
              "%d threads (OpenMP; OpenBLAS one thread in each), %s, %s kernels; "
-             "products with packed weights: %s%s",
+             "products with packed weights: %s%s; widest vector code %s%s",
              rv_cpu_threads(), openblas_get_config(), openblas_get_corename(),
-             packed ? "our kernel, " : "OpenBLAS", packed ? packed : "");
+             packed ? "our kernel, " : "OpenBLAS", packed ? packed : "", rv_cpu_isa(),
+             RV_AVX512_ALLOWED ? "" : " (built without AVX-512)");
+}
+
+const char *rv_cpu_isa(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (RV_AVX512_ALLOWED && __builtin_cpu_supports("avx512f")) return "avx512";
+    if (__builtin_cpu_supports("avx2")) return "avx2";
+#endif
+    return "baseline";
 }

@@ -20,6 +20,7 @@
 #endif
 
 #include "rv_gemm.h"
+#include "rv_simd.h"
 
 int rv_gemm_enabled = 1;
 
@@ -277,7 +278,8 @@ int rv_gemm_select(const char *isa)
 #if defined(__x86_64__) && defined(__GNUC__)
     int any = !isa;
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if ((any || strcmp(isa, "avx512") == 0) && avx2 && __builtin_cpu_supports("avx512f")) {
+    if ((any || strcmp(isa, "avx512") == 0) && avx2 && RV_AVX512_ALLOWED &&
+        __builtin_cpu_supports("avx512f")) {
         kernel = block_avx512;
         kernel_nb = 48;
         kernel_name = "AVX-512, 8 x 48 blocks";

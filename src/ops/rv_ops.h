@@ -60,6 +60,9 @@ void rv_cpu_threads_init(void);
 int rv_cpu_threads(void);
 /* "2 threads (OpenMP; ...), OpenBLAS 0.3.21 ..., SkylakeX kernels" */
 void rv_cpu_blas_describe(char *buf, int len);
+/* The widest vector instructions the CPU code runs here: "avx512", "avx2" or
+ * "baseline"; the CPU's limit, or the build's with REPVGG_CPU_ISA=avx2. */
+const char *rv_cpu_isa(void);
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y);
 rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,

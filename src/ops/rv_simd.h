@@ -11,8 +11,19 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* Built with REPVGG_CPU_ISA=avx2 (RV_CPU_ISA_AVX2), the library uses no
+ * AVX-512 on any CPU: an AVX-512 machine then runs the code an AVX2-only CPU
+ * (AMD Zen 3, say) runs, to test and time it there. */
+#ifdef RV_CPU_ISA_AVX2
+#define RV_AVX512_ALLOWED 0
+#else
+#define RV_AVX512_ALLOWED 1
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && RV_AVX512_ALLOWED
 #define RV_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RV_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define RV_SIMD_CLONES
 #endif
