@@ -115,7 +115,7 @@ def measure(args, batches, also, machine, work):
     """Build and convert A0 in work, time every round, write the TSV."""
     gen = torch.Generator().manual_seed(0)
     train, fast, train_w, fast_w = build_a0(args.repvgg, work, gen)
-    base, tuned, hint = ours_env(args.repvgg, fast_w, args.threads)
+    base, tuned, hint, _ = ours_env(args.repvgg, fast_w, args.threads)
     variants = [("ours", tuned, (), args.repvgg), ("im2col", tuned, ("--no-winograd",), args.repvgg),
                 ("openblas", tuned, ("--openblas",), args.repvgg)]
     if hint:

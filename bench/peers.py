@@ -36,6 +36,12 @@ Threads: --threads for every runtime, set through each one's own option
 (bench/peers_worker.py lists them), OMP_NUM_THREADS for ours, with
 OPENBLAS_CORETYPE as bench/cpu_vs_torch.py sets it.
 
+Ours built without AVX-512 (the avx2 preset: its `repvgg bench` reports
+cpu_isa avx2) on a CPU with AVX-512: the run stands in for a CPU with only
+AVX2. OpenVINO is then held to AVX2 too (ONEDNN_MAX_CPU_ISA=AVX2); ncnn and
+ONNX Runtime have no such switch and run their AVX-512 code, which can only
+flatter them. The machine folder gains "-avx2".
+
 Writes <out>/<machine>/peers.tsv (atomically), progress on stderr.
 Exit: 0 done, 1 error (a runtime failed, outputs differ), 2 bad usage,
 77 skipped (no environment and no PyPI, or no PyTorch).
@@ -215,7 +221,7 @@ def main():
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on a test's timeout too
     with tempfile.TemporaryDirectory(prefix="peers.") as work:  # models, inputs, outputs
-        return measure(args, batches, python, args.machine or machine_name(), work)
+        return measure(args, batches, python, work)
 
 
 def export(args, python, work, gen):
@@ -240,11 +246,15 @@ def export(args, python, work, gen):
     return fast, fast_w, {"onnxruntime": onnx, "openvino": onnx, "ncnn": stem + ".ncnn.param"}
 
 
-def measure(args, batches, python, machine, work):
+def measure(args, batches, python, work):
     gen = torch.Generator().manual_seed(0)
     fast, fast_w, models = export(args, python, work, gen)
-    _, tuned, hint = ours_env(args.repvgg, fast_w, args.threads)
+    _, tuned, hint, probe = ours_env(args.repvgg, fast_w, args.threads)
     peer_env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    held = probe.get("cpu_isa") == "avx2" and "avx512f" in cpu_flags()  # stands in for AVX2 only
+    if held:
+        peer_env["ONEDNN_MAX_CPU_ISA"] = "AVX2"
+    machine = args.machine or machine_name() + ("-avx2" if held else "")
 
     def command(name, xpath, repeat, warmup, output=None):
         if name == "ours":
@@ -308,20 +318,25 @@ def measure(args, batches, python, machine, work):
                          f"{statistics.median(rss[name]):.1f}",
                          f"{floor:.1f}" if name != "ours" else "", f"{errors[(name, b)]:.3g}"])
     load.append(os.getloadavg()[0])
-    write(args, machine, hint, python, info, floor, load, rows)
+    write(args, machine, hint, probe.get("cpu_isa", "unknown"), held, python, info, floor, load,
+          rows)
     return 0
 
 
-def write(args, machine, hint, python, info, floor, load, rows):
+def cpu_flags():
+    """The CPU's flags from /proc/cpuinfo (avx2, avx512f, ...)."""
     with open("/proc/cpuinfo") as f:
-        flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+        return next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+
+
+def write(args, machine, hint, isa, held, python, info, floor, load, rows):
+    flags = cpu_flags()
     versions = installed(python, ["onnxruntime", "openvino", "ncnn", "pnnx", "numpy"])
     with open(args.repvgg, "rb") as f:  # a CUDA build names the CUDA runtime among its libraries
         build = ("with the CUDA backend (the CUDA runtime loads at start, cuBLAS only when "
                  "CUDA runs)"
                  if b"libcudart" in f.read() else "CPU-only (REPVGG_CUDA=OFF)")
-    blas = f"OPENBLAS_CORETYPE={hint} (OpenBLAS would pick older kernels)" if hint else \
-        "OpenBLAS's own choice"
+    blas = f"OPENBLAS_CORETYPE={hint}, as the tool advises" if hint else "OpenBLAS's own choice"
     head = (f"# ours against ncnn, ONNX Runtime and OpenVINO on the CPU: RepVGG-A0 224x224 after "
             f"switch_to_fast, same weights and input, FP32, interleaved rounds\n"
             f"# machine: {machine}\n# cpu: {cpu_name()} ({os.cpu_count()} cores)\n"
@@ -337,7 +352,11 @@ def write(args, machine, hint, python, info, floor, load, rows):
             f"# models: ONNX opset 13 from torch.onnx.export (onnxruntime, openvino); "
             f"ncnn from that ONNX by pnnx, fp16=0; ours: repvgg convert's safetensors\n" +
             "".join(f"# {n}: {info[n]['settings']}\n" for n in PEERS) +
-            f"# ours: repvgg bench, OMP_NUM_THREADS={args.threads}, {blas}; build {build}\n"
+            f"# ours: repvgg bench, OMP_NUM_THREADS={args.threads}, {blas}; build {build}; "
+            f"widest vector code {isa}\n" +
+            ("# held to AVX2 on this AVX-512 CPU, standing in for a CPU with only AVX2: ours "
+             "(built with REPVGG_CPU_ISA=avx2) and OpenVINO (ONEDNN_MAX_CPU_ISA=AVX2); ncnn and "
+             "ONNX Runtime have no such switch and ran their AVX-512 code\n" if held else "") +
             f"# timing: per round each runtime's median of {args.repeat} forwards after "
             f"{args.warmup} warm-up ones, in a fresh process; median_ms, q1_ms, q3_ms, min_ms, "
             f"max_ms over the rounds; ratio = median over rounds of time / the fastest peer's "

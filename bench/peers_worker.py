@@ -59,8 +59,12 @@ def openvino(model, x, threads):
     request = compiled.create_infer_request()
     keys = ("INFERENCE_NUM_THREADS", "NUM_STREAMS", "PERFORMANCE_HINT", "INFERENCE_PRECISION_HINT")
     values = [compiled.get_property(k) for k in keys]  # read back: what the plugin applied
+    info = [op.get_rt_info() for op in compiled.get_runtime_model().get_ops()]
+    convs = sorted({i["primitiveType"].astype(str) for i in info  # which code its convs run
+                    if i["layerType"].astype(str) == "Convolution"})
     settings = "CPU, " + ", ".join(
-        f"{k}={v.to_string() if isinstance(v, ov.Type) else v}" for k, v in zip(keys, values))
+        f"{k}={v.to_string() if isinstance(v, ov.Type) else v}" for k, v in zip(keys, values)) + \
+        f", convolutions run {' and '.join(convs)}"
 
     def forward(a):
         request.infer({0: a})

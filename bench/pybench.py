@@ -55,8 +55,9 @@ def build_a0(tool, work, gen):
 
 
 def ours_env(tool, weights, threads):
-    """Our tool's environment: (base, tuned, hint). base sets the threads; tuned
-    also sets OPENBLAS_CORETYPE to the hint the tool prints, when it prints one."""
+    """Our tool's environment: (base, tuned, hint, row). base sets the threads; tuned
+    also sets OPENBLAS_CORETYPE to the hint the tool prints, when it prints one;
+    row is the probe's `repvgg bench` row (its cpu_isa, say)."""
     base = dict(os.environ, OMP_NUM_THREADS=str(threads))
     base.pop("OPENBLAS_CORETYPE", None)
     probe = run([tool, "bench", "--weights", weights, "--shape", "1,3,32,32", "--device", "cpu",
@@ -65,7 +66,8 @@ def ours_env(tool, weights, threads):
     for word in probe.stderr.split():
         if word.startswith("OPENBLAS_CORETYPE="):
             hint = word.split("=", 1)[1]
-    return base, dict(base, **({"OPENBLAS_CORETYPE": hint} if hint else {})), hint
+    return (base, dict(base, **({"OPENBLAS_CORETYPE": hint} if hint else {})), hint,
+            ours_row(probe.stdout))
 
 
 def ours_row(text):
