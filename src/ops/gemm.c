@@ -310,9 +310,9 @@ const char *rv_gemm_kernel_name(void)
  * TAIL_FLOATS floats of the stack (64 KiB), when B is more than L1_FLOATS
  * (32 KiB, an L1 data cache) */
 enum { TAIL_FLOATS = 16 * 1024, L1_FLOATS = 8 * 1024 };
-/* steps of k per chunk when AVX2's kernel takes B block by block (below):
- * B's chunk is 96 x 24 floats, 9 KiB, which leaves L1 room for a panel's
- * chunk of A (3 KiB) and its block of C */
+/* steps of k per chunk when AVX2's kernel takes B two blocks at a time
+ * (below): B's chunk is 96 x 48 floats, 18 KiB, which leaves L1 room for a
+ * panel's chunk of A (3 KiB) and its blocks of C */
 enum { KC = 96 };
 
 void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
@@ -337,15 +337,20 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
     /* The order of the loops. Panel by panel, each over all of K (the header),
      * suits the AVX-512 kernel, which reads B once per panel. AVX2's reads it
      * once per half panel, so where B is larger than L1 and K more than one
-     * chunk it takes one block of columns at a time, in chunks of KC steps
-     * of k that stay in L1 while every panel passes over them (the order of
-     * BLIS's loops), adding each chunk's products to the last: A0's
-     * stride-2 layers 48 -> 48 and 96 -> 192 in 0.86 of the time. With K in
-     * one chunk (the stem: 27) the panel order, which stores C row after
-     * row, stayed faster (bench/cpu_steps.md, step 25). */
+     * chunk it takes a group of two blocks of columns at a time, in chunks
+     * of KC steps of k that stay in L1 while every panel passes over them
+     * (the order of BLIS's loops), adding each chunk's products to the last:
+     * A0's stride-2 layers 48 -> 48 and 96 -> 192 in 0.86 of the time. All
+     * of A passes once per group, so groups are two blocks wide and the
+     * tail joins the last: A0's last layer (49 columns, 8.8 MB of weights
+     * read from L3) reads A once, not three times (0.92 of its time). With K
+     * in one chunk (the stem: 27) the panel order, which stores C row after
+     * row, stayed faster (bench/cpu_steps.md, steps 25 and 26). */
     int by_block = kernel_by_block && K * ldb > L1_FLOATS && K > KC;
-    int64_t kc = by_block ? KC : K, group = by_block ? kernel_nb : N; /* columns at a time */
-    for (int64_t g0 = 0; g0 < N; g0 += group)
+    int64_t kc = by_block ? KC : K, group = by_block ? 2 * kernel_nb : N; /* columns at a time */
+    for (int64_t g0 = 0, g1; g0 < N; g0 = g1) {
+        /* A is read once per group: the tail joins the last one */
+        g1 = g0 + group < body ? g0 + group : N;
         for (int64_t k0 = 0; k0 < K; k0 += kc) {
             int64_t kn = K - k0 < kc ? K - k0 : kc;
             int last = k0 + kn == K; /* bias and ReLU once the sums are whole */
@@ -355,7 +360,7 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
                 float *ci = c + (i - r0) * ldc;
                 const float *bi = bias && last ? bias + i : NULL,
                             *next = i + RV_GEMM_MR < r0 + rows ? ap + K * RV_GEMM_MR : NULL;
-                for (int64_t n0 = g0; n0 < g0 + group && n0 < N; n0 += kernel_nb) {
+                for (int64_t n0 = g0; n0 < g1; n0 += kernel_nb) {
                     int tl = n0 == body; /* the tail: at most kernel_nb - 1 columns */
                     const float *bb = tl ? bt + k0 * ldt : b + k0 * ldb + n0;
                     kernel(ap, kn, bb, tl ? ldt : ldb, tl ? tail : kernel_nb, ci + n0, ldc, pr,
@@ -363,4 +368,5 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
                 }
             }
         }
+    }
 }
