@@ -345,7 +345,7 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
      * tail joins the last: A0's last layer (49 columns, 8.8 MB of weights
      * read from L3) reads A once, not three times (0.92 of its time). With K
      * in one chunk (the stem: 27) the panel order, which stores C row after
-     * row, stayed faster (bench/cpu_steps.md, steps 25 and 26). */
+     * row, stayed faster (bench/cpu_steps.md, steps 25 and 27). */
     int by_block = kernel_by_block && K * ldb > L1_FLOATS && K > KC;
     int64_t kc = by_block ? KC : K, group = by_block ? 2 * kernel_nb : N; /* columns at a time */
     for (int64_t g0 = 0, g1; g0 < N; g0 = g1) {

@@ -41,8 +41,9 @@ int rv_gemm_available(void);
  * buys); read when a layer is planned. */
 extern int rv_gemm_enabled;
 /* Picks the kernel: "avx512", "avx2", or NULL for the best this CPU runs
- * (the default); returns 1 when this CPU runs the one asked for. For tests
- * that cover both on an AVX-512 machine. */
+ * (the default); returns 1 when this CPU runs the one asked for (never
+ * AVX-512's in a build with REPVGG_CPU_ISA=avx2). For tests that cover both
+ * on an AVX-512 machine. */
 int rv_gemm_select(const char *isa);
 
 /* The kernel rv_gemm_available runs, in words ("AVX-512, 8 x 48 blocks"), or
