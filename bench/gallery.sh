@@ -97,6 +97,12 @@ EOF
             printf "Run time of rv_bench, as it measured itself: %s; %s, %s run, commit %s.\n" \
                 "$(meta 'run time' "$speed")" "$(meta date "$speed")" \
                 "$(meta mode "$speed" | cut -d' ' -f1)" "$(meta commit "$speed")"
+        elif any=$(ls "$dir"/*.tsv 2>/dev/null | head -n 1) && [ -n "$any" ]; then
+            # a folder of one script's runs (peers.py's, say), no rv_bench run
+            printf 'CPU: %s; only %s measured here.  \n' "$(meta cpu "$any")" \
+                "$(cd "$dir" && ls -- *.tsv | sed 's/^/`/; s/$/`/' | paste -sd' ')"
+            held=$(meta 'held to AVX2' "$any")
+            [ -z "$held" ] || printf 'Held to AVX2: %s.\n' "$held"
         else
             printf 'Its measurements are not in `bench/results/%s/`.\n' "$m"
         fi

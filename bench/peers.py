@@ -354,9 +354,10 @@ def write(args, machine, hint, isa, held, python, info, floor, load, rows):
             "".join(f"# {n}: {info[n]['settings']}\n" for n in PEERS) +
             f"# ours: repvgg bench, OMP_NUM_THREADS={args.threads}, {blas}; build {build}; "
             f"widest vector code {isa}\n" +
-            ("# held to AVX2 on this AVX-512 CPU, standing in for a CPU with only AVX2: ours "
-             "(built with REPVGG_CPU_ISA=avx2) and OpenVINO (ONEDNN_MAX_CPU_ISA=AVX2); ncnn and "
-             "ONNX Runtime have no such switch and ran their AVX-512 code\n" if held else "") +
+            ("# held to AVX2: ours (built with REPVGG_CPU_ISA=avx2) and OpenVINO "
+             "(ONEDNN_MAX_CPU_ISA=AVX2) on this AVX-512 CPU, standing in for a CPU with only AVX2; "
+             "ncnn and ONNX Runtime have no such switch and ran their AVX-512 code\n"
+             if held else "") +
             f"# timing: per round each runtime's median of {args.repeat} forwards after "
             f"{args.warmup} warm-up ones, in a fresh process; median_ms, q1_ms, q3_ms, min_ms, "
             f"max_ms over the rounds; ratio = median over rounds of time / the fastest peer's "
