@@ -392,11 +392,44 @@ __attribute__((target("avx2"))) static void input_transform_16(const float *rest
         }
     input_f4(d, 16, 16, v, plane);
 }
+
+/* Y = A^T M A + bias (and ReLU) as output_transform_plane, for F(4x4) on a
+ * plane of 4 x 4 tiles: output_f4 into q as there, then each output row
+ * from q in registers, not value by value. Row 4 i + j of q holds value
+ * (i, j) of the 16 tiles, a vector of 8 holding two tile rows (one a
+ * 128-bit half); the in-lane 4 x 4 transpose of its vectors j = 0 .. 3
+ * gives output row i of both tile rows, four columns of each tile. */
+__attribute__((target("avx2"))) static void
+output_transform_16(const float *restrict mm, int64_t plane, int64_t H, int64_t W, float bias,
+                    int relu, float *restrict q, float *restrict y)
+{
+    output_f4(mm, plane, 16, bias, relu, q);
+    const __m256i rest = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)W - 8), /* columns 8 .. W-1 */
+                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int half = 0; half < 2; half++) /* tile rows 2 half and 2 half + 1 */
+        for (int i = 0; i < 4; i++) {
+            const float *qi = q + 4 * i * 16 + 8 * half;
+            __m256 r0 = _mm256_loadu_ps(qi), r1 = _mm256_loadu_ps(qi + 16),
+                   r2 = _mm256_loadu_ps(qi + 32), r3 = _mm256_loadu_ps(qi + 48);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+                   t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 c0 = _mm256_shuffle_ps(t0, t2, 0x44), c1 = _mm256_shuffle_ps(t0, t2, 0xee),
+                   c2 = _mm256_shuffle_ps(t1, t3, 0x44), c3 = _mm256_shuffle_ps(t1, t3, 0xee);
+            for (int s = 0; s < 2; s++) { /* s: which tile row, which 128-bit half */
+                int64_t oh = 4 * (2 * half + s) + i;
+                if (oh >= H) continue;
+                int sel = s ? 0x31 : 0x20;
+                _mm256_storeu_ps(y + oh * W, _mm256_permute2f128_ps(c0, c1, sel));
+                _mm256_maskstore_ps(y + oh * W + 8, rest, _mm256_permute2f128_ps(c2, c3, sel));
+            }
+        }
+}
 #endif
 
 /* Y = A^T M A + bias (and ReLU) for the plane y (H x W) whose tiles' planes
  * start at mm + xi * plane: all tiles into q (m^2 tiles floats), then each
- * output row interleaves m of q's rows. */
+ * output row interleaves m of q's rows (for F(4x4) on 4 x 4 tiles,
+ * output_transform_16 instead where AVX2 runs). */
 RV_SIMD_CLONES static void output_transform_plane(const float *restrict mm, int64_t plane,
                                                   int64_t H, int64_t W, tiling g, float bias,
                                                   int relu, float *restrict q, float *restrict y)
@@ -505,6 +538,13 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
 #pragma omp for schedule(static)
             for (int64_t noi = 0; noi < nc * O; noi++) { /* Y = A^T M A + bias, ReLU */
                 int64_t n = noi / O, o = noi % O;
+#ifdef RV_F4_16
+                if (in16) {
+                    output_transform_16(M + o * T + n * tiles, ms, H, W, b ? b->data[o] : 0.0f,
+                                        relu, rows + sf, y->data + (n0 * O + noi) * H * W);
+                    continue;
+                }
+#endif
                 output_transform_plane(M + o * T + n * tiles, ms, H, W, g, b ? b->data[o] : 0.0f,
                                        relu, rows + sf, y->data + (n0 * O + noi) * H * W);
             }
