@@ -25,7 +25,7 @@
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define RV_F4_16 1 /* input_transform_16 below */
+#define RV_F4_16 1 /* input_transform_16 and output_transform_16 below */
 #endif
 
 #include "rv_alloc.h"
@@ -340,6 +340,19 @@ static inline const float *masked_at(const float *x, int64_t i)
     return (const float *)((uintptr_t)x + (uintptr_t)i * sizeof *x);
 }
 
+/* The 4 x 4 transpose within each 128-bit half of r[0 .. 3]: lane k of c[j]
+ * is lane j of r[k], in each half */
+__attribute__((target("avx2"), always_inline)) static inline void
+transpose4_halves(const __m256 r[4], __m256 c[4])
+{
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
+           t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    c[0] = _mm256_shuffle_ps(t0, t2, 0x44);
+    c[1] = _mm256_shuffle_ps(t0, t2, 0xee);
+    c[2] = _mm256_shuffle_ps(t1, t3, 0x44);
+    c[3] = _mm256_shuffle_ps(t1, t3, 0xee);
+}
+
 /* V = B^T d B as input_transform_plane, for F(4x4) on a plane of 4 x 4 tiles
  * (13 to 16 rows and columns: A0's 14x14 layers), gathered in registers, not
  * through the table: the 16 tiles as two vectors of 8, tile rows 0 - 1 and
@@ -378,13 +391,8 @@ __attribute__((target("avx2"))) static void input_transform_16(const float *rest
                    y2 = _mm256_permute2f128_ps(p[0][1], p[1][1], 0x20),
                    y3 = _mm256_permute2f128_ps(p[0][1], p[1][1], 0x31),
                    y4 = _mm256_permute2f128_ps(p[0][2], p[1][2], 0x20);
-            __m256 t0 = _mm256_unpacklo_ps(y0, y1), t1 = _mm256_unpackhi_ps(y0, y1),
-                   t2 = _mm256_unpacklo_ps(y2, y3), t3 = _mm256_unpackhi_ps(y2, y3);
             __m256 e[6]; /* value c of the 8 tiles */
-            e[0] = _mm256_shuffle_ps(t0, t2, 0x44);
-            e[1] = _mm256_shuffle_ps(t0, t2, 0xee);
-            e[2] = _mm256_shuffle_ps(t1, t3, 0x44);
-            e[3] = _mm256_shuffle_ps(t1, t3, 0xee);
+            transpose4_halves((__m256[4]){y0, y1, y2, y3}, e);
             /* (P[8], P[12], P[16 + c - 4] twice), then drop P[0] or P[1] */
             e[4] = _mm256_shuffle_ps(e[0], _mm256_shuffle_ps(e[0], y4, 0x0e), 0x99);
             e[5] = _mm256_shuffle_ps(e[1], _mm256_shuffle_ps(e[1], y4, 0x5e), 0x99);
@@ -409,18 +417,16 @@ output_transform_16(const float *restrict mm, int64_t plane, int64_t H, int64_t 
     for (int half = 0; half < 2; half++) /* tile rows 2 half and 2 half + 1 */
         for (int i = 0; i < 4; i++) {
             const float *qi = q + 4 * i * 16 + 8 * half;
-            __m256 r0 = _mm256_loadu_ps(qi), r1 = _mm256_loadu_ps(qi + 16),
-                   r2 = _mm256_loadu_ps(qi + 32), r3 = _mm256_loadu_ps(qi + 48);
-            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
-                   t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-            __m256 c0 = _mm256_shuffle_ps(t0, t2, 0x44), c1 = _mm256_shuffle_ps(t0, t2, 0xee),
-                   c2 = _mm256_shuffle_ps(t1, t3, 0x44), c3 = _mm256_shuffle_ps(t1, t3, 0xee);
+            __m256 c[4]; /* columns 4 tx .. 4 tx + 3 of tile tx, of both rows */
+            transpose4_halves((__m256[4]){_mm256_loadu_ps(qi), _mm256_loadu_ps(qi + 16),
+                                          _mm256_loadu_ps(qi + 32), _mm256_loadu_ps(qi + 48)},
+                              c);
             for (int s = 0; s < 2; s++) { /* s: which tile row, which 128-bit half */
                 int64_t oh = 4 * (2 * half + s) + i;
                 if (oh >= H) continue;
                 int sel = s ? 0x31 : 0x20;
-                _mm256_storeu_ps(y + oh * W, _mm256_permute2f128_ps(c0, c1, sel));
-                _mm256_maskstore_ps(y + oh * W + 8, rest, _mm256_permute2f128_ps(c2, c3, sel));
+                _mm256_storeu_ps(y + oh * W, _mm256_permute2f128_ps(c[0], c[1], sel));
+                _mm256_maskstore_ps(y + oh * W + 8, rest, _mm256_permute2f128_ps(c[2], c[3], sel));
             }
         }
 }
