@@ -421,12 +421,16 @@ output_transform_16(const float *restrict mm, int64_t plane, int64_t H, int64_t 
             transpose4_halves((__m256[4]){_mm256_loadu_ps(qi), _mm256_loadu_ps(qi + 16),
                                           _mm256_loadu_ps(qi + 32), _mm256_loadu_ps(qi + 48)},
                               c);
-            for (int s = 0; s < 2; s++) { /* s: which tile row, which 128-bit half */
+            /* row[s]: columns 0 - 7 and 8 - 15 of tile row 2 half + s (half s) */
+            __m256 row[2][2] = {{_mm256_permute2f128_ps(c[0], c[1], 0x20),
+                                 _mm256_permute2f128_ps(c[2], c[3], 0x20)},
+                                {_mm256_permute2f128_ps(c[0], c[1], 0x31),
+                                 _mm256_permute2f128_ps(c[2], c[3], 0x31)}};
+            for (int s = 0; s < 2; s++) {
                 int64_t oh = 4 * (2 * half + s) + i;
                 if (oh >= H) continue;
-                int sel = s ? 0x31 : 0x20;
-                _mm256_storeu_ps(y + oh * W, _mm256_permute2f128_ps(c[0], c[1], sel));
-                _mm256_maskstore_ps(y + oh * W + 8, rest, _mm256_permute2f128_ps(c[2], c[3], sel));
+                _mm256_storeu_ps(y + oh * W, row[s][0]);
+                _mm256_maskstore_ps(y + oh * W + 8, rest, row[s][1]);
             }
         }
 }
