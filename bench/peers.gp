@@ -23,7 +23,8 @@ pick(i, c) = strcol("runtime") eq word(runtimes, i) ? column(c) : NaN
 # rows put theirs outside the x range, where no tic is drawn)
 tic(r) = column("config") + (strcol("runtime") eq r ? 0 : 1000)
 set multiplot layout 1,2 \
-    title "RepVGG-A0 224x224 on the CPU, FP32: ours and other runtimes\n(".where.")"
+    title "RepVGG-A0 224x224 on the CPU, FP32: ours and other runtimes\n(".where.")". \
+          (held eq "" ? "" : "\n(".held.")")
 set style fill solid 0.6
 set boxwidth 0.18
 set yrange [0:*]

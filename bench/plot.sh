@@ -45,11 +45,17 @@ for dir in "$results"/*/; do
         [ -z "$mode" ] || where="$where, $mode run"
         load=$(meta load "$tsv") # the machine's load average, where the TSV records it
         [ -z "$load" ] || where="$where, ${load%% (*}"
+        # peers.py standing in for an AVX2-only CPU: who ran which code (a
+        # line of its own under the title, in the charts that show it)
+        held=$(meta 'held to AVX2' "$tsv" | sed 's/ ([^)]*)//g')
+        others=${held#*; }
+        [ -z "$held" ] || held="${held%% on this*} held to AVX2, ${others%% have no*} on AVX-512"
         for fmt in png svg; do
             out="$plots/$machine-$chart.$fmt"
             # gnuplot warns of every filtered-out series ("no valid points"):
             # those lines are dropped, any other message is shown
-            if gnuplot -e "dir='$dir'; where='$where'; devs='$devs'; fmt='$fmt'; out='$out.tmp'" \
+            if gnuplot -e "dir='$dir'; where='$where'; held='$held'; devs='$devs'; fmt='$fmt'" \
+                -e "out='$out.tmp'" \
                 -e "load '$here/common.gpi'" "$gp" 2>"$plots/gnuplot.log.tmp"; then
                 mv "$out.tmp" "$out"
             else
