@@ -28,6 +28,9 @@ meta() {
     awk -v k="# $1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$2"
 }
 
+# The first TSV of a results folder; empty when it has none.
+first_tsv() { ls "$1"/*.tsv 2>/dev/null | head -n 1 || true; }
+
 # A markdown table from a TSV, after a line of text: the named columns, with
 # headings; columns in bytes (named *_bytes) printed in MiB. Rows filtered by
 # an awk condition on the columns by name (c["batch"] == 1, say). Nothing
@@ -78,7 +81,7 @@ EOF
     gpus=0
     for m in $machines; do
         dir="$results/$m"
-        any=$(ls "$dir"/*.tsv 2>/dev/null | head -n 1 || true)
+        any=$(first_tsv "$dir")
         gpu=$(if [ -n "$any" ]; then meta gpu "$any"; fi)
         if [ -n "$gpu" ] && [ "$gpu" != none ]; then gpus=1; fi
     done
@@ -97,7 +100,7 @@ EOF
             printf "Run time of rv_bench, as it measured itself: %s; %s, %s run, commit %s.\n" \
                 "$(meta 'run time' "$speed")" "$(meta date "$speed")" \
                 "$(meta mode "$speed" | cut -d' ' -f1)" "$(meta commit "$speed")"
-        elif any=$(ls "$dir"/*.tsv 2>/dev/null | head -n 1) && [ -n "$any" ]; then
+        elif any=$(first_tsv "$dir") && [ -n "$any" ]; then
             # a folder of one script's runs (peers.py's, say), no rv_bench run
             printf 'CPU: %s; only %s measured here.  \n' "$(meta cpu "$any")" \
                 "$(cd "$dir" && ls -- *.tsv | sed 's/^/`/; s/$/`/' | paste -sd' ')"
