@@ -786,6 +786,17 @@ static void slug(const char *in, char *out, size_t len)
     out[n] = '\0';
 }
 
+/* AVX2 but no AVX-512 on this CPU, whatever the build runs (the same rule as
+ * bench/pybench.py's machine_name()) */
+static int cpu_avx2_only(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx2") && !__builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
 static void git_commit(char *buf, size_t len)
 {
     snprintf(buf, len, "unknown");
@@ -816,7 +827,9 @@ int main(int argc, char **argv)
     int quick = 0;
     rv_opt opts[] = {
         {"out", RV_OPT_STR, &out, "results root: files go to OUT/<machine>/"},
-        {"machine", RV_OPT_STR, &machine, "machine name (default: from the GPU or CPU model)"},
+        {"machine", RV_OPT_STR, &machine,
+         "machine name (default: from the GPU or CPU model, \"-avx2\" after a CPU without "
+         "AVX-512)"},
         {"device", RV_OPT_STR, &device, "auto (CPU, and CUDA when a device answers), cpu or cuda"},
         {"quick", RV_OPT_FLAG, &quick, "tiny sizes, few repetitions (tests the pipeline)"},
     };
@@ -846,8 +859,8 @@ int main(int argc, char **argv)
     if (dev == RV_CUDA) {
         snprintf(name, sizeof name, "%s", ri.gpu);
         name[strcspn(name, "(")] = '\0';
-    } else {
-        snprintf(name, sizeof name, "%s %dc", ri.cpu, ri.cores);
+    } else { /* "AMD EPYC" names CPUs with and without AVX-512: say which */
+        snprintf(name, sizeof name, "%s %dc%s", ri.cpu, ri.cores, cpu_avx2_only() ? " avx2" : "");
     }
     slug(machine ? machine : name, ri.machine, sizeof ri.machine);
     time_t now = time(NULL);
@@ -997,8 +1010,8 @@ int main(int argc, char **argv)
              "experiment 5: deploy/train speed-up (median over median); steps at %s, "
              "networks at batch 1, %s\n"
              "# run time: %.0f s (every experiment of this run; drawing the charts not included)",
-             ri.quick ? "16 channels 14x14" : "64 channels 56x56",
-             ri.quick ? "32x32" : "224x224", (rv_now_ms() - t0) / 1e3);
+             ri.quick ? "16 channels 14x14" : "64 channels 56x56", ri.quick ? "32x32" : "224x224",
+             (rv_now_ms() - t0) / 1e3);
     if (st == RV_OK)
         st = write_table(&ri, "speedup.tsv", what5, "step\tdevice\ttrain_ms\tdeploy_ms\tspeedup",
                          &t_speed);

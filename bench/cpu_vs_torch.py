@@ -43,7 +43,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 try:
     import numpy as np
     import torch
-    from pybench import build_a0, commit, cpu_name, machine_name, ours_env, ours_row, run
+    from pybench import (build_a0, commit, cpu_isa, cpu_name, machine_name, ours_env, ours_row,
+                         run)
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
@@ -166,6 +167,7 @@ def measure(args, batches, also, machine, work):
         "OpenBLAS's own choice"
     head = (f"# ours against PyTorch {torch.__version__} (oneDNN), RepVGG-A0 224x224, same weights "
             f"and input, interleaved\n# machine: {machine}\n# cpu: {cpu} ({os.cpu_count()} cores)\n"
+            f"# isa: {cpu_isa()}\n"
             f"# date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n# commit: {commit()}\n"
             f"# threads: {args.threads} (torch.set_num_threads, OMP_NUM_THREADS)\n# ours: {blas}\n"
             f"# timing: per round each variant's median of {args.repeat} after {args.warmup} "

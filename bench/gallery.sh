@@ -94,16 +94,20 @@ EOF
         dir="$results/$m"
         speed="$dir/speedup.tsv"
         printf '\n## %s\n\n' "$m"
+        # the CPU's vector instructions, where a TSV lists them (peers.py's does)
+        isa=$(for t in "$dir"/*.tsv; do meta isa "$t"; done | head -n 1)
+        isa=${isa:+, vector instructions $isa}
         if [ -f "$speed" ]; then
-            printf 'CPU: %s; GPU: %s.  \n' "$(meta cpu "$speed")" "$(meta gpu "$speed")"
+            printf 'CPU: %s%s; GPU: %s.  \n' "$(meta cpu "$speed")" "$isa" "$(meta gpu "$speed")"
             printf 'Threads and kernels: %s.  \n' "$(meta 'cpu threads' "$speed")"
             printf "Run time of rv_bench, as it measured itself: %s; %s, %s run, commit %s.\n" \
                 "$(meta 'run time' "$speed")" "$(meta date "$speed")" \
                 "$(meta mode "$speed" | cut -d' ' -f1)" "$(meta commit "$speed")"
         elif any=$(first_tsv "$dir") && [ -n "$any" ]; then
             # a folder of one script's runs (peers.py's, say), no rv_bench run
-            printf 'CPU: %s; only %s measured here.  \n' "$(meta cpu "$any")" \
-                "$(cd "$dir" && ls -- *.tsv | sed 's/^/`/; s/$/`/' | paste -sd' ')"
+            printf 'CPU: %s%s; only %s measured here.  \n' "$(meta cpu "$any")" "$isa" \
+                "$(cd "$dir" && ls -- *.tsv | sed 's/^/`/; s/$/`/' | paste -sd, |
+                    sed 's/,\([^,]*\)$/ and \1/; s/,/, /g')"
             held=$(meta 'held to AVX2' "$any")
             [ -z "$held" ] || printf 'Held to AVX2: %s.\n' "$held"
         else

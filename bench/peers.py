@@ -40,7 +40,8 @@ Ours built without AVX-512 (the avx2 preset: its `repvgg bench` reports
 cpu_isa avx2) on a CPU with AVX-512: the run stands in for a CPU with only
 AVX2. OpenVINO is then held to AVX2 too (ONEDNN_MAX_CPU_ISA=AVX2); ncnn and
 ONNX Runtime have no such switch and run their AVX-512 code, which can only
-flatter them. The machine folder gains "-avx2".
+flatter them. The machine folder gains "-avx2-stand-in" (on a CPU with only
+AVX2 the folder's name ends in "-avx2" of itself).
 
 Writes <out>/<machine>/peers.tsv (atomically), progress on stderr.
 Exit: 0 done, 1 error (a runtime failed, outputs differ), 2 bad usage,
@@ -61,7 +62,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 try:
     import numpy as np
     import torch
-    from pybench import build_a0, commit, cpu_name, machine_name, ours_env, ours_row, run
+    from pybench import (build_a0, commit, cpu_flags, cpu_isa, cpu_name, machine_name, ours_env,
+                         ours_row, run)
 except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
@@ -72,8 +74,6 @@ PEAK_RSS = os.path.join(HERE, "peak_rss.py")
 PEERS = ["onnxruntime", "openvino", "ncnn"]
 RUNTIMES = ["ours"] + PEERS
 MAX_REL_L2 = 1e-4  # FP32 runtimes agree to ~1e-6 here (Winograd, other summation orders)
-ISA = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
-       "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16")
 EXIT_USAGE, EXIT_SKIP = 2, 77
 
 
@@ -254,7 +254,7 @@ def measure(args, batches, python, work):
     held = probe.get("cpu_isa") == "avx2" and "avx512f" in cpu_flags()  # stands in for AVX2 only
     if held:
         peer_env["ONEDNN_MAX_CPU_ISA"] = "AVX2"
-    machine = args.machine or machine_name() + ("-avx2" if held else "")
+    machine = args.machine or machine_name() + ("-avx2-stand-in" if held else "")
 
     def command(name, xpath, repeat, warmup, output=None):
         if name == "ours":
@@ -323,14 +323,7 @@ def measure(args, batches, python, work):
     return 0
 
 
-def cpu_flags():
-    """The CPU's flags from /proc/cpuinfo (avx2, avx512f, ...)."""
-    with open("/proc/cpuinfo") as f:
-        return next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
-
-
 def write(args, machine, hint, isa, held, python, info, floor, load, rows):
-    flags = cpu_flags()
     versions = installed(python, ["onnxruntime", "openvino", "ncnn", "pnnx", "numpy"])
     with open(args.repvgg, "rb") as f:  # a CUDA build names the CUDA runtime among its libraries
         build = ("with the CUDA backend (the CUDA runtime loads at start, cuBLAS only when "
@@ -340,7 +333,7 @@ def write(args, machine, hint, isa, held, python, info, floor, load, rows):
     head = (f"# ours against ncnn, ONNX Runtime and OpenVINO on the CPU: RepVGG-A0 224x224 after "
             f"switch_to_fast, same weights and input, FP32, interleaved rounds\n"
             f"# machine: {machine}\n# cpu: {cpu_name()} ({os.cpu_count()} cores)\n"
-            f"# isa: {' '.join(f for f in ISA if f in flags)}\n"
+            f"# isa: {cpu_isa()}\n"
             f"# date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n# commit: {commit()}\n"
             f"# threads: {args.threads}\n# rounds: {args.rounds}\n"
             f"# load: 1-minute load average {load[0]:.1f} before the rounds, {load[1]:.1f} after "

@@ -96,11 +96,32 @@ def cpu_name():
                     platform.processor())
 
 
+def cpu_flags():
+    """The CPU's flags from /proc/cpuinfo (avx2, avx512f, ...)."""
+    with open("/proc/cpuinfo") as f:
+        return next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+
+
+# the vector instructions worth naming in a result, in /proc/cpuinfo's words
+ISA = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+       "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16")
+
+
+def cpu_isa():
+    """The CPU's vector instructions among ISA, e.g. "sse4_2 avx avx2 fma f16c"."""
+    flags = cpu_flags()
+    return " ".join(f for f in ISA if f in flags)
+
+
 def machine_name():
     """The results folder rv_bench picks on a CPU-only run (its slug()): the CPU
     model and core count, without (R), (TM), CPU, Processor, lower case, words
-    joined by '-', e.g. amd-epyc-2c, so every script's results land together."""
-    name = f"{cpu_name()} {os.cpu_count()}c"
+    joined by '-', e.g. amd-epyc-2c, and "-avx2" after it on a CPU with AVX2
+    but no AVX-512 (the same model name covers both kinds), so every script's
+    results land together."""
+    flags = cpu_flags()
+    isa = " avx2" if "avx2" in flags and "avx512f" not in flags else ""
+    name = f"{cpu_name()} {os.cpu_count()}c{isa}"
     for word in ("(R)", "(TM)", "(tm)", "CPU", "Processor"):
         name = name.replace(word, "")
     return "-".join(w for w in re.split(r"[^a-z0-9]+", name.lower()) if w)

@@ -171,7 +171,8 @@ static void gemm_epilogue(int64_t rows, int64_t cols, int64_t K, const float *W,
 }
 
 /* im2col floats per column block (1 MiB): a thread's block (K x columns)
- * stays in its L2 cache from im2col to the product. */
+ * stays in an L2 cache of 1 MiB from im2col to the product; with 512 KiB
+ * of L2 (Zen 3) smaller blocks were no faster (bench/cpu_steps.md). */
 #define COL_BLOCK_FLOATS (256 * 1024)
 /* im2col floats of a group of images in the few-positions path (8 MiB) */
 #define GROUP_COL_FLOATS (2 * 1024 * 1024)

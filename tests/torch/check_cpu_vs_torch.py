@@ -4,16 +4,18 @@ Usage: python3 check_cpu_vs_torch.py REPVGG WORKDIR
 
 Runs the benchmark against PyTorch at batch 1 with one timed run per round (the
 figures mean nothing at that size; the script's parts are what is checked)
-and reads back the TSV it writes: one row per form and variant, PyTorch's
-ratio 1, each median ratio between its quartiles, a target and its verdict
-on ours, and the deploy form's activation buffers at the analytic minimum.
+and reads back the TSV it writes: a header naming the machine, its CPU and
+vector instructions, date, commit and threads; one row per form and
+variant, PyTorch's ratio 1, each median ratio between its quartiles, a
+target and its verdict on ours, and the deploy form's activation buffers at
+the analytic minimum.
 Exit 0 pass, 1 fail, 77 when PyTorch is missing (the benchmark's own skip).
 """
 import csv
 import os
 import sys
 
-from bench_check import report, run_script
+from bench_check import header, report, run_script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "bench", "cpu_vs_torch.py")
@@ -28,8 +30,10 @@ def main():
     if rc is not None:
         return rc
     with open(os.path.join(work, "check", "cpu_vs_torch.tsv")) as f:
-        rows = list(csv.DictReader((l for l in f if not l.startswith("#")), delimiter="\t"))
+        lines = f.read().splitlines()
     fails = []
+    header(lines, ("machine", "cpu", "isa", "date", "commit", "threads"), fails)
+    rows = list(csv.DictReader((l for l in lines if not l.startswith("#")), delimiter="\t"))
     for form in ("deploy", "train"):
         got = {r["variant"]: r for r in rows if r["form"] == form and r["batch"] == "1"}
         for v in ("torch", "ours", "im2col", "openblas"):

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 
-from bench_check import report, run_script
+from bench_check import header, report, run_script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "..", "..", "bench")
@@ -42,11 +42,8 @@ def check(path, fails):
     """Appends to fails what is wrong with the TSV at path; returns its row count."""
     with open(path) as f:
         lines = f.read().splitlines()
-    head = {l[2:].split(":", 1)[0]: l.split(":", 1)[1].strip() for l in lines if l.startswith("# ")
-            and ":" in l}
-    for key in ("machine", "cpu", "isa", "date", "commit", "threads", "rounds", "load", "versions"):
-        if not head.get(key):
-            fails.append(f"header: no '# {key}:' line")
+    head = header(lines, ("machine", "cpu", "isa", "date", "commit", "threads", "rounds", "load",
+                          "versions"), fails)
     if head.get("rounds") != "2":
         fails.append(f"header: rounds {head.get('rounds')}, the test ran 2")
     for name, version in pinned(["onnxruntime", "openvino", "ncnn", "pnnx", "numpy"]).items():
