@@ -63,11 +63,13 @@ table() {
 
 Every chart here is drawn by `bench/plot.sh` from the TSV files in
 `bench/results/<machine>/`, written by `build/bin/rv_bench` (and, for the
-comparison with PyTorch, `bench/cpu_vs_torch.py`). Each TSV starts with `#`
-lines naming the machine, CPU, GPU, date, commit, build and threads; this page
-is written from those lines and from the charts present, by `bench/gallery.sh`.
-`make bench` in `build/` (or `cmake --build build --target bench`) measures
-and draws everything again. Timing is honest throughout: warm-up runs, a device
+comparisons with PyTorch and with other runtimes, `bench/cpu_vs_torch.py` and
+`bench/peers.py`). Each TSV starts with `#` lines naming the machine, CPU, GPU,
+date, commit, build and threads; this page is written from those lines and
+from the charts present, by `bench/gallery.sh`. A machine's name ends in
+`-avx2` when its CPU has AVX2 but no AVX-512. `make bench` in `build/` (or
+`cmake --build build --target bench`) measures and draws everything again but
+those two comparisons, which their scripts run. Timing is honest throughout: warm-up runs, a device
 sync before the clock is read, the two forms of a pair run by turns (so a slow
 phase of a shared machine falls on both), and the median with the fastest and
 slowest of many runs. Compare forms side by side, not runs taken hours apart.
