@@ -1010,8 +1010,8 @@ int main(int argc, char **argv)
              "experiment 5: deploy/train speed-up (median over median); steps at %s, "
              "networks at batch 1, %s\n"
              "# run time: %.0f s (every experiment of this run; drawing the charts not included)",
-             ri.quick ? "16 channels 14x14" : "64 channels 56x56", ri.quick ? "32x32" : "224x224",
-             (rv_now_ms() - t0) / 1e3);
+             ri.quick ? "16 channels 14x14" : "64 channels 56x56",
+             ri.quick ? "32x32" : "224x224", (rv_now_ms() - t0) / 1e3);
     if (st == RV_OK)
         st = write_table(&ri, "speedup.tsv", what5, "step\tdevice\ttrain_ms\tdeploy_ms\tspeedup",
                          &t_speed);

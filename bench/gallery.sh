@@ -69,10 +69,11 @@ date, commit, build and threads; this page is written from those lines and
 from the charts present, by `bench/gallery.sh`. A machine's name ends in
 `-avx2` when its CPU has AVX2 but no AVX-512. `make bench` in `build/` (or
 `cmake --build build --target bench`) measures and draws everything again but
-those two comparisons, which their scripts run. Timing is honest throughout: warm-up runs, a device
-sync before the clock is read, the two forms of a pair run by turns (so a slow
-phase of a shared machine falls on both), and the median with the fastest and
-slowest of many runs. Compare forms side by side, not runs taken hours apart.
+those two comparisons, which their scripts run. Timing is honest throughout:
+warm-up runs, a device sync before the clock is read, the two forms of a pair
+run by turns (so a slow phase of a shared machine falls on both), and the
+median with the fastest and slowest of many runs. Compare forms side by side,
+not runs taken hours apart.
 Files are named `<machine>-<chart>.png` (and `.svg`).
 EOF
     machines=$(for c in $charts; do
