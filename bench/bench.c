@@ -828,7 +828,7 @@ int main(int argc, char **argv)
     rv_opt opts[] = {
         {"out", RV_OPT_STR, &out, "results root: files go to OUT/<machine>/"},
         {"machine", RV_OPT_STR, &machine,
-         "machine name (default: from the GPU or CPU model, \"-avx2\" after a CPU without "
+         "machine name (default: the GPU's or CPU's model; \"-avx2\" added on a CPU without "
          "AVX-512)"},
         {"device", RV_OPT_STR, &device, "auto (CPU, and CUDA when a device answers), cpu or cuda"},
         {"quick", RV_OPT_FLAG, &quick, "tiny sizes, few repetitions (tests the pipeline)"},
