@@ -49,6 +49,7 @@
 #include "rv_mobileone.h"
 #include "rv_net.h"
 #include "rv_notebook.h"
+#include "rv_plan.h"
 #include "rv_quant_net.h"
 #include "rv_reparam.h"
 #include "rv_report.h"
@@ -379,21 +380,22 @@ static rv_status exp_block(const run_info *ri, table *t)
 
 /* ---- experiment 3: whole networks against batch ---- */
 typedef struct {
-    rv_net *net;
+    rv_plan *plan;
     rv_tensor *x, *y;
 } net_ctx;
 
 static rv_status net_forward(void *ctx)
 {
     net_ctx *c = ctx;
-    return rv_net_forward(c->net, c->x, c->y);
+    return rv_plan_forward(c->plan, c->x, c->y);
 }
 
-/* Both forms of a net on dev, on one input: each form's peak from a fresh
- * plan (so it counts the planned buffers), their times interleaved, and the
- * CUDA launches of one forward. */
+/* Both forms of a net on dev, on one input: each form's peak is its plan's
+ * bytes (buffers, prepared weights, workspace) and what a forward adds,
+ * their times interleaved, what each plan holds, and the CUDA launches of
+ * one forward. */
 static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, int repeat,
-                           rv_form_result r[2], long launches[2])
+                           rv_form_result r[2], rv_plan_info info[2], long launches[2])
 {
     rv_rng rng = rv_rng_seed(8);
     rv_tensor hx = {0}, x = {0}, y = {0};
@@ -405,12 +407,18 @@ static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, 
     rv_tensor_free(&hx);
     if (st == RV_OK) st = rv_net_out_shape(nets[0], &x, out, &rank);
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
-    net_ctx c[2] = {{nets[0], &x, &y}, {nets[1], &x, &y}};
+    rv_plan plan[2] = {0};
+    size_t planned[2] = {0};
+    net_ctx c[2] = {{&plan[0], &x, &y}, {&plan[1], &x, &y}};
     for (int f = 0; f < 2; f++) {
-        rv_net_unplan(nets[f]);
+        if (st == RV_OK) st = rv_plan_build_counted(&plan[f], nets[f], &x, NULL, &planned[f]);
         launches[f] = -1;
     }
     if (st == RV_OK) st = measure_pair(net_forward, &c[0], net_forward, &c[1], dev, repeat, r);
+    for (int f = 0; f < 2 && st == RV_OK; f++) {
+        r[f].peak_bytes += planned[f];
+        info[f] = rv_plan_describe(&plan[f]);
+    }
 #ifdef RV_HAVE_CUDA
     for (int f = 0; f < 2 && st == RV_OK && dev == RV_CUDA; f++) {
         long before = rv_cuda_launches();
@@ -418,6 +426,7 @@ static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, 
         launches[f] = rv_cuda_launches() - before;
     }
 #endif
+    for (int f = 0; f < 2; f++) rv_plan_free(&plan[f]);
     rv_tensor_free(&x);
     rv_tensor_free(&y);
     return st;
@@ -456,21 +465,21 @@ static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
                 int batch = batches[b], repeat = ri->quick ? 2 : (batch >= 16 ? 2 : 5);
                 rv_net *form[2] = {&train, &fast};
                 rv_form_result r[2];
+                rv_plan_info info[2];
                 long launches[2];
                 progress("networks on %s: RepVGG-%s, batch %d, both forms", rv_device_name(dev),
                          archs[a], batch);
-                st = time_nets(form, dev, batch, size, repeat, r, launches);
+                st = time_nets(form, dev, batch, size, repeat, r, info, launches);
                 for (int f = 0; f < 2 && st == RV_OK; f++) {
                     row(t, "%s\t%s\t%d\t%d\t%s\t", archs[a], rv_device_name(dev), batch, size,
                         f ? "deploy" : "train");
                     time_row(t, &r[f]);
-                    /* the plan stays after timing: its activation buffers and
-                     * weights planned for the CPU, and the workspace of the form's
-                     * first call (each within its peak) */
+                    /* what the plan holds, each part within the peak: its
+                     * activation buffers, the workspace, the weights prepared
+                     * for the CPU's kernels */
                     row(t, "\t%.2f\t%.4f\t%ld\t%zu\t%zu\t%zu\n", batch * 1e3 / r[f].time.median_ms,
                         rv_net_macs(form[f], batch, size, size) / 1e9, launches[f],
-                        rv_net_buffer_bytes(form[f]), r[f].workspace_bytes,
-                        rv_net_planned_weight_bytes(form[f]));
+                        info[f].activation_bytes, info[f].workspace_bytes, info[f].weight_bytes);
                     if (b == 0)
                         *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r[f].time.median_ms;
                 }
@@ -1010,8 +1019,8 @@ int main(int argc, char **argv)
              "experiment 5: deploy/train speed-up (median over median); steps at %s, "
              "networks at batch 1, %s\n"
              "# run time: %.0f s (every experiment of this run; drawing the charts not included)",
-             ri.quick ? "16 channels 14x14" : "64 channels 56x56",
-             ri.quick ? "32x32" : "224x224", (rv_now_ms() - t0) / 1e3);
+             ri.quick ? "16 channels 14x14" : "64 channels 56x56", ri.quick ? "32x32" : "224x224",
+             (rv_now_ms() - t0) / 1e3);
     if (st == RV_OK)
         st = write_table(&ri, "speedup.tsv", what5, "step\tdevice\ttrain_ms\tdeploy_ms\tspeedup",
                          &t_speed);

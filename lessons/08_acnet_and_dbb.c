@@ -467,8 +467,8 @@ static void time_block(const char *name, rv_block_spec spec, rv_device dev, int 
     char train[64], what[128];
     snprintf(train, sizeof train, "train-time (%d branches)", spec.n_branches);
     /* the middles of 1x1-then-3x3 and 1x1-then-average branches live in the
-     * block's planned buffer: activations too */
-    size_t middle = rv_tensor_bytes(&l.train.scratch);
+     * block plan's buffer: activations too */
+    size_t middle = rv_tensor_bytes(&l.plan[0].middle);
     rv_lesson_form forms[2] = {
         {.name = train, .fn = rv_block_pair_train, .ctx = &l, .activations = l.held[0] + middle},
         {.name = "deploy-time (1 conv)",

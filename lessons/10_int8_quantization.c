@@ -41,6 +41,7 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_lesson.h"
+#include "rv_plan.h"
 #include "rv_quant_net.h"
 #include "rv_reparam.h"
 
@@ -52,12 +53,14 @@ static const rv_quant_grain grains[GRAINS] = {RV_QUANT_PER_TENSOR, RV_QUANT_PER_
 
 typedef struct {
     rv_quant_nets q;
-    int n;             /* blocks */
-    rv_tensor y[NETS]; /* the deploy-time outputs, for the timing */
+    int n;              /* blocks */
+    rv_tensor y[NETS];  /* the deploy-time outputs, for the timing */
+    rv_plan plan[NETS]; /* the deploy-time forms' runs, for the timing */
 } lesson;
 
 static void destroy(lesson *l)
 {
+    for (int k = 0; k < NETS; k++) rv_plan_free(&l->plan[k]);
     rv_quant_nets_free(&l->q);
     for (int k = 0; k < NETS; k++) rv_tensor_free(&l->y[k]);
 }
@@ -509,7 +512,7 @@ typedef struct {
 static rv_status deploy_forward(void *ctx)
 {
     net_run *r = ctx;
-    return rv_net_forward(&r->l->q.net[r->n][RV_FORM_DEPLOY], &r->l->q.x, &r->l->y[r->n]);
+    return rv_plan_forward(&r->l->plan[r->n], &r->l->q.x, &r->l->y[r->n]);
 }
 
 static void timing(lesson *l, rv_device dev, const char *arch, int warmup, int repeat)
@@ -517,11 +520,18 @@ static void timing(lesson *l, rv_device dev, const char *arch, int warmup, int r
     net_run runs[NETS] = {{l, 0}, {l, 1}};
     int64_t out[4];
     int rank;
+    size_t planned[NETS] = {0}; /* each form's memory: its plan, then what a forward adds */
     rv_status st = rv_net_out_shape(&l->q.net[0][RV_FORM_DEPLOY], &l->q.x, out, &rank);
     for (int n = 0; n < NETS && st == RV_OK; n++) {
         st = rv_tensor_alloc(&l->y[n], dev, rank, out, "deploy-time output");
-        if (st == RV_OK) st = deploy_forward(&runs[n]); /* plans its buffers */
+        if (st == RV_OK)
+            st = rv_plan_build_counted(&l->plan[n], &l->q.net[n][RV_FORM_DEPLOY], &l->q.x, NULL,
+                                       &planned[n]);
     }
+    rv_form_result r[NETS];
+    if (st == RV_OK)
+        st = rv_measure_pair(deploy_forward, &runs[0], deploy_forward, &runs[1], dev, warmup,
+                             repeat, &r[0], &r[1]);
     if (st != RV_OK) {
         rv_lesson_keep_error();
         return;
@@ -531,19 +541,23 @@ static void timing(lesson *l, rv_device dev, const char *arch, int warmup, int r
            "the same shapes.\n");
     rv_lesson_form forms[2] = {
         {.name = "RepVGG deploy-time",
-         .fn = deploy_forward,
-         .ctx = &runs[0],
-         .activations = rv_net_buffer_bytes(&l->q.net[0][RV_FORM_DEPLOY])},
+         .activations = rv_plan_describe(&l->plan[0]).activation_bytes},
         {.name = "QARepVGG deploy-time",
-         .fn = deploy_forward,
-         .ctx = &runs[1],
-         .activations = rv_net_buffer_bytes(&l->q.net[1][RV_FORM_DEPLOY])},
+         .activations = rv_plan_describe(&l->plan[1]).activation_bytes},
     };
+    for (int n = 0; n < NETS; n++) /* the rest of the plan is scratch: weights, workspace */
+        r[n].peak_bytes += planned[n] - forms[n].activations;
     char what[128];
     snprintf(what, sizeof what, "RepVGG-%s and QARepVGG-%s in float32, %lldx%lldx%lldx%lld input",
              arch, arch, (long long)l->q.x.dim[0], (long long)l->q.x.dim[1],
              (long long)l->q.x.dim[2], (long long)l->q.x.dim[3]);
-    rv_lesson_compare(dev, what, forms, warmup, repeat, NULL, NULL);
+    rv_lesson_print_forms(what, forms, r, warmup, repeat,
+                          "memory = activations (the buffers planned for the blocks' outputs, "
+                          "two that take turns)\n"
+                          "       + scratch (on the CPU the 3x3 weights transformed for "
+                          "Winograd, and the conv\n"
+                          "         workspace); the input, the output and the weights are not "
+                          "counted.");
 }
 
 int main(int argc, char **argv)

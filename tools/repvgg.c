@@ -28,9 +28,8 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_npy.h"
-#include "rv_gemm.h"
 #include "rv_ops.h"
-#include "rv_winograd.h"
+#include "rv_plan.h"
 #include "rv_report.h"
 #include "rv_safetensors.h"
 #include "rv_weights.h"
@@ -394,28 +393,28 @@ static int cmd_run(int argc, char **argv)
 }
 
 typedef struct {
-    rv_net *net;
+    rv_plan *plan;
     rv_tensor *x, *y;
 } forward_ctx;
 
 static rv_status forward(void *ctx)
 {
     forward_ctx *f = ctx;
-    return rv_net_forward(f->net, f->x, f->y);
+    return rv_plan_forward(f->plan, f->x, f->y);
 }
 
 #ifdef RV_HAVE_CUDA
 static rv_status replay(void *ctx) { return rv_cuda_graph_launch(ctx); }
 
-/* --tf32: one FP32 forward as the reference, then cuBLAS's TF32 tensor-core
- * mode on; prints TF32's error against FP32 (TF32 rounds each product's
- * inputs to 10 mantissa bits, so it is not held to the FP32 tolerance). */
-static rv_status tf32_against_fp32(forward_ctx *f)
+/* --tf32: one FP32 forward (a plan of the default options) as the
+ * reference, then the TF32 plan's; prints TF32's error against FP32 (TF32
+ * rounds each product's inputs to 10 mantissa bits, so it is not held to
+ * the FP32 tolerance). */
+static rv_status tf32_against_fp32(const rv_net *net, forward_ctx *f)
 {
     rv_tensor ref = {0}, got = {0};
-    rv_status st = forward(f);
+    rv_status st = rv_net_forward(net, f->x, f->y);
     if (st == RV_OK) st = rv_tensor_clone(&ref, f->y, RV_CPU, "FP32 output");
-    if (st == RV_OK) st = rv_cuda_set_tf32(1);
     if (st == RV_OK) st = forward(f);
     if (st == RV_OK) st = rv_tensor_clone(&got, f->y, RV_CPU, "TF32 output");
     if (st == RV_OK) {
@@ -470,8 +469,11 @@ static int cmd_bench(int argc, char **argv)
         rv_net_free(&net);
         return EXIT_USAGE;
     }
-    rv_winograd_enabled = !no_winograd;
-    rv_gemm_enabled = !openblas;
+    rv_options o = {.no_winograd = no_winograd,
+                    .gemm = openblas ? RV_GEMM_OPENBLAS : RV_GEMM_AUTO,
+                    .tf32 = tf32};
+    rv_plan plan = {0};
+    size_t planned = 0;
     rv_rng rng = rv_rng_seed(1);
     rv_tensor hx = {0}, x = {0}, y = {0};
     int64_t out[4];
@@ -492,17 +494,17 @@ static int cmd_bench(int argc, char **argv)
                       rv_last_error());
     if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
-    forward_ctx f = {&net, &x, &y};
+    /* the peak counts the plan (buffers, prepared weights, workspace) */
+    if (st == RV_OK) st = rv_plan_build_counted(&plan, &net, &x, &o, &planned);
+    forward_ctx f = {&plan, &x, &y};
 #ifdef RV_HAVE_CUDA
-    if (st == RV_OK && tf32) st = tf32_against_fp32(&f);
+    if (st == RV_OK && tf32) st = tf32_against_fp32(&net, &f);
 #endif
-    rv_net_unplan(&net); /* the peak counts the planned buffers */
     if (st == RV_OK && !graph) st = rv_measure_form(forward, &f, dev, warmup, repeat, &r);
 #ifdef RV_HAVE_CUDA
     rv_cuda_graph *g = NULL;
     if (st == RV_OK && graph) { /* (graph is CUDA only, checked above) */
-        /* the first forward plans the buffers and grows the workspace; the
-         * graph holds their addresses, so they stay until it is destroyed */
+        /* the graph holds the plan's addresses: it is destroyed first */
         st = rv_measure_peak(forward, &f, dev, &r.peak_bytes);
         if (st == RV_OK) st = rv_cuda_graph_capture(forward, &f, &g);
         if (st == RV_OK) st = rv_time(replay, g, dev, warmup, repeat, &r.time);
@@ -511,8 +513,7 @@ static int cmd_bench(int argc, char **argv)
 #endif
     if (st == RV_OK) {
         double ms = r.time.median_ms;
-        int wino[2];
-        rv_net_winograd_layers(&net, wino);
+        rv_plan_info info = rv_plan_describe(&plan);
         printf(
             "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
             "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\tactivation_bytes\t"
@@ -525,14 +526,11 @@ static int cmd_bench(int argc, char **argv)
             (long long)shape[2], (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms,
             r.time.mean_ms, shape[0] * 1e3 / ms,
             rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
-            r.peak_bytes, rv_net_buffer_bytes(&net), rv_net_min_activation_bytes(&net, &x),
-            rv_workspace_bytes(dev),
-            dev == RV_CUDA        ? "im2col+cublas"
-            : no_winograd         ? (rv_gemm_available() ? "im2col+packed" : "im2col+openblas")
-            : rv_gemm_available() ? "winograd+packed"
-                                  : "winograd+openblas",
-            wino[0], wino[1], dev == RV_CUDA ? "-" : rv_cpu_isa());
+            planned + r.peak_bytes, info.activation_bytes, rv_net_min_activation_bytes(&net, &x),
+            info.workspace_bytes, info.conv, info.by_path[RV_PATH_WINOGRAD_F2X2],
+            info.by_path[RV_PATH_WINOGRAD_F4X4], dev == RV_CUDA ? "-" : rv_cpu_isa());
     }
+    rv_plan_free(&plan);
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);
     rv_net_free(&net);

@@ -83,12 +83,13 @@ int rv_cpu_threads(void)
 
 void rv_cpu_blas_describe(char *buf, int len)
 {
-    const char *packed = rv_gemm_kernel_name();
+    const rv_gemm_kernel *k; /* the default options' kernel (rv_exec.h) */
+    rv_gemm_kernel_for(RV_GEMM_AUTO, &k);
     snprintf(buf, (size_t)len,
              "%d threads (OpenMP; OpenBLAS one thread in each), %s, %s kernels; "
              "products with packed weights: %s%s; widest vector code %s%s",
              rv_cpu_threads(), openblas_get_config(), openblas_get_corename(),
-             packed ? "our kernel, " : "OpenBLAS", packed ? packed : "", rv_cpu_isa(),
+             k ? "our kernel, " : "OpenBLAS", k ? rv_gemm_kernel_name(k) : "", rv_cpu_isa(),
              RV_AVX512_ALLOWED ? "" : " (built without AVX-512)");
 }
 

@@ -494,8 +494,10 @@ static int fold_case(rv_block_spec spec, uint64_t seed)
         need(rv_block_out_shape(&spec, &x, out), "shape the output");
         rv_tensor *o[3] = {&tmp, &y, &yf};
         for (int k = 0; k < 3; k++) need(rv_tensor_alloc(o[k], RV_CPU, 4, out, "y"), "allocate");
-        need(rv_block_plan(&b, x.dim), "plan the block");
-        need(rv_block_forward(&b, &x, &tmp, &y), "run the block");
+        rv_block_plan bp;
+        need(rv_block_plan_build(&bp, &b, x.dim, NULL), "plan the block");
+        need(rv_block_run(&b, &bp, NULL, &x, &tmp, &y), "run the block");
+        rv_block_plan_free(&bp);
         rv_conv_params p = rv_block_conv_params(&spec);
         p.relu = !spec.no_relu;
         need(rv_conv2d_ref(&x, &w, &bias, p, &yf), "run the fused conv");
