@@ -233,7 +233,7 @@ expect 0 "median_ms" -- "$tool" bench --weights a0d.safetensors --shape 1,3,16,1
 expect 2 "--tf32 needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --tf32
 expect 2 "--graph needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --graph
 
-leftovers=$(find . -name '*.tmp.*')
+leftovers=$(find . -name 'rv-writing-*')
 [ -z "$leftovers" ] || { echo "FAIL: temporaries left: $leftovers"; failures=$((failures + 1)); }
 echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) repvgg_cli: $failures failed check(s)"
 [ $failures -eq 0 ]
