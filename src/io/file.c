@@ -118,7 +118,8 @@ rv_status rv_read_file(const char *path, size_t max_bytes, unsigned char **data,
  * signal the program ignores (nohup's SIGHUP) stays ignored. */
 static char pending[4200];
 static volatile sig_atomic_t state, deferred;
-static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT}; /* the catchable ones */
+/* the catchable stops; SIGXFSZ: a write past the file size limit (ulimit -f) */
+static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGXFSZ};
 static struct sigaction saved[sizeof stops / sizeof stops[0]];
 enum { N_STOPS = sizeof stops / sizeof stops[0] };
 

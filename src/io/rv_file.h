@@ -15,9 +15,9 @@
  * would give a new file (0666 less the umask), or the replaced file's, and
  * is renamed over the output only when every byte is written and the file
  * closed: an error never leaves a half-written output, and an aborted write
- * leaves nothing at all; while it is open, Ctrl-C (SIGINT), SIGTERM, SIGHUP
- * or SIGQUIT removes the temporary before the program stops (SIGKILL cannot
- * be caught). An output that exists and is a character device (/dev/null)
+ * leaves nothing at all; while it is open, Ctrl-C (SIGINT), SIGTERM, SIGHUP,
+ * SIGQUIT or SIGXFSZ (a write past `ulimit -f`) removes the temporary before
+ * the program stops (SIGKILL cannot be caught). An output that exists and is a character device (/dev/null)
  * or a FIFO is written in place, never replaced; a directory, a block
  * device or a socket is refused.
  */
