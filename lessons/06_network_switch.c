@@ -202,6 +202,12 @@ int main(int argc, char **argv)
                                "deploy-time after switch_to_fast",
                                &batch, &channels, &size, &repeat, &arch_opt, 1, &device);
     if (rc >= 0) return rc;
+    char inputs[128]; /* what build() allocates per input channel, float32 */
+    snprintf(inputs, sizeof inputs,
+             "%d input image(s) of %dx%d and 2 calibration images of 128x128", batch, size, size);
+    if ((rc = rv_cli_channels_fit(
+             argv[0], channels, 4.0 * (2 * 128 * 128 + (double)batch * size * size), inputs)) >= 0)
+        return rc;
     rv_arch arch;
     rv_block_spec specs[RV_MAX_BLOCKS];
     int n = 0;

@@ -584,6 +584,15 @@ int main(int argc, char **argv)
                 n_calib);
         return 2;
     }
+    char inputs[160]; /* what rv_quant_nets_build allocates per input channel, float32 */
+    snprintf(inputs, sizeof inputs,
+             "%d input image(s) of %dx%d, %d calibration batch(es) of as many and 2 BN "
+             "calibration images of 128x128",
+             batch, size, size, n_calib);
+    if ((rc = rv_cli_channels_fit(argv[0], channels,
+                                  4.0 * (2 * 128 * 128 + (n_calib + 1.0) * batch * size * size),
+                                  inputs)) >= 0)
+        return rc;
     rv_arch arch;
     rv_block_spec specs[RV_MAX_BLOCKS];
     lesson *l = calloc(1, sizeof *l);

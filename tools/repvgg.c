@@ -13,9 +13,11 @@
  * switch_to_fast as a tool. Activations are float32 NCHW .npy files.
  * Exit codes: 0 ok, 1 bad data (a file, a tensor), 2 bad usage (an argument,
  * an unavailable device). Outputs are written atomically: on any error
- * nothing is left at the output path. Standard output carries each command's
+ * nothing is left at the output path (src/io/rv_file.h: an existing device
+ * or FIFO is written in place, never replaced). Standard output carries each command's
  * result (info's report; the "wrote FILE: ..." line of init, convert and
- * run; bench's TSV), standard error the progress, notes and errors.
+ * run; bench's TSV), standard error the progress, notes and errors; results
+ * that cannot be written there (standard output closed or full) are exit 1.
  * Multiply-adds print as "1.360 G multiply-adds" (G = 10^9), as in lesson 06.
  */
 #include <errno.h>
@@ -31,6 +33,7 @@
 #include "rv_ops.h"
 #include "rv_plan.h"
 #include "rv_report.h"
+#include "rv_results.h"
 #include "rv_safetensors.h"
 #include "rv_weights.h"
 #ifdef RV_HAVE_CUDA
@@ -537,7 +540,7 @@ static int cmd_bench(int argc, char **argv)
     return st == RV_OK ? 0 : fail(argv[0], st);
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     static const struct {
         const char *name;
@@ -560,4 +563,12 @@ int main(int argc, char **argv)
         }
     fprintf(stderr, "repvgg: unknown command '%s' (see repvgg --help)\n", argv[1]);
     return EXIT_USAGE;
+}
+
+/* Results that cannot reach standard output (closed, > /dev/full) are an
+ * error (exit 1), not a silent success. */
+int main(int argc, char **argv)
+{
+    int rc = rv_results_begin("repvgg");
+    return rc >= 0 ? rc : rv_results_end(run_command(argc, argv));
 }

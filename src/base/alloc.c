@@ -56,6 +56,8 @@ static size_t host_available(void)
     return avail;
 }
 
+size_t rv_host_budget(void) { return host_available(); }
+
 void *rv_alloc(rv_device dev, size_t bytes, const char *what)
 {
     if (bytes == 0) {

@@ -1,11 +1,15 @@
 /* cli.c - "--name value" parsing with a help table. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rv_alloc.h"
 #include "rv_cli.h"
+#include "rv_report.h"
+#include "rv_results.h"
 
 static void print_help(const char *usage, const rv_opt *opts, int nopts)
 {
@@ -109,6 +113,8 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
 {
     enum { COMMON = 5, MAX_EXTRA = 8 };
     *device = "auto";
+    int rc = rv_results_begin(argv[0]);
+    if (rc >= 0) return rc;
     rv_opt opts[COMMON + MAX_EXTRA] = {
         {"device", RV_OPT_STR, device, "auto, cpu or cuda"},
         {"batch", RV_OPT_INT, batch, "images per batch"},
@@ -118,12 +124,32 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
     };
     if (n_extra > MAX_EXTRA) n_extra = MAX_EXTRA;
     for (int i = 0; i < n_extra; i++) opts[COMMON + i] = extra[i];
-    return rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
+    rc = rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
+    return rc >= 0 ? rv_results_end(rc) : rc; /* --help is a result too */
 }
 
 int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why)
 {
     if (value >= min) return -1;
     fprintf(stderr, "%s: --%s: must be >= %d %s, got %d\n", prog, flag, min, why, value);
+    return 2;
+}
+
+int rv_cli_channels_fit(const char *prog, int channels, double bytes_per_channel, const char *what)
+{
+    size_t budget = rv_host_budget(), limit = RV_LESSON_MAX_INPUT;
+    int by_memory = budget && budget < limit;
+    if (by_memory) limit = budget;
+    double need = channels * bytes_per_channel;
+    if (need <= (double)limit) return -1;
+    char a[32], b[32];
+    fprintf(stderr,
+            "%s: --channels: %d channels need %s for %s, more than the %s %s; at most %.0f "
+            "fit\n",
+            prog, channels, rv_bytes_str((size_t)fmin(need, 0x1p62), a, sizeof a), what,
+            rv_bytes_str(limit, b, sizeof b),
+            by_memory ? "this machine can give (3/4 of the memory available)"
+                      : "a lesson's input images may take",
+            floor((double)limit / bytes_per_channel));
     return 2;
 }
