@@ -9,7 +9,7 @@
 #: and earlier builds timed in the same rounds (`--also`, named in the
 #: TSV's header). Each bar is the median over the rounds
 #: of the per-round ratio, the error bar its quartiles; the black dots are
-#: the goals set for ours. What each step bought: `bench/cpu_steps.md`.
+#: the goals set for ours. What each choice bought: `docs/performance.md`.
 f = dir."/cpu_vs_torch.tsv"
 set title "RepVGG-A0 224x224 on the CPU: our median / PyTorch's, same round (".where.")"
 set style fill solid 0.6

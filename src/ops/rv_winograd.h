@@ -21,7 +21,7 @@ extern "C" {
  * a product costs the same per column however few it has, so chunks stay
  * small, RV_WINOGRAD_PACKED_CHUNK_BYTES: one image of RepVGG-A0 at 224x224,
  * whose V and M then stay in the caches (A0 at batch 8 ran faster than with
- * 16 MiB chunks, bench/cpu_steps.md). OpenBLAS packs U_xi anew in every
+ * 16 MiB chunks, docs/performance.md). OpenBLAS packs U_xi anew in every
  * call, so its products must span a few hundred tiles, at
  * RV_WINOGRAD_BLAS_CHUNK_BYTES (a product of one 14x14 image's 49 tiles
  * spent much of its time copying weights). Tests set 1: one image a chunk. */
@@ -37,7 +37,7 @@ int rv_winograd_applies(const rv_tensor *w, rv_conv_params p);
  * packed-weights kernel (rv_gemm.h), F(4x4) where it needs at most 3/4 of
  * F(2x2)'s multiplications (0.56 at 56x56 and 28x28, 0.73 at 14x14, whose
  * 4x4 tiles cover 16x16): no product packs weights, so fewer products win
- * (bench/cpu_steps.md). With OpenBLAS, which packs its 36 matrices of
+ * (docs/performance.md). With OpenBLAS, which packs its 36 matrices of
  * weights anew in every product against F(2x2)'s 16, only where it needs at
  * most 2/3 and its products have at least RV_WINOGRAD_F4_TILES columns. */
 #define RV_WINOGRAD_F4_TILES 48

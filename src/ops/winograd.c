@@ -363,7 +363,7 @@ transpose4_halves(const __m256 r[4], __m256 c[4])
  * with P[16] and P[17] last. Each 128-bit half of a vector holds one tile
  * row, so one in-lane transpose serves two. AVX-512 CPUs run it too: there
  * it beat a form with one 16-float vector per tile row and a permute
- * (bench/cpu_steps.md, step 23). */
+ * (docs/performance.md). */
 __attribute__((target("avx2"))) static void input_transform_16(const float *restrict xc, int64_t H,
                                                                int64_t W, float *restrict d,
                                                                float *restrict v, int64_t plane)
