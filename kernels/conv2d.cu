@@ -1,6 +1,6 @@
 /* conv2d.cu - conv2d on the GPU: im2col kernel + cuBLAS SGEMM + bias/ReLU epilogue.
  *
- * Same algorithm and arguments as rv_conv2d_cpu (src/conv2d.c); the im2col
+ * Same algorithm and arguments as rv_conv2d_cpu (src/ops/conv2d.c); the im2col
  * index arithmetic is the shared rv_im2col_elem (src/ops/rv_elem.h).
  *
  * Row-major onto column-major cuBLAS. For one image and group g we want
