@@ -17,8 +17,9 @@ rotates from round to round, so slow phases of a shared machine fall on all
 of them: the ratio to PyTorch is the median over rounds of ours/PyTorch from
 the same round, with its quartiles over the rounds beside it. On a shared
 2-core machine one round's ratio spreads widely, and over 7 rounds the median
-moved between runs by more than a target's margin (bench/cpu_steps.md): hence
-20 rounds by default. Variants of ours (steps of bench/cpu_steps.md, measured in this run):
+moved between runs by more than a target's margin (docs/performance.md): hence
+20 rounds by default. Variants of ours, measured in this run (docs/performance.md says
+what each bought):
   ours            Winograd + OpenMP, products with packed weights through our
                   kernel (AVX-512 or AVX2) and the rest through OpenBLAS,
                   OPENBLAS_CORETYPE set when OpenBLAS would pick kernels
@@ -49,7 +50,7 @@ except ImportError as e:
     print(f"skipped: {e}")
     sys.exit(77)
 
-# the goals set for ours before the steps of bench/cpu_steps.md: ours / PyTorch at most this
+# the goals set for ours before the work of docs/performance.md: ours / PyTorch at most this
 TARGETS = {("deploy", 1): 0.8, ("deploy", 8): 0.9, ("train", 1): 1.0}
 
 

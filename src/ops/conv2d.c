@@ -178,7 +178,7 @@ static void gemm_epilogue(int64_t rows, int64_t cols, int64_t K, const float *W,
 
 /* im2col floats per column block (1 MiB): a thread's block (K x columns)
  * stays in an L2 cache of 1 MiB from im2col to the product; with 512 KiB
- * of L2 (Zen 3) smaller blocks were no faster (bench/cpu_steps.md). */
+ * of L2 (Zen 3) smaller blocks were no faster (docs/performance.md). */
 #define COL_BLOCK_FLOATS (256 * 1024)
 /* im2col floats of a group of images in the few-positions path (8 MiB) */
 #define GROUP_COL_FLOATS (2 * 1024 * 1024)
@@ -231,7 +231,7 @@ static im2col_layout im2col_layout_of(int64_t N, rv_conv_geom g, const rv_tensor
      * packed once, and one kernel block (48 columns) is enough. So A0's last
      * layer at batch 8 (49 columns an image) no longer takes the shared
      * im2col below, 2.7 MB that every panel of weights read again from the
-     * L3 cache (bench/cpu_steps.md, step 21) */
+     * L3 cache (docs/performance.md) */
     if (l.blocks >= l.nt && l.bc >= (packed ? 48 : 64)) {
         l.floats = l.pointwise ? 0 : l.nt * l.K * l.bc;
         return l;

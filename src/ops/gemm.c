@@ -112,7 +112,7 @@ RV_BLOCK16(block16_3, 3)
  * kernels) fetches the next panel into L2 meanwhile, and memory stays busy
  * throughout (A0 at batch 1 about 7 % faster with these kernels on Zen 4;
  * the AVX-512 kernel, one pass per panel, gained nothing from it:
- * bench/cpu_steps.md, step 24). AVX2's masked load is slow (microcoded on
+ * docs/performance.md). AVX2's masked load is slow (microcoded on
  * AMD's CPUs), so the columns past the last whole vector, and a block of one
  * vector (two halves of only 4 chains each), run as cols below. */
 #define RV_DECL8(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
@@ -172,7 +172,7 @@ RV_BLOCK8(block8_3_next, 3, 1)
  * multiply-adds. With 1 to 6 columns, S sets of accumulators take turns
  * over k (summed at the end), so that 8 or more chains run at once where
  * the registers allow: one chain waits for each multiply-add's result
- * before its next (bench/cpu_steps.md). One expansion per nb, so that the
+ * before its next (docs/performance.md). One expansion per nb, so that the
  * accumulators are named registers. */
 #define RV_COLS8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
 #define RV_DECLC(j) __m256 s0##j = zero, s1##j = zero, s2##j = zero, s3##j = zero;
@@ -334,7 +334,7 @@ void rv_gemm_rows(const rv_gemm_kernel *kern, const float *packed, int64_t K, in
      * tail joins the last: A0's last layer (49 columns, 8.8 MB of weights
      * read from L3) reads A once, not three times (0.92 of its time). With K
      * in one chunk (the stem: 27) the panel order, which stores C row after
-     * row, stayed faster (bench/cpu_steps.md, steps 25 and 27). */
+     * row, stayed faster (docs/performance.md). */
     int by_block = kern->by_block && K * ldb > L1_FLOATS && K > KC;
     int64_t kc = by_block ? KC : K, group = by_block ? 2 * kern->nb : N; /* columns at a time */
     for (int64_t g0 = 0, g1; g0 < N; g0 = g1) {

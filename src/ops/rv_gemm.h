@@ -4,7 +4,7 @@
  * OpenBLAS packs both operands into its own layout on every call; for a
  * network's weights that is the same work at every forward (13 of
  * RepVGG-A0's layers hold 31 MB of Winograd-domain weights, packed again
- * each time: bench/cpu_steps.md). Here A (M x K) is packed when the layer is
+ * each time: docs/performance.md). Here A (M x K) is packed when the layer is
  * planned, in panels of RV_GEMM_MR rows, k-major:
  *
  *     panel p, element (k, r) = A[p MR + r][k]      at packed[(p K + k) MR + r]

@@ -24,7 +24,7 @@ extern "C" {
  * a product costs the same per column however few it has, so chunks stay
  * small, RV_WINOGRAD_PACKED_CHUNK_BYTES: one image of RepVGG-A0 at 224x224,
  * whose V and M then stay in the caches (A0 at batch 8 ran faster than with
- * 16 MiB chunks, bench/cpu_steps.md). OpenBLAS packs U_xi anew in every
+ * 16 MiB chunks, docs/performance.md). OpenBLAS packs U_xi anew in every
  * call, so its products must span a few hundred tiles, at
  * RV_WINOGRAD_BLAS_CHUNK_BYTES (a product of one 14x14 image's 49 tiles
  * spent much of its time copying weights). */
@@ -32,11 +32,13 @@ extern "C" {
 #define RV_WINOGRAD_BLAS_CHUNK_BYTES ((size_t)16 << 20)
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p);
 /* The output tile m (2 or 4) for a batch of n h x w inputs whose products
- * run on kernel k (NULL: OpenBLAS). With the packed-weights kernel (rv_gemm.h), F(4x4) where it
- * needs at most 3/4 of F(2x2)'s multiplications (0.56 at 56x56 and 28x28, 0.73 at 14x14, whose 4x4
- * tiles cover 16x16): no product packs weights, so fewer products win (bench/cpu_steps.md). With
- * OpenBLAS, which packs its 36 matrices of weights anew in every product against F(2x2)'s 16, only
- * where it needs at most 2/3 and its products have at least RV_WINOGRAD_F4_TILES columns. */
+ * run on kernel k (NULL: OpenBLAS). With the packed-weights kernel
+ * (rv_gemm.h), F(4x4) where it needs at most 3/4 of F(2x2)'s multiplications
+ * (0.56 at 56x56 and 28x28, 0.73 at 14x14, whose 4x4 tiles cover 16x16): no
+ * product packs weights, so fewer products win (docs/performance.md). With
+ * OpenBLAS, which packs its 36 matrices of weights anew in every product
+ * against F(2x2)'s 16, only where it needs at most 2/3 and its products have
+ * at least RV_WINOGRAD_F4_TILES columns. */
 #define RV_WINOGRAD_F4_TILES 48
 int rv_winograd_tile(int64_t n, int64_t h, int64_t w, const rv_gemm_kernel *k);
 /* u = G g G^T of every (O, C, 3, 3) kernel g of w (on the CPU) for F(m x m,

@@ -9,13 +9,15 @@
  * Summed over input channels, the element-wise product becomes (m + 2)^2
  * matrix products, one per tile position xi = (i, j):
  *   M_xi (O x T) = U_xi (O x C) * V_xi (C x T),  U = G g G^T,  V = B^T d B,
- * with T the number of tiles; those run through cblas_sgemm (U_xi stored
- * transposed). F(2x2)'s transforms only add and subtract (G's halves are
- * exact in binary), so it rounds like a direct conv; F(4x4)'s multiply by up
- * to 8 and divide by 24, so it rounds several times worse (test_conv2d's
- * 16-channel 14x14 case: relative L2 error 9.8e-7 against 1.6e-7), still
- * inside RV_TOL_FP32 (1e-5), which the tests hold both to. Which m a layer
- * uses is rv_winograd_tile's choice.
+ * with T the number of tiles; those run through our packed-weights product
+ * (rv_gemm.h: U_xi packed once, when the layer is planned), or through
+ * cblas_sgemm (U_xi stored transposed) where that product is unavailable (no
+ * AVX2, or repvgg bench --openblas). F(2x2)'s transforms only add and
+ * subtract (G's halves are exact in binary), so it rounds like a direct
+ * conv; F(4x4)'s multiply by up to 8 and divide by 24, so it rounds several
+ * times worse (test_conv2d's 16-channel 14x14 case: relative L2 error 9.8e-7
+ * against 1.6e-7), still inside RV_TOL_FP32 (1e-5), which the tests hold
+ * both to. Which m a layer uses is rv_winograd_tile's choice.
  */
 #include <cblas.h>
 #include <stdint.h>
@@ -360,7 +362,7 @@ transpose4_halves(const __m256 r[4], __m256 c[4])
  * with P[16] and P[17] last. Each 128-bit half of a vector holds one tile
  * row, so one in-lane transpose serves two. AVX-512 CPUs run it too: there
  * it beat a form with one 16-float vector per tile row and a permute
- * (bench/cpu_steps.md, step 23). */
+ * (docs/performance.md). */
 __attribute__((target("avx2"))) static void input_transform_16(const float *restrict xc, int64_t H,
                                                                int64_t W, float *restrict d,
                                                                float *restrict v, int64_t plane)
