@@ -396,13 +396,11 @@ static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, 
                            rv_form_result r[2], long launches[2])
 {
     rv_rng rng = rv_rng_seed(8);
-    rv_tensor hx = {0}, x = {0}, y = {0};
+    rv_tensor x = {0}, y = {0};
     int64_t out[4];
     int rank;
-    rv_status st = rv_tensor_alloc4(&hx, RV_CPU, batch, 3, size, size, "input");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
-    if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
-    rv_tensor_free(&hx);
+    rv_status st = rv_tensor_random(&x, dev, 4, (const int64_t[]){batch, 3, size, size}, &rng,
+                                    -1.0f, 1.0f, "input");
     if (st == RV_OK) st = rv_net_out_shape(nets[0], &x, out, &rank);
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
     net_ctx c[2] = {{nets[0], &x, &y}, {nets[1], &x, &y}};
@@ -687,18 +685,6 @@ static rv_status conv_forward(void *ctx)
     return rv_conv2d(c->x, c->w, c->b, c->p, c->y);
 }
 
-/* A random CUDA tensor, uniform in [-r, r]. */
-static rv_status random_cuda(rv_tensor *t, int ndim, const int64_t *dim, float r, rv_rng *rng,
-                             const char *what)
-{
-    rv_tensor host = {0};
-    rv_status st = rv_tensor_alloc(&host, RV_CPU, ndim, dim, what);
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&host, rng, -r, r);
-    if (st == RV_OK) st = rv_tensor_clone(t, &host, RV_CUDA, what);
-    rv_tensor_free(&host);
-    return st;
-}
-
 /* The deploy-time layer (3x3 conv C -> C, bias, ReLU) both ways on one
  * shape. cuDNN's output is checked against ours: its FFT and Winograd
  * algorithms round differently from a direct sum, so with RV_TOL_NET. */
@@ -713,9 +699,10 @@ static rv_status cudnn_shape(const run_info *ri, table *t, int sweep, int batch,
     size_t ws = 0;
     rv_form_result r[2];
     const int64_t xd[4] = {batch, c, s, s}, wd[4] = {c, c, 3, 3}, bd[1] = {c};
-    rv_status st = random_cuda(&x, 4, xd, 1.0f, &rng, "input");
-    if (st == RV_OK) st = random_cuda(&w, 4, wd, 1.0f / sqrtf(9.0f * c), &rng, "weight");
-    if (st == RV_OK) st = random_cuda(&b, 1, bd, 0.1f, &rng, "bias");
+    float bound = 1.0f / sqrtf(9.0f * c); /* PyTorch's conv init */
+    rv_status st = rv_tensor_random(&x, RV_CUDA, 4, xd, &rng, -1.0f, 1.0f, "input");
+    if (st == RV_OK) st = rv_tensor_random(&w, RV_CUDA, 4, wd, &rng, -bound, bound, "weight");
+    if (st == RV_OK) st = rv_tensor_random(&b, RV_CUDA, 1, bd, &rng, -0.1f, 0.1f, "bias");
     if (st == RV_OK) st = rv_tensor_alloc4(&y, RV_CUDA, batch, c, s, s, "output (ours)");
     if (st == RV_OK) st = rv_tensor_alloc4(&yd, RV_CUDA, batch, c, s, s, "output (cuDNN)");
     conv_ctx ours = {&x, &w, &b, p, &y};

@@ -40,11 +40,7 @@ static void random_tensor(rv_tensor *t, int ndim, const int64_t *dim, float lo, 
                           uint64_t seed, rv_device dev)
 {
     rv_rng r = rv_rng_seed(seed);
-    rv_tensor h = {0};
-    CHECK_OK(rv_tensor_alloc(&h, RV_CPU, ndim, dim, "random"));
-    CHECK_OK(rv_tensor_fill_uniform(&h, &r, lo, hi));
-    CHECK_OK(rv_tensor_clone(t, &h, dev, "random"));
-    rv_tensor_free(&h);
+    CHECK_OK(rv_tensor_random(t, dev, ndim, dim, &r, lo, hi, "random"));
 }
 
 /* host copy of t */

@@ -232,12 +232,8 @@ rv_status rv_net_to_qarepvgg(const rv_net *net, rv_rng *r, rv_net *qa)
 static rv_status random_batch(rv_tensor *t, rv_device dev, int64_t n, int64_t c, int64_t s,
                               rv_rng *r)
 {
-    rv_tensor h = {0};
-    rv_status st = rv_tensor_alloc4(&h, RV_CPU, n, c, s, s, "random batch");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&h, r, -1.0f, 1.0f);
-    if (st == RV_OK) st = rv_tensor_clone(t, &h, dev, "random batch");
-    rv_tensor_free(&h);
-    return st;
+    return rv_tensor_random(t, dev, 4, (const int64_t[]){n, c, s, s}, r, -1.0f, 1.0f,
+                            "random batch");
 }
 
 rv_status rv_quant_nets_build(rv_quant_nets *q, const rv_block_spec *specs, int n, rv_device dev,
