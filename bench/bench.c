@@ -220,30 +220,35 @@ static rv_status identity_picture(table *t)
  * by the steps the block's fold takes. */
 static rv_status block_picture(table *t, rv_rng *rng)
 {
-    enum { W3, W1, ID, F3, F1, P1, FID, W, B3, B1, BID, B, N };
-    static const int k[N] = {3, 1, 3, 3, 1, 3, 3, 3, 0, 0, 0, 0};
-    rv_tensor ts[N] = {{0}};
-    rv_bn bn[3] = {{.channels = 0}};
-    rv_status st = kernel_tensors(ts, k, N, 2, 2);
-    for (int i = 0; i < 3 && st == RV_OK; i++)
-        if ((st = rv_bn_alloc(&bn[i], 2)) == RV_OK) st = rv_bn_randomize(&bn[i], rng);
-    if (st == RV_OK) st = rv_tensor_fill_int(&ts[W3], rng, -2, 2);
-    if (st == RV_OK) st = rv_tensor_fill_int(&ts[W1], rng, -2, 2);
-    if (st == RV_OK) st = rv_identity_kernel(1, &ts[ID]);
-    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[W3], NULL, &bn[0], &ts[F3], &ts[B3]);
-    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[W1], NULL, &bn[1], &ts[F1], &ts[B1]);
-    if (st == RV_OK) st = rv_pad_kernel(&ts[F1], &ts[P1]);
-    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[ID], NULL, &bn[2], &ts[FID], &ts[BID]);
-    if (st == RV_OK) st = rv_sum_convs(&ts[F3], &ts[B3], &ts[P1], &ts[B1], &ts[W], &ts[B]);
-    if (st == RV_OK) st = rv_sum_convs(&ts[W], &ts[B], &ts[FID], &ts[BID], &ts[W], &ts[B]);
+    enum { W3, W1, ID, N };
+    rv_block b = {0};
+    rv_block_spec spec;
+    rv_tensor w[N] = {{0}}, bias[N] = {{0}}, p1 = {0}, sum = {0}, sum_b = {0};
+    rv_status st = rv_repvgg_block_spec(2, 2, 1, 1, &spec);
+    if (st == RV_OK) st = rv_block_alloc(&b, spec);
+    for (int i = 0; i < N && st == RV_OK; i++) st = rv_bn_randomize(&b.branch[i].bn, rng);
+    if (st == RV_OK) st = rv_tensor_fill_int(&b.branch[W3].w, rng, -2, 2);
+    if (st == RV_OK) st = rv_tensor_fill_int(&b.branch[W1].w, rng, -2, 2);
+    for (int i = 0; i < N && st == RV_OK; i++) st = rv_branch_kernel_fused(&b, i, &w[i], &bias[i]);
+    if (st == RV_OK) st = rv_tensor_alloc4(&p1, RV_CPU, 2, 2, 3, 3, "padded 1x1");
+    if (st == RV_OK) st = rv_pad_kernel(&w[W1], &p1);
+    if (st == RV_OK) st = rv_tensor_clone(&sum, &w[W3], RV_CPU, "fused kernel");
+    if (st == RV_OK) st = rv_tensor_clone(&sum_b, &bias[W3], RV_CPU, "fused bias");
+    if (st == RV_OK) st = rv_sum_convs(&sum, &sum_b, &p1, &bias[W1], &sum, &sum_b);
+    if (st == RV_OK) st = rv_sum_convs(&sum, &sum_b, &w[ID], &bias[ID], &sum, &sum_b);
     if (st == RV_OK) {
-        kernel_rows(t, "block", "3x3", &ts[F3], &ts[B3]);
-        kernel_rows(t, "block", "1x1", &ts[P1], &ts[B1]);
-        kernel_rows(t, "block", "identity", &ts[FID], &ts[BID]);
-        kernel_rows(t, "block", "fused", &ts[W], &ts[B]);
+        kernel_rows(t, "block", "3x3", &w[W3], &bias[W3]);
+        kernel_rows(t, "block", "1x1", &p1, &bias[W1]);
+        kernel_rows(t, "block", "identity", &w[ID], &bias[ID]);
+        kernel_rows(t, "block", "fused", &sum, &sum_b);
     }
-    for (int i = 0; i < N; i++) rv_tensor_free(&ts[i]);
-    for (int i = 0; i < 3; i++) rv_bn_free(&bn[i]);
+    for (int i = 0; i < N; i++) {
+        rv_tensor_free(&w[i]);
+        rv_tensor_free(&bias[i]);
+    }
+    rv_tensor *more[3] = {&p1, &sum, &sum_b};
+    for (int i = 0; i < 3; i++) rv_tensor_free(more[i]);
+    rv_block_free(&b);
     return st;
 }
 

@@ -83,9 +83,7 @@ static rv_status acnet_picture(void)
     rv_status st = rv_block_init_random(&b, rv_acnet_block_spec(1, 1, 1, 1), &rng, RV_CPU);
     for (int i = 0; i < 3 && st == RV_OK; i++) {
         rv_tensor wi = {0};
-        const rv_bn *bn;
-        st = rv_branch_kernel(&b, i, &wi, &bias, &bn);
-        if (st == RV_OK) st = rv_fuse_conv_bn(&wi, &bias, bn, &wi, &bias);
+        st = rv_branch_kernel_fused(&b, i, &wi, &bias);
         if (st == RV_OK) st = rv_tensor_alloc4(&k[i], RV_CPU, 1, 1, 3, 3, "centred kernel");
         if (st == RV_OK) st = rv_pad_kernel(&wi, &k[i]);
         rv_tensor_free(&wi);

@@ -64,21 +64,6 @@ static void destroy(lesson *l)
 
 /* ---- the weights, up close ---------------------------------------------- */
 
-/* *w = branch i of b with its own BN folded in and, with_post, the BN after
- * the sum too: what the branch puts into the folded kernel (host). */
-static rv_status branch_folded(const rv_block *b, int i, int with_post, rv_tensor *w)
-{
-    rv_tensor bias = {0};
-    const rv_bn *bn;
-    rv_status st = rv_branch_kernel(b, i, w, &bias, &bn);
-    if (st == RV_OK && bn) st = rv_fuse_conv_bn(w, &bias, bn, w, &bias);
-    if (st == RV_OK && with_post && b->spec.post_bn)
-        st = rv_fuse_conv_bn(w, &bias, &b->post, w, &bias);
-    rv_tensor_free(&bias);
-    if (st != RV_OK) rv_tensor_free(w);
-    return st;
-}
-
 /* Largest |w|, and the smallest non-zero |w|, over a host tensor. */
 static void magnitude_range(const rv_tensor *w, double *largest, double *smallest)
 {
@@ -159,10 +144,13 @@ static rv_status up_close(const lesson *l, int k)
         const rv_block *b = &l->q.net[n][RV_FORM_TRAIN].blocks[k];
         double hi[3], lo[3];
         for (int i = 0; i < 3 && st == RV_OK; i++) {
-            rv_tensor w = {0};
-            st = branch_folded(b, i, 1, &w);
+            rv_tensor w = {0}, bias = {0};
+            st = rv_branch_kernel_fused(b, i, &w, &bias);
+            /* QARepVGG's BN after the sum scales every branch's share (sp) */
+            if (st == RV_OK && b->spec.post_bn) st = rv_fuse_conv_bn(&w, &bias, &b->post, &w, &bias);
             if (st == RV_OK) magnitude_range(&w, &hi[i], &lo[i]);
             rv_tensor_free(&w);
+            rv_tensor_free(&bias);
         }
         rv_tensor wf = {0};
         if (st == RV_OK)
@@ -400,14 +388,15 @@ static int grids(const lesson *l)
                     st = rv_block_fake_quant(b, grains[g], &q);
                     for (int j = 0; j < b->spec.n_branches && st == RV_OK; j++) {
                         if (b->spec.branch[j].kind != RV_BRANCH_CONV) continue;
-                        rv_tensor w = {0}, wq = {0};
-                        st = branch_folded(b, j, 0, &w);
+                        rv_tensor w = {0}, bias = {0}, wq = {0};
+                        st = rv_branch_kernel_fused(b, j, &w, &bias);
                         if (st == RV_OK)
                             st = rv_tensor_clone(&wq, &q.branch[j].w, RV_CPU, "quantized kernel");
                         if (st == RV_OK && !on_grid(&wq, &w, g == 1) && off++ < 3)
                             printf("  %s %s, block %d, branch %d, %s: a weight is off its grid\n",
                                    net_name[n], form_name[f], i, j, grain_name[g]);
                         rv_tensor_free(&w);
+                        rv_tensor_free(&bias);
                         rv_tensor_free(&wq);
                     }
                     rv_block_free(&q);

@@ -7,7 +7,9 @@
  * (3x3 + 1x3 + 3x1), DBB-like lists (1x1-then-3x3 with the BN-shift border,
  * average pool), QARepVGG's (no BN on the 1x1 and identity, a BN after the
  * sum), MobileOne's depthwise and pointwise halves, a 5x5 target, convs with
- * their own bias; odd sizes, batch > 1. Then what the spec check refuses, and
+ * their own bias; odd sizes, batch > 1; and, for each, that its branches as
+ * convs with their BN folded in (rv_branch_kernel_fused) sum to the folded
+ * conv. Then what the spec check refuses, and
  * the 1x1-then-3x3 and 1x1-then-average branches padded with zeros, which
  * fold wrongly along the border and only there.
  * With --dump DIR it runs nothing of that and writes, as .npy files into DIR,
@@ -21,6 +23,7 @@
 #include "rv_block.h"
 #include "rv_file.h"
 #include "rv_npy.h"
+#include "rv_reparam.h"
 #include "rv_test.h"
 
 #define CONV(k_h, k_w, p_h, p_w)                                                                   \
@@ -121,6 +124,39 @@ static void unbuild(built *b)
     rv_tensor_free(&b->yf);
 }
 
+/* Each branch as a conv with its BN folded in (rv_branch_kernel_fused),
+ * centred, summed, the BN after the sum folded in once: the folded conv that
+ * rv_block_switch_to_fast made. */
+static void test_contributions(const built *b, const char *name)
+{
+    const rv_block *t = &b->p.train;
+    rv_tensor w = {0}, bias = {0}, fw = {0}, fb = {0};
+    CHECK_OK(rv_tensor_clone(&fw, &b->p.fast.branch[0].w, RV_CPU, "folded kernel"));
+    CHECK_OK(rv_tensor_clone(&fb, &b->p.fast.branch[0].b, RV_CPU, "folded bias"));
+    CHECK_OK(rv_tensor_alloc(&w, RV_CPU, 4, fw.dim, "summed kernel"));
+    CHECK_OK(rv_tensor_alloc(&bias, RV_CPU, 1, fb.dim, "summed bias"));
+    CHECK_OK(rv_tensor_fill(&w, 0.0f));
+    CHECK_OK(rv_tensor_fill(&bias, 0.0f));
+    for (int i = 0; i < t->spec.n_branches; i++) {
+        rv_tensor wi = {0}, bi = {0}, wp = {0};
+        CHECK_OK(rv_branch_kernel_fused(t, i, &wi, &bi));
+        CHECK_OK(rv_tensor_alloc(&wp, RV_CPU, 4, fw.dim, "centred kernel"));
+        CHECK_OK(rv_pad_kernel(&wi, &wp));
+        CHECK_OK(rv_sum_convs(&w, &bias, &wp, &bi, &w, &bias));
+        rv_tensor *each[3] = {&wi, &bi, &wp};
+        for (int k = 0; k < 3; k++) rv_tensor_free(each[k]);
+    }
+    if (t->spec.post_bn) CHECK_OK(rv_fuse_conv_bn(&w, &bias, &t->post, &w, &bias));
+    char what[160];
+    snprintf(what, sizeof what, "%s, its branches' BN-folded kernels summed vs the folded kernel",
+             name);
+    CHECK_CLOSE(what, &w, &fw, RV_TOL_FP32);
+    snprintf(what, sizeof what, "%s, their biases summed vs the folded bias", name);
+    CHECK_CLOSE(what, &bias, &fb, RV_TOL_FP32);
+    rv_tensor *all[4] = {&w, &bias, &fw, &fb};
+    for (int k = 0; k < 4; k++) rv_tensor_free(all[k]);
+}
+
 static void test_cases(rv_device dev)
 {
     for (int i = 0; i < n_cases; i++) {
@@ -132,6 +168,7 @@ static void test_cases(rv_device dev)
             CHECK_CLOSE(what, &b.yf, &b.y, RV_TOL_FP32);
             CHECK(rv_block_is_fused(&b.p.fast.spec), "%s: the folded block is not one conv",
                   cases[i].name);
+            test_contributions(&b, cases[i].name);
         }
         unbuild(&b);
     }

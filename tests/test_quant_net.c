@@ -147,9 +147,7 @@ static void test_train_block(rv_device dev)
                       !q.spec.branch[i].bn,
                   "branch %d: a conv with bias and no BN", i);
             rv_tensor w = {0}, bias = {0};
-            const rv_bn *bn;
-            CHECK_OK(rv_branch_kernel(&b, i, &w, &bias, &bn));
-            if (bn) CHECK_OK(rv_fuse_conv_bn(&w, &bias, bn, &w, &bias));
+            CHECK_OK(rv_branch_kernel_fused(&b, i, &w, &bias));
             expect_quant(&w, RV_QUANT_PER_CHANNEL);
             rv_tensor qw = host(&q.branch[i].w), qb = host(&q.branch[i].b);
             CHECK_CLOSE(i ? "1x1 branch: its BN-folded kernel quantized per channel"

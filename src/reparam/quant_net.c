@@ -37,9 +37,7 @@ static rv_status copy_bn(const rv_bn *src, rv_bn *dst)
 static rv_status quantized_branch(const rv_block *b, int i, rv_quant_grain g, rv_block *out)
 {
     rv_tensor w = {0}, bias = {0};
-    const rv_bn *bn;
-    rv_status st = rv_branch_kernel(b, i, &w, &bias, &bn);
-    if (st == RV_OK && bn) st = rv_fuse_conv_bn(&w, &bias, bn, &w, &bias);
+    rv_status st = rv_branch_kernel_fused(b, i, &w, &bias);
     if (st == RV_OK) st = quantize_kernel(&w, g);
     if (st == RV_OK) st = rv_tensor_copy(&out->branch[i].w, &w);
     if (st == RV_OK) st = rv_tensor_copy(&out->branch[i].b, &bias);
