@@ -605,6 +605,22 @@ static void int8_rows(table *t, const rv_quant_nets *q, rv_device dev, int size,
                 }
 }
 
+/* int8_weight_rows's counts: [rv_tap_kind or 3 for the channels' maxima][bin] */
+typedef struct {
+    int64_t count[4][INT8_BINS], total[4];
+    float scale; /* the kernel's per-tensor grid step */
+} tap_bins;
+
+static void bin_tap(void *ctx, const rv_tap *p)
+{
+    tap_bins *b = ctx;
+    b->count[p->kind][int8_bin(p->a / b->scale)]++;
+    b->total[p->kind]++;
+    if (p->j > 0) return;
+    b->count[3][int8_bin(p->ch_max / b->scale)]++;
+    b->total[3]++;
+}
+
 /* The deploy-time kernels of the blocks with an identity branch, weight by
  * weight in steps of their per-tensor grid (|w| / s), by where a tap sits:
  * the identity's (centre, input channel o % (I/g)), the other centre taps,
@@ -616,36 +632,24 @@ static rv_status int8_weight_rows(table *t, const rv_quant_nets *q)
     static const char *const kind[4] = {"identity_tap", "centre_tap", "outer_tap", "channel_max"};
     rv_status st = RV_OK;
     for (int n = 0; n < 2 && st == RV_OK; n++) {
-        int64_t count[4][INT8_BINS] = {{0}}, total[4] = {0};
+        tap_bins bins = {.scale = 0.0f};
         for (int i = 0; i < q->n_blocks && st == RV_OK; i++) {
             const rv_block *b = &q->net[n][RV_FORM_DEPLOY].blocks[i];
             if (rv_block_find_branch(&q->net[n][RV_FORM_TRAIN].blocks[i].spec, RV_BRANCH_IDENTITY) <
                 0)
                 continue;
             rv_tensor w = {0};
-            float scale = 0.0f;
             st = rv_tensor_clone(&w, &b->branch[0].w, RV_CPU, "folded kernel");
-            if (st == RV_OK) st = rv_quant_tensor_scale(&w, &scale);
-            const int64_t O = w.dim[0], C = w.dim[1], KH = w.dim[2], KW = w.dim[3];
-            for (int64_t o = 0; o < O && st == RV_OK; o++) {
-                double ch = 0.0;
-                for (int64_t j = 0; j < C * KH * KW; j++) {
-                    double v = fabs(w.data[o * C * KH * KW + j]) / scale;
-                    rv_tap_kind cls = rv_tap_kind_of(&w, o, j / (KH * KW), j / KW % KH, j % KW);
-                    count[cls][int8_bin(v)]++;
-                    total[cls]++;
-                    ch = v > ch ? v : ch;
-                }
-                count[3][int8_bin(ch)]++;
-                total[3]++;
-            }
+            if (st == RV_OK) st = rv_quant_tensor_scale(&w, &bins.scale);
+            if (st == RV_OK) st = rv_kernel_taps(&w, bin_tap, &bins);
             rv_tensor_free(&w);
         }
         for (int c = 0; c < 4 && st == RV_OK; c++)
             for (int k = 0; k < INT8_BINS; k++)
                 row(t, "%s\t%s\t%.6g\t%.6g\t%lld\t%.6f\n", net[n], kind[c],
-                    k ? exp2((k - 13) / 2.0) : 0.0, exp2((k - 12) / 2.0), (long long)count[c][k],
-                    total[c] ? (double)count[c][k] / (double)total[c] : 0.0);
+                    k ? exp2((k - 13) / 2.0) : 0.0, exp2((k - 12) / 2.0),
+                    (long long)bins.count[c][k],
+                    bins.total[c] ? (double)bins.count[c][k] / (double)bins.total[c] : 0.0);
     }
     return st;
 }

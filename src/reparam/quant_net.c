@@ -170,12 +170,6 @@ rv_status rv_net_quant_error(const rv_net *net, const float *scales, rv_quant_gr
     return st;
 }
 
-rv_tap_kind rv_tap_kind_of(const rv_tensor *w, int64_t o, int64_t c, int64_t r, int64_t k)
-{
-    if (r != w->dim[2] / 2 || k != w->dim[3] / 2) return RV_TAP_OUTER;
-    return c == o % w->dim[1] ? RV_TAP_IDENTITY : RV_TAP_CENTRE;
-}
-
 /* 1 when s is RepVGG's block for its channels, stride and groups. */
 static int is_repvgg(const rv_block_spec *s)
 {
