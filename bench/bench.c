@@ -28,8 +28,8 @@
  * each form is charged what it computes (train: 3x3 and 1x1 convs).
  *
  * Run: rv_bench [--out DIR] [--machine NAME] [--quick] [--device auto|cpu|cuda]
+ *      rv_bench --machine-name [--device D]: the folder's name only (rv_machine.h)
  */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <spawn.h>
@@ -46,6 +46,7 @@
 #include "rv_cli.h"
 #include "rv_conv_bn_pair.h"
 #include "rv_file.h"
+#include "rv_machine.h"
 #include "rv_mobileone.h"
 #include "rv_net.h"
 #include "rv_notebook.h"
@@ -753,46 +754,6 @@ static rv_status exp_cudnn(const run_info *ri, table *t)
 #endif
 
 /* ---- where and when ---- */
-/* "Intel(R) Xeon(R) Processor 2c" -> "intel-xeon-2c": lower case, dashes,
- * without the trademark marks and the words CPU and Processor. */
-static void slug(const char *in, char *out, size_t len)
-{
-    char clean[256];
-    size_t k = 0;
-    for (const char *p = in; *p && k + 1 < sizeof clean; p++) {
-        static const char *const drop[] = {"(R)", "(TM)", "(tm)", "CPU", "Processor", "NVIDIA"};
-        size_t skip = 0;
-        for (size_t i = 0; i < sizeof drop / sizeof drop[0] && !skip; i++)
-            if (strncmp(p, drop[i], strlen(drop[i])) == 0) skip = strlen(drop[i]);
-        if (skip)
-            p += skip - 1;
-        else
-            clean[k++] = *p;
-    }
-    clean[k] = '\0';
-    size_t n = 0;
-    for (const char *p = clean; *p && n + 1 < len; p++) {
-        char c = (char)tolower((unsigned char)*p);
-        if (isalnum((unsigned char)c))
-            out[n++] = c;
-        else if (n && out[n - 1] != '-')
-            out[n++] = '-';
-    }
-    while (n && out[n - 1] == '-') n--;
-    out[n] = '\0';
-}
-
-/* AVX2 but no AVX-512 on this CPU, whatever the build runs (the same rule as
- * bench/pybench.py's machine_name()) */
-static int cpu_avx2_only(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    return __builtin_cpu_supports("avx2") && !__builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
-
 static void git_commit(char *buf, size_t len)
 {
     snprintf(buf, len, "unknown");
@@ -820,7 +781,7 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], CHILD_FLAG) == 0)
         return child_first_call(argv[3], strcmp(argv[2], "fused") == 0);
     const char *out = "bench/results", *machine = NULL, *device = "auto";
-    int quick = 0;
+    int quick = 0, print_name = 0;
     rv_opt opts[] = {
         {"out", RV_OPT_STR, &out, "results root: files go to OUT/<machine>/"},
         {"machine", RV_OPT_STR, &machine,
@@ -828,15 +789,26 @@ int main(int argc, char **argv)
          "AVX-512)"},
         {"device", RV_OPT_STR, &device, "auto (CPU, and CUDA when a device answers), cpu or cuda"},
         {"quick", RV_OPT_FLAG, &quick, "tiny sizes, few repetitions (tests the pipeline)"},
+        {"machine-name", RV_OPT_FLAG, &print_name,
+         "print the machine's name (the folder under OUT, for --device) and exit, measuring "
+         "nothing"},
     };
     int rc = rv_parse_args(argc, argv,
                            "rv_bench: measure the lessons' forms, blocks and networks; "
                            "write TSV files for bench/plot.sh",
-                           opts, 4);
+                           opts, 5);
     if (rc >= 0) return rc;
     run_info ri = {.quick = quick};
     rv_device dev;
     if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
+    if (machine)
+        rv_machine_slug(machine, ri.machine, sizeof ri.machine);
+    else
+        rv_machine_name(dev, ri.machine, sizeof ri.machine);
+    if (print_name) {
+        printf("%s\n", ri.machine);
+        return 0;
+    }
     ri.devs[ri.ndev++] = RV_CPU;
     if (dev == RV_CUDA) {
         if (strcmp(device, "cuda") == 0) ri.ndev = 0;
@@ -851,14 +823,6 @@ int main(int argc, char **argv)
     rv_cpu_blas_describe(ri.threads, sizeof ri.threads);
     snprintf(ri.gpu, sizeof ri.gpu, "none");
     if (dev == RV_CUDA) rv_device_describe(RV_CUDA, ri.gpu, sizeof ri.gpu);
-    char name[200];
-    if (dev == RV_CUDA) {
-        snprintf(name, sizeof name, "%s", ri.gpu);
-        name[strcspn(name, "(")] = '\0';
-    } else { /* "AMD EPYC" names CPUs with and without AVX-512: say which */
-        snprintf(name, sizeof name, "%s %dc%s", ri.cpu, ri.cores, cpu_avx2_only() ? " avx2" : "");
-    }
-    slug(machine ? machine : name, ri.machine, sizeof ri.machine);
     time_t now = time(NULL);
     strftime(ri.date, sizeof ri.date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     git_commit(ri.commit, sizeof ri.commit);
