@@ -286,8 +286,8 @@ static rv_status concat_forward(void *ctx)
         rv_tensor xi = rv_tensor_view(u->x.data + i * C * H * W, u->x.device, 4,
                                       (const int64_t[]){1, C, H, W});
         for (int k = 0; k < 2 && st == RV_OK; k++) {
-            rv_tensor mk = rv_tensor_view(u->mid.data + (i * M + (k ? m0 : 0)) * H * W,
-                                          u->x.device, 4, (const int64_t[]){1, u->a[k].dim[0], H, W});
+            rv_tensor mk = rv_tensor_view(u->mid.data + (i * M + (k ? m0 : 0)) * H * W, u->x.device,
+                                          4, (const int64_t[]){1, u->a[k].dim[0], H, W});
             st = rv_conv2d(&xi, &u->a[k], NULL, (rv_conv_params){.stride = 1, .groups = 1}, &mk);
             if (st == RV_OK) st = rv_batchnorm(&mk, &u->bn[k], &mk);
         }

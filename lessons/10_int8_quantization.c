@@ -150,7 +150,8 @@ static rv_status up_close(const lesson *l, int k)
             rv_tensor w = {0}, bias = {0};
             st = rv_branch_kernel_fused(b, i, &w, &bias);
             /* QARepVGG's BN after the sum scales every branch's share (sp) */
-            if (st == RV_OK && b->spec.post_bn) st = rv_fuse_conv_bn(&w, &bias, &b->post, &w, &bias);
+            if (st == RV_OK && b->spec.post_bn)
+                st = rv_fuse_conv_bn(&w, &bias, &b->post, &w, &bias);
             if (st == RV_OK) magnitude_range(&w, &hi[i], &lo[i]);
             rv_tensor_free(&w);
             rv_tensor_free(&bias);

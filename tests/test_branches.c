@@ -351,11 +351,10 @@ static rv_status dump(const char *dir, rv_device dev)
         st = family_spec(c, &s);
         if (st == RV_OK) st = dump_case(dir, c, &s, dev, 200 + (uint64_t)k);
         if (st == RV_OK)
-            len += (size_t)snprintf(list + len, sizeof list - len,
-                                    "%s %s %lld %lld %d %d %d %d %d %d %d %d %d\n", c->name,
-                                    c->family, (long long)c->in, (long long)c->out, c->stride,
-                                    c->groups, c->n, c->size, s.n_branches, s.kh, s.kw, s.pad_h,
-                                    s.pad_w);
+            len += (size_t)snprintf(
+                list + len, sizeof list - len, "%s %s %lld %lld %d %d %d %d %d %d %d %d %d\n",
+                c->name, c->family, (long long)c->in, (long long)c->out, c->stride, c->groups, c->n,
+                c->size, s.n_branches, s.kh, s.kw, s.pad_h, s.pad_w);
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/cases.txt", dir);

@@ -64,8 +64,7 @@ static void test_grids(const rv_quant_nets *q)
                         CHECK_OK(rv_tensor_clone(&wq, &fq.branch[j].w, RV_CPU, "quantized"));
                         CHECK(w.data && wq.data && on_grid(&wq, &w, g == 1),
                               "%s %s, block %d, branch %d, %s: a weight is off its grid",
-                              net_name[n], form_name[f], i, j,
-                              g ? "per channel" : "per tensor");
+                              net_name[n], form_name[f], i, j, g ? "per channel" : "per tensor");
                         kernels++;
                         rv_tensor *all[3] = {&w, &bias, &wq};
                         for (int k = 0; k < 3; k++) rv_tensor_free(all[k]);

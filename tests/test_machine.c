@@ -15,15 +15,16 @@ static void test_slugs(void)
         {.in = "Intel(R) Xeon(R) Processor 2c", .out = "intel-xeon-2c"},
         {.in = "AMD EPYC 2c avx2", .out = "amd-epyc-2c-avx2"},
         {.in = "AMD EPYC 7B13 64-Core Processor 2c avx2", .out = "amd-epyc-7b13-64-core-2c-avx2"},
-        {.in = "Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz 12c", .out = "intel-core-i7-8700-3-20ghz-12c"},
+        {.in = "Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz 12c",
+         .out = "intel-core-i7-8700-3-20ghz-12c"},
         {.in = "NVIDIA H100 80GB HBM3 ", .out = "h100-80gb-hbm3"},
         {.in = "--weird__name--", .out = "weird-name"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[64];
         rv_machine_slug(cases[i].in, out, sizeof out);
-        CHECK(strcmp(out, cases[i].out) == 0, "\"%s\" -> \"%s\", expected \"%s\"", cases[i].in,
-              out, cases[i].out);
+        CHECK(strcmp(out, cases[i].out) == 0, "\"%s\" -> \"%s\", expected \"%s\"", cases[i].in, out,
+              cases[i].out);
         printf("\"%s\" -> %s\n", cases[i].in, out);
     }
     char short_out[6]; /* cut to 5 characters, then no dash left at the end */

@@ -28,10 +28,7 @@
 #include "rv_test.h"
 
 /* A CPU tensor over a caller's array (not freed). */
-static rv_tensor host_view(float *data, int64_t n)
-{
-    return rv_tensor_view(data, RV_CPU, 1, &n);
-}
+static rv_tensor host_view(float *data, int64_t n) { return rv_tensor_view(data, RV_CPU, 1, &n); }
 
 /* hy = rv_fake_quant_tensor(hx, s) run on dev (hx, hy on the CPU). */
 static void fake_quant_on(rv_device dev, const rv_tensor *hx, float s, rv_tensor *hy)

@@ -47,8 +47,8 @@ static void test_view(void)
 int main(int argc, char **argv)
 {
     rv_device dev;
-    int rc = rv_test_init(argc, argv, "test_tensor --device cpu|cuda: random tensors and views",
-                          &dev);
+    int rc =
+        rv_test_init(argc, argv, "test_tensor --device cpu|cuda: random tensors and views", &dev);
     if (rc >= 0) return rc;
     test_random(dev);
     test_view();

@@ -1,6 +1,6 @@
 /* fold.c - a block's branches as one conv: each branch's kernel (alone, or
- * with its BN folded in), and the switch to the deploy-time block (rv_block.h; the fold itself is the step
- * rv_step_fold_block, rv_steps.h). */
+ * with its BN folded in), and the switch to the deploy-time block
+ * (rv_block.h; the fold itself is the step rv_step_fold_block, rv_steps.h). */
 #include "rv_block.h"
 #include "rv_reparam.h"
 #include "rv_steps.h"

@@ -17,8 +17,7 @@ static double abs_max(const float *p, int64_t n)
     return m;
 }
 
-rv_status rv_kernel_taps(const rv_tensor *w, void (*visit)(void *ctx, const rv_tap *tap),
-                         void *ctx)
+rv_status rv_kernel_taps(const rv_tensor *w, void (*visit)(void *ctx, const rv_tap *tap), void *ctx)
 {
     if (w->device != RV_CPU || w->ndim != 4)
         return rv_error(RV_EINVAL, "kernel_taps: want a kernel (O, I/g, KH, KW) on the CPU");
