@@ -107,7 +107,7 @@ def main():
         batches = []
     if not batches or min(batches) < 1:
         sys.exit(f"cpu_vs_torch: --batches {args.batches}: want batch sizes, e.g. 1,8")
-    machine = args.machine or machine_name()
+    machine = args.machine or machine_name(args.repvgg)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="cpu_vs_torch.") as work:  # weights, inputs
         return measure(args, batches, also, machine, work)

@@ -140,13 +140,7 @@ static int per_block(const lesson *l, int n)
 /* x (n, c, s, s) uniform in [-1, 1] on dev. */
 static rv_status random_input(rv_tensor *x, rv_device dev, int n, int c, int s, rv_rng *rng)
 {
-    rv_tensor hx;
-    rv_status st = rv_tensor_alloc4(&hx, RV_CPU, n, c, s, s, "input");
-    if (st != RV_OK) return st;
-    rv_tensor_fill_uniform(&hx, rng, -1.0f, 1.0f);
-    st = rv_tensor_clone(x, &hx, dev, "input");
-    rv_tensor_free(&hx);
-    return st;
+    return rv_tensor_random(x, dev, 4, (const int64_t[]){n, c, s, s}, rng, -1.0f, 1.0f, "input");
 }
 
 static rv_status build(lesson *l, const rv_block_spec *specs, int n, rv_device dev, int batch,

@@ -284,8 +284,9 @@ static int cmd_init(int argc, char **argv)
     fprintf(stderr, "%s: RepVGG-%s, %d blocks: random weights, calibrating BN...\n", argv[0],
             arch.name, n);
     st = rv_net_init_random(&net, specs, n, classes, &rng, RV_CPU);
-    if (st == RV_OK) st = rv_tensor_alloc4(&x, RV_CPU, 2, 3, 128, 128, "calibration images");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&x, &rng, -1.0f, 1.0f);
+    if (st == RV_OK)
+        st = rv_tensor_random(&x, RV_CPU, 4, (const int64_t[]){2, 3, 128, 128}, &rng, -1.0f, 1.0f,
+                              "calibration images");
     if (st == RV_OK) st = rv_net_calibrate_bn(&net, &x, &rng);
     if (st == RV_OK) st = rv_net_to_weights(&net, layout, &ts, &count);
     if (st == RV_OK) st = rv_safetensors_write(pos[0], ts, count);

@@ -52,12 +52,11 @@ static rv_status one_then_k(const walk *w, int i, const rv_tensor *x, rv_tensor 
                         "(rv_block_plan_build)",
                         i);
     int64_t M = rv_branch_mid_channels(s, bs), N = x->dim[0], H = x->dim[2], W = x->dim[3];
-    rv_tensor mid = {
-        .data = w->bp->middle.data, .ndim = 4, .dim = {N, M, H, W}, .device = w->b->device};
-    rv_tensor padded = {.data = w->bp->middle.data + rv_tensor_numel(&mid),
-                        .ndim = 4,
-                        .dim = {N, M, H + 2 * bs->pad_h, W + 2 * bs->pad_w},
-                        .device = w->b->device};
+    float *m = w->bp->middle.data;
+    rv_tensor mid = rv_tensor_view(m, w->b->device, 4, (const int64_t[]){N, M, H, W});
+    rv_tensor padded =
+        rv_tensor_view(m + rv_tensor_numel(&mid), w->b->device, 4,
+                       (const int64_t[]){N, M, H + 2 * bs->pad_h, W + 2 * bs->pad_w});
     rv_conv_params p1 = {.stride = 1, .groups = s->groups};
     rv_conv_exec plain = rv_block_conv_exec(NULL, i, w->ws),
                  e = rv_block_conv_exec(w->bp, i, w->ws);

@@ -58,7 +58,6 @@ rv_status rv_mobileone_pair_build(rv_mobileone_pair *p, rv_mobileone m, rv_devic
     *p = (rv_mobileone_pair){.m = m};
     rv_rng rng = rv_rng_seed(seed);
     rv_block_spec spec[2];
-    rv_tensor hx = {0};
     int64_t in[4] = {n, m.in_ch, s, s}, mid[4], out[4];
     size_t held[2][2] = {{0}};
     rv_status st = rv_mobileone_specs(m, &spec[0], &spec[1]);
@@ -66,10 +65,7 @@ rv_status rv_mobileone_pair_build(rv_mobileone_pair *p, rv_mobileone m, rv_devic
         st = rv_block_init_random(&p->train[i], spec[i], &rng, dev);
         if (st == RV_OK) st = rv_block_switch_to_fast(&p->train[i], &p->fast[i]);
     }
-    if (st == RV_OK) st = rv_tensor_alloc4(&hx, RV_CPU, n, m.in_ch, s, s, "x");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
-    if (st == RV_OK) st = rv_tensor_clone(&p->x, &hx, dev, "x");
-    rv_tensor_free(&hx);
+    if (st == RV_OK) st = rv_tensor_random(&p->x, dev, 4, in, &rng, -1.0f, 1.0f, "x");
     if (st == RV_OK) st = rv_block_out_shape(&spec[0], &p->x, mid);
     rv_tensor mid_shape = {.ndim = 4, .dim = {mid[0], mid[1], mid[2], mid[3]}};
     if (st == RV_OK) st = rv_block_out_shape(&spec[1], &mid_shape, out);

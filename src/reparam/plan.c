@@ -89,9 +89,7 @@ void rv_plan_free(rv_plan *p)
 /* A tensor of shape s over buffer b's memory (no ownership). */
 static rv_tensor view(const rv_tensor *b, int ndim, const int64_t *s)
 {
-    rv_tensor v = {.data = b->data, .ndim = ndim, .device = b->device};
-    memcpy(v.dim, s, (size_t)ndim * sizeof *s);
-    return v;
+    return rv_tensor_view(b->data, b->device, ndim, s);
 }
 
 rv_status rv_plan_forward(rv_plan *p, const rv_tensor *x, rv_tensor *y)

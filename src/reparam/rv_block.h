@@ -244,6 +244,13 @@ void rv_block_pair_free(rv_block_pair *p);
 rv_status rv_block_pair_train(void *ctx);
 rv_status rv_block_pair_fast(void *ctx);
 
+/* Branch i as rv_branch_kernel gives it, with the branch's own BN folded in
+ * (rv_fuse_conv_bn): the conv the branch is. Summed over the branches,
+ * centred by rv_pad_kernel, then the BN after the sum folded in once, they
+ * are the folded conv. On the host; allocates w (O, I/g, kh', kw') and bias
+ * (O), the caller frees them. */
+rv_status rv_branch_kernel_fused(const rv_block *b, int i, rv_tensor *w, rv_tensor *bias);
+
 #ifdef __cplusplus
 }
 #endif
