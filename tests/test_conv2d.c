@@ -1,11 +1,14 @@
 /* test_conv2d.c - conv2d against the naive reference.
  *
- * --device cpu:  im2col + OpenBLAS against rv_conv2d_ref, and Winograd
+ * --device cpu:  im2col + OpenBLAS against rv_conv2d_ref; im2col with the
+ *                weights packed for each kernel this CPU runs; Winograd
  *                F(2x2, 3x3) and F(4x4, 3x3) for the shapes they apply to
  *                (3x3, stride 1, pad 1, one group), also in several chunks
- *                of images.
+ *                of images; each prepared path again on a workspace of
+ *                exactly rv_conv2d_workspace_bytes (a plan's), and refused on
+ *                one a float short.
  * --device cuda: im2col + cuBLAS against rv_conv2d_ref, also with the column
- *                budget (rv_conv2d_cuda_col_bytes) lowered so that a batch
+ *                budget (rv_conv_exec.cuda_col_bytes) lowered so that a batch
  *                runs in chunks of one image, then of two.
  * Both: TF32 against FP32 (test_tf32; on the CPU with TF32 emulated).
  * Shapes that make index bugs visible: odd sizes, C=3, K=5, stride 2, padding
