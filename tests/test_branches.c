@@ -157,6 +157,28 @@ static void test_contributions(const built *b, const char *name)
     for (int k = 0; k < 4; k++) rv_tensor_free(all[k]);
 }
 
+/* The train-time form again, on a workspace of exactly the size its plan
+ * asks for (rv_block_plan_workspace_bytes), the one a network's plan
+ * allocates: the same output, bit for bit (the same code on the same data). */
+static void test_exact_workspace(built *b, const char *name)
+{
+    const rv_block_plan *bp = &b->p.plan[0];
+    size_t bytes = rv_block_plan_workspace_bytes(bp, &b->p.train);
+    rv_tensor ws = {0}, y = {0}, hy = {0};
+    if (bytes)
+        CHECK_OK(
+            rv_tensor_alloc1(&ws, b->p.x.device, (int64_t)(bytes / sizeof(float)), "workspace"));
+    CHECK_OK(rv_tensor_alloc(&y, b->p.x.device, 4, b->p.y.dim, "y"));
+    CHECK_OK(rv_block_run(&b->p.train, bp, bytes ? &ws : NULL, &b->p.x, &b->p.tmp, &y));
+    CHECK_OK(rv_tensor_clone(&hy, &y, RV_CPU, "y"));
+    char what[160];
+    snprintf(what, sizeof what, "%s, on a workspace of exactly %zu bytes vs the shared one", name,
+             bytes);
+    CHECK_CLOSE(what, &hy, &b->y, RV_TOL_EXACT);
+    rv_tensor *all[3] = {&ws, &y, &hy};
+    for (int k = 0; k < 3; k++) rv_tensor_free(all[k]);
+}
+
 static void test_cases(rv_device dev)
 {
     for (int i = 0; i < n_cases; i++) {
@@ -169,6 +191,7 @@ static void test_cases(rv_device dev)
             CHECK(rv_block_is_fused(&b.p.fast.spec), "%s: the folded block is not one conv",
                   cases[i].name);
             test_contributions(&b, cases[i].name);
+            test_exact_workspace(&b, cases[i].name);
         }
         unbuild(&b);
     }

@@ -57,10 +57,9 @@ static rv_status one_then_k(const walk *w, int i, const rv_tensor *x, rv_tensor 
     rv_tensor padded =
         rv_tensor_view(m + rv_tensor_numel(&mid), w->b->device, 4,
                        (const int64_t[]){N, M, H + 2 * bs->pad_h, W + 2 * bs->pad_w});
-    rv_conv_params p1 = {.stride = 1, .groups = s->groups};
     rv_conv_exec plain = rv_block_conv_exec(NULL, i, w->ws),
                  e = rv_block_conv_exec(w->bp, i, w->ws);
-    rv_status st = rv_conv2d_run(x, &br->w1, NULL, p1, &plain, &mid);
+    rv_status st = rv_conv2d_run(x, &br->w1, NULL, rv_branch_1x1_params(s), &plain, &mid);
     if (st == RV_OK) st = bn_step(w, i, BN_MIDDLE, &mid, &mid);
     if (st == RV_OK && !bs->zero_border)
         st = rv_pad_border(&mid, bs->pad_h, bs->pad_w, &br->bn1.shift, &padded);

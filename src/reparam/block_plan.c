@@ -131,8 +131,8 @@ size_t rv_block_plan_workspace_bytes(const rv_block_plan *bp, const rv_block *b)
             rv_tensor xin = {.ndim = 4,
                              .dim = {bp->in[0], bp->in[1], bp->in[2], bp->in[3]},
                              .device = b->device};
-            rv_conv_params p1 = {.stride = 1, .groups = s->groups};
-            size_t n = rv_conv2d_workspace_bytes(&xin, &br->w1, p1, &e);
+            rv_conv_exec plain = rv_block_conv_exec(NULL, i, NULL);
+            size_t n = rv_conv2d_workspace_bytes(&xin, &br->w1, rv_branch_1x1_params(s), &plain);
             most = n > most ? n : most;
         }
     }

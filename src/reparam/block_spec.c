@@ -230,6 +230,11 @@ rv_conv_params rv_block_conv_params(const rv_block_spec *s)
         .stride = s->stride, .pad_h = s->pad_h, .pad_w = s->pad_w, .groups = s->groups};
 }
 
+rv_conv_params rv_branch_1x1_params(const rv_block_spec *s)
+{
+    return (rv_conv_params){.stride = 1, .groups = s->groups};
+}
+
 rv_conv_params rv_branch_conv_params(const rv_block_spec *s, const rv_branch_spec *b)
 {
     int prepadded = rv_branch_has_middle(b) && !b->zero_border;

@@ -136,6 +136,9 @@ int64_t rv_branch_mid_channels(const rv_block_spec *s, const rv_branch_spec *b);
  * groups; a 1X1_KXK's kxk conv and a 1X1_AVG's pool read a middle already
  * padded with the BN's shift (so no padding) unless zero_border. */
 rv_conv_params rv_branch_conv_params(const rv_block_spec *s, const rv_branch_spec *b);
+/* The 1x1 conv a middle branch starts with: stride 1 (the k x k step
+ * strides), no padding, the block's groups. */
+rv_conv_params rv_branch_1x1_params(const rv_block_spec *s);
 
 /* Weights uniform in +-1/sqrt(fan_in) (PyTorch's conv init, biases too), BN
  * statistics from rv_bn_randomize; all from `r`, branch by branch, then put
