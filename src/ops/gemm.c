@@ -110,9 +110,8 @@ RV_BLOCK16(block16_3, 3)
  * reads the panel from memory where the weights do not stay in the caches
  * (A0's larger layers), the second from L1: so the second (the _next
  * kernels) fetches the next panel into L2 meanwhile, and memory stays busy
- * throughout (A0 at batch 1 about 7 % faster with these kernels on Zen 4;
- * the AVX-512 kernel, one pass per panel, gained nothing from it:
- * docs/performance.md). AVX2's masked load is slow (microcoded on
+ * throughout; the AVX-512 kernel reads each panel in one pass and has no such
+ * idle half (what each measured: docs/performance.md). AVX2's masked load is slow (microcoded on
  * AMD's CPUs), so the columns past the last whole vector, and a block of one
  * vector (two halves of only 4 chains each), run as cols below. */
 #define RV_DECL8(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
@@ -310,10 +309,10 @@ void rv_gemm_rows(const rv_gemm_kernel *kern, const float *packed, int64_t K, in
                   int accumulate, const float *bias, int relu)
 {
     /* The columns past the last whole block, when at most 8 (cols): read
-     * down a column they cost a cache line per k, in every panel, slow once
-     * B has left the L1 cache (the 49th column of A0's last layer, 7x7, took
-     * 9 % of that layer); so when several panels read them from a B larger
-     * than L1 they are first copied side by side, K x tail, once. */
+     * down a column they cost a cache line per k, in every panel, once B has
+     * left the L1 cache (a 7x7 map's 49th column); so when several panels
+     * read them from a B larger than L1 they are first copied side by side,
+     * K x tail, once. */
     int64_t tail = N % kern->nb, body = N - tail, ldt = ldb;
     const float *bt = b + body;
     float side[TAIL_FLOATS];
@@ -328,13 +327,12 @@ void rv_gemm_rows(const rv_gemm_kernel *kern, const float *packed, int64_t K, in
      * once per half panel, so where B is larger than L1 and K more than one
      * chunk it takes a group of two blocks of columns at a time, in chunks
      * of KC steps of k that stay in L1 while every panel passes over them
-     * (the order of BLIS's loops), adding each chunk's products to the last:
-     * A0's stride-2 layers 48 -> 48 and 96 -> 192 in 0.86 of the time. All
-     * of A passes once per group, so groups are two blocks wide and the
-     * tail joins the last: A0's last layer (49 columns, 8.8 MB of weights
-     * read from L3) reads A once, not three times (0.92 of its time). With K
+     * (the order of BLIS's loops), adding each chunk's products to the last.
+     * All of A passes once per group, so groups are two blocks wide and the
+     * tail joins the last: a product of few columns and large weights (A0's
+     * last layer: 49 columns, 8.8 MB of weights in L3) reads A once. With K
      * in one chunk (the stem: 27) the panel order, which stores C row after
-     * row, stayed faster (docs/performance.md). */
+     * row, is kept (the measurements: docs/performance.md). */
     int by_block = kern->by_block && K * ldb > L1_FLOATS && K > KC;
     int64_t kc = by_block ? KC : K, group = by_block ? 2 * kern->nb : N; /* columns at a time */
     for (int64_t g0 = 0, g1; g0 < N; g0 = g1) {
