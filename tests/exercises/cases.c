@@ -416,9 +416,10 @@ static int identity_check(case_state *s)
     if (!step_ok(s->st[0], s->msg[0], "rv_step_identity_kernel", &v)) return v;
     rv_tensor *w = &s->t[0];
     char what[96];
-    snprintf(what, sizeof what, "the identity kernel, %d channels in %d group%s, %dx%d", C,
-             groups, groups > 1 ? "s" : "", kh, kw);
-    if (agree(what, w, &s->t[1], RV_TOL_EXACT)) { /* and what it is for: conv(x, I) = x, bit for bit */
+    snprintf(what, sizeof what, "the identity kernel, %d channels in %d group%s, %dx%d", C, groups,
+             groups > 1 ? "s" : "", kh, kw);
+    if (agree(what, w, &s->t[1],
+              RV_TOL_EXACT)) { /* and what it is for: conv(x, I) = x, bit for bit */
         rv_tensor x = host4(2, C, 5, 6, "x"), y = host4(2, C, 5, 6, "conv(x, I)");
         rv_tensor_fill_uniform(&x, &s->rng, -1, 1);
         rv_conv_params cp = {.stride = 1, .pad_h = kh / 2, .pad_w = kw / 2, .groups = groups};
@@ -428,7 +429,8 @@ static int identity_check(case_state *s)
         free_all(t, 2);
         return good ? CASE_PASS : CASE_WRONG;
     }
-    if (groups > 1 && rv_tensor_same_shape(w, &s->t[1])) { /* the first group right, the others wrong */
+    if (groups > 1 &&
+        rv_tensor_same_shape(w, &s->t[1])) { /* the first group right, the others wrong */
         int first = 1, later = 1;
         for (int64_t o = 0; o < C; o++) {
             int right = w->data[((o * Cg + o % Cg) * kh + kh / 2) * kw + kw / 2] == 1.0f;
@@ -822,8 +824,7 @@ const exercise exercises[N_EXERCISES] = {
     {"the identity kernel (rv_step_identity_kernel)", "04_identity_kernel.c",
      "lesson 04 (build/bin/04_identity_as_conv) prints the notebook's kernel and says which "
      "input channel each output channel reads when there are groups"},
-    {"a block folded into one conv (rv_step_fold_block, rv_step_wants_identity)",
-     "05_fold_block.c",
+    {"a block folded into one conv (rv_step_fold_block, rv_step_wants_identity)", "05_fold_block.c",
      "lesson 05 (build/bin/05_repvgg_block) prints W and b; every branch goes through "
      "rv_branch_kernel, its BN, rv_pad_kernel and rv_sum_convs"},
     {"the network switched block by block (rv_step_switch_net)", "06_switch_net.c",
@@ -833,6 +834,7 @@ const exercise exercises[N_EXERCISES] = {
 
 /* One line per case, `{.ex = N, .name = "..."` first: CMakeLists.txt reads the
  * names from here for the test's failure messages. */
+/* clang-format off */
 static const grade_case cases[] = {
     {.ex = 1, .name = "weights summed, biases zero", .family = SUM, .p = {1, 0, 6, 4, 3}, .seed = 11},
     {.ex = 1, .name = "biases summed too", .family = SUM, .p = {0, 0, 6, 4, 3}, .seed = 12},
@@ -864,6 +866,7 @@ static const grade_case cases[] = {
     {.ex = 6, .name = "a net of six blocks", .family = SWITCH, .p = {6}, .seed = 62},
     {.ex = 6, .name = "an error from one block comes back", .family = SWITCH_ERROR, .seed = 63},
 };
+/* clang-format on */
 
 const grade_case *exercise_cases(int n, int *count)
 {

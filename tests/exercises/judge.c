@@ -57,8 +57,22 @@ enum {
 
 /* What failed, as the verdict line names it (CMakeLists.txt reads these
  * lines for JUnit's failure message: plain words, no regex characters). */
-enum { K_WRONG, K_ERROR, K_INPUT, K_FAULT, K_LEAK, K_MEMORY, K_TIME, K_EXIT, K_GARBAGE,
-       K_STOPPED, K_SIGNAL, K_STRAYS, K_NOT_WRITTEN, N_KINDS };
+enum {
+    K_WRONG,
+    K_ERROR,
+    K_INPUT,
+    K_FAULT,
+    K_LEAK,
+    K_MEMORY,
+    K_TIME,
+    K_EXIT,
+    K_GARBAGE,
+    K_STOPPED,
+    K_SIGNAL,
+    K_STRAYS,
+    K_NOT_WRITTEN,
+    N_KINDS
+};
 static const char *const kind_text[N_KINDS] = {
     [K_WRONG] = "a wrong result",
     [K_ERROR] = "the step returned an error",
@@ -87,12 +101,13 @@ static double now(void)
 typedef struct {
     unsigned char *frame; /* what came on descriptor 3 */
     size_t frame_len;
-    int frame_over;           /* more than WIRE_MAX_BYTES */
+    int frame_over; /* more than WIRE_MAX_BYTES */
     char head[HEAD_BYTES + 1];
     size_t head_len;
     char tail[TAIL_BYTES + 1]; /* a ring while reading, made linear at the end */
     size_t tail_pos, total;    /* total: bytes the runner printed */
-    int status_known, status, cpu_ms; /* the runner's wait status and CPU time, from the supervisor */
+    int status_known, status,
+        cpu_ms; /* the runner's wait status and CPU time, from the supervisor */
     int timed_out, stopped_parent, strays;
 } run;
 
@@ -130,14 +145,13 @@ static int drain(int fd, run *r, int frame)
 
 /* The runner, in the child of the supervisor: its descriptors, limits and
  * options, then exec. Nothing of the student's runs before this is done. */
-static void start_runner(const char *runner, int n, int k, int frame_fd, int out_fd,
-                         int sanitized)
+static void start_runner(const char *runner, int n, int k, int frame_fd, int out_fd, int sanitized)
 {
     int null = open("/dev/null", O_RDONLY);
     if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
         dup2(frame_fd, RUNNER_ANSWER_FD) < 0)
         _exit(126);
-    fcntl(RUNNER_ANSWER_FD, F_SETFD, 0); /* dup2 onto itself keeps close-on-exec */
+    fcntl(RUNNER_ANSWER_FD, F_SETFD, 0);       /* dup2 onto itself keeps close-on-exec */
     close_range(RUNNER_ANSWER_FD + 1, ~0U, 0); /* every other descriptor the judge had */
     struct rlimit cpu = {CASE_CPU_SECONDS, CASE_CPU_SECONDS + 1}, core = {0, 0};
     struct rlimit mem = {(rlim_t)ADDRESS_MB << 20, (rlim_t)ADDRESS_MB << 20};
@@ -350,7 +364,8 @@ static report read_report(const char *text)
                           strstr(l, "out of memory") || strstr(l, "requested allocation size")
                       ? K_MEMORY
                       : K_FAULT;
-        char *on = strstr(l, " on "); /* "==PID==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x.." */
+        char *on = strstr(
+            l, " on "); /* "==PID==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x.." */
         if (on) *on = '\0';
         snprintf(rp.what, sizeof rp.what, "%s", strstr(l, "ERROR: ") + strlen("ERROR: "));
         const char *acc = strstr(e, "\nREAD of size");
@@ -363,11 +378,12 @@ static report read_report(const char *text)
         }
         const char *loc = strstr(e, "is located ");
         if (loc) {
-            line_at(text, loc, l, sizeof l); /* "0x.. is located 0 bytes to the right of 864-byte region [..)" */
+            line_at(text, loc, l,
+                    sizeof l); /* "0x.. is located 0 bytes to the right of 864-byte region [..)" */
             char *range = strstr(l, " ["), *is = strstr(l, "is located ");
             if (range) *range = '\0';
             size_t have = strlen(rp.detail);
-            snprintf(rp.detail + have, sizeof rp.detail - have, "%sthe address is %s",
+            snprintf(rp.detail + have, sizeof rp.detail - have, "%sthe address is %.200s",
                      have ? "; " : "", is ? is + strlen("is located ") : l);
         }
         student_frame(e, rp.where, sizeof rp.where);
@@ -402,8 +418,10 @@ static int sig_kind(int sig, char *why, size_t len)
         return K_TIME;
     }
     if (sig == SIGKILL) {
-        snprintf(why, len, "it was killed (SIGKILL): past its %d s of CPU time or %d MB of "
-                 "memory, or your code sent it", CASE_CPU_SECONDS, MEMORY_MB);
+        snprintf(why, len,
+                 "it was killed (SIGKILL): past its %d s of CPU time or %d MB of "
+                 "memory, or your code sent it",
+                 CASE_CPU_SECONDS, MEMORY_MB);
         return K_SIGNAL;
     }
     snprintf(why, len, "its process was killed by signal %d (%s)%s%s", sig, strsignal(sig),
@@ -412,8 +430,8 @@ static int sig_kind(int sig, char *why, size_t len)
 }
 
 typedef struct {
-    int faults;            /* sanitizer reports printed in full so far */
-    char last_where[512];  /* where the last one was */
+    int faults;           /* sanitizer reports printed in full so far */
+    char last_where[512]; /* where the last one was */
     int last_case;
 } seen;
 
@@ -434,14 +452,14 @@ static int judge_case(int n, int k, const grade_case *c, run *r, seen *sn)
         return K_TIME;
     }
     if (r->status_known && WIFSTOPPED(r->status)) {
-        printf("    your function's process stopped itself (signal %d, %s)\n",
-               WSTOPSIG(r->status), strsignal(WSTOPSIG(r->status)));
+        printf("    your function's process stopped itself (signal %d, %s)\n", WSTOPSIG(r->status),
+               strsignal(WSTOPSIG(r->status)));
         return K_STOPPED;
     }
     if (rp.kind == K_FAULT || rp.kind == K_MEMORY || rp.kind == K_LEAK) {
         if (sn->faults && strcmp(sn->last_where, rp.where) == 0) {
-            printf("    %s again, as in case %d\n", rp.kind == K_LEAK ? "the same leak" : "the same fault",
-                   sn->last_case);
+            printf("    %s again, as in case %d\n",
+                   rp.kind == K_LEAK ? "the same leak" : "the same fault", sn->last_case);
         } else {
             printf("    %s: %s\n", rp.kind == K_LEAK ? "a memory leak" : "a memory fault", rp.what);
             printf("    in your code: %s\n", rp.where);
@@ -465,13 +483,15 @@ static int judge_case(int n, int k, const grade_case *c, run *r, seen *sn)
     if (r->frame_len == 0 || r->frame_over) {
         if (code == RUNNER_NOT_SENT)
             printf("    your function's process could not send its answer for case %d: its "
-                   "descriptors were closed or replaced by your code\n", k);
+                   "descriptors were closed or replaced by your code\n",
+                   k);
         else if (r->frame_over)
             printf("    your function's process sent more than %u bytes for case %d\n",
                    WIRE_MAX_BYTES, k);
         else
             printf("    your function's process exited (status %d) before returning case %d "
-                   "(exit() or _exit() in your code?)\n", code, k);
+                   "(exit() or _exit() in your code?)\n",
+                   code, k);
         return K_EXIT;
     }
     case_state s;
@@ -483,7 +503,8 @@ static int judge_case(int n, int k, const grade_case *c, run *r, seen *sn)
     int verdict = -1;
     if (complete && !wire_close(&w)) {
         printf("    what came back for case %d is not the runner's answer (%s): did your code "
-               "write to a descriptor it does not own?\n", k, w.why);
+               "write to a descriptor it does not own?\n",
+               k, w.why);
         verdict = K_GARBAGE;
     } else if (code != 0) {
         printf("    your function's process exited with status %d after answering\n", code);
@@ -502,8 +523,10 @@ static int judge_case(int n, int k, const grade_case *c, run *r, seen *sn)
         case_need_failed = need_failed;
         if (setjmp(check_failed) == 0) {
             int v = case_check(&s);
-            verdict = v == CASE_PASS ? -1 : v == CASE_ERROR ? K_ERROR
-                    : v == CASE_NOT_WRITTEN ? K_NOT_WRITTEN : K_WRONG;
+            verdict = v == CASE_PASS          ? -1
+                      : v == CASE_ERROR       ? K_ERROR
+                      : v == CASE_NOT_WRITTEN ? K_NOT_WRITTEN
+                                              : K_WRONG;
         } else {
             verdict = K_WRONG; /* the library refused what the step left: need() said why */
         }
@@ -537,12 +560,14 @@ int main(int argc, char **argv)
     const char *runner = argc == 3 + sanitized ? argv[1 + sanitized] : NULL;
     const grade_case *c = n >= 1 && n <= N_EXERCISES ? exercise_cases(n, &count) : NULL;
     if (!c || access(runner, X_OK) != 0) {
-        fprintf(stderr, "usage: %s [--sanitized] RUNNER N   grades exercise N (1 to %d) with "
-                        "RUNNER, the runner built on that exercise\n", argv[0], N_EXERCISES);
+        fprintf(stderr,
+                "usage: %s [--sanitized] RUNNER N   grades exercise N (1 to %d) with "
+                "RUNNER, the runner built on that exercise\n",
+                argv[0], N_EXERCISES);
         return 2;
     }
     for (int fd = open("/dev/null", O_RDWR); fd >= 0 && fd <= 2; fd = open("/dev/null", O_RDWR))
-        continue; /* 0, 1 and 2 open: no pipe of ours may take their numbers */
+        continue;                     /* 0, 1 and 2 open: no pipe of ours may take their numbers */
     prctl(PR_SET_CHILD_SUBREAPER, 1); /* what the runner's children leave behind comes to us */
     signal(SIGPIPE, SIG_IGN);
     const exercise *e = &exercises[n - 1];

@@ -2,7 +2,7 @@
 #ifndef RUNNER_H
 #define RUNNER_H
 
-#define RUNNER_ANSWER_FD 3  /* where the runner writes its answer (wire.h) */
-#define RUNNER_NOT_SENT 3   /* its exit status when that descriptor would not take it */
+#define RUNNER_ANSWER_FD 3 /* where the runner writes its answer (wire.h) */
+#define RUNNER_NOT_SENT 3  /* its exit status when that descriptor would not take it */
 
 #endif

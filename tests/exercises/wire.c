@@ -124,7 +124,10 @@ void wire_status(wire *w, rv_status *st, char msg[WIRE_MSG + 1])
     uint16_t n;
     memcpy(&code, p, 4);
     memcpy(&n, p + 4, 2);
-    if (n > WIRE_MSG) { bad(w, "a status message too long"); return; }
+    if (n > WIRE_MSG) {
+        bad(w, "a status message too long");
+        return;
+    }
     const unsigned char *m = take(w, n, "a status message");
     if (!m) return;
     for (uint16_t i = 0; i < n; i++) /* printable only: it is printed under the judge's lines */
@@ -152,7 +155,10 @@ void wire_bytes(wire *w, void *p, size_t n)
     const unsigned char *q = take(w, 4, "a size");
     if (!q) return;
     memcpy(&len, q, 4);
-    if (len != n) { bad(w, "a record of the wrong size"); return; }
+    if (len != n) {
+        bad(w, "a record of the wrong size");
+        return;
+    }
     if ((q = take(w, n, "a record"))) memcpy(p, q, n);
 }
 
@@ -174,51 +180,65 @@ static const float *get_tensor(wire *w, rv_tensor *shape)
     int32_t nd;
     memcpy(&nd, p, 4);
     if (nd == -1) return NULL;
-    if (nd < 1 || nd > RV_MAX_DIMS) { bad(w, "a tensor of impossible rank"); return NULL; }
+    if (nd < 1 || nd > RV_MAX_DIMS) {
+        bad(w, "a tensor of impossible rank");
+        return NULL;
+    }
     if (!(p = take(w, (size_t)nd * 8, "a tensor's shape"))) return NULL;
     shape->ndim = nd;
     memcpy(shape->dim, p, (size_t)nd * 8);
     int64_t numel = 1;
     for (int d = 0; d < nd; d++) {
-        if (shape->dim[d] < 1 || shape->dim[d] > MAX_NUMEL) { bad(w, "a tensor's size out of range"); return NULL; }
+        if (shape->dim[d] < 1 || shape->dim[d] > MAX_NUMEL) {
+            bad(w, "a tensor's size out of range");
+            return NULL;
+        }
         numel *= shape->dim[d];
-        if (numel > MAX_NUMEL) { bad(w, "a tensor's size out of range"); return NULL; }
+        if (numel > MAX_NUMEL) {
+            bad(w, "a tensor's size out of range");
+            return NULL;
+        }
     }
     return (const float *)(const void *)take(w, (size_t)numel * sizeof(float), "a tensor's values");
 }
 
-void wire_output(wire *w, rv_tensor *t)
+/* A tensor record: sent (runner: returns 0), or read (judge: returns 1 with
+ * *v its values, NULL for none, and *shape its shape). */
+static int tensor_record(wire *w, const rv_tensor *t, rv_tensor *shape, const float **v)
 {
-    if (!tag(w, 'T')) return;
+    if (!tag(w, 'T')) return 0;
     if (w->writing) {
         put_tensor(w, t);
-        return;
+        return 0;
     }
+    *v = get_tensor(w, shape);
+    return !w->garbage;
+}
+
+void wire_output(wire *w, rv_tensor *t)
+{
     rv_tensor shape;
-    const float *v = get_tensor(w, &shape);
-    if (w->garbage) return;
+    const float *v;
+    if (!tensor_record(w, t, &shape, &v)) return;
     if (!v) { /* the student left no tensor there */
         rv_tensor_free(t);
         return;
     }
     if (!rv_tensor_same_shape(&shape, t)) {
         rv_tensor_free(t);
-        if (rv_tensor_alloc(t, RV_CPU, shape.ndim, shape.dim, "received") != RV_OK)
-            { bad(w, "a tensor too large to hold"); return; }
+        if (rv_tensor_alloc(t, RV_CPU, shape.ndim, shape.dim, "received") != RV_OK) {
+            bad(w, "a tensor too large to hold");
+            return;
+        }
     }
     memcpy(t->data, v, rv_tensor_bytes(t));
 }
 
 void wire_input(wire *w, const rv_tensor *t, const char *name)
 {
-    if (!tag(w, 'T')) return;
-    if (w->writing) {
-        put_tensor(w, t);
-        return;
-    }
     rv_tensor shape;
-    const float *v = get_tensor(w, &shape);
-    if (w->garbage || w->changed[0]) return;
+    const float *v;
+    if (!tensor_record(w, t, &shape, &v) || w->changed[0]) return;
     char s[64];
     if (!v || !rv_tensor_same_shape(&shape, t)) {
         snprintf(w->changed, sizeof w->changed, "its input %s is a const input, but it %s", name,

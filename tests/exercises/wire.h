@@ -25,12 +25,12 @@
 #define WIRE_MSG 240               /* a status's message is cut there */
 
 typedef struct {
-    int writing;              /* 1 in the runner, 0 in the judge */
-    unsigned char *buf;       /* the frame: built by the runner, received by the judge */
-    size_t len, cap, pos;     /* pos: the judge's read position */
-    int garbage;              /* judge: the frame does not follow the case's sequence */
-    char why[160];            /* judge: what was wrong with it, first thing only */
-    char changed[320];        /* judge: the first input found changed ("" if none) */
+    int writing;          /* 1 in the runner, 0 in the judge */
+    unsigned char *buf;   /* the frame: built by the runner, received by the judge */
+    size_t len, cap, pos; /* pos: the judge's read position */
+    int garbage;          /* judge: the frame does not follow the case's sequence */
+    char why[160];        /* judge: what was wrong with it, first thing only */
+    char changed[320];    /* judge: the first input found changed ("" if none) */
 } wire;
 
 /* The runner's frame for case k of exercise n; wire_send writes it to fd. */
