@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # attack.sh JUDGE RUNNER SOURCE - the judge must fail an attack (attacks/*.c).
 # SOURCE says what the verdict must contain, in lines `expect: REGEX` (each
-# must match the judge's output, grep -E) and `once: REGEX` (must match
-# exactly one line). Also: the judge exits 1, within 60 s, with under 16 KiB
+# must match the judge's output, grep -E), `once: REGEX` (must match
+# exactly one line) and `never: REGEX` (must match none). The judge runs
+# with its output on descriptor 9 as well, left open for the runner to
+# find if the judge let it inherit one. Also: the judge exits 1, within 60 s, with under 16 KiB
 # of output whatever the attack printed, and no process of the runner is
 # left running after it.
 set -u
@@ -10,7 +12,7 @@ judge=$1 runner=$2 source=$3
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 start=$(date +%s%N)
-"$judge" --sanitized "$runner" 1 >"$out" 2>&1
+"$judge" --sanitized "$runner" 1 >"$out" 2>&1 9>&1
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 cat "$out" | head -c 16384
@@ -24,6 +26,9 @@ while IFS= read -r re; do
   n=$(grep -Ec -- "$re" "$out")
   [ "$n" = 1 ] || no "$re is printed $n times, not once"
 done < <(sed -n 's/^ \* once: //p' "$source")
+while IFS= read -r re; do
+  grep -Eq -- "$re" "$out" && no "the output says: $re"
+done < <(sed -n 's/^ \* never: //p' "$source")
 size=$(wc -c <"$out")
 [ "$size" -lt 16384 ] || no "the judge printed $size bytes (16 KiB at most)"
 [ "$ms" -lt 60000 ] || no "grading took $ms ms (60 s at most)"

@@ -12,23 +12,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cases.h"
 #include "runner.h"
-
-/* LeakSanitizer's entry point when the runner is built with it (the student's
- * file is), else NULL. */
-extern void __lsan_do_leak_check(void) __attribute__((weak));
-
-/* Overwrites the stack below main's frame, where the step's frames were: a
- * pointer to a leaked block left there would count as reachable, and the
- * leak would go unreported (seen: 1 MB leaked per call passed, at random). */
-__attribute__((noinline)) static void scrub_stack(void)
-{
-    volatile char junk[1 << 16];
-    memset((char *)junk, 0, sizeof junk);
-}
 
 int main(int argc, char **argv)
 {
@@ -47,9 +33,5 @@ int main(int argc, char **argv)
     int sent = wire_send(&w, RUNNER_ANSWER_FD);
     wire_free(&w);
     case_free(&s);
-    if (__lsan_do_leak_check) { /* now, with the stack clean, rather than at exit */
-        scrub_stack();
-        __lsan_do_leak_check();
-    }
     return sent ? 0 : RUNNER_NOT_SENT;
 }
