@@ -548,6 +548,7 @@ static void show_output(const run *r)
         for (; *p && *p != '\n'; p++)
             if (m + 1 < sizeof l) l[m++] = *p >= 32 && *p < 127 ? *p : '?';
         l[m] = '\0';
+        wire_defang(l);
         if (*p) p++;
         printf("      | %s\n", l);
     }

@@ -133,7 +133,13 @@ void wire_status(wire *w, rv_status *st, char msg[WIRE_MSG + 1])
     for (uint16_t i = 0; i < n; i++) /* printable only: it is printed under the judge's lines */
         msg[i] = m[i] >= 32 && m[i] < 127 ? (char)m[i] : '?';
     msg[n] = '\0';
+    wire_defang(msg);
     *st = (rv_status)code;
+}
+
+void wire_defang(char *s)
+{
+    for (char *p = s; (p = strstr(p, "FAIL exercise")) != NULL; p++) p[4] = '_';
 }
 
 void wire_int(wire *w, int *v)
