@@ -107,7 +107,8 @@ typedef struct {
     char tail[TAIL_BYTES + 1]; /* a ring while reading, made linear at the end */
     size_t tail_pos, total;    /* total: bytes the runner printed */
     int status_known, status,
-        cpu_ms; /* the runner's wait status and CPU time, from the supervisor */
+        cpu_ms;     /* the runner's wait status and CPU time, from the supervisor */
+    double seconds; /* the case's time limit: 10 s, or what is left of the exercise's */
     int timed_out, stopped_parent, strays;
 } run;
 
@@ -228,6 +229,7 @@ static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NON
 static void run_case(const char *runner, int n, int k, double seconds, int sanitized, run *r)
 {
     memset(r, 0, sizeof *r);
+    r->seconds = seconds;
     int fr[2], out[2], stp[2];
     fflush(stdout);
     if (pipe2(fr, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(stp, O_CLOEXEC)) {
@@ -447,8 +449,9 @@ static int judge_case(int n, int k, const grade_case *c, run *r, seen *sn)
         return K_STOPPED;
     }
     if (r->timed_out) {
-        printf("    it did not finish in %d s: an endless loop, or a wait that never ends?\n",
-               CASE_WALL_SECONDS);
+        printf("    it did not finish in %.1f s%s: an endless loop, or a wait that never ends?\n",
+               r->seconds,
+               r->seconds < CASE_WALL_SECONDS ? " (what was left of the exercise's time)" : "");
         return K_TIME;
     }
     if (r->status_known && WIFSTOPPED(r->status)) {
