@@ -162,8 +162,9 @@ static void start_runner(const char *runner, int n, int k, int frame_fd, int out
     char asan[256];
     snprintf(asan, sizeof asan,
              "detect_leaks=1:halt_on_error=1:exitcode=66:abort_on_error=0:print_legend=0:"
-             "hard_rss_limit_mb=%d:allocator_may_return_null=0:disable_coredump=1",
-             MEMORY_MB);
+             "hard_rss_limit_mb=%d:max_allocation_size_mb=%d:allocator_may_return_null=0:"
+             "disable_coredump=1",
+             MEMORY_MB, MEMORY_MB);
     setenv("ASAN_OPTIONS", asan, 1);
     setenv("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=66", 1);
     char ns[16], ks[16];
@@ -464,7 +465,7 @@ static int judge_case(int n, int k, const grade_case *c, run *r, seen *sn)
             printf("    %s again, as in case %d\n",
                    rp.kind == K_LEAK ? "the same leak" : "the same fault", sn->last_case);
         } else {
-            printf("    %s: %s\n", rp.kind == K_LEAK ? "a memory leak" : "a memory fault", rp.what);
+            printf("    %s: %s\n", kind_text[rp.kind], rp.what);
             printf("    in your code: %s\n", rp.where);
             if (rp.detail[0]) printf("    %s\n", rp.detail);
             sn->faults++;
