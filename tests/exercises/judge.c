@@ -195,8 +195,8 @@ static void supervise(const char *runner, int n, int k, int frame_fd, int out_fd
     _exit(0);
 }
 
-/* 1 for each line of /proc/PID/stat that names a process of group pg or a
- * child of ours other than `except`; kills them when `kill_them`. */
+/* How many live processes are in group pg or children of ours, `except`
+ * aside (read from /proc/PID/stat); kills them when `kill_them`. */
 static int strays(pid_t pg, pid_t except, int kill_them)
 {
     DIR *d = opendir("/proc");
@@ -407,29 +407,16 @@ static report read_report(const char *text)
 static jmp_buf check_failed;
 static void need_failed(void) { longjmp(check_failed, 1); }
 
-static int sig_kind(int sig, char *why, size_t len)
+/* What a signal that ended the runner says (the CPU-time limit's are told apart before). */
+static void say_signal(int sig)
 {
-    const char *w = sig == SIGSEGV   ? "a segmentation fault: a read or write outside memory"
-                    : sig == SIGBUS  ? "a bus error: a read or write outside memory"
-                    : sig == SIGFPE  ? "an arithmetic fault (an integer divided by zero?)"
-                    : sig == SIGABRT ? "it aborted (abort() or a failed assert)"
-                    : sig == SIGXCPU ? "it used more than its CPU time (an endless loop?)"
-                                     : NULL;
-    if (sig == SIGXCPU) {
-        snprintf(why, len, "it used more than %d s of CPU time (an endless loop?)",
-                 CASE_CPU_SECONDS);
-        return K_TIME;
-    }
-    if (sig == SIGKILL) {
-        snprintf(why, len,
-                 "it was killed (SIGKILL): past its %d s of CPU time or %d MB of "
-                 "memory, or your code sent it",
-                 CASE_CPU_SECONDS, MEMORY_MB);
-        return K_SIGNAL;
-    }
-    snprintf(why, len, "its process was killed by signal %d (%s)%s%s", sig, strsignal(sig),
-             w ? ": " : "", w ? w : "");
-    return K_SIGNAL;
+    const char *w = sig == SIGSEGV   ? ": a segmentation fault, a read or write outside memory"
+                    : sig == SIGBUS  ? ": a bus error, a read or write outside memory"
+                    : sig == SIGFPE  ? ": an arithmetic fault (an integer divided by zero?)"
+                    : sig == SIGABRT ? ": it aborted (abort() or a failed assert)"
+                    : sig == SIGKILL ? ": out of memory, or your code sent it"
+                                     : "";
+    printf("    its process was killed by signal %d (%s)%s\n", sig, strsignal(sig), w);
 }
 
 typedef struct {
@@ -442,7 +429,6 @@ typedef struct {
  * kind, or -1 for a pass. */
 static int judge_case(int n, int k, const grade_case *c, run *r, seen *sn)
 {
-    char why[512];
     report rp = read_report(r->tail);
     if (r->stopped_parent) {
         printf("    your code stopped the grader's process (SIGSTOP to its parent): the case is "
@@ -479,9 +465,8 @@ static int judge_case(int n, int k, const grade_case *c, run *r, seen *sn)
         return K_TIME;
     }
     if (r->status_known && WIFSIGNALED(r->status)) {
-        int kind = sig_kind(WTERMSIG(r->status), why, sizeof why);
-        printf("    %s\n", why);
-        return kind;
+        say_signal(WTERMSIG(r->status));
+        return K_SIGNAL;
     }
     int code = r->status_known && WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
     if (r->frame_len == 0 || r->frame_over) {
