@@ -16,8 +16,8 @@
  * 64 KiB, so 2 MB of prints cost nothing), /dev/null as input and no other
  * descriptor; a CPU-time limit, a memory limit (RLIMIT_AS, or, under
  * AddressSanitizer, which reserves terabytes of address space, ASan's own
- * hard_rss_limit_mb: --sanitized says which), and ASan's options (leak
- * detection at its exit). At the end of each case the judge kills the whole
+ * hard_rss_limit_mb and max_allocation_size_mb: --sanitized says which), and
+ * ASan's options (leak detection at its exit). At the end of each case the judge kills the whole
  * group (SIGKILL cannot be ignored or blocked), and, being the subreaper of
  * its descendants, every process that left the group. The answer (wire.h)
  * is checked record by record against the judge's own copy of the case;
