@@ -693,8 +693,10 @@ static int fold_check(case_state *s)
     need(rv_block_out_shape(spec, &x, out), "shape the output");
     rv_tensor *o[3] = {&tmp, &y, &yf};
     for (int k = 0; k < 3; k++) need(rv_tensor_alloc(o[k], RV_CPU, 4, out, "y"), "allocate");
-    need(rv_block_plan(&s->block, x.dim), "plan the block");
-    need(rv_block_forward(&s->block, &x, &tmp, &y), "run the block");
+    rv_block_plan bp;
+    need(rv_block_plan_build(&bp, &s->block, x.dim, NULL), "plan the block");
+    need(rv_block_run(&s->block, &bp, NULL, &x, &tmp, &y), "run the block");
+    rv_block_plan_free(&bp);
     rv_conv_params p = rv_block_conv_params(spec);
     p.relu = !spec->no_relu;
     need(rv_conv2d_ref(&x, w, bias, p, &yf), "run the fused conv");
