@@ -818,8 +818,8 @@ const exercise exercises[N_EXERCISES] = {
     {"the sum of two convs (rv_step_sum_convs)", "01_sum_convs.c",
      "lesson 01 (build/bin/01_two_branch_sum) prints the rule: add the weights, add the biases"},
     {"conv + BN folded (rv_step_fuse_conv_bn)", "02_fuse_conv_bn.c",
-     "lesson 02 (build/bin/02_conv_bn_fusion) prints s and t; it is the running mean and "
-     "variance, with eps, that make the BN a fixed scale and shift"},
+     "lesson 02 (build/bin/02_conv_bn_fusion) prints the formula for s and t; it is the "
+     "running mean and variance, with eps, that make the BN a fixed scale and shift"},
     {"a kernel centred in a larger one (rv_step_pad_kernel)", "03_pad_kernel.c",
      "lesson 03 (build/bin/03_pad_1x1_to_3x3) prints a padded kernel: the 1x1 tap sits at the "
      "centre, everything around it is zero"},
