@@ -7,9 +7,10 @@
 # of the networks in its parts (which add up to no more than the peak), the
 # notebook's quoted ratio, the run time, lesson 10's INT8 errors (finite, every
 # network, form and weight grain) and weight histograms (every kind of tap of
-# both networks); and the progress line numbering the experiments 1..N in
-# the order they run. DEVICE (default cpu) is rv_bench's --device; CHARTs are
-# expected beyond the eight every run draws (cudnn on a GPU build with cuDNN).
+# both networks); the progress line numbering the experiments 1..N in the
+# order they run; a closed or full standard output as an error. DEVICE
+# (default cpu) is rv_bench's --device; CHARTs are expected beyond the eight
+# every run draws (cudnn on a GPU build with cuDNN).
 # Exit 77 (skipped) without gnuplot.
 set -u
 bench=$1
@@ -89,6 +90,17 @@ tr '\r' '\n' <"$work/bench.err" | sed -n 's/^\[\([0-9]*\)\/\([0-9]*\)\] /\1 \2 /
               for (t in seen) if (!(t in want)) bad = 1
               exit !(NR > 0 && !bad && last == n) }' ||
     fail "the progress lines do not number the experiments 1 to N in order, each naming its files"
+# standard output carries results (--machine-name, --help, the fresh processes'
+# first-call times): closed, rv_bench refuses to start, measuring and writing
+# nothing; a write that fails is exit 1
+msg=$("$bench" --quick --device "$device" --machine closed --out "$work/closed" 2>&1 >&-)
+rc=$?
+[ $rc -eq 1 ] && grep -q "standard output is closed" <<<"$msg" && [ ! -e "$work/closed" ] ||
+    fail "rv_bench with standard output closed: exit $rc, \"$msg\""
+msg=$("$bench" --machine-name --device "$device" 2>&1 >/dev/full)
+rc=$?
+[ $rc -eq 1 ] && grep -q "cannot write the results to standard output" <<<"$msg" ||
+    fail "rv_bench --machine-name >/dev/full: exit $rc, \"$msg\""
 leftovers=$(find "$work" -name '*.tmp*')
 [ -z "$leftovers" ] || fail "temporaries left: $leftovers"
 echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) bench_quick: $failures failed check(s)"
