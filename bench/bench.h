@@ -84,7 +84,7 @@ rv_status bench_write_tsv(const bench_run *run, const char *file, const char *wh
 
 /* ---- an experiment ---- */
 typedef enum {
-    BENCH_HOST,        /* computed on the CPU, not timed: runs in every run */
+    BENCH_HOST,        /* computed on the CPU, not timed: in every run */
     BENCH_EACH_DEVICE, /* each of the run's devices in turn */
     BENCH_LAST_DEVICE, /* the run's last device: CUDA when the run has it */
     BENCH_CUDA_ONLY,   /* CUDA; not run without it */
@@ -106,8 +106,9 @@ typedef struct {
 } bench_output;
 
 typedef struct {
-    const char *title;                 /* the progress line's until the experiment shows its own */
-    bench_file files[BENCH_MAX_FILES]; /* the first, or both */
+    /* what it measures, in its first progress line after its files' names */
+    const char *title;
+    bench_file files[BENCH_MAX_FILES]; /* one (the second's name NULL), or two */
     bench_where where;
     rv_status (*run)(bench_run *run, bench_output out[BENCH_MAX_FILES]);
 } bench_experiment;
