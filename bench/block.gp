@@ -1,4 +1,4 @@
-# block.gp - experiment 2: one RepVGG block, train-time vs deploy-time.
+# block.gp - one RepVGG block, train-time vs deploy-time.
 #: One RepVGG block
 #: A C -> C stride-1 block, train-time (3x3 conv-BN + 1x1 conv-BN + identity
 #: BN) against its fused 3x3 conv: latency and GFLOP/s (2 x the multiply-adds

@@ -1,4 +1,4 @@
-# cudnn.gp - experiment 6 (GPU only): the deploy-time layer through our conv
+# cudnn.gp - the deploy-time layer (a GPU run only) through our conv
 # (im2col + cuBLAS SGEMM + bias/ReLU) and through cuDNN's fastest FP32 algorithm.
 #: Our CUDA conv against cuDNN's
 #: The deploy-time layer (3x3 conv + bias + ReLU) through our CUDA conv

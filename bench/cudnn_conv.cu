@@ -1,4 +1,4 @@
-/* cudnn_conv.cu - the cuDNN side of experiment 6 (see cudnn_conv.h).
+/* cudnn_conv.cu - the cuDNN side of bench/exp_cudnn.c (see cudnn_conv.h).
  *
  * The legacy convolution API (still in cuDNN 9). Math is CUDNN_FMA_MATH:
  * plain FP32 FMA kernels, no TF32 tensor cores, the same arithmetic our

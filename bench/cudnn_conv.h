@@ -1,5 +1,5 @@
-/* cudnn_conv.h - experiment 6's reference: a conv + bias + ReLU through
- * cuDNN's fastest FP32 algorithm, on the library's stream, so rv_time can
+/* cudnn_conv.h - the reference of bench/exp_cudnn.c: a conv + bias + ReLU
+ * through cuDNN's fastest FP32 algorithm, on the library's stream, so rv_time can
  * time it like every other form. Linked into rv_bench only (RV_HAVE_CUDNN).
  */
 #ifndef RV_CUDNN_CONV_H

@@ -1,4 +1,4 @@
-# int8.gp - experiment 7 (lesson 10): RepVGG-A0 and its QARepVGG twin
+# int8.gp - lesson 10: RepVGG-A0 and its QARepVGG twin
 # simulated in INT8, against float32: each block's error, the folded
 # kernels' error, and the network's end to end for every seed measured.
 #: INT8: RepVGG against QARepVGG, per block and end to end

@@ -1,4 +1,4 @@
-# int8_weights.gp - experiment 7 (lesson 10): where the folded kernels'
+# int8_weights.gp - lesson 10: where the folded kernels'
 # weights fall on their INT8 grid, by where the tap sits, RepVGG-A0 against
 # its QARepVGG twin; and how much of the grid each output channel uses.
 #: INT8: where the folded kernels' weights fall on the grid

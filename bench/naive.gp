@@ -1,4 +1,4 @@
-# naive.gp - experiment 4: the notebook's first-call timing against honest
+# naive.gp - the notebook's first-call timing against honest
 # timing, as a ratio per measurement, one panel per device; beside them, the
 # ratio the notebook printed (a quote, not a measurement of ours).
 #: The notebook's ">100x", taken apart

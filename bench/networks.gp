@@ -1,4 +1,4 @@
-# networks.gp - experiment 3: whole networks against batch size: throughput,
+# networks.gp - whole networks against batch size: throughput,
 # and the memory one forward holds, part by part (lesson 00: the train-time
 # form's extra activation buffer; beside it, what both forms hold alike).
 # One colour and one point shape per network; train-time dashed with open

@@ -1,4 +1,4 @@
-# pairs.gp - experiment 1: each lesson's pair of forms, latency against size.
+# pairs.gp - each lesson's pair of forms, latency against size.
 #: Each step's two forms
 #: Lessons 01, 02, 05, 08 and 09: each step's train-time form against its fused
 #: deploy-time form, batch 1, from 16 channels at 56x56 to 256 at 14x14:

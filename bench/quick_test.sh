@@ -7,8 +7,10 @@
 # of the networks in its parts (which add up to no more than the peak), the
 # notebook's quoted ratio, the run time, lesson 10's INT8 errors (finite, every
 # network, form and weight grain) and weight histograms (every kind of tap of
-# both networks). DEVICE (default cpu) is rv_bench's --device; CHARTs are
-# expected beyond the eight every run draws (cudnn on a GPU build with cuDNN).
+# both networks); the progress line numbering the experiments 1..N in the
+# order they run; a closed or full standard output as an error. DEVICE
+# (default cpu) is rv_bench's --device; CHARTs are expected beyond the eight
+# every run draws (cudnn on a GPU build with cuDNN).
 # Exit 77 (skipped) without gnuplot.
 set -u
 bench=$1
@@ -18,7 +20,10 @@ device=${4:-cpu}
 extra=("${@:5}")
 command -v gnuplot >/dev/null 2>&1 || { echo "skipped: gnuplot is not installed"; exit 77; }
 rm -rf "$work" && mkdir -p "$work" || exit 1
-"$bench" --quick --device "$device" --machine quick-test --out "$work/results" || exit 1
+"$bench" --quick --device "$device" --machine quick-test --out "$work/results" 2>"$work/bench.err"
+rc=$?
+cat "$work/bench.err" >&2
+[ $rc -eq 0 ] || exit 1
 bash "$plot" "$work/results" "$work/plots" || exit 1
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -68,6 +73,34 @@ combos=$(paste <(col "$res/int8.tsv" net) <(col "$res/int8.tsv" form) \
 kinds=$(paste <(col "$res/int8_weights.tsv" net) <(col "$res/int8_weights.tsv" kind) |
         sort -u | wc -l)
 [ "$kinds" -eq 8 ] || fail "int8_weights.tsv has $kinds of the 2 networks x 4 kinds"
+# the progress lines "[i/N] ...": i runs 1, 2, .. N in order, and each
+# experiment's first line names the files it writes: every one expected, once
+printf '%s.tsv\n' kernels pairs block networks naive speedup int8 int8_weights "${extra[@]}" \
+    >"$work/expected"
+tr '\r' '\n' <"$work/bench.err" | sed -n 's/^\[\([0-9]*\)\/\([0-9]*\)\] /\1 \2 /p' |
+    awk -v expected="$work/expected" '
+        BEGIN { while ((getline t <expected) > 0) want[t] = 1 }
+        NR == 1 { n = $2 }
+        $2 != n || ($1 != last && $1 != last + 1) { bad = 1 }
+        $1 != last { files = $0; sub(/^[0-9]+ [0-9]+ /, "", files); sub(/: .*/, "", files)
+                     k = split(files, part, ", ")
+                     for (j = 1; j <= k; j++) seen[part[j]]++ }
+        { last = $1 }
+        END { for (t in want) if (seen[t] != 1) bad = 1
+              for (t in seen) if (!(t in want)) bad = 1
+              exit !(NR > 0 && !bad && last == n) }' ||
+    fail "the progress lines do not number the experiments 1 to N in order, each naming its files"
+# standard output carries results (--machine-name, --help, the fresh processes'
+# first-call times): closed, rv_bench refuses to start, measuring and writing
+# nothing; a write that fails is exit 1
+msg=$("$bench" --quick --device "$device" --machine closed --out "$work/closed" 2>&1 >&-)
+rc=$?
+[ $rc -eq 1 ] && grep -q "standard output is closed" <<<"$msg" && [ ! -e "$work/closed" ] ||
+    fail "rv_bench with standard output closed: exit $rc, \"$msg\""
+msg=$("$bench" --machine-name --device "$device" 2>&1 >/dev/full)
+rc=$?
+[ $rc -eq 1 ] && grep -q "cannot write the results to standard output" <<<"$msg" ||
+    fail "rv_bench --machine-name >/dev/full: exit $rc, \"$msg\""
 leftovers=$(find "$work" -name '*.tmp*')
 [ -z "$leftovers" ] || fail "temporaries left: $leftovers"
 echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) bench_quick: $failures failed check(s)"

@@ -1,4 +1,4 @@
-# speedup.gp - experiment 5: the notebook's title, answered honestly.
+# speedup.gp - the notebook's title, answered honestly.
 #: The notebook's title, answered
 #: Deploy-time over train-time speed-up, median over median of interleaved
 #: runs: each step at the reference size of `pairs` and each network at batch
