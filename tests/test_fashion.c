@@ -190,7 +190,7 @@ static void test_files(void)
 static void test_malformed(void)
 {
     unsigned char items[6] = {1, 2, 3, 4, 5, 6};
-    uint32_t five[1] = {5};
+    const uint32_t five[1] = {5};
     size_t raw_len, len;
     unsigned char *raw = idx_bytes(1, five, items, 5, &raw_len);
     unsigned char *good = gz_idx(1, five, items, 5, &len);
@@ -212,40 +212,38 @@ static void test_malformed(void)
     memcpy(b + len, b + len - 8, 8); /* a second copy of the trailer after the first */
     expect_refused("bytes after the gzip data", b, len + 8, RV_EFORMAT,
                    "8 bytes follow the end of the gzip data");
-    /* forged ISIZE fields, so that the header passes and the data do not */
-    uint32_t six[1] = {6}, four[1] = {4};
-    unsigned char *g = gz_idx(1, six, items, 5, &len);
-    put_le32(g + len - 4, 4 + 4 + 6);
-    expect_refused("fewer items than the header says", g, len, RV_EFORMAT,
-                   "corrupt gzip data (incorrect length check)");
-    free(g);
-    g = gzip_bytes(raw, 2, &len);
+    /* headers that promise what the data do not hold; isize, where not 0, is
+     * written over the trailer's, so that the header passes and the data fail */
+    static const struct {
+        const char *what;
+        int ndim;
+        uint32_t dim[3];
+        size_t nitems;
+        uint32_t isize;
+        const char *want;
+    } forged[] = {
+        {.what = "fewer items than the header says", .ndim = 1, .dim = {6}, .nitems = 5,
+         .isize = 4 + 4 + 6, .want = "corrupt gzip data (incorrect length check)"},
+        {.what = "more items than the header says", .ndim = 1, .dim = {4}, .nitems = 5,
+         .isize = 4 + 4 + 4, .want = "the data go on past the 12 bytes"},
+        {.what = "a header the trailer contradicts", .ndim = 1, .dim = {6}, .nitems = 5,
+         .want = "the IDX header promises 14 bytes, the gzip trailer records 13"},
+        {.what = "100,000 labels in 33 bytes", .ndim = 1, .dim = {100000}, .nitems = 5,
+         .want = "100008 bytes, more than 33 compressed bytes can hold"},
+        /* 2^31 images of 28x28: 1.7 TB promised, refused before any allocation */
+        {.what = "a header promising 1.7 TB", .ndim = 3, .dim = {1u << 31, 28, 28}, .nitems = 5,
+         .want = "more than 1073741824 bytes of items"},
+        {.what = "a count of 0", .ndim = 1, .dim = {0}, .want = "IDX dimension 0 is 0"},
+    };
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        unsigned char *g = gz_idx(forged[i].ndim, forged[i].dim, items, forged[i].nitems, &len);
+        if (forged[i].isize) put_le32(g + len - 4, forged[i].isize);
+        expect_refused(forged[i].what, g, len, RV_EFORMAT, forged[i].want);
+        free(g);
+    }
+    unsigned char *g = gzip_bytes(raw, 2, &len);
     expect_refused("a file that ends inside the magic", g, len, RV_EFORMAT,
                    "the IDX data end after 2 bytes, the header promises 4");
-    free(g);
-    g = gz_idx(1, four, items, 5, &len);
-    put_le32(g + len - 4, 4 + 4 + 4);
-    expect_refused("more items than the header says", g, len, RV_EFORMAT,
-                   "the data go on past the 12 bytes");
-    free(g);
-    g = gz_idx(1, six, items, 5, &len);
-    expect_refused("a header the trailer contradicts", g, len, RV_EFORMAT,
-                   "the IDX header promises 14 bytes, the gzip trailer records 13");
-    free(g);
-    uint32_t big[1] = {100000};
-    g = gz_idx(1, big, items, 5, &len);
-    expect_refused("100,000 labels in 33 bytes", g, len, RV_EFORMAT,
-                   "100008 bytes, more than 33 compressed bytes can hold");
-    free(g);
-    /* 2^31 images of 28x28: 1.7 TB promised, refused before any allocation */
-    uint32_t huge[3] = {1u << 31, 28, 28};
-    g = gz_idx(3, huge, items, 5, &len);
-    expect_refused("a header promising 1.7 TB", g, len, RV_EFORMAT,
-                   "more than 1073741824 bytes of items");
-    free(g);
-    uint32_t zero[1] = {0};
-    g = gz_idx(1, zero, items, 0, &len);
-    expect_refused("a count of 0", g, len, RV_EFORMAT, "IDX dimension 0 is 0");
     free(g);
     raw[3] = 2; /* rank 2 */
     g = gzip_bytes(raw, raw_len, &len);
