@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -68,9 +69,8 @@ rv_status rv_fashion_load(const char *dir, rv_fashion_split split, rv_fashion *o
 
 void rv_fashion_free(rv_fashion *d)
 {
-    rv_idx free_images = {.data = d->images}, free_labels = {.data = d->labels};
-    rv_idx_free(&free_images);
-    rv_idx_free(&free_labels);
+    free(d->images); /* the rv_idx allocations the split took over */
+    free(d->labels);
     memset(d, 0, sizeof *d);
 }
 

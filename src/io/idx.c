@@ -146,15 +146,16 @@ rv_status rv_idx_parse(const unsigned char *gz, size_t len, const char *name, rv
     if (len < 2 || gz[0] != 0x1f || gz[1] != 0x8b) return not_gzip(gz, len, name);
     if (len < 18) /* 10-byte header and 8-byte trailer, the least a gzip file has */
         return rv_error(RV_EFORMAT, "%s: truncated: %zu bytes, less than any gzip file", name, len);
+    if (len > UINT_MAX) /* zlib counts its input in uInt */
+        return rv_error(RV_EFORMAT, "%s: %zu bytes, more than this reader takes", name, len);
     z_stream z;
     memset(&z, 0, sizeof z);
     /* 16 + MAX_WBITS: a gzip wrapper (header, CRC-32, ISIZE), not zlib's */
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
         return rv_error(RV_ENOMEM, "%s: zlib could not start", name);
     z.next_in = (unsigned char *)gz; /* zlib's API is not const; it only reads */
-    z.avail_in = len > UINT_MAX ? UINT_MAX : (uInt)len;
-    rv_status st = len > UINT_MAX ? rv_error(RV_EFORMAT, "%s: %zu bytes, too large", name, len)
-                                  : parse(&z, gz, len, name, out);
+    z.avail_in = (uInt)len;
+    rv_status st = parse(&z, gz, len, name, out);
     inflateEnd(&z);
     if (st != RV_OK) rv_idx_free(out);
     return st;
