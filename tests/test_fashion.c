@@ -103,9 +103,9 @@ static void write_set(const char *dir, const unsigned char *img, const unsigned 
     for (int k = 0; k < 4; k++) {
         size_t len;
         uint32_t idim[3] = {NIMG, (uint32_t)rows, RV_FASHION_SIZE}, ldim[1] = {(uint32_t)nlabels};
-        unsigned char *gz = k % 2 ? gz_idx(1, ldim, labels, (size_t)nlabels, &len)
-                                  : gz_idx(3, idim, img, (size_t)NIMG * rows * RV_FASHION_SIZE,
-                                           &len);
+        unsigned char *gz = k % 2
+                                ? gz_idx(1, ldim, labels, (size_t)nlabels, &len)
+                                : gz_idx(3, idim, img, (size_t)NIMG * rows * RV_FASHION_SIZE, &len);
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[k]);
         CHECK(gz && write_file(path, gz, len), "cannot write %s", path);
@@ -145,7 +145,8 @@ static void test_files(void)
 
     /* the statistics and the normalisation, from their definitions */
     double s = 0, s2 = 0, mean, std;
-    for (int i = 0; i < NIMG * PX; i++) s += img[i] / 255.0, s2 += img[i] / 255.0 * (img[i] / 255.0);
+    for (int i = 0; i < NIMG * PX; i++)
+        s += img[i] / 255.0, s2 += img[i] / 255.0 * (img[i] / 255.0);
     double want_mean = s / (NIMG * PX), want_std = sqrt(s2 / (NIMG * PX) - want_mean * want_mean);
     rv_fashion_stats(&d, &mean, &std);
     CHECK(fabs(mean - want_mean) < 1e-12 && fabs(std - want_std) < 1e-12,
@@ -200,14 +201,16 @@ static void test_malformed(void)
     rv_idx_free(&x);
 
     unsigned char *b = malloc(len + 8);
-    expect_refused("an uncompressed IDX file", raw, raw_len, RV_EFORMAT, "an uncompressed IDX file");
+    expect_refused("an uncompressed IDX file", raw, raw_len, RV_EFORMAT,
+                   "an uncompressed IDX file");
     expect_refused("a text file", (const unsigned char *)"0,1,2\n", 6, RV_EFORMAT,
                    "not a gzip-compressed IDX file: it is a text file");
     expect_refused("10 bytes of gzip", good, 10, RV_EFORMAT, "truncated: 10 bytes");
     expect_refused("the gzip cut in half", good, len / 2 + 2, RV_EFORMAT, "truncated");
     memcpy(b, good, len);
     b[len - 8] ^= 0x01; /* the CRC-32 of the trailer */
-    expect_refused("a wrong CRC-32", b, len, RV_EFORMAT, "corrupt gzip data (incorrect data check)");
+    expect_refused("a wrong CRC-32", b, len, RV_EFORMAT,
+                   "corrupt gzip data (incorrect data check)");
     memcpy(b, good, len);
     memcpy(b + len, b + len - 8, 8); /* a second copy of the trailer after the first */
     expect_refused("bytes after the gzip data", b, len + 8, RV_EFORMAT,
@@ -222,16 +225,33 @@ static void test_malformed(void)
         uint32_t isize;
         const char *want;
     } forged[] = {
-        {.what = "fewer items than the header says", .ndim = 1, .dim = {6}, .nitems = 5,
-         .isize = 4 + 4 + 6, .want = "corrupt gzip data (incorrect length check)"},
-        {.what = "more items than the header says", .ndim = 1, .dim = {4}, .nitems = 5,
-         .isize = 4 + 4 + 4, .want = "the data go on past the 12 bytes"},
-        {.what = "a header the trailer contradicts", .ndim = 1, .dim = {6}, .nitems = 5,
+        {.what = "fewer items than the header says",
+         .ndim = 1,
+         .dim = {6},
+         .nitems = 5,
+         .isize = 4 + 4 + 6,
+         .want = "corrupt gzip data (incorrect length check)"},
+        {.what = "more items than the header says",
+         .ndim = 1,
+         .dim = {4},
+         .nitems = 5,
+         .isize = 4 + 4 + 4,
+         .want = "the data go on past the 12 bytes"},
+        {.what = "a header the trailer contradicts",
+         .ndim = 1,
+         .dim = {6},
+         .nitems = 5,
          .want = "the IDX header promises 14 bytes, the gzip trailer records 13"},
-        {.what = "100,000 labels in 33 bytes", .ndim = 1, .dim = {100000}, .nitems = 5,
+        {.what = "100,000 labels in 33 bytes",
+         .ndim = 1,
+         .dim = {100000},
+         .nitems = 5,
          .want = "100008 bytes, more than 33 compressed bytes can hold"},
         /* 2^31 images of 28x28: 1.7 TB promised, refused before any allocation */
-        {.what = "a header promising 1.7 TB", .ndim = 3, .dim = {1u << 31, 28, 28}, .nitems = 5,
+        {.what = "a header promising 1.7 TB",
+         .ndim = 3,
+         .dim = {1u << 31, 28, 28},
+         .nitems = 5,
          .want = "more than 1073741824 bytes of items"},
         {.what = "a count of 0", .ndim = 1, .dim = {0}, .want = "IDX dimension 0 is 0"},
     };
@@ -306,9 +326,8 @@ int main(int argc, char **argv)
 {
     const char *dir = NULL;
     rv_opt opts[] = {{"data", RV_OPT_STR, &dir, "read the real Fashion-MNIST files in DIR"}};
-    int rc = rv_parse_args(argc, argv,
-                           "test_fashion [--data DIR]: the IDX reader and Fashion-MNIST loader",
-                           opts, 1);
+    int rc = rv_parse_args(
+        argc, argv, "test_fashion [--data DIR]: the IDX reader and Fashion-MNIST loader", opts, 1);
     if (rc >= 0) return rc;
     if (dir) return test_real(dir);
     test_files();

@@ -118,15 +118,50 @@ typedef struct {
 } conv_case;
 
 static const conv_case conv_cases[] = {
-    {.name = "conv_3x3_s2", .n = 2, .c = 3, .o = 5, .h = 7, .w = 7, .kh = 3, .kw = 3,
+    {.name = "conv_3x3_s2",
+     .n = 2,
+     .c = 3,
+     .o = 5,
+     .h = 7,
+     .w = 7,
+     .kh = 3,
+     .kw = 3,
      .p = {.stride = 2, .pad_h = 1, .pad_w = 0, .groups = 1}},
-    {.name = "conv_5x3_g2", .n = 3, .c = 4, .o = 6, .h = 7, .w = 6, .kh = 5, .kw = 3,
+    {.name = "conv_5x3_g2",
+     .n = 3,
+     .c = 4,
+     .o = 6,
+     .h = 7,
+     .w = 6,
+     .kh = 5,
+     .kw = 3,
      .p = {.stride = 1, .pad_h = 2, .pad_w = 1, .groups = 2}},
-    {.name = "conv_3x3_s2_g2", .n = 2, .c = 6, .o = 4, .h = 7, .w = 7, .kh = 3, .kw = 3,
+    {.name = "conv_3x3_s2_g2",
+     .n = 2,
+     .c = 6,
+     .o = 4,
+     .h = 7,
+     .w = 7,
+     .kh = 3,
+     .kw = 3,
      .p = {.stride = 2, .pad_h = 1, .pad_w = 1, .groups = 2}},
-    {.name = "conv_depthwise_s2", .n = 2, .c = 3, .o = 3, .h = 7, .w = 7, .kh = 3, .kw = 3,
+    {.name = "conv_depthwise_s2",
+     .n = 2,
+     .c = 3,
+     .o = 3,
+     .h = 7,
+     .w = 7,
+     .kh = 3,
+     .kw = 3,
      .p = {.stride = 2, .pad_h = 1, .pad_w = 1, .groups = 3}},
-    {.name = "conv_1x1", .n = 2, .c = 3, .o = 4, .h = 7, .w = 7, .kh = 1, .kw = 1,
+    {.name = "conv_1x1",
+     .n = 2,
+     .c = 3,
+     .o = 4,
+     .h = 7,
+     .w = 7,
+     .kh = 1,
+     .kw = 1,
      .p = {.stride = 1, .groups = 1}},
 };
 
@@ -344,7 +379,7 @@ static void test_linear(rv_rng *r)
     check_fd("linear dx", simple_loss, &ctx, &x, &dx);
     check_fd("linear dw", simple_loss, &ctx, &w, &dw);
     check_fd("linear db", simple_loss, &ctx, &b, &db);
-    const char *names[7] = {"linear_x", "linear_w", "linear_b", "linear_dy",
+    const char *names[7] = {"linear_x",  "linear_w",  "linear_b", "linear_dy",
                             "linear_dx", "linear_dw", "linear_db"};
     rv_tensor ts[8] = {x, w, b, dy, dx, dw, db, y};
     for (int i = 0; i < 7; i++) save(names[i], &ts[i]);
@@ -358,11 +393,11 @@ static void test_branches(rv_rng *r)
     rv_tensor x = rand4(r, 2, 3, 7, 7, -1, 1), w3 = rand4(r, 3, 3, 3, 3, -1, 1);
     rv_tensor w1 = rand4(r, 3, 3, 1, 1, -1, 1), dy = rand4(r, 2, 3, 7, 7, -1, 1);
     rv_tensor dx = like(&x), d1 = like(&x);
-    CHECK_OK(rv_conv2d_backward(&x, &w3, &dy, (rv_conv_params){.stride = 1, .pad_h = 1,
-                                                               .pad_w = 1, .groups = 1},
+    CHECK_OK(rv_conv2d_backward(&x, &w3, &dy,
+                                (rv_conv_params){.stride = 1, .pad_h = 1, .pad_w = 1, .groups = 1},
                                 &dx, NULL, NULL));
-    CHECK_OK(rv_conv2d_backward(&x, &w1, &dy, (rv_conv_params){.stride = 1, .groups = 1}, &d1,
-                                NULL, NULL));
+    CHECK_OK(rv_conv2d_backward(&x, &w1, &dy, (rv_conv_params){.stride = 1, .groups = 1}, &d1, NULL,
+                                NULL));
     CHECK_OK(rv_add(&dx, &d1, &dx));
     CHECK_OK(rv_add(&dx, &dy, &dx));
     save("branches_x", &x);
@@ -424,10 +459,9 @@ static void test_xent(rv_rng *r)
 int main(int argc, char **argv)
 {
     const char *device = "cpu";
-    rv_opt opts[] = {
-        {"device", RV_OPT_STR, &device, "cpu (the backward ops run on the CPU only)"},
-        {"dump", RV_OPT_STR, &dump_dir,
-         "also write the tensors tests/torch/check_grads.py reads (.npy) into DIR"}};
+    rv_opt opts[] = {{"device", RV_OPT_STR, &device, "cpu (the backward ops run on the CPU only)"},
+                     {"dump", RV_OPT_STR, &dump_dir,
+                      "also write the tensors tests/torch/check_grads.py reads (.npy) into DIR"}};
     int rc = rv_parse_args(argc, argv, "test_grad [--device cpu] [--dump DIR]: the backward ops",
                            opts, 2);
     if (rc >= 0) return rc;

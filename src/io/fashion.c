@@ -45,10 +45,11 @@ rv_status rv_fashion_load(const char *dir, rv_fashion_split split, rv_fashion *o
     rv_idx im = {0}, lb = {0};
     rv_status st = rv_idx_read(ip, &im);
     if (st == RV_OK) st = rv_idx_read(lp, &lb);
-    if (st == RV_OK && (im.ndim != 3 || im.dim[1] != RV_FASHION_SIZE || im.dim[2] != RV_FASHION_SIZE))
-        st = rv_error(RV_EFORMAT, "%s: expected images (count, %d, %d), found rank %d (%lld x %lld)",
-                      ip, RV_FASHION_SIZE, RV_FASHION_SIZE, im.ndim, (long long)im.dim[1],
-                      (long long)im.dim[2]);
+    if (st == RV_OK &&
+        (im.ndim != 3 || im.dim[1] != RV_FASHION_SIZE || im.dim[2] != RV_FASHION_SIZE))
+        st = rv_error(
+            RV_EFORMAT, "%s: expected images (count, %d, %d), found rank %d (%lld x %lld)", ip,
+            RV_FASHION_SIZE, RV_FASHION_SIZE, im.ndim, (long long)im.dim[1], (long long)im.dim[2]);
     if (st == RV_OK && lb.ndim != 1)
         st = rv_error(RV_EFORMAT, "%s: expected labels (rank 1), found rank %d", lp, lb.ndim);
     if (st == RV_OK && im.dim[0] != lb.dim[0])
@@ -98,9 +99,9 @@ rv_status rv_fashion_images(const rv_fashion *d, int64_t first, double mean, dou
     if (first < 0 || first > d->count || count > d->count - first)
         return rv_error(RV_EINVAL, "Fashion-MNIST images %lld to %lld: the split has %lld",
                         (long long)first, (long long)(first + count), (long long)d->count);
-    if (!(std > 0.0)) return rv_error(RV_EINVAL, "Fashion-MNIST images: std %g is not positive", std);
+    if (!(std > 0.0))
+        return rv_error(RV_EINVAL, "Fashion-MNIST images: std %g is not positive", std);
     const unsigned char *p = d->images + first * px;
-    for (int64_t i = 0; i < count * px; i++)
-        x->data[i] = (float)((p[i] / 255.0 - mean) / std);
+    for (int64_t i = 0; i < count * px; i++) x->data[i] = (float)((p[i] / 255.0 - mean) / std);
     return RV_OK;
 }

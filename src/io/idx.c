@@ -40,8 +40,8 @@ static rv_status pull(z_stream *z, unsigned char *buf, size_t n, uint64_t at, ui
         at += got;
         if (zr == Z_STREAM_END && n)
             return rv_error(RV_EFORMAT,
-                            "%s: the IDX data end after %llu bytes, the header promises %llu",
-                            name, (unsigned long long)at, (unsigned long long)total);
+                            "%s: the IDX data end after %llu bytes, the header promises %llu", name,
+                            (unsigned long long)at, (unsigned long long)total);
         if (zr == Z_DATA_ERROR)
             return rv_error(RV_EFORMAT, "%s: corrupt gzip data (%s)", name,
                             z->msg ? z->msg : "zlib found an error");
@@ -83,7 +83,8 @@ static rv_status not_gzip(const unsigned char *d, size_t len, const char *name)
                         "ones (.gz), as Debian ships them",
                         name);
     const char *kind = rv_file_kind(d, len, len);
-    if (kind) return rv_error(RV_EFORMAT, "%s: not a gzip-compressed IDX file: it is %s", name, kind);
+    if (kind)
+        return rv_error(RV_EFORMAT, "%s: not a gzip-compressed IDX file: it is %s", name, kind);
     return rv_error(RV_EFORMAT, "%s: not a gzip-compressed IDX file (no gzip magic 1f 8b)", name);
 }
 

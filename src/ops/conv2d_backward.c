@@ -150,7 +150,8 @@ rv_status rv_conv2d_backward_cpu(const rv_tensor *x, const rv_tensor *w, const r
         if (!ws) return RV_ENOMEM;
     }
     if (db) bias_grad(dy, db);
-    for (int t = 0; dw && t < nt; t++) memset(ws + t * per + KT * PQ, 0, (size_t)(O * K) * sizeof *ws);
+    for (int t = 0; dw && t < nt; t++)
+        memset(ws + t * per + KT * PQ, 0, (size_t)(O * K) * sizeof *ws);
 #pragma omp parallel num_threads(nt)
     {
 #ifdef _OPENMP

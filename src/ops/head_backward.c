@@ -80,7 +80,8 @@ rv_status rv_softmax_xent(const rv_tensor *z, const int32_t *labels, double *los
     int64_t N = z->dim[0], M = z->dim[1];
     for (int64_t n = 0; n < N; n++)
         if (labels[n] < 0 || labels[n] >= M)
-            return rv_error(RV_EINVAL, "softmax cross-entropy: label %lld is %d, not a class 0..%lld",
+            return rv_error(RV_EINVAL,
+                            "softmax cross-entropy: label %lld is %d, not a class 0..%lld",
                             (long long)n, labels[n], (long long)(M - 1));
     double total = 0.0;
     for (int64_t n = 0; n < N; n++) {
