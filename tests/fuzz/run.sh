@@ -10,7 +10,7 @@ build=$1
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
 failures=0
-for t in safetensors npy weights; do
+for t in safetensors npy weights idx; do
     scratch=$(mktemp -d)
     cp -r "$here/corpus/$t/." "$scratch/"
     out=$("$build/bin/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
