@@ -14,17 +14,6 @@
 #include "rv_cuda.h"
 #endif
 
-typedef struct {
-    rv_plan *plan;
-    rv_tensor *x, *y;
-} net_ctx;
-
-static rv_status net_forward(void *ctx)
-{
-    net_ctx *c = ctx;
-    return rv_plan_forward(c->plan, c->x, c->y);
-}
-
 /* Both forms of a net on dev, on one input: each form's peak is its plan's
  * bytes (buffers, prepared weights, workspace) and what a forward adds,
  * their times interleaved, what each plan holds, and the CUDA launches of
@@ -42,13 +31,13 @@ static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, 
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
     rv_plan plan[2] = {0};
     size_t planned[2] = {0};
-    net_ctx c[2] = {{&plan[0], &x, &y}, {&plan[1], &x, &y}};
+    rv_plan_run c[2] = {{&plan[0], &x, &y}, {&plan[1], &x, &y}};
     for (int f = 0; f < 2; f++) {
         if (st == RV_OK) st = rv_plan_build_counted(&plan[f], nets[f], &x, NULL, &planned[f]);
         launches[f] = -1;
     }
     if (st == RV_OK)
-        st = bench_measure_pair(net_forward, &c[0], net_forward, &c[1], dev, repeat, r);
+        st = bench_measure_pair(rv_plan_run_fn, &c[0], rv_plan_run_fn, &c[1], dev, repeat, r);
     for (int f = 0; f < 2 && st == RV_OK; f++) {
         r[f].peak_bytes += planned[f];
         info[f] = rv_plan_describe(&plan[f]);
@@ -56,7 +45,7 @@ static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, 
 #ifdef RV_HAVE_CUDA
     for (int f = 0; f < 2 && st == RV_OK && dev == RV_CUDA; f++) {
         long before = rv_cuda_launches();
-        st = net_forward(&c[f]);
+        st = rv_plan_run_fn(&c[f]);
         launches[f] = rv_cuda_launches() - before;
     }
 #endif

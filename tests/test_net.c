@@ -21,18 +21,6 @@
 #endif
 
 #ifdef RV_HAVE_CUDA
-typedef struct {
-    rv_plan *plan;
-    const rv_tensor *x;
-    rv_tensor *y;
-} forward_ctx;
-
-static rv_status forward(void *ctx)
-{
-    forward_ctx *f = ctx;
-    return rv_plan_forward(f->plan, f->x, f->y);
-}
-
 /* The net's forward captured in a CUDA Graph (as repvgg bench --graph does)
  * replays the direct forward bit for bit: the same kernels on the same
  * buffers in the same order, and cuBLAS gives the same bits for the same
@@ -53,12 +41,12 @@ static void test_graph(rv_net *net, const char *form, const rv_tensor *hx, rv_rn
     CHECK_OK(rv_tensor_alloc(&direct, RV_CPU, rank, out, "direct forward"));
     rv_plan plan;
     CHECK_OK(rv_plan_build(&plan, net, x.dim, RV_CUDA, NULL));
-    forward_ctx f = {.plan = &plan, .x = &x, .y = &y};
+    rv_plan_run f = {.plan = &plan, .x = &x, .y = &y};
     for (int round = 1; round <= 2; round++) {
         if (round == 2) CHECK_OK(rv_tensor_copy(&x, &hx2));
-        CHECK_OK(forward(&f)); /* on round 1 also the warm-up a capture needs */
+        CHECK_OK(rv_plan_run_fn(&f)); /* on round 1 also the warm-up a capture needs */
         CHECK_OK(rv_tensor_copy(&direct, &y));
-        if (round == 1) CHECK_OK(rv_cuda_graph_capture(forward, &f, &g));
+        if (round == 1) CHECK_OK(rv_cuda_graph_capture(rv_plan_run_fn, &f, &g));
         if (!g) break;
         CHECK_OK(rv_test_fill_nan(&y));
         CHECK_OK(rv_cuda_graph_launch(g));

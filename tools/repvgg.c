@@ -396,17 +396,6 @@ static int cmd_run(int argc, char **argv)
     return st == RV_OK ? 0 : fail(argv[0], st == RV_EINVAL ? RV_EFORMAT : st);
 }
 
-typedef struct {
-    rv_plan *plan;
-    rv_tensor *x, *y;
-} forward_ctx;
-
-static rv_status forward(void *ctx)
-{
-    forward_ctx *f = ctx;
-    return rv_plan_forward(f->plan, f->x, f->y);
-}
-
 #ifdef RV_HAVE_CUDA
 static rv_status replay(void *ctx) { return rv_cuda_graph_launch(ctx); }
 
@@ -414,12 +403,12 @@ static rv_status replay(void *ctx) { return rv_cuda_graph_launch(ctx); }
  * reference, then the TF32 plan's; prints TF32's error against FP32 (TF32
  * rounds each product's inputs to 10 mantissa bits, so it is not held to
  * the FP32 tolerance). */
-static rv_status tf32_against_fp32(const rv_net *net, forward_ctx *f)
+static rv_status tf32_against_fp32(const rv_net *net, rv_plan_run *f)
 {
     rv_tensor ref = {0}, got = {0};
     rv_status st = rv_net_forward(net, f->x, f->y);
     if (st == RV_OK) st = rv_tensor_clone(&ref, f->y, RV_CPU, "FP32 output");
-    if (st == RV_OK) st = forward(f);
+    if (st == RV_OK) st = rv_plan_run_fn(f);
     if (st == RV_OK) st = rv_tensor_clone(&got, f->y, RV_CPU, "TF32 output");
     if (st == RV_OK) {
         rv_cmp c = rv_compare(got.data, ref.data, rv_tensor_numel(&ref), RV_TOL_NET);
@@ -500,17 +489,17 @@ static int cmd_bench(int argc, char **argv)
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
     /* the peak counts the plan (buffers, prepared weights, workspace) */
     if (st == RV_OK) st = rv_plan_build_counted(&plan, &net, &x, &o, &planned);
-    forward_ctx f = {&plan, &x, &y};
+    rv_plan_run f = {&plan, &x, &y};
 #ifdef RV_HAVE_CUDA
     if (st == RV_OK && tf32) st = tf32_against_fp32(&net, &f);
 #endif
-    if (st == RV_OK && !graph) st = rv_measure_form(forward, &f, dev, warmup, repeat, &r);
+    if (st == RV_OK && !graph) st = rv_measure_form(rv_plan_run_fn, &f, dev, warmup, repeat, &r);
 #ifdef RV_HAVE_CUDA
     rv_cuda_graph *g = NULL;
     if (st == RV_OK && graph) { /* (graph is CUDA only, checked above) */
         /* the graph holds the plan's addresses: it is destroyed first */
-        st = rv_measure_peak(forward, &f, dev, &r.peak_bytes);
-        if (st == RV_OK) st = rv_cuda_graph_capture(forward, &f, &g);
+        st = rv_measure_peak(rv_plan_run_fn, &f, dev, &r.peak_bytes);
+        if (st == RV_OK) st = rv_cuda_graph_capture(rv_plan_run_fn, &f, &g);
         if (st == RV_OK) st = rv_time(replay, g, dev, warmup, repeat, &r.time);
     }
     rv_cuda_graph_destroy(g);

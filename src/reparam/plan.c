@@ -125,6 +125,12 @@ rv_status rv_plan_forward(rv_plan *p, const rv_tensor *x, rv_tensor *y)
     return st;
 }
 
+rv_status rv_plan_run_fn(void *ctx)
+{
+    rv_plan_run *r = ctx;
+    return rv_plan_forward(r->plan, r->x, r->y);
+}
+
 rv_plan_info rv_plan_describe(const rv_plan *p)
 {
     rv_plan_info d = {0};

@@ -54,6 +54,15 @@ rv_status rv_plan_build_counted(rv_plan *p, const rv_net *net, const rv_tensor *
 rv_status rv_plan_forward(rv_plan *p, const rv_tensor *x, rv_tensor *y);
 void rv_plan_free(rv_plan *p);
 
+/* One forward as a function of a context, for the timers (rv_time,
+ * rv_measure_form) and for a CUDA Graph's capture: ctx is an rv_plan_run. */
+typedef struct {
+    rv_plan *plan;
+    const rv_tensor *x;
+    rv_tensor *y;
+} rv_plan_run;
+rv_status rv_plan_run_fn(void *ctx);
+
 /* What a plan chose and holds. */
 typedef struct {
     int convs;               /* convs it runs, every branch's */
