@@ -99,22 +99,44 @@ typedef struct {
     int ndev;
 } run_info;
 
+/* The timings of the table being filled, and how many of them ran while the
+ * machine was not quiet (rv_busy.h): its metadata says so, and the run's
+ * last line on stderr warns when any did. */
+static int timings, busy_timings, busy_total;
+static rv_busy worst_busy;
+
+static void count_busy(const rv_busy *b)
+{
+    timings++;
+    if (rv_busy_verdict(b)) {
+        busy_timings++;
+        busy_total++;
+        rv_busy_worst(&worst_busy, b);
+    }
+}
+
 static rv_status write_table(const run_info *ri, const char *name, const char *what,
                              const char *columns, const table *t)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", ri->dir, name);
     table out = {0};
+    char quiet[160] = "";
+    if (timings > 0)
+        snprintf(quiet, sizeof quiet,
+                 "# machine quiet: %d of %d timings ran while it was not (docs/busy_machine.md)\n",
+                 busy_timings, timings);
     row(&out,
         "# %s\n# machine: %s\n# cpu: %s (%d cores)\n# gpu: %s\n# date: %s\n# commit: %s\n"
         "# build: %s\n# cpu threads: %s\n# mode: %s\n# cuda math: FP32 (TF32 off)\n"
         "# timing: warm-up, synchronised, the two forms of a row pair run by turns, median "
         "with min and max; peak = bytes allocated while one forward runs (tracking "
-        "allocator)\n%s\n",
+        "allocator)\n%s%s\n",
         what, ri->machine, ri->cpu, ri->cores, ri->gpu, ri->date, ri->commit, RV_BUILD_TYPE,
         ri->threads,
         ri->quick ? "quick (tiny sizes, few repetitions: for testing the pipeline)" : "full",
-        columns);
+        quiet, columns);
+    timings = busy_timings = 0;
     rv_atomic_file af;
     rv_status st = rv_atomic_open(&af, path);
     if (st == RV_OK) st = rv_atomic_write(&af, out.buf, out.len);
@@ -144,7 +166,9 @@ static void progress(const char *fmt, ...)
 static rv_status measure_pair(rv_fn fa, void *a, rv_fn fb, void *b, rv_device dev, int repeat,
                               rv_form_result r[2])
 {
-    return rv_measure_pair(fa, a, fb, b, dev, repeat > 3 ? 3 : 1, repeat, &r[0], &r[1]);
+    rv_status st = rv_measure_pair(fa, a, fb, b, dev, repeat > 3 ? 3 : 1, repeat, &r[0], &r[1]);
+    if (st == RV_OK) count_busy(&r[0].time.busy);
+    return st;
 }
 
 static void time_row(table *t, const rv_form_result *r)
@@ -558,6 +582,7 @@ static rv_status exp_naive(const run_info *ri, table *t)
             void *const ctxs[2] = {&tb, &tb};
             st = rv_time_forms(2, fns, ctxs, dev, 10, 100, ab);
             rv_two_branch_free(&tb);
+            if (st == RV_OK) count_busy(&ab[0].busy);
             if (st == RV_OK)
                 row(t, "%s\thonest_median\t1\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev),
                     ab[0].median_ms, ab[1].median_ms, ab[0].median_ms / ab[1].median_ms);
@@ -1027,5 +1052,10 @@ int main(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "rv_bench: done in %.0f s; results in %s\n", (rv_now_ms() - t0) / 1e3, ri.dir);
+    if (busy_total) {
+        fprintf(stderr, "rv_bench: %d timings ran while the machine was not quiet (each TSV's "
+                        "header counts its own); the worst:\n", busy_total);
+        rv_print_busy(stderr, "  ", &worst_busy);
+    }
     return 0;
 }

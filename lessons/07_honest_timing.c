@@ -48,6 +48,7 @@
 #include "rv_cli.h"
 #include "rv_lesson.h"
 #include "rv_notebook.h"
+#include "rv_report.h"
 #include "rv_two_branch.h" /* lesson 01's forms */
 
 extern char **environ;
@@ -218,6 +219,7 @@ int main(int argc, char **argv)
     snprintf(honest, sizeof honest, "honest medians (%d warm-up runs, synchronised)", warmup);
     printf("  %-51s %10.6f s %10.6f s %7.1fx\n", honest, t_two->median_ms / 1e3,
            t_fused->median_ms / 1e3, t_two->median_ms / t_fused->median_ms);
+    rv_print_busy(stdout, "  ", &t_two->busy);
     /* Each form's first call against its call after the other form's. */
     double two_x = two_first / two_second, fused_x = fused_first_ms / fused_second;
     printf("  Run first, each form took %.1fx (two branches) and %.1fx (fused) its time when run\n"
@@ -236,6 +238,10 @@ int main(int argc, char **argv)
            warmup);
     printf("  two branches %.4f ms without, %.4f ms with; fused %.4f ms without, %.4f ms with\n",
            q_two.median_ms, t_two->median_ms, q_fused.median_ms, t_fused->median_ms);
+    rv_busy seen = q_two.busy;
+    rv_busy_worst(&seen, &q_fused.busy);
+    rv_busy_worst(&seen, &t_two->busy);
+    rv_print_busy(stdout, "  ", &seen);
     if (dev == RV_CUDA) {
         printf("  Without the sync the clock stops when the kernels are queued: it times the "
                "launch,\n  not the work.\n");

@@ -144,6 +144,8 @@ expect 1 "a0.safetensors: not a .npy file: it is a safetensors file" -- "$tool" 
 printf 'PK\003\004\000\000\010\000\000\000archive/data.pkl' >model.pt
 expect 1 "model.pt: not a safetensors file: it is a zip archive (PyTorch's torch.save" -- "$tool" convert model.pt bad.safetensors
 expect 2 "unexpected argument 'a0.safetensors' (did you mean --weights a0.safetensors?)" -- "$tool" run a0.safetensors --input x.npy --output bad.npy --device cpu
+expect 2 "repvgg run: --output is required" -- "$tool" run --weights a0.safetensors --input x.npy --device cpu
+expect 2 "repvgg run: --input is required" -- "$tool" run --weights a0.safetensors --output bad.npy --device cpu
 expect 2 "unexpected argument 'a0d.safetensors' (did you mean --weights a0d.safetensors?)" -- "$tool" bench a0d.safetensors --shape 1,3,32,32 --device cpu
 absent bad.safetensors
 expect 1 "x5.npy: input: block 0 expects 3 channels, got 5" -- "$tool" run --weights a0.safetensors --input x5.npy --output bad.npy --device cpu

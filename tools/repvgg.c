@@ -362,7 +362,8 @@ static int cmd_run(int argc, char **argv)
     if (rc >= 0) return rc;
     if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
     if (!input || !output) {
-        fprintf(stderr, "%s: --input and --output are required (see --help)\n", argv[0]);
+        fprintf(stderr, "%s: %s required (see --help)\n", argv[0],
+                input ? "--output is" : output ? "--input is" : "--input and --output are");
         return EXIT_USAGE;
     }
     rv_device dev;
@@ -516,10 +517,11 @@ static int cmd_bench(int argc, char **argv)
         printf(
             "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
             "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\tactivation_bytes\t"
-            "min_activation_bytes\tworkspace_bytes\tconv\twinograd_f2x2\twinograd_f4x4\tcpu_isa\n");
+            "min_activation_bytes\tworkspace_bytes\tconv\twinograd_f2x2\twinograd_f4x4\tcpu_isa\t"
+            "q1_ms\tq3_ms\tquiet\n");
         printf(
             "%s\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
-            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\t%s\n",
+            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\t%s\t%.4f\t%.4f\t%s\n",
             rv_net_is_deploy(&net) ? "deploy" : "train", rv_device_name(dev),
             tf32 ? "tf32" : "fp32", graph ? "yes" : "no", (long long)shape[0], (long long)shape[1],
             (long long)shape[2], (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms,
@@ -531,7 +533,9 @@ static int cmd_bench(int argc, char **argv)
             : no_winograd         ? (rv_gemm_available() ? "im2col+packed" : "im2col+openblas")
             : rv_gemm_available() ? "winograd+packed"
                                   : "winograd+openblas",
-            wino[0], wino[1], dev == RV_CUDA ? "-" : rv_cpu_isa());
+            wino[0], wino[1], dev == RV_CUDA ? "-" : rv_cpu_isa(), r.time.q1_ms, r.time.q3_ms,
+            rv_busy_verdict(&r.time.busy) ? "no" : "yes");
+        rv_print_busy(stderr, "repvgg bench: ", &r.time.busy);
     }
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);

@@ -7,9 +7,22 @@
 
 #include "rv_cli.h"
 
-static void print_help(const char *usage, const rv_opt *opts, int nopts)
+/* A usage that opens with "name: " (a lesson's build name) shows the name the
+ * program was started by instead: an installed lesson is renamed. */
+static void print_usage(const char *prog, const char *usage)
 {
-    printf("%s\n\noptions:\n", usage);
+    size_t name = strcspn(usage, ": \n");
+    const char *base = strrchr(prog, '/');
+    if (usage[name] == ':' && usage[name + 1] == ' ')
+        printf("%s%s\n", base ? base + 1 : prog, usage + name);
+    else
+        printf("%s\n", usage);
+}
+
+static void print_help(const char *prog, const char *usage, const rv_opt *opts, int nopts)
+{
+    print_usage(prog, usage);
+    printf("\noptions:\n");
     for (int i = 0; i < nopts; i++) {
         char left[48];
         rv_opt_type t = opts[i].type;
@@ -62,7 +75,7 @@ int rv_parse_args_pos(int argc, char **argv, const char *usage, const rv_opt *op
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            print_help(usage, opts, nopts);
+            print_help(prog, usage, opts, nopts);
             return 0;
         }
         if (strncmp(arg, "--", 2) != 0) {
