@@ -876,6 +876,7 @@ int main(int argc, char **argv)
     }
     rv_device_describe(RV_CPU, ri.cpu, sizeof ri.cpu);
     ri.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    rv_cli_timing_threads(argv[0]); /* before describing: the threads the TSVs name */
     rv_cpu_threads_init(); /* before describing: it sets OpenBLAS to one thread */
     rv_cpu_blas_describe(ri.threads, sizeof ri.threads);
     snprintf(ri.gpu, sizeof ri.gpu, "none");

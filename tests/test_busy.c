@@ -37,14 +37,14 @@ int main(int argc, char **argv)
     char note[512];
 
     /* the decision */
-    rv_busy quiet = {.waited = 0.02, .others = 1.0, .spread = 0.05, .cores = 2};
+    rv_busy quiet = {.waited = 0.02, .wall_ms = 10.0, .others = 1.0, .spread = 0.05, .cores = 2};
     CHECK(rv_busy_verdict(&quiet) == 0, "quiet signs flagged %u", rv_busy_verdict(&quiet));
     CHECK(*rv_busy_note(&quiet, note, sizeof note) == '\0', "a note on a quiet timing: %s", note);
     rv_busy b = quiet;
     b.waited = 0.30;
     CHECK(rv_busy_verdict(&b) == RV_BUSY_WAITED, "waited 30 %%: flags %u", rv_busy_verdict(&b));
     rv_busy_note(&b, note, sizeof note);
-    CHECK(contains(note, "not quiet") && contains(note, "waited 0.30 ms for a core per ms timed"),
+    CHECK(contains(note, "not quiet") && contains(note, "waited 3.0 ms in all for a core during 10.0 ms of timing"),
           "the note does not say what was seen: %s", note);
     b = quiet;
     b.others = 2.0;

@@ -457,6 +457,7 @@ static int cmd_bench(int argc, char **argv)
                                opts, 10, pos, 1, &npos);
     if (rc >= 0) return rc;
     if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
+    rv_cli_timing_threads("repvgg bench");
     int64_t shape[4];
     if (!shape_arg == !input) {
         fprintf(stderr, "%s: give one of --shape and --input (see --help)\n", argv[0]);

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rv_busy.h"
@@ -22,6 +23,7 @@ void rv_busy_worst(rv_busy *acc, const rv_busy *b)
     if (b->others > acc->others) acc->others = b->others;
     if (b->spread > acc->spread) acc->spread = b->spread;
     if (b->cores > acc->cores) acc->cores = b->cores;
+    if (b->waited >= acc->waited) acc->wall_ms = b->wall_ms; /* the wall of the worst wait */
 }
 
 /* Sums the run-queue delay of this process's threads (ms) into *waited_ms and
@@ -74,6 +76,25 @@ static double other_tasks(double *waited_ms)
     return running > ours ? (double)(running - ours) : 0.0;
 }
 
+int rv_busy_free_cores(void)
+{
+    enum { SAMPLES = 5 };
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) return 1;
+    double seen[SAMPLES], waited;
+    for (int i = 0; i < SAMPLES; i++) {
+        if ((seen[i] = other_tasks(&waited)) < 0) return (int)cores;
+        for (int k = i; k > 0 && seen[k - 1] > seen[k]; k--) { /* insertion sort */
+            double t = seen[k];
+            seen[k] = seen[k - 1];
+            seen[k - 1] = t;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 2 * 1000 * 1000}, NULL);
+    }
+    long free_cores = cores - (long)seen[SAMPLES / 2];
+    return free_cores < 1 ? 1 : (int)free_cores;
+}
+
 void rv_busy_begin(rv_busy_probe *p)
 {
     p->others0 = other_tasks(&p->waited0_ms);
@@ -86,6 +107,7 @@ void rv_busy_end(const rv_busy_probe *p, rv_busy *out)
     double others1 = other_tasks(&waited1);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     out->cores = cores > 0 ? (int)cores : 0;
+    out->wall_ms = wall;
     out->waited = p->waited0_ms >= 0 && waited1 >= 0 && wall > 0
                       ? (waited1 - p->waited0_ms) / wall
                       : -1.0;
@@ -99,7 +121,8 @@ const char *rv_busy_note(const rv_busy *b, char *buf, size_t len)
     int n = 0;
     if (flags & RV_BUSY_WAITED)
         snprintf(seen[n++], sizeof seen[0],
-                 "its threads, added up, waited %.2f ms for a core per ms timed", b->waited);
+                 "its threads waited %.1f ms in all for a core during %.1f ms of timing",
+                 b->waited * b->wall_ms, b->wall_ms);
     if (flags & RV_BUSY_OTHERS)
         snprintf(seen[n++], sizeof seen[0], "%.0f other tasks were ready to run on %d cores",
                  b->others, b->cores);

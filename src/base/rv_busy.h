@@ -8,9 +8,11 @@
  *
  *   waited  the time this process's threads were ready to run but waited for
  *           a core (the scheduler's run-queue delay, second field of
- *           /proc/self/task/<thread>/schedstat), summed over the threads, as
- *           a fraction of the timed wall time: on a quiet machine a ready
- *           thread gets a core at once;
+ *           /proc/self/task/<thread>/schedstat), summed over the threads, per
+ *           ms of the timed wall time: on a quiet machine a ready thread gets
+ *           a core at once. The kernel adds a wait when it ends, so a wait
+ *           begun just before the timing counts in it: over a timing of a few
+ *           ms the sum can exceed the wall time, or the threads' number;
  *   others  the tasks ready to run on the whole machine that are not ours
  *           (procs_running of /proc/stat less our threads in state R), the
  *           fewer of two counts, before and after the timed runs;
@@ -32,6 +34,7 @@ extern "C" {
 
 typedef struct {
     double waited; /* run-queue delay / wall time, summed over our threads; < 0: unknown */
+    double wall_ms; /* the timed wall time */
     double others; /* other tasks ready to run (the fewer of two counts); < 0: unknown */
     double spread; /* the largest (q3 - q1) / median of the forms timed together */
     int cores;     /* online CPUs */
@@ -62,9 +65,15 @@ typedef struct {
 void rv_busy_begin(rv_busy_probe *p);
 void rv_busy_end(const rv_busy_probe *p, rv_busy *out); /* out->spread is the caller's */
 
+/* The cores other programs leave free right now: the online CPUs less the
+ * tasks ready to run that are not this process's (the median of a few counts
+ * over about 10 ms, so that one compiler starting or ending does not decide),
+ * at least 1; all of them when /proc cannot tell. */
+int rv_busy_free_cores(void);
+
 /* "" when quiet, else one sentence (no newline) that names what was seen,
- * e.g. "warning: the machine was not quiet (its threads, added up, waited
- * 0.34 ms for a core per ms timed; 2 other tasks were ready to run on 2 cores): times
+ * e.g. "warning: the machine was not quiet (its threads waited 5.1 ms in all
+ * for a core during 15.0 ms of timing; 2 other tasks were ready to run on 2 cores): times
  * and ratios may be off by more than 20 %; run again on a quiet machine". */
 const char *rv_busy_note(const rv_busy *b, char *buf, size_t len);
 

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "rv_busy.h"
 #include "rv_cli.h"
 
 /* A usage that opens with "name: " (a lesson's build name) shows the name the
@@ -117,6 +122,24 @@ int rv_cli_device(const char *prog, const char *arg, rv_device *out)
     return 2;
 }
 
+void rv_cli_timing_threads(const char *prog)
+{
+#ifdef _OPENMP
+    const char *set = getenv("OMP_NUM_THREADS");
+    if (set && *set) return;
+    int all = omp_get_max_threads(), free_cores = rv_busy_free_cores();
+    if (free_cores >= all) return;
+    omp_set_num_threads(free_cores);
+    const char *base = strrchr(prog, '/');
+    fprintf(stderr,
+            "note: other programs keep %d of this machine's %d cores busy; %s times on %d "
+            "thread%s, whose ratios they disturb the least (OMP_NUM_THREADS sets the number)\n",
+            all - free_cores, all, base ? base + 1 : prog, free_cores, free_cores > 1 ? "s" : "");
+#else
+    (void)prog;
+#endif
+}
+
 int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int *channels,
                       int *size, int *repeat, const rv_opt *extra, int n_extra, const char **device)
 {
@@ -131,7 +154,9 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
     };
     if (n_extra > MAX_EXTRA) n_extra = MAX_EXTRA;
     for (int i = 0; i < n_extra; i++) opts[COMMON + i] = extra[i];
-    return rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
+    int rc = rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
+    if (rc < 0) rv_cli_timing_threads(argv[0]);
+    return rc;
 }
 
 int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why)
