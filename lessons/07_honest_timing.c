@@ -40,6 +40,7 @@
 #include <math.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@
 #include "rv_cli.h"
 #include "rv_lesson.h"
 #include "rv_notebook.h"
+#include "rv_ops.h"
 #include "rv_report.h"
 #include "rv_two_branch.h" /* lesson 01's forms */
 
@@ -96,6 +98,11 @@ static rv_status first_calls_swapped(rv_device dev, int batch, int channels, int
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len < 0) return rv_error(RV_EIO, "readlink /proc/self/exe: %s", strerror(errno));
     exe[len] = '\0';
+    /* the child runs on as many threads as this process, and so chooses none
+     * nor says so again */
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", rv_cpu_threads());
+    setenv("OMP_NUM_THREADS", threads, 0);
     int fd[2];
     if (pipe(fd) != 0) return rv_error(RV_EIO, "pipe: %s", strerror(errno));
     posix_spawn_file_actions_t fa;

@@ -519,10 +519,10 @@ static int cmd_bench(int argc, char **argv)
             "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
             "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\tactivation_bytes\t"
             "min_activation_bytes\tworkspace_bytes\tconv\twinograd_f2x2\twinograd_f4x4\tcpu_isa\t"
-            "q1_ms\tq3_ms\tquiet\n");
+            "q1_ms\tq3_ms\tquiet\tthreads\n");
         printf(
             "%s\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
-            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\t%s\t%.4f\t%.4f\t%s\n",
+            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\t%s\t%.4f\t%.4f\t%s\t%d\n",
             rv_net_is_deploy(&net) ? "deploy" : "train", rv_device_name(dev),
             tf32 ? "tf32" : "fp32", graph ? "yes" : "no", (long long)shape[0], (long long)shape[1],
             (long long)shape[2], (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms,
@@ -535,7 +535,7 @@ static int cmd_bench(int argc, char **argv)
             : rv_gemm_available() ? "winograd+packed"
                                   : "winograd+openblas",
             wino[0], wino[1], dev == RV_CUDA ? "-" : rv_cpu_isa(), r.time.q1_ms, r.time.q3_ms,
-            rv_busy_verdict(&r.time.busy) ? "no" : "yes");
+            rv_busy_verdict(&r.time.busy) ? "no" : "yes", rv_cpu_threads());
         rv_print_busy(stderr, "repvgg bench: ", &r.time.busy);
     }
     rv_tensor *all[3] = {&hx, &x, &y};
