@@ -43,8 +43,10 @@ typedef struct {
 /* The thresholds, and why. A thread that waits for a core for more than 10 %
  * of the time loses a tenth of its speed, more when its partner waits at a
  * barrier; as many other runnable tasks as cores leave none free; runs of a
- * form spread by more than 25 % of their median (quiet, the lessons' forms
- * spread 1 - 12 %, docs/busy_machine.md) say its median moves as much. */
+ * form spread by more than 25 % of their median say its median can move as
+ * much. The median of many short runs shrugs off most of a busy machine
+ * (at load 12 the lessons' forms spread 2 - 19 %, docs/busy_machine.md), so
+ * the spread catches only the worst; the other two signs do the work. */
 #define RV_BUSY_WAITED_MAX 0.10
 #define RV_BUSY_SPREAD_MAX 0.25
 
