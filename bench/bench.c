@@ -134,8 +134,8 @@ static rv_status write_table(const run_info *ri, const char *name, const char *w
         "allocator)\n%s%s\n",
         what, ri->machine, ri->cpu, ri->cores, ri->gpu, ri->date, ri->commit, RV_BUILD_TYPE,
         ri->threads,
-        ri->quick ? "quick (tiny sizes, few repetitions: for testing the pipeline)" : "full",
-        quiet, columns);
+        ri->quick ? "quick (tiny sizes, few repetitions: for testing the pipeline)" : "full", quiet,
+        columns);
     timings = busy_timings = 0;
     rv_atomic_file af;
     rv_status st = rv_atomic_open(&af, path);
@@ -877,7 +877,7 @@ int main(int argc, char **argv)
     rv_device_describe(RV_CPU, ri.cpu, sizeof ri.cpu);
     ri.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     rv_cli_timing_threads(argv[0]); /* before describing: the threads the TSVs name */
-    rv_cpu_threads_init(); /* before describing: it sets OpenBLAS to one thread */
+    rv_cpu_threads_init();          /* before describing: it sets OpenBLAS to one thread */
     rv_cpu_blas_describe(ri.threads, sizeof ri.threads);
     snprintf(ri.gpu, sizeof ri.gpu, "none");
     if (dev == RV_CUDA) rv_device_describe(RV_CUDA, ri.gpu, sizeof ri.gpu);
@@ -1054,8 +1054,10 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "rv_bench: done in %.0f s; results in %s\n", (rv_now_ms() - t0) / 1e3, ri.dir);
     if (busy_total) {
-        fprintf(stderr, "rv_bench: %d timings ran while the machine was not quiet (each TSV's "
-                        "header counts its own); the worst:\n", busy_total);
+        fprintf(stderr,
+                "rv_bench: %d timings ran while the machine was not quiet (each TSV's "
+                "header counts its own); the worst:\n",
+                busy_total);
         rv_print_busy(stderr, "  ", &worst_busy);
     }
     return 0;

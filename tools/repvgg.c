@@ -363,7 +363,9 @@ static int cmd_run(int argc, char **argv)
     if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
     if (!input || !output) {
         fprintf(stderr, "%s: %s required (see --help)\n", argv[0],
-                input ? "--output is" : output ? "--input is" : "--input and --output are");
+                input    ? "--output is"
+                : output ? "--input is"
+                         : "--input and --output are");
         return EXIT_USAGE;
     }
     rv_device dev;

@@ -108,20 +108,21 @@ void rv_busy_end(const rv_busy_probe *p, rv_busy *out)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     out->cores = cores > 0 ? (int)cores : 0;
     out->wall_ms = wall;
-    out->waited = p->waited0_ms >= 0 && waited1 >= 0 && wall > 0
-                      ? (waited1 - p->waited0_ms) / wall
-                      : -1.0;
-    out->others = p->others0 < 0 || others1 < 0 ? -1.0 : (p->others0 < others1 ? p->others0 : others1);
+    out->waited =
+        p->waited0_ms >= 0 && waited1 >= 0 && wall > 0 ? (waited1 - p->waited0_ms) / wall : -1.0;
+    out->others =
+        p->others0 < 0 || others1 < 0 ? -1.0 : (p->others0 < others1 ? p->others0 : others1);
 }
 
 const char *rv_busy_note(const rv_busy *b, char *buf, size_t len)
 {
     unsigned flags = rv_busy_verdict(b);
-    char seen[3][96];
+    char seen[3][128];
     int n = 0;
     if (flags & RV_BUSY_WAITED)
         snprintf(seen[n++], sizeof seen[0],
-                 "its threads waited %.1f ms in all for a core during %.1f ms of timing",
+                 "its threads had to wait for a core: %.1f ms of waiting ended within the %.1f ms "
+                 "timed",
                  b->waited * b->wall_ms, b->wall_ms);
     if (flags & RV_BUSY_OTHERS)
         snprintf(seen[n++], sizeof seen[0], "%.0f other tasks were ready to run on %d cores",

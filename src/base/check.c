@@ -50,16 +50,18 @@ void rv_cmp_print_expecting(FILE *f, const char *what, const rv_cmp *c, rv_tol t
     double allowed = c->atol + tol.rtol * fabs((double)ref[c->worst]);
     /* An expected difference is announced in `what` and never called FAIL:
      * a student scanning a passing run for that word must not find it. */
-    const char *verdict = want_pass ? (c->pass ? "ok" : "FAIL")
-                                    : (c->pass ? "agrees: NOT as expected" : "differs, as expected");
+    const char *verdict = want_pass
+                              ? (c->pass ? "ok" : "FAIL")
+                              : (c->pass ? "agrees: NOT as expected" : "differs, as expected");
     fprintf(f,
             "%s: %lld values, relative L2 %.2g (allowed %g), worst at i = %lld: a = %.9g, "
             "r = %.9g, |a - r| %.2g (allowed %.2g) -> %s\n",
             what, (long long)c->n, c->rel_l2, tol.max_rel_l2, (long long)c->worst, a[c->worst],
             ref[c->worst], fabs((double)a[c->worst] - (double)ref[c->worst]), allowed, verdict);
     if (c->pass) return;
-    fprintf(f, "    the first values outside the bound (i: a value's place among the %lld compared,\n"
-               "    from 0, in the order they are stored: image, channel, row, column):\n",
+    fprintf(f,
+            "    the first values outside the bound (i: a value's place among the %lld compared,\n"
+            "    from 0, in the order they are stored: image, channel, row, column):\n",
             (long long)c->n);
     int shown = 0;
     for (int64_t i = 0; i < c->n && shown < 4; i++) {

@@ -33,11 +33,11 @@ extern "C" {
 #endif
 
 typedef struct {
-    double waited; /* run-queue delay / wall time, summed over our threads; < 0: unknown */
+    double waited;  /* run-queue delay / wall time, summed over our threads; < 0: unknown */
     double wall_ms; /* the timed wall time */
-    double others; /* other tasks ready to run (the fewer of two counts); < 0: unknown */
-    double spread; /* the largest (q3 - q1) / median of the forms timed together */
-    int cores;     /* online CPUs */
+    double others;  /* other tasks ready to run (the fewer of two counts); < 0: unknown */
+    double spread;  /* the largest (q3 - q1) / median of the forms timed together */
+    int cores;      /* online CPUs */
 } rv_busy;
 
 /* The thresholds, and why. A thread that waits for a core for more than 10 %
@@ -74,8 +74,9 @@ void rv_busy_end(const rv_busy_probe *p, rv_busy *out); /* out->spread is the ca
 int rv_busy_free_cores(void);
 
 /* "" when quiet, else one sentence (no newline) that names what was seen,
- * e.g. "warning: the machine was not quiet (its threads waited 5.1 ms in all
- * for a core during 15.0 ms of timing; 2 other tasks were ready to run on 2 cores): times
+ * e.g. "warning: the machine was not quiet (its threads had to wait for a
+ * core: 5.1 ms of waiting ended within the 15.0 ms timed; 2 other tasks were
+ * ready to run on 2 cores): times
  * and ratios may be off by more than 20 %; run again on a quiet machine". */
 const char *rv_busy_note(const rv_busy *b, char *buf, size_t len);
 

@@ -25,6 +25,6 @@ void rv_print_device(rv_device dev)
 
 void rv_print_busy(FILE *f, const char *indent, const rv_busy *b)
 {
-    char note[512];
+    char note[640];
     if (*rv_busy_note(b, note, sizeof note)) fprintf(f, "%s%s\n", indent, note);
 }
