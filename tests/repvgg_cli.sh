@@ -174,7 +174,9 @@ expect 0 "median_ms" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,3
 "$tool" bench --weights a0d.safetensors --shape 5,3,32,32 --repeat 2 --device cpu >bench.tsv 2>/dev/null
 if awk -F'\t' 'NR == 1 { n = NF; for (i = 1; i <= NF; i++) col[$i] = i }
                 NR == 2 { exit !(NF == n && $col["batch"] == 5 && $col["graph"] == "no" &&
-                                 $col["math"] == "fp32" && $col["cpu_isa"] ~ /^(avx512|avx2|baseline)$/) }' bench.tsv; then
+                                 $col["math"] == "fp32" && $col["cpu_isa"] ~ /^(avx512|avx2|baseline)$/ &&
+                                 $col["quiet"] ~ /^(yes|no)$/ && $col["threads"] >= 1 &&
+                                 $col["q1_ms"] <= $col["median_ms"] && $col["median_ms"] <= $col["q3_ms"]) }' bench.tsv; then
     echo "ok:   bench TSV: header and row agree"
 else
     echo "FAIL: bench TSV: header and row disagree: $(cat bench.tsv)"
