@@ -28,8 +28,8 @@
  * each form is charged what it computes (train: 3x3 and 1x1 convs).
  *
  * Run: rv_bench [--out DIR] [--machine NAME] [--quick] [--device auto|cpu|cuda]
+ *      rv_bench --machine-name [--device D]: the folder's name only (rv_machine.h)
  */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <spawn.h>
@@ -46,9 +46,11 @@
 #include "rv_cli.h"
 #include "rv_conv_bn_pair.h"
 #include "rv_file.h"
+#include "rv_machine.h"
 #include "rv_mobileone.h"
 #include "rv_net.h"
 #include "rv_notebook.h"
+#include "rv_plan.h"
 #include "rv_quant_net.h"
 #include "rv_reparam.h"
 #include "rv_report.h"
@@ -244,30 +246,35 @@ static rv_status identity_picture(table *t)
  * by the steps the block's fold takes. */
 static rv_status block_picture(table *t, rv_rng *rng)
 {
-    enum { W3, W1, ID, F3, F1, P1, FID, W, B3, B1, BID, B, N };
-    static const int k[N] = {3, 1, 3, 3, 1, 3, 3, 3, 0, 0, 0, 0};
-    rv_tensor ts[N] = {{0}};
-    rv_bn bn[3] = {{.channels = 0}};
-    rv_status st = kernel_tensors(ts, k, N, 2, 2);
-    for (int i = 0; i < 3 && st == RV_OK; i++)
-        if ((st = rv_bn_alloc(&bn[i], 2)) == RV_OK) st = rv_bn_randomize(&bn[i], rng);
-    if (st == RV_OK) st = rv_tensor_fill_int(&ts[W3], rng, -2, 2);
-    if (st == RV_OK) st = rv_tensor_fill_int(&ts[W1], rng, -2, 2);
-    if (st == RV_OK) st = rv_identity_kernel(1, &ts[ID]);
-    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[W3], NULL, &bn[0], &ts[F3], &ts[B3]);
-    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[W1], NULL, &bn[1], &ts[F1], &ts[B1]);
-    if (st == RV_OK) st = rv_pad_kernel(&ts[F1], &ts[P1]);
-    if (st == RV_OK) st = rv_fuse_conv_bn(&ts[ID], NULL, &bn[2], &ts[FID], &ts[BID]);
-    if (st == RV_OK) st = rv_sum_convs(&ts[F3], &ts[B3], &ts[P1], &ts[B1], &ts[W], &ts[B]);
-    if (st == RV_OK) st = rv_sum_convs(&ts[W], &ts[B], &ts[FID], &ts[BID], &ts[W], &ts[B]);
+    enum { W3, W1, ID, N };
+    rv_block b = {0};
+    rv_block_spec spec;
+    rv_tensor w[N] = {{0}}, bias[N] = {{0}}, p1 = {0}, sum = {0}, sum_b = {0};
+    rv_status st = rv_repvgg_block_spec(2, 2, 1, 1, &spec);
+    if (st == RV_OK) st = rv_block_alloc(&b, spec);
+    for (int i = 0; i < N && st == RV_OK; i++) st = rv_bn_randomize(&b.branch[i].bn, rng);
+    if (st == RV_OK) st = rv_tensor_fill_int(&b.branch[W3].w, rng, -2, 2);
+    if (st == RV_OK) st = rv_tensor_fill_int(&b.branch[W1].w, rng, -2, 2);
+    for (int i = 0; i < N && st == RV_OK; i++) st = rv_branch_kernel_fused(&b, i, &w[i], &bias[i]);
+    if (st == RV_OK) st = rv_tensor_alloc4(&p1, RV_CPU, 2, 2, 3, 3, "padded 1x1");
+    if (st == RV_OK) st = rv_pad_kernel(&w[W1], &p1);
+    if (st == RV_OK) st = rv_tensor_clone(&sum, &w[W3], RV_CPU, "fused kernel");
+    if (st == RV_OK) st = rv_tensor_clone(&sum_b, &bias[W3], RV_CPU, "fused bias");
+    if (st == RV_OK) st = rv_sum_convs(&sum, &sum_b, &p1, &bias[W1], &sum, &sum_b);
+    if (st == RV_OK) st = rv_sum_convs(&sum, &sum_b, &w[ID], &bias[ID], &sum, &sum_b);
     if (st == RV_OK) {
-        kernel_rows(t, "block", "3x3", &ts[F3], &ts[B3]);
-        kernel_rows(t, "block", "1x1", &ts[P1], &ts[B1]);
-        kernel_rows(t, "block", "identity", &ts[FID], &ts[BID]);
-        kernel_rows(t, "block", "fused", &ts[W], &ts[B]);
+        kernel_rows(t, "block", "3x3", &w[W3], &bias[W3]);
+        kernel_rows(t, "block", "1x1", &p1, &bias[W1]);
+        kernel_rows(t, "block", "identity", &w[ID], &bias[ID]);
+        kernel_rows(t, "block", "fused", &sum, &sum_b);
     }
-    for (int i = 0; i < N; i++) rv_tensor_free(&ts[i]);
-    for (int i = 0; i < 3; i++) rv_bn_free(&bn[i]);
+    for (int i = 0; i < N; i++) {
+        rv_tensor_free(&w[i]);
+        rv_tensor_free(&bias[i]);
+    }
+    rv_tensor *more[3] = {&p1, &sum, &sum_b};
+    for (int i = 0; i < 3; i++) rv_tensor_free(more[i]);
+    rv_block_free(&b);
     return st;
 }
 
@@ -403,38 +410,43 @@ static rv_status exp_block(const run_info *ri, table *t)
 
 /* ---- experiment 3: whole networks against batch ---- */
 typedef struct {
-    rv_net *net;
+    rv_plan *plan;
     rv_tensor *x, *y;
 } net_ctx;
 
 static rv_status net_forward(void *ctx)
 {
     net_ctx *c = ctx;
-    return rv_net_forward(c->net, c->x, c->y);
+    return rv_plan_forward(c->plan, c->x, c->y);
 }
 
-/* Both forms of a net on dev, on one input: each form's peak from a fresh
- * plan (so it counts the planned buffers), their times interleaved, and the
- * CUDA launches of one forward. */
+/* Both forms of a net on dev, on one input: each form's peak is its plan's
+ * bytes (buffers, prepared weights, workspace) and what a forward adds,
+ * their times interleaved, what each plan holds, and the CUDA launches of
+ * one forward. */
 static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, int repeat,
-                           rv_form_result r[2], long launches[2])
+                           rv_form_result r[2], rv_plan_info info[2], long launches[2])
 {
     rv_rng rng = rv_rng_seed(8);
-    rv_tensor hx = {0}, x = {0}, y = {0};
+    rv_tensor x = {0}, y = {0};
     int64_t out[4];
     int rank;
-    rv_status st = rv_tensor_alloc4(&hx, RV_CPU, batch, 3, size, size, "input");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
-    if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
-    rv_tensor_free(&hx);
+    rv_status st = rv_tensor_random(&x, dev, 4, (const int64_t[]){batch, 3, size, size}, &rng,
+                                    -1.0f, 1.0f, "input");
     if (st == RV_OK) st = rv_net_out_shape(nets[0], &x, out, &rank);
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
-    net_ctx c[2] = {{nets[0], &x, &y}, {nets[1], &x, &y}};
+    rv_plan plan[2] = {0};
+    size_t planned[2] = {0};
+    net_ctx c[2] = {{&plan[0], &x, &y}, {&plan[1], &x, &y}};
     for (int f = 0; f < 2; f++) {
-        rv_net_unplan(nets[f]);
+        if (st == RV_OK) st = rv_plan_build_counted(&plan[f], nets[f], &x, NULL, &planned[f]);
         launches[f] = -1;
     }
     if (st == RV_OK) st = measure_pair(net_forward, &c[0], net_forward, &c[1], dev, repeat, r);
+    for (int f = 0; f < 2 && st == RV_OK; f++) {
+        r[f].peak_bytes += planned[f];
+        info[f] = rv_plan_describe(&plan[f]);
+    }
 #ifdef RV_HAVE_CUDA
     for (int f = 0; f < 2 && st == RV_OK && dev == RV_CUDA; f++) {
         long before = rv_cuda_launches();
@@ -442,6 +454,7 @@ static rv_status time_nets(rv_net *nets[2], rv_device dev, int batch, int size, 
         launches[f] = rv_cuda_launches() - before;
     }
 #endif
+    for (int f = 0; f < 2; f++) rv_plan_free(&plan[f]);
     rv_tensor_free(&x);
     rv_tensor_free(&y);
     return st;
@@ -480,21 +493,21 @@ static rv_status exp_networks(const run_info *ri, table *t, step nets[3][2])
                 int batch = batches[b], repeat = ri->quick ? 2 : (batch >= 16 ? 2 : 5);
                 rv_net *form[2] = {&train, &fast};
                 rv_form_result r[2];
+                rv_plan_info info[2];
                 long launches[2];
                 progress("networks on %s: RepVGG-%s, batch %d, both forms", rv_device_name(dev),
                          archs[a], batch);
-                st = time_nets(form, dev, batch, size, repeat, r, launches);
+                st = time_nets(form, dev, batch, size, repeat, r, info, launches);
                 for (int f = 0; f < 2 && st == RV_OK; f++) {
                     row(t, "%s\t%s\t%d\t%d\t%s\t", archs[a], rv_device_name(dev), batch, size,
                         f ? "deploy" : "train");
                     time_row(t, &r[f]);
-                    /* the plan stays after timing: its activation buffers and
-                     * weights planned for the CPU, and the workspace of the form's
-                     * first call (each within its peak) */
+                    /* what the plan holds, each part within the peak: its
+                     * activation buffers, the workspace, the weights prepared
+                     * for the CPU's kernels */
                     row(t, "\t%.2f\t%.4f\t%ld\t%zu\t%zu\t%zu\n", batch * 1e3 / r[f].time.median_ms,
                         rv_net_macs(form[f], batch, size, size) / 1e9, launches[f],
-                        rv_net_buffer_bytes(form[f]), r[f].workspace_bytes,
-                        rv_net_planned_weight_bytes(form[f]));
+                        info[f].activation_bytes, info[f].workspace_bytes, info[f].weight_bytes);
                     if (b == 0)
                         *(f ? &nets[a][d].deploy_ms : &nets[a][d].train_ms) = r[f].time.median_ms;
                 }
@@ -627,6 +640,22 @@ static void int8_rows(table *t, const rv_quant_nets *q, rv_device dev, int size,
                 }
 }
 
+/* int8_weight_rows's counts: [rv_tap_kind or 3 for the channels' maxima][bin] */
+typedef struct {
+    int64_t count[4][INT8_BINS], total[4];
+    float scale; /* the kernel's per-tensor grid step */
+} tap_bins;
+
+static void bin_tap(void *ctx, const rv_tap *p)
+{
+    tap_bins *b = ctx;
+    b->count[p->kind][int8_bin(p->a / b->scale)]++;
+    b->total[p->kind]++;
+    if (p->j > 0) return;
+    b->count[3][int8_bin(p->ch_max / b->scale)]++;
+    b->total[3]++;
+}
+
 /* The deploy-time kernels of the blocks with an identity branch, weight by
  * weight in steps of their per-tensor grid (|w| / s), by where a tap sits:
  * the identity's (centre, input channel o % (I/g)), the other centre taps,
@@ -638,36 +667,24 @@ static rv_status int8_weight_rows(table *t, const rv_quant_nets *q)
     static const char *const kind[4] = {"identity_tap", "centre_tap", "outer_tap", "channel_max"};
     rv_status st = RV_OK;
     for (int n = 0; n < 2 && st == RV_OK; n++) {
-        int64_t count[4][INT8_BINS] = {{0}}, total[4] = {0};
+        tap_bins bins = {.scale = 0.0f};
         for (int i = 0; i < q->n_blocks && st == RV_OK; i++) {
             const rv_block *b = &q->net[n][RV_FORM_DEPLOY].blocks[i];
             if (rv_block_find_branch(&q->net[n][RV_FORM_TRAIN].blocks[i].spec, RV_BRANCH_IDENTITY) <
                 0)
                 continue;
             rv_tensor w = {0};
-            float scale = 0.0f;
             st = rv_tensor_clone(&w, &b->branch[0].w, RV_CPU, "folded kernel");
-            if (st == RV_OK) st = rv_quant_tensor_scale(&w, &scale);
-            const int64_t O = w.dim[0], C = w.dim[1], KH = w.dim[2], KW = w.dim[3];
-            for (int64_t o = 0; o < O && st == RV_OK; o++) {
-                double ch = 0.0;
-                for (int64_t j = 0; j < C * KH * KW; j++) {
-                    double v = fabs(w.data[o * C * KH * KW + j]) / scale;
-                    rv_tap_kind cls = rv_tap_kind_of(&w, o, j / (KH * KW), j / KW % KH, j % KW);
-                    count[cls][int8_bin(v)]++;
-                    total[cls]++;
-                    ch = v > ch ? v : ch;
-                }
-                count[3][int8_bin(ch)]++;
-                total[3]++;
-            }
+            if (st == RV_OK) st = rv_quant_tensor_scale(&w, &bins.scale);
+            if (st == RV_OK) st = rv_kernel_taps(&w, bin_tap, &bins);
             rv_tensor_free(&w);
         }
         for (int c = 0; c < 4 && st == RV_OK; c++)
             for (int k = 0; k < INT8_BINS; k++)
                 row(t, "%s\t%s\t%.6g\t%.6g\t%lld\t%.6f\n", net[n], kind[c],
-                    k ? exp2((k - 13) / 2.0) : 0.0, exp2((k - 12) / 2.0), (long long)count[c][k],
-                    total[c] ? (double)count[c][k] / (double)total[c] : 0.0);
+                    k ? exp2((k - 13) / 2.0) : 0.0, exp2((k - 12) / 2.0),
+                    (long long)bins.count[c][k],
+                    bins.total[c] ? (double)bins.count[c][k] / (double)bins.total[c] : 0.0);
     }
     return st;
 }
@@ -712,18 +729,6 @@ static rv_status conv_forward(void *ctx)
     return rv_conv2d(c->x, c->w, c->b, c->p, c->y);
 }
 
-/* A random CUDA tensor, uniform in [-r, r]. */
-static rv_status random_cuda(rv_tensor *t, int ndim, const int64_t *dim, float r, rv_rng *rng,
-                             const char *what)
-{
-    rv_tensor host = {0};
-    rv_status st = rv_tensor_alloc(&host, RV_CPU, ndim, dim, what);
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&host, rng, -r, r);
-    if (st == RV_OK) st = rv_tensor_clone(t, &host, RV_CUDA, what);
-    rv_tensor_free(&host);
-    return st;
-}
-
 /* The deploy-time layer (3x3 conv C -> C, bias, ReLU) both ways on one
  * shape. cuDNN's output is checked against ours: its FFT and Winograd
  * algorithms round differently from a direct sum, so with RV_TOL_NET. */
@@ -738,9 +743,10 @@ static rv_status cudnn_shape(const run_info *ri, table *t, int sweep, int batch,
     size_t ws = 0;
     rv_form_result r[2];
     const int64_t xd[4] = {batch, c, s, s}, wd[4] = {c, c, 3, 3}, bd[1] = {c};
-    rv_status st = random_cuda(&x, 4, xd, 1.0f, &rng, "input");
-    if (st == RV_OK) st = random_cuda(&w, 4, wd, 1.0f / sqrtf(9.0f * c), &rng, "weight");
-    if (st == RV_OK) st = random_cuda(&b, 1, bd, 0.1f, &rng, "bias");
+    float bound = 1.0f / sqrtf(9.0f * c); /* PyTorch's conv init */
+    rv_status st = rv_tensor_random(&x, RV_CUDA, 4, xd, &rng, -1.0f, 1.0f, "input");
+    if (st == RV_OK) st = rv_tensor_random(&w, RV_CUDA, 4, wd, &rng, -bound, bound, "weight");
+    if (st == RV_OK) st = rv_tensor_random(&b, RV_CUDA, 1, bd, &rng, -0.1f, 0.1f, "bias");
     if (st == RV_OK) st = rv_tensor_alloc4(&y, RV_CUDA, batch, c, s, s, "output (ours)");
     if (st == RV_OK) st = rv_tensor_alloc4(&yd, RV_CUDA, batch, c, s, s, "output (cuDNN)");
     conv_ctx ours = {&x, &w, &b, p, &y};
@@ -782,46 +788,6 @@ static rv_status exp_cudnn(const run_info *ri, table *t)
 #endif
 
 /* ---- where and when ---- */
-/* "Intel(R) Xeon(R) Processor 2c" -> "intel-xeon-2c": lower case, dashes,
- * without the trademark marks and the words CPU and Processor. */
-static void slug(const char *in, char *out, size_t len)
-{
-    char clean[256];
-    size_t k = 0;
-    for (const char *p = in; *p && k + 1 < sizeof clean; p++) {
-        static const char *const drop[] = {"(R)", "(TM)", "(tm)", "CPU", "Processor", "NVIDIA"};
-        size_t skip = 0;
-        for (size_t i = 0; i < sizeof drop / sizeof drop[0] && !skip; i++)
-            if (strncmp(p, drop[i], strlen(drop[i])) == 0) skip = strlen(drop[i]);
-        if (skip)
-            p += skip - 1;
-        else
-            clean[k++] = *p;
-    }
-    clean[k] = '\0';
-    size_t n = 0;
-    for (const char *p = clean; *p && n + 1 < len; p++) {
-        char c = (char)tolower((unsigned char)*p);
-        if (isalnum((unsigned char)c))
-            out[n++] = c;
-        else if (n && out[n - 1] != '-')
-            out[n++] = '-';
-    }
-    while (n && out[n - 1] == '-') n--;
-    out[n] = '\0';
-}
-
-/* AVX2 but no AVX-512 on this CPU, whatever the build runs (the same rule as
- * bench/pybench.py's machine_name()) */
-static int cpu_avx2_only(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    return __builtin_cpu_supports("avx2") && !__builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
-
 static void git_commit(char *buf, size_t len)
 {
     snprintf(buf, len, "unknown");
@@ -849,7 +815,7 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], CHILD_FLAG) == 0)
         return child_first_call(argv[3], strcmp(argv[2], "fused") == 0);
     const char *out = "bench/results", *machine = NULL, *device = "auto";
-    int quick = 0;
+    int quick = 0, print_name = 0;
     rv_opt opts[] = {
         {"out", RV_OPT_STR, &out, "results root: files go to OUT/<machine>/"},
         {"machine", RV_OPT_STR, &machine,
@@ -857,15 +823,26 @@ int main(int argc, char **argv)
          "AVX-512)"},
         {"device", RV_OPT_STR, &device, "auto (CPU, and CUDA when a device answers), cpu or cuda"},
         {"quick", RV_OPT_FLAG, &quick, "tiny sizes, few repetitions (tests the pipeline)"},
+        {"machine-name", RV_OPT_FLAG, &print_name,
+         "print the machine's name (the folder under OUT, for --device) and exit, measuring "
+         "nothing"},
     };
     int rc = rv_parse_args(argc, argv,
                            "rv_bench: measure the lessons' forms, blocks and networks; "
                            "write TSV files for bench/plot.sh",
-                           opts, 4);
+                           opts, 5);
     if (rc >= 0) return rc;
     run_info ri = {.quick = quick};
     rv_device dev;
     if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) return rc;
+    if (machine)
+        rv_machine_slug(machine, ri.machine, sizeof ri.machine);
+    else
+        rv_machine_name(dev, ri.machine, sizeof ri.machine);
+    if (print_name) {
+        printf("%s\n", ri.machine);
+        return 0;
+    }
     ri.devs[ri.ndev++] = RV_CPU;
     if (dev == RV_CUDA) {
         if (strcmp(device, "cuda") == 0) ri.ndev = 0;
@@ -881,14 +858,6 @@ int main(int argc, char **argv)
     rv_cpu_blas_describe(ri.threads, sizeof ri.threads);
     snprintf(ri.gpu, sizeof ri.gpu, "none");
     if (dev == RV_CUDA) rv_device_describe(RV_CUDA, ri.gpu, sizeof ri.gpu);
-    char name[200];
-    if (dev == RV_CUDA) {
-        snprintf(name, sizeof name, "%s", ri.gpu);
-        name[strcspn(name, "(")] = '\0';
-    } else { /* "AMD EPYC" names CPUs with and without AVX-512: say which */
-        snprintf(name, sizeof name, "%s %dc%s", ri.cpu, ri.cores, cpu_avx2_only() ? " avx2" : "");
-    }
-    slug(machine ? machine : name, ri.machine, sizeof ri.machine);
     time_t now = time(NULL);
     strftime(ri.date, sizeof ri.date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     git_commit(ri.commit, sizeof ri.commit);
@@ -1036,8 +1005,8 @@ int main(int argc, char **argv)
              "experiment 5: deploy/train speed-up (median over median); steps at %s, "
              "networks at batch 1, %s\n"
              "# run time: %.0f s (every experiment of this run; drawing the charts not included)",
-             ri.quick ? "16 channels 14x14" : "64 channels 56x56",
-             ri.quick ? "32x32" : "224x224", (rv_now_ms() - t0) / 1e3);
+             ri.quick ? "16 channels 14x14" : "64 channels 56x56", ri.quick ? "32x32" : "224x224",
+             (rv_now_ms() - t0) / 1e3);
     if (st == RV_OK)
         st = write_table(&ri, "speedup.tsv", what5, "step\tdevice\ttrain_ms\tdeploy_ms\tspeedup",
                          &t_speed);

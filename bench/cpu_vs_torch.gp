@@ -9,7 +9,7 @@
 #: and earlier builds timed in the same rounds (`--also`, named in the
 #: TSV's header). Each bar is the median over the rounds
 #: of the per-round ratio, the error bar its quartiles; the black dots are
-#: the goals set for ours. What each step bought: `bench/cpu_steps.md`.
+#: the goals set for ours. What each choice bought: `docs/performance.md`.
 f = dir."/cpu_vs_torch.tsv"
 set title "RepVGG-A0 224x224 on the CPU: our median / PyTorch's, same round (".where.")"
 set style fill solid 0.6
@@ -27,12 +27,15 @@ label(v) = v eq "ours" ? "ours (this build)" : v eq "im2col" ? "ours with --no-w
            v.": another build, timed in the same rounds (the TSV's header names it)"
 # one group of bars per (form, batch) (column config), each variant at its own x
 set boxwidth 0.8 / nv
+# each variant's bars filled its own way too, so they differ in grey print:
+# ours solid, the others hatched /, \, crossed, then sparser
+pat(i) = i == 1 ? 3 : i == 2 ? 4 : i == 3 ? 5 : i == 4 ? 1 : i == 5 ? 6 : 7
 slot(i) = (i - (nv + 1) / 2.0) * 0.8 / nv
 index_of(v) = sum [i = 1:nv] (word(variants, i) eq v ? i : 0)
 pick(i, col) = strcol("variant") eq word(variants, i) ? column(col) : NaN
 set key outside bottom center horizontal maxcols 2 Left reverse
 plot for [i=1:nv] f using (column("config") + slot(i)):(pick(i, "ratio_to_torch")) \
-         with boxes title label(word(variants, i)), \
+         with boxes lc i fs pattern pat(i) border title label(word(variants, i)), \
      f using "config":(NaN):xtic(strcol("form")." batch ".strcol("batch")) notitle, \
      for [i=1:nv] f using (column("config") + slot(i)):(pick(i, "ratio_to_torch")) \
          :(column("ratio_q1")):(column("ratio_q3")) with yerrorbars pt 0 lc rgb "black" \

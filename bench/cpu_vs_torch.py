@@ -17,8 +17,9 @@ rotates from round to round, so slow phases of a shared machine fall on all
 of them: the ratio to PyTorch is the median over rounds of ours/PyTorch from
 the same round, with its quartiles over the rounds beside it. On a shared
 2-core machine one round's ratio spreads widely, and over 7 rounds the median
-moved between runs by more than a target's margin (bench/cpu_steps.md): hence
-20 rounds by default. Variants of ours (steps of bench/cpu_steps.md, measured in this run):
+moved between runs by more than a target's margin (docs/performance.md): hence
+20 rounds by default. Variants of ours, measured in this run (docs/performance.md says
+what each bought):
   ours            Winograd + OpenMP, products with packed weights through our
                   kernel (AVX-512 or AVX2) and the rest through OpenBLAS,
                   OPENBLAS_CORETYPE set when OpenBLAS would pick kernels
@@ -50,7 +51,7 @@ except ImportError as e:
           "/usr/bin/python3, Debian's (apt-get install python3-numpy python3-torch)")
     sys.exit(77)
 
-# the goals set for ours before the steps of bench/cpu_steps.md: ours / PyTorch at most this
+# the goals set for ours before the work of docs/performance.md: ours / PyTorch at most this
 TARGETS = {("deploy", 1): 0.8, ("deploy", 8): 0.9, ("train", 1): 1.0}
 
 
@@ -107,7 +108,7 @@ def main():
         batches = []
     if not batches or min(batches) < 1:
         sys.exit(f"cpu_vs_torch: --batches {args.batches}: want batch sizes, e.g. 1,8")
-    machine = args.machine or machine_name()
+    machine = args.machine or machine_name(args.repvgg)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="cpu_vs_torch.") as work:  # weights, inputs
         return measure(args, batches, also, machine, work)

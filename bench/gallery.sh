@@ -74,7 +74,11 @@ warm-up runs, a device sync before the clock is read, the two forms of a pair
 run by turns (so a slow phase of a shared machine falls on both), and the
 median with the fastest and slowest of many runs. Compare forms side by side,
 not runs taken hours apart.
-Files are named `<machine>-<chart>.png` (and `.svg`).
+Files are named `<machine>-<chart>.png` (and `.svg`). Each machine's "kernels"
+are OpenBLAS's own names for the code it ran: OpenBLAS picks them from the
+CPU's model when it loads, and where its pick is older than the CPU (as on
+`intel-xeon-2c`, where it picks `Prescott`) the programs ask for a newer one
+and the benchmarks set it (`docs/performance.md` has the rule).
 EOF
     machines=$(for c in $charts; do
         for png in "$plots"/*-"$c".png; do

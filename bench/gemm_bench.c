@@ -52,13 +52,13 @@ typedef struct {
     int64_t M, K, N;
     const float *a, *packed, *b;
     float *c;
-    int ours;
+    const rv_gemm_kernel *ours; /* NULL: OpenBLAS */
 } call;
 
 static void run(const call *p)
 {
     if (p->ours)
-        rv_gemm_rows(p->packed, p->K, 0, p->M, p->b, p->N, p->N, p->c, p->N, 0, NULL, 0);
+        rv_gemm_rows(p->ours, p->packed, p->K, 0, p->M, p->b, p->N, p->N, p->c, p->N, 0, NULL, 0);
     else
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->M, (int)p->N, (int)p->K,
                     1.0f, p->a, (int)p->K, p->b, (int)p->N, 0.0f, p->c, (int)p->N);
@@ -87,7 +87,8 @@ static double gflops(const call *p, int runs, double ms)
 
 /* Times one product with our kernel and OpenBLAS's; prints a row; 0 when
  * they disagree (or memory ran out). */
-static int measure(const char *what, int64_t M, int64_t K, int64_t N, int quick, rv_rng *rng)
+static int measure(const rv_gemm_kernel *k, const char *what, int64_t M, int64_t K, int64_t N,
+                   int quick, rv_rng *rng)
 {
     rv_tensor a, b, mine, ref, packed;
     int64_t da[2] = {M, K}, db[2] = {K, N}, dc[2] = {M, N};
@@ -100,8 +101,8 @@ static int measure(const char *what, int64_t M, int64_t K, int64_t N, int quick,
         rv_tensor_fill_uniform(&a, rng, -1, 1);
         rv_tensor_fill_uniform(&b, rng, -1, 1);
         rv_gemm_pack(a.data, K, 1, M, K, packed.data);
-        call ours = {M, K, N, a.data, packed.data, b.data, mine.data, 1};
-        call blas = {M, K, N, a.data, packed.data, b.data, ref.data, 0};
+        call ours = {M, K, N, a.data, packed.data, b.data, mine.data, k};
+        call blas = {M, K, N, a.data, packed.data, b.data, ref.data, NULL};
         run(&ours);
         run(&blas);
         rv_cmp cmp = rv_compare(mine.data, ref.data, M * N, RV_TOL_FP32);
@@ -139,7 +140,9 @@ int main(int argc, char **argv)
                            opts, 1);
     if (rc >= 0) return rc;
     rv_cpu_threads_init(); /* OpenBLAS at one thread, its kernel note */
-    if (!rv_gemm_available()) {
+    const rv_gemm_kernel *best;
+    rv_gemm_kernel_for(RV_GEMM_AUTO, &best);
+    if (!best) {
         printf("rv_gemm_bench: this CPU runs neither of our kernels (AVX-512, AVX2 + FMA): every "
                "product goes through OpenBLAS\n");
         return 77;
@@ -161,19 +164,19 @@ int main(int argc, char **argv)
     printf("RepVGG-A0's products at batch 1, 224x224 (C = A B, A: M x K weights, B: K x N):\n");
     header();
     for (size_t i = 0; i < sizeof a0 / sizeof a0[0] && ok; i++)
-        ok = measure(a0[i].what, a0[i].M, a0[i].K, a0[i].N, quick, &rng);
-    static const char *const isas[] = {"avx512", "avx2"};
-    for (int k = 0; k < 2 && ok; k++) {
-        if (!rv_gemm_select(isas[k])) continue;
-        printf("\nNarrow products through the %s kernel (M = K = 192):\n", rv_gemm_kernel_name());
+        ok = measure(best, a0[i].what, a0[i].M, a0[i].K, a0[i].N, quick, &rng);
+    static const rv_gemm_choice isas[] = {RV_GEMM_AVX512, RV_GEMM_AVX2};
+    for (int i = 0; i < 2 && ok; i++) {
+        const rv_gemm_kernel *k;
+        if (rv_gemm_kernel_for(isas[i], &k) != RV_OK) continue; /* not on this CPU */
+        printf("\nNarrow products through the %s kernel (M = K = 192):\n", rv_gemm_kernel_name(k));
         header();
         for (int64_t n = 1; n <= 8 && ok; n++) {
             char what[64];
             snprintf(what, sizeof what, "%lld column%s", (long long)n, n > 1 ? "s" : "");
-            ok = measure(what, 192, 192, n, quick, &rng);
+            ok = measure(k, what, 192, 192, n, quick, &rng);
         }
     }
-    rv_gemm_select(NULL);
     rv_busy seen = {0};
     rv_busy_end(&probe, &seen);
     rv_print_busy(stdout, "", &seen);

@@ -33,29 +33,37 @@ array LAB[4] = ["train-time (branches apart), one scale per tensor", \
                 "train-time (branches apart), one scale per channel", \
                 "deploy-time (folded), one scale per tensor", \
                 "deploy-time (folded), one scale per channel"]
-array COL[4] = ["#1b9e77", "#66c2a5", "#d95f02", "#fc8d62"]
+# one colour and one point shape per form and weight grain, in every panel, so
+# that each series can be told apart in grey print too (circle, square,
+# triangle, diamond: filled for RepVGG, open for QARepVGG in the kernel panel)
+array COL[4] = ["#1b9e77", "#7570b3", "#d95f02", "#e7298a"]
+array PT[4] = [7, 5, 9, 13]
 array DT[4] = [1, 2, 1, 2]
 array SHORT[4] = ["train-time, per tensor", "train-time, per channel", "deploy-time, per tensor", \
                   "deploy-time, per channel"]
 set xlabel "block (0: the stem; blocks 1, 3, 7 and 21 open a stage at stride 2)"
 set ylabel "SQNR of the block's output (dB, higher: closer to float32)"
 set xrange [-0.5:LAST + 0.5]
-set yrange [0:*]
+# the two top panels compare RepVGG with QARepVGG: one y range for both, in
+# whole steps of 5 dB above the highest block
+stats [*:*][*:*] f using (column("seed") == S0 ? column("alone_sqnr_db") : NaN) nooutput
+set yrange [0:5 * ceil(STATS_max / 5.0)]
 set key bottom left
 do for [n in "RepVGG QARepVGG"] {
     set title n."-A0: each block's output alone (seed ".S0.")"
     plot for [i = 1:4] f using "block":(sel("alone_sqnr_db", n, FORM[i], W[i])) \
-         with linespoints lc rgb COL[i] dt DT[i] pt 7 ps 0.6 title LAB[i]
+         with linespoints lc rgb COL[i] dt DT[i] pt PT[i] ps 0.8 title LAB[i]
 }
 set title "the kernel each form computes with, against float32's (seed ".S0.")"
 set ylabel "SQNR of the weights (dB)"
 set yrange [0:85]
 set key top left Left reverse maxrows 4 font ",9"
-# RepVGG solid with filled points, QARepVGG dashed with open ones
+# RepVGG solid with filled points, QARepVGG dashed with open ones (gnuplot's
+# open shape is the filled one's number less one)
 isqa(n) = n eq "QARepVGG"
 plot for [n in "RepVGG QARepVGG"] for [i = 1:4] \
          f using "block":(sel("weight_sqnr_db", n, FORM[i], W[i])) \
-         with linespoints lc rgb COL[i] dt 1 + 2 * isqa(n) pt 7 - isqa(n) ps 0.6 \
+         with linespoints lc rgb COL[i] dt 1 + 2 * isqa(n) pt PT[i] - isqa(n) ps 0.8 \
          title n.", ".SHORT[i]
 # end to end: one column per network, form and weight grain, one point per seed
 pos(n, fm, w) = (n eq "QARepVGG" ? 4 : 0) + (fm eq "deploy" ? 2 : 0) + (w eq "per_channel" ? 1 : 0)

@@ -37,10 +37,13 @@ array KL[3] = ["the identity's tap (centre, input channel = output channel)", \
                "the other centre taps (the 1x1 branch lands there)", \
                "the 8 outer taps (the 3x3 branch alone)"]
 array KC[3] = ["#d95f02", "#7570b3", "#1b9e77"]
+# in grey print too: a dash type and a point shape per kind of tap
+array KD[3] = [1, 2, 4]
+array KP[3] = [7, 5, 9]
 do for [n in "RepVGG QARepVGG"] {
     set title n."-A0: every weight of the folded kernels"
     plot for [i = 1:3] f using (x(column("bin_lo"), column("bin_hi"))):(sel(n, K[i])) \
-         with linespoints lc rgb KC[i] pt 7 ps 0.6 title KL[i]
+         with linespoints lc rgb KC[i] dt KD[i] pt KP[i] ps 0.8 title KL[i]
 }
 unset arrow 1
 unset label 1
@@ -49,5 +52,6 @@ set xlabel "max |W_o| / s (127.5: the channel that holds the kernel's largest we
 set ylabel "share of the output channels, per half-octave bin (%)"
 set xrange [1:2**7.5]
 plot for [n in "RepVGG QARepVGG"] f using (x(column("bin_lo"), column("bin_hi"))) \
-         :(sel(n, "channel_max")) with linespoints pt 7 ps 0.6 title n."-A0"
+         :(sel(n, "channel_max")) with linespoints dt 1 + (n eq "RepVGG" ? 0 : 1) \
+         pt (n eq "RepVGG" ? 7 : 6) ps 0.8 title n."-A0"
 unset multiplot

@@ -1,7 +1,10 @@
 # networks.gp - experiment 3: whole networks against batch size: throughput,
 # and the memory one forward holds, part by part (lesson 00: the train-time
 # form's extra activation buffer; beside it, what both forms hold alike).
-# One colour per network; train-time dashed, deploy-time solid.
+# One colour and one point shape per network; train-time dashed with open
+# points, deploy-time solid with filled ones; the networks a little apart on
+# the batch axis, so that lines of equal values (A1 and B0 have the same
+# widths, hence the same activations and workspace) show side by side.
 #: Whole networks
 #: RepVGG A0, A1 and B0 at 224x224 against batch size: throughput, and the
 #: memory one forward allocates, part by part, on one scale. The activation
@@ -36,8 +39,12 @@ mem_lo = 10 ** floor(log10(lo / 1048576.0))
 mem_hi = 10 ** ceil(log10(hi / 1048576.0))
 array NETS[3] = ["A0", "A1", "B0"]
 array COL[3] = ["#1b9e77", "#d95f02", "#7570b3"]
-# a line per network, form and device: colour by network, dashes by form
+# a line per network, form and device: colour and points by network, dashes
+# and filling by form (circle, triangle, square; open for train-time)
+array PT[3] = [6, 8, 4]
 ls(form) = form eq "train" ? 2 : 1
+npt(a, form) = PT[a] + (form eq "train" ? 0 : 1)
+nshift(a) = a == 1 ? 0.94 : a == 2 ? 1.0 : 1.06
 stats [*:*][*:*] f using "batch" nooutput
 set logscale x 2
 set xrange [STATS_min / 1.25 : STATS_max * 1.25] # the end points off the frame
@@ -69,8 +76,8 @@ do for [panel = 1:5] {
         plot NaN notitle
     } else {
         plot for [d in devs] for [a = 1:3] for [form in "train deploy"] f \
-            using "batch":(sel(c, d, form, NETS[a]) * scale) with linespoints \
-            lc rgb COL[a] dashtype ls(form) lw 2 pt (form eq "train" ? 6 : 7)
+            using (column("batch") * nshift(a)):(sel(c, d, form, NETS[a]) * scale) \
+            with linespoints lc rgb COL[a] dashtype ls(form) lw 2 pt npt(a, form) ps 1.2
     }
 }
 unset label
@@ -85,9 +92,11 @@ set xrange [0:1]
 set yrange [0:1]
 set key at graph 0.5, 1.0 center top Left reverse box width 2 spacing 1.4
 set label "peak = activation buffers + workspace\n+ weights planned for the CPU\n(Winograd-domain or packed)\n\n". \
-          "a dashed line hidden under a solid one:\nboth forms hold the same" at 0.5, 0.4 center
+          "a dashed line hidden under a solid one:\nboth forms hold the same\n\n". \
+          "A1 and B0 have the same widths, so the same\nactivation buffers and workspace: ". \
+          "the networks\nare drawn a little apart on the batch axis" at 0.5, 0.4 center
 plot for [d in devs] for [a = 1:3] for [form in "train deploy"] NaN with linespoints \
-     lc rgb COL[a] dashtype ls(form) lw 2 pt (form eq "train" ? 6 : 7) \
+     lc rgb COL[a] dashtype ls(form) lw 2 pt npt(a, form) ps 1.2 \
      title sprintf("RepVGG-%s, %s%s", NETS[a], \
                    form eq "train" ? "train-time (3 branches)" : "deploy-time (one 3x3 conv)", \
                    tag(d))

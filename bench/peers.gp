@@ -26,6 +26,9 @@ set multiplot layout 1,2 \
     title "RepVGG-A0 224x224 on the CPU, FP32: ours and other runtimes\n(".where.")". \
           (held eq "" ? "" : "\n(".held.")")
 set style fill solid 0.6
+# each runtime's bars filled its own way too, so they differ in grey print:
+# ours solid, the others hatched /, \ and crossed
+pat(i) = i == 1 ? 3 : i == 2 ? 4 : i == 3 ? 5 : 1
 set boxwidth 0.18
 set yrange [0:*]
 stats f using "config" nooutput
@@ -35,7 +38,7 @@ set offsets 0, 0, graph 0.3, 0  # headroom above the bars for the key
 set title "time per image (median over rounds of each process's median; bars: quartiles)"
 set ylabel "time per image (ms), batch time / batch size"
 plot for [i=1:words(runtimes)] f using (@x):(pick(i, "median_ms") / column("batch")) \
-         with boxes lc i title label(word(runtimes, i)), \
+         with boxes lc i fs pattern pat(i) border title label(word(runtimes, i)), \
      for [i=1:words(runtimes)] f using (@x):(pick(i, "median_ms") / column("batch")): \
          (column("q1_ms") / column("batch")):(column("q3_ms") / column("batch")) \
          with yerrorbars pt 0 lc rgb "black" title (i == 1 ? "quartiles over rounds" : ""), \
@@ -43,7 +46,7 @@ plot for [i=1:words(runtimes)] f using (@x):(pick(i, "median_ms") / column("batc
 set title "peak resident memory of the whole process (median over rounds)"
 set ylabel "peak resident memory (MiB)"
 plot for [i=1:words(runtimes)] f using (@x):(pick(i, "peak_rss_mib")) \
-         with boxes lc i title label(word(runtimes, i)), \
+         with boxes lc i fs pattern pat(i) border title label(word(runtimes, i)), \
      f using (@x):"python_floor_mib" with boxes fill solid 0.35 lc rgb "gray30" \
          title "of which Python and numpy alone (the peers' worker process)", \
      f using (tic("ours")):(0):xtic("batch ".strcol("batch")) with points ps 0 notitle

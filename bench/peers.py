@@ -255,7 +255,7 @@ def measure(args, batches, python, work):
     held = probe.get("cpu_isa") == "avx2" and "avx512f" in cpu_flags()  # stands in for AVX2 only
     if held:
         peer_env["ONEDNN_MAX_CPU_ISA"] = "AVX2"
-    machine = args.machine or machine_name() + ("-avx2-stand-in" if held else "")
+    machine = args.machine or machine_name(args.repvgg) + ("-avx2-stand-in" if held else "")
 
     def command(name, xpath, repeat, warmup, output=None):
         if name == "ours":

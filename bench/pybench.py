@@ -17,7 +17,6 @@ Exits 77 (skipped) on import when torch or numpy is missing.
 """
 import os
 import platform
-import re
 import subprocess
 import sys
 
@@ -113,15 +112,13 @@ def cpu_isa():
     return " ".join(f for f in ISA if f in flags)
 
 
-def machine_name():
-    """The results folder rv_bench picks on a CPU-only run (its slug()): the CPU
-    model and core count, without (R), (TM), CPU, Processor, lower case, words
-    joined by '-', e.g. amd-epyc-2c, and "-avx2" after it on a CPU with AVX2
-    but no AVX-512 (the same model name covers both kinds), so every script's
-    results land together."""
-    flags = cpu_flags()
-    isa = " avx2" if "avx2" in flags and "avx512f" not in flags else ""
-    name = f"{cpu_name()} {os.cpu_count()}c{isa}"
-    for word in ("(R)", "(TM)", "(tm)", "CPU", "Processor"):
-        name = name.replace(word, "")
-    return "-".join(w for w in re.split(r"[^a-z0-9]+", name.lower()) if w)
+def machine_name(tool):
+    """The results folder rv_bench files this CPU's results under, as the rv_bench
+    built beside TOOL (our repvgg binary) says: `rv_bench --machine-name --device
+    cpu` (the rule, written once: src/base/rv_machine.h), so every script's
+    results land together, e.g. amd-epyc-2c-avx2."""
+    bench = os.path.join(os.path.dirname(os.path.abspath(tool)), "rv_bench")
+    if not os.access(bench, os.X_OK):
+        sys.exit(f"{PROG}: {bench}: no rv_bench beside --repvgg to name the results folder "
+                 "(build it, or give --machine NAME)")
+    return run([bench, "--machine-name", "--device", "cpu"]).stdout.strip()

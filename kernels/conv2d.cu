@@ -1,7 +1,7 @@
 /* conv2d.cu - conv2d on the GPU: im2col kernel + cuBLAS SGEMM + bias/ReLU epilogue.
  *
- * Same algorithm and arguments as rv_conv2d_cpu (src/conv2d.c); the im2col
- * index arithmetic is the shared rv_im2col_elem (src/ops/rv_elem.h).
+ * Same algorithm and arguments as rv_conv2d_cpu (src/ops/conv2d.c); the
+ * im2col index arithmetic is the shared rv_im2col_elem (src/ops/rv_elem.h).
  *
  * Row-major onto column-major cuBLAS. For one image and group g we want
  *   Y_g (Og x PQ) = W_g (Og x K) * col_g (K x PQ),   all row-major.
@@ -11,17 +11,16 @@
  * is a plain column-major GEMM with m = PQ, n = Og, k = K, A = col_g (lda PQ),
  * B = W_g (ldb K), C = Y_g (ldc PQ): no transposes, no copies. Images are the
  * batch of cublasSgemmStridedBatched (W shared: stride 0), groups a loop.
- * A batch runs in chunks of images whose columns fit in
- * rv_conv2d_cuda_col_bytes (rv_ops.h), at least one image a chunk: where one
- * image's columns alone pass that budget, the workspace is one image's
- * columns, larger than the budget (the budget sets the chunk, not a cap).
+ * A batch runs in chunks of images whose columns fit in the plan's
+ * cuda_col_bytes (rv_exec.h; rv_cuda_col_chunk), at least one image a chunk:
+ * where one image's columns alone pass that budget, the workspace is one
+ * image's columns, larger than the budget (the budget sets the chunk, not a
+ * cap).
  */
 #include "cuda_check.h"
 #include "rv_alloc.h"
 #include "rv_elem.h"
 #include "rv_ops.h"
-
-size_t rv_conv2d_cuda_col_bytes = (size_t)512 << 20; /* see rv_ops.h */
 
 /* col (n_img, C*KH*KW, P*Q) from x (n_img, C, H, W); n = n_img * C*KH*KW*P*Q */
 __global__ void im2col_kernel(const float *x, rv_conv_geom g, int64_t n, float *col)
@@ -31,24 +30,24 @@ __global__ void im2col_kernel(const float *x, rv_conv_geom g, int64_t n, float *
 }
 
 extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
-                                    rv_conv_params p, rv_tensor *y)
+                                    rv_conv_params p, const rv_conv_exec *e, rv_tensor *y)
 {
     rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], y, p);
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups;
     int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW;
     int64_t col_per_img = g.C * g.KH * g.KW * PQ; /* = G * K * PQ */
-    int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad_h == 0 && p.pad_w == 0;
+    int pointwise = rv_conv_is_pointwise(g);
 
     int64_t chunk = N;
     float *col = NULL;
+    rv_status st = RV_OK;
     if (!pointwise) {
-        int64_t fit = (int64_t)(rv_conv2d_cuda_col_bytes / ((size_t)col_per_img * sizeof(float)));
-        chunk = fit < 1 ? 1 : (fit < N ? fit : N);
-        col = (float *)rv_workspace(RV_CUDA, (size_t)(chunk * col_per_img) * sizeof(float));
-        if (!col) return RV_ENOMEM;
+        chunk = rv_cuda_col_chunk(N, col_per_img, e ? e->cuda_col_bytes : 0);
+        st = rv_exec_workspace(e, RV_CUDA, (size_t)(chunk * col_per_img) * sizeof(float), &col);
+        if (st != RV_OK) return st;
     }
     cublasHandle_t h = NULL;
-    rv_status st = rv_cublas(&h);
+    st = rv_cublas(&h);
     if (st != RV_OK) return st;
     const float one = 1.0f, zero = 0.0f;
     for (int64_t n0 = 0; n0 < N; n0 += chunk) {

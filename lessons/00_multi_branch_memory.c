@@ -56,14 +56,9 @@ typedef struct {
 static rv_status random_weight(rv_tensor *w, int64_t o, int64_t i, int64_t k, rv_rng *r,
                                rv_device dev)
 {
-    rv_tensor h;
     float bound = (float)(1.0 / sqrt((double)(i * k * k)));
-    rv_status st = rv_tensor_alloc4(&h, RV_CPU, o, i, k, k, "conv weight");
-    if (st != RV_OK) return st;
-    rv_tensor_fill_uniform(&h, r, -bound, bound);
-    st = rv_tensor_clone(w, &h, dev, "conv weight");
-    rv_tensor_free(&h);
-    return st;
+    return rv_tensor_random(w, dev, 4, (const int64_t[]){o, i, k, k}, r, -bound, bound,
+                            "conv weight");
 }
 
 static rv_status random_bn(rv_bn *bn, int64_t channels, rv_rng *r, rv_device dev)
@@ -231,14 +226,12 @@ static rv_status setup_init(setup *u, rv_device dev, int64_t n, int64_t in, int6
                             int64_t s)
 {
     rv_rng rng = rv_rng_seed(100 + (uint64_t)(s * 4 + stride));
-    rv_tensor h = {0};
     *u =
         (setup){.n = n, .in = in, .out = out, .s = s, .os = (s - 1) / stride + 1, .stride = stride};
     rv_status st = block_init(&u->b, in, out, stride, &rng, dev);
-    if (st == RV_OK) st = rv_tensor_alloc4(&h, RV_CPU, n, in, s, s, "block input");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&h, &rng, -1.0f, 1.0f);
-    if (st == RV_OK) st = rv_tensor_clone(&u->x0, &h, dev, "block input");
-    rv_tensor_free(&h);
+    if (st == RV_OK)
+        st = rv_tensor_random(&u->x0, dev, 4, (const int64_t[]){n, in, s, s}, &rng, -1.0f, 1.0f,
+                              "block input");
     return st;
 }
 

@@ -24,24 +24,26 @@
 
 #include "rv_check.h"
 #include "rv_cli.h"
-#include "rv_net.h"
 #include "rv_lesson.h"
+#include "rv_plan.h"
 
 typedef struct {
     rv_net train, fast;
+    rv_plan plan[2];    /* each form's run: buffers, Winograd weights, workspace */
+    size_t planned[2];  /* the bytes each plan took */
     rv_tensor x, y, yf; /* x: (N, C, S, S); y, yf: (N, C_last, S/32, S/32) */
 } lesson;
 
 static rv_status train_form(void *ctx)
 {
     lesson *l = ctx;
-    return rv_net_forward(&l->train, &l->x, &l->y);
+    return rv_plan_forward(&l->plan[0], &l->x, &l->y);
 }
 
 static rv_status fast_form(void *ctx)
 {
     lesson *l = ctx;
-    return rv_net_forward(&l->fast, &l->x, &l->yf);
+    return rv_plan_forward(&l->plan[1], &l->x, &l->yf);
 }
 
 /* The notebook's rule on block i (stride 2, in == out): the identity branch
@@ -138,13 +140,7 @@ static int per_block(const lesson *l, int n)
 /* x (n, c, s, s) uniform in [-1, 1] on dev. */
 static rv_status random_input(rv_tensor *x, rv_device dev, int n, int c, int s, rv_rng *rng)
 {
-    rv_tensor hx;
-    rv_status st = rv_tensor_alloc4(&hx, RV_CPU, n, c, s, s, "input");
-    if (st != RV_OK) return st;
-    rv_tensor_fill_uniform(&hx, rng, -1.0f, 1.0f);
-    st = rv_tensor_clone(x, &hx, dev, "input");
-    rv_tensor_free(&hx);
-    return st;
+    return rv_tensor_random(x, dev, 4, (const int64_t[]){n, c, s, s}, rng, -1.0f, 1.0f, "input");
 }
 
 static rv_status build(lesson *l, const rv_block_spec *specs, int n, rv_device dev, int batch,
@@ -167,7 +163,11 @@ static rv_status build(lesson *l, const rv_block_spec *specs, int n, rv_device d
     if (st == RV_OK) st = rv_net_out_shape(&l->train, &l->x, out, &rank);
     if (st == RV_OK) st = rv_tensor_alloc(&l->y, dev, rank, out, "train-time output");
     if (st == RV_OK) st = rv_tensor_alloc(&l->yf, dev, rank, out, "deploy-time output");
-    /* one forward each, so both nets have planned their buffers before timing */
+    /* each form's plan: its buffers, prepared weights and workspace, made
+     * once; the forwards then allocate nothing */
+    if (st == RV_OK)
+        st = rv_plan_build_counted(&l->plan[0], &l->train, &l->x, NULL, &l->planned[0]);
+    if (st == RV_OK) st = rv_plan_build_counted(&l->plan[1], &l->fast, &l->x, NULL, &l->planned[1]);
     if (st == RV_OK) st = train_form(l);
     if (st == RV_OK) st = fast_form(l);
     return st;
@@ -175,6 +175,8 @@ static rv_status build(lesson *l, const rv_block_spec *specs, int n, rv_device d
 
 static void destroy(lesson *l)
 {
+    rv_plan_free(&l->plan[0]);
+    rv_plan_free(&l->plan[1]);
     rv_net_free(&l->train);
     rv_net_free(&l->fast);
     rv_tensor_free(&l->x);
@@ -194,6 +196,12 @@ int main(int argc, char **argv)
                                "deploy-time after switch_to_fast",
                                &batch, &channels, &size, &repeat, &arch_opt, 1, &device);
     if (rc >= 0) return rc;
+    char inputs[128]; /* what build() allocates per input channel, float32 */
+    snprintf(inputs, sizeof inputs,
+             "%d input image(s) of %dx%d and 2 calibration images of 128x128", batch, size, size);
+    if ((rc = rv_cli_channels_fit(
+             argv[0], channels, 4.0 * (2 * 128 * 128 + (double)batch * size * size), inputs)) >= 0)
+        return rc;
     rv_arch arch;
     rv_block_spec specs[RV_MAX_BLOCKS];
     int n = 0;
@@ -250,10 +258,10 @@ int main(int argc, char **argv)
                rv_net_macs(&l.fast, batch, size, size) / 1e9);
     }
     rv_form_result r[2] = {0};
-    rv_net_unplan(&l.train); /* fresh plans: each form's peak counts its own buffers */
-    rv_net_unplan(&l.fast);
     if (st == RV_OK)
         st = rv_measure_pair(train_form, &l, fast_form, &l, dev, warmup, repeat, &r[0], &r[1]);
+    /* each form's memory: its plan, then what a forward adds (nothing) */
+    for (int f = 0; f < 2; f++) r[f].peak_bytes += l.planned[f];
     if (st != RV_OK) {
         rv_lesson_keep_error();
         destroy(&l);
@@ -271,8 +279,10 @@ int main(int argc, char **argv)
     pass &= rv_expect_close(stdout, "  deploy-time vs train-time output", &l.yf, &l.y, RV_TOL_NET);
 
     rv_lesson_form forms[2] = {
-        {.name = "train-time (multi-branch)", .activations = rv_net_buffer_bytes(&l.train)},
-        {.name = "deploy-time (conv3x3+ReLU)", .activations = rv_net_buffer_bytes(&l.fast)},
+        {.name = "train-time (multi-branch)",
+         .activations = rv_plan_describe(&l.plan[0]).activation_bytes},
+        {.name = "deploy-time (conv3x3+ReLU)",
+         .activations = rv_plan_describe(&l.plan[1]).activation_bytes},
     };
     for (int f = 0; f < 2; f++) r[f].peak_bytes -= forms[f].activations; /* the rest: scratch */
     char what[96];

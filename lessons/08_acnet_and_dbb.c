@@ -83,9 +83,7 @@ static rv_status acnet_picture(void)
     rv_status st = rv_block_init_random(&b, rv_acnet_block_spec(1, 1, 1, 1), &rng, RV_CPU);
     for (int i = 0; i < 3 && st == RV_OK; i++) {
         rv_tensor wi = {0};
-        const rv_bn *bn;
-        st = rv_branch_kernel(&b, i, &wi, &bias, &bn);
-        if (st == RV_OK) st = rv_fuse_conv_bn(&wi, &bias, bn, &wi, &bias);
+        st = rv_branch_kernel_fused(&b, i, &wi, &bias);
         if (st == RV_OK) st = rv_tensor_alloc4(&k[i], RV_CPU, 1, 1, 3, 3, "centred kernel");
         if (st == RV_OK) st = rv_pad_kernel(&wi, &k[i]);
         rv_tensor_free(&wi);
@@ -278,12 +276,6 @@ typedef struct {
     rv_tensor wf, bf; /* the folded conv (O, C, 3, 3) and its bias (O), on the device */
 } concat_unit;
 
-/* A tensor of shape (n, c, h, w) over memory at p (no ownership) */
-static rv_tensor view(float *p, rv_device dev, int64_t n, int64_t c, int64_t h, int64_t w)
-{
-    return (rv_tensor){.data = p, .ndim = 4, .dim = {n, c, h, w}, .device = dev};
-}
-
 static rv_status concat_forward(void *ctx)
 {
     concat_unit *u = ctx;
@@ -293,10 +285,11 @@ static rv_status concat_forward(void *ctx)
     /* image by image, each branch writes its channels where the concatenation
      * puts them: one image's channels follow each other in memory */
     for (int64_t i = 0; i < N && st == RV_OK; i++) {
-        rv_tensor xi = view(u->x.data + i * C * H * W, u->x.device, 1, C, H, W);
+        rv_tensor xi = rv_tensor_view(u->x.data + i * C * H * W, u->x.device, 4,
+                                      (const int64_t[]){1, C, H, W});
         for (int k = 0; k < 2 && st == RV_OK; k++) {
-            rv_tensor mk = view(u->mid.data + (i * M + (k ? m0 : 0)) * H * W, u->x.device, 1,
-                                u->a[k].dim[0], H, W);
+            rv_tensor mk = rv_tensor_view(u->mid.data + (i * M + (k ? m0 : 0)) * H * W, u->x.device,
+                                          4, (const int64_t[]){1, u->a[k].dim[0], H, W});
             st = rv_conv2d(&xi, &u->a[k], NULL, (rv_conv_params){.stride = 1, .groups = 1}, &mk);
             if (st == RV_OK) st = rv_batchnorm(&mk, &u->bn[k], &mk);
         }
@@ -321,19 +314,6 @@ static void concat_free(concat_unit *u)
                         &u->pad,  &u->y,    &u->yf,    &u->wf, &u->bf};
     for (int i = 0; i < 11; i++) rv_tensor_free(t[i]);
     for (int i = 0; i < 3; i++) rv_bn_free(&u->bn[i]);
-}
-
-/* *out on dev = a host tensor of `dims`, uniform in +-bound */
-static rv_status random_on(rv_tensor *out, rv_device dev, const int64_t dims[4], int ndim,
-                           float bound, rv_rng *r, const char *what)
-{
-    rv_tensor h;
-    rv_status st = rv_tensor_alloc(&h, RV_CPU, ndim, dims, what);
-    if (st != RV_OK) return st;
-    rv_tensor_fill_uniform(&h, r, -bound, bound);
-    st = rv_tensor_clone(out, &h, dev, what);
-    rv_tensor_free(&h);
-    return st;
 }
 
 /* The fold, on the host: each 1x1 with its BN (lesson 02), the two stacked
@@ -378,7 +358,8 @@ static rv_status concat_build(concat_unit *u, rv_device dev, int n, int s, int64
     rv_status st = RV_OK;
     for (int k = 0; k < 2 && st == RV_OK; k++) {
         const int64_t d[4] = {m[k], C, 1, 1};
-        st = random_on(&u->a[k], dev, d, 4, 1.0f / sqrtf((float)C), &r, "1x1 kernel");
+        const float bound = 1.0f / sqrtf((float)C);
+        st = rv_tensor_random(&u->a[k], dev, 4, d, &r, -bound, bound, "1x1 kernel");
     }
     const int64_t bn_ch[3] = {m[0], m[1], O};
     for (int k = 0; k < 3 && st == RV_OK; k++) {
@@ -387,12 +368,12 @@ static rv_status concat_build(concat_unit *u, rv_device dev, int n, int s, int64
         if (st == RV_OK) st = rv_bn_prepare(&u->bn[k], dev);
     }
     const int64_t d3[4] = {O, M, 3, 3}, dx[4] = {n, C, s, s};
-    if (st == RV_OK) st = random_on(&u->w3, dev, d3, 4, 1.0f / sqrtf(9.0f * M), &r, "3x3 kernel");
-    if (st == RV_OK) st = random_on(&u->x, dev, dx, 4, 1.0f, &r, "x");
+    const float bound3 = 1.0f / sqrtf(9.0f * M);
+    if (st == RV_OK) st = rv_tensor_random(&u->w3, dev, 4, d3, &r, -bound3, bound3, "3x3 kernel");
+    if (st == RV_OK) st = rv_tensor_random(&u->x, dev, 4, dx, &r, -1.0f, 1.0f, "x");
     if (st == RV_OK) st = rv_tensor_alloc1(&u->shift, dev, M, "concatenated shift");
     for (int k = 0; k < 2 && st == RV_OK; k++) {
-        rv_tensor part = {
-            .data = u->shift.data + (k ? m[0] : 0), .ndim = 1, .dim = {m[k]}, .device = dev};
+        rv_tensor part = rv_tensor_view(u->shift.data + (k ? m[0] : 0), dev, 1, &m[k]);
         st = rv_tensor_copy(&part, &u->bn[k].shift);
     }
     if (st == RV_OK) st = rv_tensor_alloc4(&u->mid, dev, n, M, s, s, "concatenation");
@@ -469,8 +450,8 @@ static void time_block(const char *name, rv_block_spec spec, rv_device dev, int 
     char train[64], what[128];
     snprintf(train, sizeof train, "train-time (%d branches)", spec.n_branches);
     /* the middles of 1x1-then-3x3 and 1x1-then-average branches live in the
-     * block's planned buffer: activations too */
-    size_t middle = rv_tensor_bytes(&l.train.scratch);
+     * block plan's buffer: activations too */
+    size_t middle = rv_tensor_bytes(&l.plan[0].middle);
     rv_lesson_form forms[2] = {
         {.name = train, .fn = rv_block_pair_train, .ctx = &l, .activations = l.held[0] + middle},
         {.name = "deploy-time (1 conv)",

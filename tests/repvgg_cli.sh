@@ -6,53 +6,12 @@
 # (build/bin/06_network_switch), also that the lesson prints multiply-adds in
 # the tool's format.
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/cli_checks.sh"
 tool=$1
 work=$2
 lesson06=${3:-}
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 failures=0
-
-# expect CODE TEXT -- COMMAND...: exit status CODE and TEXT somewhere in the output;
-# expect_out the same with TEXT on standard output (a result), not only on stderr
-expect() { check_output "2>&1" "$@"; }
-expect_out() { check_output "2>/dev/null" "$@"; }
-check_output() {
-    local where=$1 want=$2 text=$3
-    shift 4
-    local out got
-    if [ "$where" = "2>&1" ]; then out=$("$@" 2>&1); else out=$("$@" 2>/dev/null); fi
-    got=$?
-    if [ "$got" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
-        echo "FAIL: $* -> exit $got (want $want with '$text', $where): $out"
-        failures=$((failures + 1))
-    else
-        echo "ok:   $* -> $got: $(grep -F -- "$text" <<<"$out" | head -1)"
-    fi
-}
-
-# absent FILE...: none of the files exists
-absent() {
-    for f in "$@"; do
-        if [ -e "$f" ]; then
-            echo "FAIL: $f was left behind"
-            failures=$((failures + 1))
-        fi
-    done
-}
-
-# npy FILE N C H W: a float32 .npy of that shape, values from a fixed pattern
-npy() {
-    python3 - "$@" <<'PY'
-import struct, sys
-path, dims = sys.argv[1], [int(v) for v in sys.argv[2:]]
-n = 1
-for d in dims: n *= d
-header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % ", ".join(map(str, dims))
-header += " " * (-(len(header) + 11) % 64) + "\n"
-data = struct.pack("<%df" % n, *[((i * 37) % 19 - 9) / 9.0 for i in range(n)])
-open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data)
-PY
-}
 
 expect 2 "commands:" -- "$tool"
 expect 0 "commands:" -- "$tool" --help
@@ -237,7 +196,7 @@ expect 0 "median_ms" -- "$tool" bench --weights a0d.safetensors --shape 1,3,16,1
 expect 2 "--tf32 needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --tf32
 expect 2 "--graph needs --device cuda" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,32 --device cpu --graph
 
-leftovers=$(find . -name '*.tmp.*')
+leftovers=$(find . -name 'rv-writing-*')
 [ -z "$leftovers" ] || { echo "FAIL: temporaries left: $leftovers"; failures=$((failures + 1)); }
 echo "$([ $failures -eq 0 ] && echo PASS || echo FAIL) repvgg_cli: $failures failed check(s)"
 [ $failures -eq 0 ]

@@ -7,20 +7,23 @@
  * (3x3 + 1x3 + 3x1), DBB-like lists (1x1-then-3x3 with the BN-shift border,
  * average pool), QARepVGG's (no BN on the 1x1 and identity, a BN after the
  * sum), MobileOne's depthwise and pointwise halves, a 5x5 target, convs with
- * their own bias; odd sizes, batch > 1. Then what the spec check refuses, and
+ * their own bias; odd sizes, batch > 1; and, for each, that its branches as
+ * convs with their BN folded in (rv_branch_kernel_fused) sum to the folded
+ * conv. Then what the spec check refuses, and
  * the 1x1-then-3x3 and 1x1-then-average branches padded with zeros, which
  * fold wrongly along the border and only there.
  * With --dump DIR it runs nothing of that and writes, as .npy files into DIR,
- * ACNet and DBB blocks of seeded random parameters: every branch's weights
- * and BN statistics, the input, both forms' outputs and the folded kernel,
- * with a list of the blocks (cases.txt) that tests/torch/check_family.py
- * reads to rebuild each block in PyTorch.
+ * blocks of every family in its table (ACNet's, DBB's) of seeded random
+ * parameters: every branch's weights and BN statistics, the input, both
+ * forms' outputs and the folded kernel, with a list of the blocks (cases.txt)
+ * that tests/torch/check_family.py reads to rebuild each block in PyTorch.
  */
 #include <string.h>
 
 #include "rv_block.h"
 #include "rv_file.h"
 #include "rv_npy.h"
+#include "rv_reparam.h"
 #include "rv_test.h"
 
 #define CONV(k_h, k_w, p_h, p_w)                                                                   \
@@ -121,6 +124,61 @@ static void unbuild(built *b)
     rv_tensor_free(&b->yf);
 }
 
+/* Each branch as a conv with its BN folded in (rv_branch_kernel_fused),
+ * centred, summed, the BN after the sum folded in once: the folded conv that
+ * rv_block_switch_to_fast made. */
+static void test_contributions(const built *b, const char *name)
+{
+    const rv_block *t = &b->p.train;
+    rv_tensor w = {0}, bias = {0}, fw = {0}, fb = {0};
+    CHECK_OK(rv_tensor_clone(&fw, &b->p.fast.branch[0].w, RV_CPU, "folded kernel"));
+    CHECK_OK(rv_tensor_clone(&fb, &b->p.fast.branch[0].b, RV_CPU, "folded bias"));
+    CHECK_OK(rv_tensor_alloc(&w, RV_CPU, 4, fw.dim, "summed kernel"));
+    CHECK_OK(rv_tensor_alloc(&bias, RV_CPU, 1, fb.dim, "summed bias"));
+    CHECK_OK(rv_tensor_fill(&w, 0.0f));
+    CHECK_OK(rv_tensor_fill(&bias, 0.0f));
+    for (int i = 0; i < t->spec.n_branches; i++) {
+        rv_tensor wi = {0}, bi = {0}, wp = {0};
+        CHECK_OK(rv_branch_kernel_fused(t, i, &wi, &bi));
+        CHECK_OK(rv_tensor_alloc(&wp, RV_CPU, 4, fw.dim, "centred kernel"));
+        CHECK_OK(rv_pad_kernel(&wi, &wp));
+        CHECK_OK(rv_sum_convs(&w, &bias, &wp, &bi, &w, &bias));
+        rv_tensor *each[3] = {&wi, &bi, &wp};
+        for (int k = 0; k < 3; k++) rv_tensor_free(each[k]);
+    }
+    if (t->spec.post_bn) CHECK_OK(rv_fuse_conv_bn(&w, &bias, &t->post, &w, &bias));
+    char what[160];
+    snprintf(what, sizeof what, "%s, its branches' BN-folded kernels summed vs the folded kernel",
+             name);
+    CHECK_CLOSE(what, &w, &fw, RV_TOL_FP32);
+    snprintf(what, sizeof what, "%s, their biases summed vs the folded bias", name);
+    CHECK_CLOSE(what, &bias, &fb, RV_TOL_FP32);
+    rv_tensor *all[4] = {&w, &bias, &fw, &fb};
+    for (int k = 0; k < 4; k++) rv_tensor_free(all[k]);
+}
+
+/* The train-time form again, on a workspace of exactly the size its plan
+ * asks for (rv_block_plan_workspace_bytes), the one a network's plan
+ * allocates: the same output, bit for bit (the same code on the same data). */
+static void test_exact_workspace(built *b, const char *name)
+{
+    const rv_block_plan *bp = &b->p.plan[0];
+    size_t bytes = rv_block_plan_workspace_bytes(bp, &b->p.train);
+    rv_tensor ws = {0}, y = {0}, hy = {0};
+    if (bytes)
+        CHECK_OK(
+            rv_tensor_alloc1(&ws, b->p.x.device, (int64_t)(bytes / sizeof(float)), "workspace"));
+    CHECK_OK(rv_tensor_alloc(&y, b->p.x.device, 4, b->p.y.dim, "y"));
+    CHECK_OK(rv_block_run(&b->p.train, bp, bytes ? &ws : NULL, &b->p.x, &b->p.tmp, &y));
+    CHECK_OK(rv_tensor_clone(&hy, &y, RV_CPU, "y"));
+    char what[160];
+    snprintf(what, sizeof what, "%s, on a workspace of exactly %zu bytes vs the shared one", name,
+             bytes);
+    CHECK_CLOSE(what, &hy, &b->y, RV_TOL_EXACT);
+    rv_tensor *all[3] = {&ws, &y, &hy};
+    for (int k = 0; k < 3; k++) rv_tensor_free(all[k]);
+}
+
 static void test_cases(rv_device dev)
 {
     for (int i = 0; i < n_cases; i++) {
@@ -132,6 +190,8 @@ static void test_cases(rv_device dev)
             CHECK_CLOSE(what, &b.yf, &b.y, RV_TOL_FP32);
             CHECK(rv_block_is_fused(&b.p.fast.spec), "%s: the folded block is not one conv",
                   cases[i].name);
+            test_contributions(&b, cases[i].name);
+            test_exact_workspace(&b, cases[i].name);
         }
         unbuild(&b);
     }
@@ -198,11 +258,26 @@ static void test_refused(void)
 
 /* ---- --dump: the blocks tests/torch/check_family.py rebuilds ---------------- */
 
+/* The block families check_family.py rebuilds in PyTorch from their papers'
+ * equations, one row each: the name its table (FAMILIES) knows the family by,
+ * and the family's spec constructor. A new family is a row here, its cases
+ * below and a row there. */
+typedef struct {
+    const char *name;
+    rv_block_spec (*spec)(int64_t in_ch, int64_t out_ch, int stride, int groups);
+} block_family;
+
+static const block_family families[] = {
+    {.name = "acnet", .spec = rv_acnet_block_spec},
+    {.name = "dbb", .spec = rv_dbb_block_spec},
+};
+enum { N_FAMILIES = sizeof families / sizeof families[0] };
+
 /* Odd sizes, batch > 1, stride 1 and 2, groups, DBB's depthwise form. No ReLU:
  * ACNet's and DBB's blocks end at the sum (the network's ReLU follows), and
  * every output value is then compared, none clipped to 0. */
 typedef struct {
-    const char *name, *family; /* family: "acnet" or "dbb" */
+    const char *name, *family; /* family: a name in families[] */
     int64_t in, out;
     int stride, groups, n, size;
 } family_case;
@@ -224,14 +299,16 @@ static const family_case family_cases[] = {
     FAMILY("dbb_depthwise_s2", "dbb", 6, 6, 2, 6, 2, 9),
 };
 
-/* The case's block, without ReLU */
-static rv_block_spec family_spec(const family_case *c)
+/* *spec = the case's block, without ReLU, from its family's row */
+static rv_status family_spec(const family_case *c, rv_block_spec *spec)
 {
-    rv_block_spec spec = strcmp(c->family, "acnet") == 0
-                             ? rv_acnet_block_spec(c->in, c->out, c->stride, c->groups)
-                             : rv_dbb_block_spec(c->in, c->out, c->stride, c->groups);
-    spec.no_relu = 1;
-    return spec;
+    for (int f = 0; f < N_FAMILIES; f++)
+        if (strcmp(c->family, families[f].name) == 0) {
+            *spec = families[f].spec(c->in, c->out, c->stride, c->groups);
+            spec->no_relu = 1;
+            return RV_OK;
+        }
+    return rv_error(RV_EINVAL, "case %s: no block family \"%s\"", c->name, c->family);
 }
 
 /* DIR/<prefix>.<name>.npy = t, when t holds data */
@@ -256,18 +333,18 @@ static rv_status dump_bn(const char *dir, const char *prefix, const rv_bn *bn)
 
 /* One block: x, y (multi-branch), yf (folded), w and b (the folded conv), and
  * per branch i: <i>.w, <i>.w1, <i>.bn.*, <i>.bn1.* (those it has). */
-static rv_status dump_case(const char *dir, const family_case *c, rv_device dev, uint64_t seed)
+static rv_status dump_case(const char *dir, const family_case *c, const rv_block_spec *spec,
+                           rv_device dev, uint64_t seed)
 {
-    rv_block_spec spec = family_spec(c);
     rv_block_pair p;
-    rv_status st = rv_block_pair_build(&p, spec, dev, c->n, c->size, seed);
+    rv_status st = rv_block_pair_build(&p, *spec, dev, c->n, c->size, seed);
     if (st != RV_OK) return st;
     st = rv_block_pair_train(&p);
     if (st == RV_OK) st = rv_block_pair_fast(&p);
     const rv_tensor *t[5] = {&p.x, &p.y, &p.yf, &p.fast.branch[0].w, &p.fast.branch[0].b};
     static const char *const what[5] = {"x", "y", "yf", "w", "b"};
     for (int k = 0; k < 5 && st == RV_OK; k++) st = dump_tensor(dir, c->name, what[k], t[k]);
-    for (int i = 0; i < spec.n_branches && st == RV_OK; i++) {
+    for (int i = 0; i < spec->n_branches && st == RV_OK; i++) {
         const rv_branch *br = &p.train.branch[i];
         char prefix[128];
         snprintf(prefix, sizeof prefix, "%s.%d", c->name, i);
@@ -283,19 +360,24 @@ static rv_status dump_case(const char *dir, const family_case *c, rv_device dev,
 }
 
 /* Every block, then DIR/cases.txt naming them, one a line:
- * name family in out stride groups batch size branches */
+ * name family in out stride groups batch size branches kh kw pad_h pad_w
+ * (the last four: the folded conv's kernel and padding). */
 static rv_status dump(const char *dir, rv_device dev)
 {
     enum { N = sizeof family_cases / sizeof family_cases[0] };
-    char list[N * 128];
+    char list[N * 160];
     size_t len = 0;
     rv_status st = RV_OK;
     for (int k = 0; k < N && st == RV_OK; k++) {
         const family_case *c = &family_cases[k];
-        st = dump_case(dir, c, dev, 200 + (uint64_t)k);
-        len += (size_t)snprintf(list + len, sizeof list - len, "%s %s %lld %lld %d %d %d %d %d\n",
-                                c->name, c->family, (long long)c->in, (long long)c->out, c->stride,
-                                c->groups, c->n, c->size, family_spec(c).n_branches);
+        rv_block_spec s;
+        st = family_spec(c, &s);
+        if (st == RV_OK) st = dump_case(dir, c, &s, dev, 200 + (uint64_t)k);
+        if (st == RV_OK)
+            len += (size_t)snprintf(
+                list + len, sizeof list - len, "%s %s %lld %lld %d %d %d %d %d %d %d %d %d\n",
+                c->name, c->family, (long long)c->in, (long long)c->out, c->stride, c->groups, c->n,
+                c->size, s.n_branches, s.kh, s.kw, s.pad_h, s.pad_w);
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/cases.txt", dir);

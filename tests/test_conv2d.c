@@ -1,11 +1,14 @@
 /* test_conv2d.c - conv2d against the naive reference.
  *
- * --device cpu:  im2col + OpenBLAS against rv_conv2d_ref, and Winograd
+ * --device cpu:  im2col + OpenBLAS against rv_conv2d_ref; im2col with the
+ *                weights packed for each kernel this CPU runs; Winograd
  *                F(2x2, 3x3) and F(4x4, 3x3) for the shapes they apply to
  *                (3x3, stride 1, pad 1, one group), also in several chunks
- *                of images.
+ *                of images; each prepared path again on a workspace of
+ *                exactly rv_conv2d_workspace_bytes (a plan's), and refused on
+ *                one a float short.
  * --device cuda: im2col + cuBLAS against rv_conv2d_ref, also with the column
- *                budget (rv_conv2d_cuda_col_bytes) lowered so that a batch
+ *                budget (rv_conv_exec.cuda_col_bytes) lowered so that a batch
  *                runs in chunks of one image, then of two.
  * Both: TF32 against FP32 (test_tf32; on the CPU with TF32 emulated).
  * Shapes that make index bugs visible: odd sizes, C=3, K=5, stride 2, padding
@@ -107,6 +110,30 @@ static const conv_case cases[] = {
 };
 /* clang-format on */
 
+/* The conv of e again on a workspace of exactly rv_conv2d_workspace_bytes
+ * (a plan's): the same result; one float less is refused, not overrun. */
+static void exact_workspace(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                            rv_conv_params p, const rv_conv_exec *e, rv_tensor *y,
+                            const rv_tensor *y_ref, const char *what)
+{
+    size_t bytes = rv_conv2d_workspace_bytes(x, w, p, e);
+    if (!bytes) return; /* this path needs none */
+    rv_tensor ws;
+    CHECK_OK(rv_tensor_alloc1(&ws, x->device, (int64_t)(bytes / sizeof(float)), "workspace"));
+    rv_conv_exec mine = *e;
+    mine.workspace = &ws;
+    CHECK_OK(rv_test_fill_nan(y));
+    CHECK_OK(rv_conv2d_run(x, w, b, p, &mine, y));
+    char ewhat[300];
+    snprintf(ewhat, sizeof ewhat, "%s, on a workspace of exactly %zu bytes", what, bytes);
+    CHECK_CLOSE(ewhat, y, y_ref, RV_TOL_FP32);
+    ws.dim[0]--; /* the same memory, one float short */
+    CHECK(rv_conv2d_run(x, w, b, p, &mine, y) == RV_EINVAL,
+          "%s: a workspace one float short was accepted", what);
+    ws.dim[0]++;
+    rv_tensor_free(&ws);
+}
+
 static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t seed)
 {
     rv_rng rng = rv_rng_seed(seed);
@@ -142,61 +169,57 @@ static void run_case(const conv_case *cc, rv_device dev, int integers, uint64_t 
              (long long)cc->kh, (long long)cc->kw, cc->stride, cc->pad_h, cc->pad_w, cc->groups,
              cc->bias ? " bias" : "", cc->relu ? " relu" : "", integers ? "integers" : "floats");
     CHECK_CLOSE(what, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
-#ifdef RV_HAVE_CUDA
     /* the CUDA conv in several chunks of images: a column budget of one
      * image, then of two (a shorter last chunk where n is odd) */
-    size_t budget = rv_conv2d_cuda_col_bytes;
     int64_t col_floats = cc->c * cc->kh * cc->kw * out[2] * out[3];
     for (int64_t per = 1; dev == RV_CUDA && per <= 2 && per < cc->n; per++) {
-        rv_conv2d_cuda_col_bytes = (size_t)(per * col_floats) * sizeof(float);
+        rv_conv_exec e = {.cuda_col_bytes = (size_t)(per * col_floats) * sizeof(float)};
         CHECK_OK(rv_test_fill_nan(&y));
-        CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
+        CHECK_OK(rv_conv2d_run(&x, &w, cc->bias ? &b : NULL, p, &e, &y));
         char cwhat[200];
         snprintf(cwhat, sizeof cwhat, "%s, %lld image(s) a chunk", what, (long long)per);
         CHECK_CLOSE(cwhat, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
     }
-    rv_conv2d_cuda_col_bytes = budget;
-#endif
-    /* im2col with the weight packed once for rv_gemm, where this CPU has it
-     * (else rv_conv2d_pack leaves it empty) */
-    rv_tensor pk;
-    CHECK_OK(rv_conv2d_pack(&w, p, &pk));
-    if (pk.data) {
-        rv_conv_params pp = p;
-        pp.packed = &pk;
-        memset(y.data, 0xff, rv_tensor_bytes(&y)); /* NaN: every output written */
-        CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, pp, &y));
-        char pwhat[200];
-        snprintf(pwhat, sizeof pwhat, "%s, im2col, packed weights", what);
-        CHECK_CLOSE(pwhat, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
-        rv_tensor_free(&pk);
-    }
-    /* Winograd, both tiles, its products through the packed-weights kernel
-     * (rv_gemm.h) when this CPU has one, and through OpenBLAS */
-    for (int k = 0; dev == RV_CPU && rv_winograd_applies(&w, p) && k < 4; k++) {
-        int m = k % 2 ? 4 : 2, packed = k < 2;
-        rv_gemm_enabled = packed;
-        if (packed && !rv_gemm_available()) continue;
-        /* F(2x2)'s G has halves only, exact in binary: integers stay exact.
-         * F(4x4)'s has sixths: it rounds, within the float tolerance. */
-        rv_tol tol = integers && m == 2 ? RV_TOL_EXACT : RV_TOL_FP32;
-        rv_tensor u;
-        CHECK_OK(rv_winograd_weights(&w, m, &u));
-        p.winograd = &u;
-        size_t whole = rv_winograd_chunk_bytes;
-        for (int chunked = 0; chunked < 2; chunked++) {
-            rv_winograd_chunk_bytes = chunked ? 1 : whole; /* one image per chunk */
-            memset(y.data, 0xff, rv_tensor_bytes(&y));     /* NaN: every output written */
-            CHECK_OK(rv_conv2d(&x, &w, cc->bias ? &b : NULL, p, &y));
-            char wwhat[240];
-            snprintf(wwhat, sizeof wwhat, "%s, winograd F(%dx%d)%s%s", what, m, m,
-                     packed ? ", packed weights" : ", OpenBLAS", chunked ? ", in chunks" : "");
-            CHECK_CLOSE(wwhat, &y, &y_ref, tol);
+    /* im2col with the weight packed once, for each kernel this CPU runs;
+     * then Winograd, both tiles, its products through each kernel and
+     * through OpenBLAS (NULL) */
+    static const rv_gemm_choice kernels[3] = {RV_GEMM_AVX512, RV_GEMM_AVX2, RV_GEMM_OPENBLAS};
+    for (int g = 0; g < 3; g++) {
+        const rv_gemm_kernel *kern;
+        if (rv_gemm_kernel_for(kernels[g], &kern) != RV_OK) continue; /* not on this CPU */
+        rv_tensor pk;
+        CHECK_OK(rv_conv2d_pack(&w, p, kern, &pk));
+        if (pk.data) {
+            rv_conv_exec e = {.packed = &pk, .gemm = kern};
+            CHECK_OK(rv_test_fill_nan(&y)); /* every output written */
+            CHECK_OK(rv_conv2d_run(&x, &w, cc->bias ? &b : NULL, p, &e, &y));
+            char pwhat[200];
+            snprintf(pwhat, sizeof pwhat, "%s, im2col, packed weights (%s)", what,
+                     rv_gemm_kernel_name(kern));
+            CHECK_CLOSE(pwhat, &y, &y_ref, integers ? RV_TOL_EXACT : RV_TOL_FP32);
+            exact_workspace(&x, &w, cc->bias ? &b : NULL, p, &e, &y, &y_ref, pwhat);
+            rv_tensor_free(&pk);
         }
-        rv_winograd_chunk_bytes = whole;
-        rv_tensor_free(&u);
+        for (int m = 2; dev == RV_CPU && rv_winograd_applies(&w, p) && m <= 4; m += 2) {
+            /* F(2x2)'s G has halves only, exact in binary: integers stay exact.
+             * F(4x4)'s has sixths: it rounds, within the float tolerance. */
+            rv_tol tol = integers && m == 2 ? RV_TOL_EXACT : RV_TOL_FP32;
+            rv_tensor u;
+            CHECK_OK(rv_winograd_weights(&w, m, kern, &u));
+            for (int chunked = 0; chunked < 2; chunked++) {
+                /* one image per chunk, or the default budget */
+                rv_conv_exec e = {.winograd = &u, .gemm = kern, .winograd_chunk_bytes = chunked};
+                CHECK_OK(rv_test_fill_nan(&y)); /* every output written */
+                CHECK_OK(rv_conv2d_run(&x, &w, cc->bias ? &b : NULL, p, &e, &y));
+                char wwhat[240];
+                snprintf(wwhat, sizeof wwhat, "%s, winograd F(%dx%d), %s%s", what, m, m,
+                         rv_gemm_kernel_name(kern), chunked ? ", in chunks" : "");
+                CHECK_CLOSE(wwhat, &y, &y_ref, tol);
+                exact_workspace(&x, &w, cc->bias ? &b : NULL, p, &e, &y, &y_ref, wwhat);
+            }
+            rv_tensor_free(&u);
+        }
     }
-    rv_gemm_enabled = 1;
     rv_tensor *all[8] = {&x, &w, &b, &y_ref, &hx, &hw, &hb, &y};
     for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);
 }
@@ -284,7 +307,7 @@ static void bad_shapes(rv_device dev)
     CHECK(rv_conv2d(&x, &w, NULL, p, &y) == RV_EINVAL, "stride 0 accepted");
     p.stride = 1;
     if (dev == RV_CPU) { /* the direct depthwise loop, called on a conv that is not one */
-        CHECK(rv_conv2d_depthwise_cpu(&x, &w, NULL, p, &y) == RV_EINVAL,
+        CHECK(rv_conv2d_depthwise_cpu(&x, &w, NULL, p, NULL, &y) == RV_EINVAL,
               "a groups-1 conv accepted as depthwise");
         CHECK(strstr(rv_last_error(), "depthwise") != NULL, "message: %s", rv_last_error());
     }

@@ -201,8 +201,8 @@ static void test_npy_writes(void)
     expect_error("npy: an empty tensor", rv_npy_write(path_of("empty.out.npy"), &empty), RV_EINVAL,
                  "empty.out.npy");
     expect_entries(before + 1);
-    /* rename() onto a non-empty directory fails after the data is written:
-     * the temporary must go, the directory stay. */
+    /* A directory where the output goes is refused before anything is
+     * written: no temporary, and the directory stays as it was. */
     CHECK(mkdir(path_of("busy"), 0700) == 0, "cannot make %s", path_of("busy"));
     write_bytes("busy/keep", "k", 1);
     expect_error("npy: the output is a directory", rv_npy_write(path_of("busy"), &a), RV_EIO,

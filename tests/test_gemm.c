@@ -19,7 +19,7 @@
 #include "rv_test.h"
 
 static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, int epilogue,
-                int integers, rv_rng *rng, const char *isa)
+                int integers, rv_rng *rng, const rv_gemm_kernel *kern)
 {
     int64_t ldb = N + 3, ldc = N + 5;
     rv_tensor a, b, c, want, packed, bias;
@@ -53,12 +53,12 @@ static void one(int64_t M, int64_t K, int64_t N, int64_t split, int accumulate, 
     rv_gemm_pack(at.data, 1, M, M, K, packed.data);
     for (int64_t r0 = 0; r0 < M; r0 += split) { /* the parts threads would take */
         int64_t rows = M - r0 < split ? M - r0 : split;
-        rv_gemm_rows(packed.data, K, r0, rows, b.data, ldb, N, c.data + r0 * ldc, ldc, accumulate,
-                     epilogue ? bias.data : NULL, epilogue);
+        rv_gemm_rows(kern, packed.data, K, r0, rows, b.data, ldb, N, c.data + r0 * ldc, ldc,
+                     accumulate, epilogue ? bias.data : NULL, epilogue);
     }
     char what[128];
-    snprintf(what, sizeof what, "%s M %lld K %lld N %lld, parts of %lld rows%s%s, %s", isa,
-             (long long)M, (long long)K, (long long)N, (long long)split,
+    snprintf(what, sizeof what, "%s M %lld K %lld N %lld, parts of %lld rows%s%s, %s",
+             rv_gemm_kernel_name(kern), (long long)M, (long long)K, (long long)N, (long long)split,
              accumulate ? ", accumulating" : "", epilogue ? ", bias and ReLU" : "",
              integers ? "integers" : "floats");
     CHECK_CLOSE(what, &c, &want, integers ? RV_TOL_EXACT : RV_TOL_FP32);
@@ -72,19 +72,20 @@ int main(int argc, char **argv)
     int rc = rv_test_init(argc, argv, "test_gemm: the packed-A product against a loop nest", &dev);
     if (rc >= 0) return rc;
     rv_rng rng = rv_rng_seed(3);
-    /* AVX2 first: on an AVX-512 CPU the choice must survive the library's
-     * first look at which kernel runs (rv_gemm_kernel_name asks it) */
-    const char *isas[2] = {"avx2", "avx512"}, *names[2] = {"AVX2", "AVX-512"};
+    /* each kernel asked for is the one given, whatever was asked before */
+    const rv_gemm_choice isas[2] = {RV_GEMM_AVX2, RV_GEMM_AVX512};
+    const char *names[2] = {"AVX2", "AVX-512"};
     int ran = 0;
     for (int i = 0; i < 2; i++) {
-        if (!rv_gemm_select(isas[i])) {
-            printf("%s: not run here (this CPU or this build lacks it)\n", isas[i]);
+        const rv_gemm_kernel *kern;
+        if (rv_gemm_kernel_for(isas[i], &kern) != RV_OK) {
+            printf("%s: not run here (this CPU or this build lacks it)\n", names[i]);
             continue;
         }
         ran++;
-        const char *name = rv_gemm_kernel_name();
-        CHECK(name && strncmp(name, names[i], strlen(names[i])) == 0,
-              "%s chosen, but the kernel that runs is %s", isas[i], name ? name : "none");
+        const char *name = rv_gemm_kernel_name(kern);
+        CHECK(strncmp(name, names[i], strlen(names[i])) == 0, "%s asked for, %s given", names[i],
+              name);
         const int64_t shapes[][4] = {{1, 1, 1, 8},
                                      {8, 3, 16, 8},
                                      {9, 5, 24, 8},
@@ -116,13 +117,18 @@ int main(int argc, char **argv)
                 for (int epi = 0; epi <= 1; epi++)
                     for (int integers = 1; integers >= 0; integers--)
                         one(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], acc, epi,
-                            integers, &rng, isas[i]);
+                            integers, &rng, kern);
     }
+    const rv_gemm_kernel *best, *none;
 #ifdef RV_CPU_ISA_AVX2
-    CHECK(!rv_gemm_select("avx512"), "built without AVX-512, yet its kernel can be chosen");
+    CHECK(rv_gemm_kernel_for(RV_GEMM_AVX512, &best) == RV_EINVAL,
+          "built without AVX-512, yet its kernel can be chosen");
     CHECK(strcmp(rv_cpu_isa(), "avx512") != 0, "built without AVX-512, yet the CPU code runs it");
 #endif
-    rv_gemm_select(NULL);
-    CHECK(ran > 0 || !rv_gemm_available(), "no kernel ran, yet one is available");
+    CHECK_OK(rv_gemm_kernel_for(RV_GEMM_AUTO, &best));
+    CHECK(ran > 0 || !best, "no kernel ran, yet one is the default");
+    CHECK_OK(rv_gemm_kernel_for(RV_GEMM_OPENBLAS, &none));
+    CHECK(!none && strcmp(rv_gemm_kernel_name(none), "OpenBLAS") == 0,
+          "OpenBLAS asked for, a kernel given");
     return rv_test_finish("test_gemm");
 }

@@ -1,16 +1,20 @@
 /* test_net.c - the RepVGG network: switch_to_fast keeps the function.
  *
  * (Blocks alone: test_branches.c.) A small five-stage net with a head, train
- * vs deploy within RV_TOL_FP32, a second forward allocating nothing; on CUDA
- * also each form's forward captured in a CUDA Graph and replayed.
+ * vs deploy within RV_TOL_FP32; its plans (rv_plan.h): a forward allocating
+ * nothing, not even the first, plans of other options agreeing side by
+ * side, freeing exactly what they describe, the net left untouched; on
+ * CUDA also each form's forward captured in a CUDA Graph and replayed.
  * Architecture: the presets' block lists (RepVGG-A0 has no identity branch in
  * the first block of a stage even where in == out: the notebook's bug) and
  * their deploy-time parameter counts against the paper's Table 2/4.
  */
 #include <math.h>
 
+#include <string.h>
+
 #include "rv_alloc.h"
-#include "rv_net.h"
+#include "rv_plan.h"
 #include "rv_test.h"
 #ifdef RV_HAVE_CUDA
 #include "rv_cuda.h"
@@ -18,7 +22,7 @@
 
 #ifdef RV_HAVE_CUDA
 typedef struct {
-    rv_net *net;
+    rv_plan *plan;
     const rv_tensor *x;
     rv_tensor *y;
 } forward_ctx;
@@ -26,7 +30,7 @@ typedef struct {
 static rv_status forward(void *ctx)
 {
     forward_ctx *f = ctx;
-    return rv_net_forward(f->net, f->x, f->y);
+    return rv_plan_forward(f->plan, f->x, f->y);
 }
 
 /* The net's forward captured in a CUDA Graph (as repvgg bench --graph does)
@@ -47,7 +51,9 @@ static void test_graph(rv_net *net, const char *form, const rv_tensor *hx, rv_rn
     CHECK_OK(rv_net_out_shape(net, &x, out, &rank));
     CHECK_OK(rv_tensor_alloc(&y, RV_CUDA, rank, out, "y"));
     CHECK_OK(rv_tensor_alloc(&direct, RV_CPU, rank, out, "direct forward"));
-    forward_ctx f = {.net = net, .x = &x, .y = &y};
+    rv_plan plan;
+    CHECK_OK(rv_plan_build(&plan, net, x.dim, RV_CUDA, NULL));
+    forward_ctx f = {.plan = &plan, .x = &x, .y = &y};
     for (int round = 1; round <= 2; round++) {
         if (round == 2) CHECK_OK(rv_tensor_copy(&x, &hx2));
         CHECK_OK(forward(&f)); /* on round 1 also the warm-up a capture needs */
@@ -64,10 +70,111 @@ static void test_graph(rv_net *net, const char *form, const rv_tensor *hx, rv_rn
     }
     rv_cuda_graph_destroy(g);
     CHECK_OK(rv_device_sync(RV_CUDA));
+    rv_plan_free(&plan);
     rv_tensor *all[4] = {&x, &y, &direct, &hx2};
     for (int i = 0; i < 4; i++) rv_tensor_free(all[i]);
 }
 #endif
+
+/* A checksum of every parameter of a net: a plan must leave them as they are. */
+static double net_sum(const rv_net *net)
+{
+    double sum = 0;
+    for (int i = 0; i < net->n_blocks; i++)
+        for (int k = 0; k < net->blocks[i].spec.n_branches; k++) {
+            const rv_branch *br = &net->blocks[i].branch[k];
+            const rv_tensor *t[5] = {&br->w, &br->b, &br->w1, &br->bn.scale, &br->bn.shift};
+            for (int j = 0; j < 5; j++) {
+                rv_tensor h = {0};
+                if (!t[j]->data) continue;
+                CHECK_OK(rv_tensor_clone(&h, t[j], RV_CPU, "checksum"));
+                for (int64_t e = 0; e < rv_tensor_numel(&h); e++) sum += h.data[e] * (e % 7 + 1);
+                rv_tensor_free(&h);
+            }
+        }
+    return sum;
+}
+
+/* Plans of net for x: the default one runs its first forward without
+ * allocating a byte and gives y (rv_net_forward's result); plans of every
+ * other option, alive at once, agree with it; each frees exactly the bytes
+ * its description counts; the net is left untouched. */
+static void test_plans(const rv_net *net, const rv_tensor *x, const rv_tensor *y, const char *form)
+{
+    rv_device dev = x->device;
+    double sum = net_sum(net);
+    const rv_options opts[] = {
+        {0},
+        {.no_winograd = 1},
+        {.gemm = RV_GEMM_OPENBLAS},
+        {.winograd_tile = 4, .winograd_chunk_bytes = 1},
+        {.winograd_tile = 2, .gemm = RV_GEMM_AVX2},
+    };
+    enum { N_OPTS = sizeof opts / sizeof opts[0] };
+    rv_plan plan[N_OPTS];
+    rv_tensor out[N_OPTS];
+    size_t live = rv_mem(dev).current;
+    int built[N_OPTS] = {0};
+    for (int k = 0; k < N_OPTS; k++) {
+        size_t before = rv_mem(dev).current;
+        rv_status st = rv_plan_build(&plan[k], net, x->dim, dev, &opts[k]);
+        if (st != RV_OK && opts[k].gemm == RV_GEMM_AVX2) continue; /* a CPU without AVX2 */
+        CHECK_OK(st);
+        built[k] = 1;
+        rv_plan_info info = rv_plan_describe(&plan[k]);
+        CHECK(rv_mem(dev).current - before == info.total_bytes,
+              "%s, options %d: building allocated %zu bytes, the plan describes %zu", form, k,
+              rv_mem(dev).current - before, info.total_bytes);
+        CHECK(info.convs > 0 && info.activation_bytes > 0, "%s, options %d: an empty plan", form,
+              k);
+        if (dev == RV_CPU) {
+            int wino = info.by_path[RV_PATH_WINOGRAD_F2X2] + info.by_path[RV_PATH_WINOGRAD_F4X4];
+            CHECK(opts[k].no_winograd ? wino == 0 : wino > 0,
+                  "%s, options %d: %d layers on Winograd", form, k, wino);
+            CHECK(opts[k].winograd_tile != 4 || info.by_path[RV_PATH_WINOGRAD_F2X2] == 0,
+                  "%s: F(4x4) asked for, F(2x2) planned", form);
+            CHECK(opts[k].gemm != RV_GEMM_OPENBLAS || strcmp(info.gemm, "OpenBLAS") == 0,
+                  "%s: OpenBLAS asked for, %s planned", form, info.gemm);
+        }
+        CHECK_OK(rv_tensor_alloc(&out[k], dev, y->ndim, y->dim, "plan's output"));
+        CHECK_OK(rv_test_fill_nan(&out[k]));
+        /* the first forward of a plan allocates nothing, not even for a
+         * moment, and needs nothing of the library's shared workspace */
+        rv_workspace_release(dev);
+        size_t ready = rv_mem(dev).current;
+        rv_mem_reset_peak(dev);
+        CHECK_OK(rv_plan_forward(&plan[k], x, &out[k]));
+        CHECK(rv_mem(dev).current == ready && rv_mem(dev).peak == ready,
+              "%s, options %d: a forward allocated memory: live %zu -> %zu, peak %zu", form, k,
+              ready, rv_mem(dev).current, rv_mem(dev).peak);
+        char what[96];
+        snprintf(what, sizeof what, "%s net, plan of options %d vs the default forward", form, k);
+        CHECK_CLOSE(what, &out[k], y, k == 0 ? RV_TOL_EXACT : RV_TOL_FP32);
+    }
+    for (int k = 0; k < N_OPTS; k++) {
+        if (!built[k]) continue;
+        size_t before = rv_mem(dev).current, bytes = rv_plan_describe(&plan[k]).total_bytes;
+        rv_plan_free(&plan[k]);
+        CHECK(before - rv_mem(dev).current == bytes,
+              "%s: freeing a plan freed %zu of its %zu bytes", form, before - rv_mem(dev).current,
+              bytes);
+        rv_tensor_free(&out[k]);
+    }
+    CHECK(rv_mem(dev).current == live, "%s: plans left %zu bytes behind", form,
+          rv_mem(dev).current - live);
+    CHECK(net_sum(net) == sum, "%s: planning and running changed the net's parameters", form);
+    rv_plan p;
+    int64_t other[4] = {x->dim[0] + 1, x->dim[1], x->dim[2], x->dim[3]};
+    CHECK_OK(rv_plan_build(&p, net, other, dev, NULL));
+    rv_tensor o;
+    CHECK_OK(rv_tensor_alloc(&o, dev, y->ndim, y->dim, "output"));
+    CHECK(rv_plan_forward(&p, x, &o) == RV_EINVAL, "%s: an input of another shape accepted", form);
+    rv_tensor_free(&o);
+    rv_plan_free(&p);
+    rv_options bad = {.gemm = (rv_gemm_choice)99};
+    CHECK(rv_plan_build(&p, net, x->dim, dev, &bad) == RV_EINVAL, "%s: no such kernel accepted",
+          form);
+}
 
 static void test_small_net(rv_device dev)
 {
@@ -93,29 +200,14 @@ static void test_small_net(rv_device dev)
     CHECK_OK(rv_net_forward(&train, &x, &y));
     CHECK_OK(rv_net_forward(&fast, &x, &yf));
     CHECK_CLOSE("small net with head, train vs deploy", &yf, &y, RV_TOL_FP32);
-    /* a second forward reuses the planned buffers, Winograd weights and
-     * workspace: nothing is allocated, not even for a moment (peak) */
-    size_t before = rv_mem(dev).current;
-    rv_mem_reset_peak(dev);
-    CHECK_OK(rv_net_forward(&fast, &x, &yf));
-    CHECK(rv_mem(dev).current == before && rv_mem(dev).peak == before,
-          "second forward allocated memory: live %zu -> %zu, peak %zu", before, rv_mem(dev).current,
-          rv_mem(dev).peak);
 #ifdef RV_HAVE_CUDA
     if (dev == RV_CUDA) {
         test_graph(&train, "train-time", &hx, &rng);
         test_graph(&fast, "deploy-time", &hx, &rng);
     }
 #endif
-    /* a RepVGG net's plan is its activation buffers and (CPU) its weights
-     * in the Winograd domain: unplanning frees exactly those bytes */
-    size_t planned = rv_net_buffer_bytes(&fast) + rv_net_planned_weight_bytes(&fast);
-    CHECK(dev != RV_CPU || rv_net_planned_weight_bytes(&fast) > 0,
-          "no Winograd-domain weights planned");
-    rv_net_unplan(&fast);
-    CHECK(before - rv_mem(dev).current == planned && rv_net_planned_weight_bytes(&fast) == 0,
-          "unplanning freed %zu bytes, the plan counted %zu", before - rv_mem(dev).current,
-          planned);
+    test_plans(&train, &x, &y, "train-time");
+    test_plans(&fast, &x, &yf, "deploy-time");
     rv_tensor wrong;
     CHECK_OK(rv_tensor_alloc4(&wrong, dev, 1, 4, 16, 16, "wrong input"));
     CHECK(rv_net_out_shape(&fast, &wrong, out, &rank) == RV_EINVAL, "4-channel input accepted");

@@ -28,10 +28,7 @@
 #include "rv_test.h"
 
 /* A CPU tensor over a caller's array (not freed). */
-static rv_tensor host_view(float *data, int64_t n)
-{
-    return (rv_tensor){.data = data, .ndim = 1, .dim = {n}, .device = RV_CPU};
-}
+static rv_tensor host_view(float *data, int64_t n) { return rv_tensor_view(data, RV_CPU, 1, &n); }
 
 /* hy = rv_fake_quant_tensor(hx, s) run on dev (hx, hy on the CPU). */
 static void fake_quant_on(rv_device dev, const rv_tensor *hx, float s, rv_tensor *hy)
@@ -302,13 +299,7 @@ static rv_status write_npy(const char *dir, const char *name, const rv_tensor *t
 /* *t on dev: a (2, 3, 5, 5) batch of seeded values, uniform in [-r, r). */
 static rv_status uniform_batch(rv_tensor *t, rv_device dev, rv_rng *rng, float r, const char *what)
 {
-    rv_tensor h;
-    rv_status st = rv_tensor_alloc4(&h, RV_CPU, 2, 3, 5, 5, what);
-    if (st != RV_OK) return st;
-    rv_tensor_fill_uniform(&h, rng, -r, r);
-    st = rv_tensor_clone(t, &h, dev, what);
-    rv_tensor_free(&h);
-    return st;
+    return rv_tensor_random(t, dev, 4, (const int64_t[]){2, 3, 5, 5}, rng, -r, r, what);
 }
 
 static rv_status dump(const char *dir, rv_device dev)

@@ -40,11 +40,7 @@ static void random_tensor(rv_tensor *t, int ndim, const int64_t *dim, float lo, 
                           uint64_t seed, rv_device dev)
 {
     rv_rng r = rv_rng_seed(seed);
-    rv_tensor h = {0};
-    CHECK_OK(rv_tensor_alloc(&h, RV_CPU, ndim, dim, "random"));
-    CHECK_OK(rv_tensor_fill_uniform(&h, &r, lo, hi));
-    CHECK_OK(rv_tensor_clone(t, &h, dev, "random"));
-    rv_tensor_free(&h);
+    CHECK_OK(rv_tensor_random(t, dev, ndim, dim, &r, lo, hi, "random"));
 }
 
 /* host copy of t */
@@ -151,9 +147,7 @@ static void test_train_block(rv_device dev)
                       !q.spec.branch[i].bn,
                   "branch %d: a conv with bias and no BN", i);
             rv_tensor w = {0}, bias = {0};
-            const rv_bn *bn;
-            CHECK_OK(rv_branch_kernel(&b, i, &w, &bias, &bn));
-            if (bn) CHECK_OK(rv_fuse_conv_bn(&w, &bias, bn, &w, &bias));
+            CHECK_OK(rv_branch_kernel_fused(&b, i, &w, &bias));
             expect_quant(&w, RV_QUANT_PER_CHANNEL);
             rv_tensor qw = host(&q.branch[i].w), qb = host(&q.branch[i].b);
             CHECK_CLOSE(i ? "1x1 branch: its BN-folded kernel quantized per channel"

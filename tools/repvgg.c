@@ -13,9 +13,11 @@
  * switch_to_fast as a tool. Activations are float32 NCHW .npy files.
  * Exit codes: 0 ok, 1 bad data (a file, a tensor), 2 bad usage (an argument,
  * an unavailable device). Outputs are written atomically: on any error
- * nothing is left at the output path. Standard output carries each command's
+ * nothing is left at the output path (src/io/rv_file.h: an existing device
+ * or FIFO is written in place, never replaced). Standard output carries each command's
  * result (info's report; the "wrote FILE: ..." line of init, convert and
- * run; bench's TSV), standard error the progress, notes and errors.
+ * run; bench's TSV), standard error the progress, notes and errors; results
+ * that cannot be written there (standard output closed or full) are exit 1.
  * Multiply-adds print as "1.360 G multiply-adds" (G = 10^9), as in lesson 06.
  */
 #include <errno.h>
@@ -28,10 +30,10 @@
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_npy.h"
-#include "rv_gemm.h"
 #include "rv_ops.h"
-#include "rv_winograd.h"
+#include "rv_plan.h"
 #include "rv_report.h"
+#include "rv_results.h"
 #include "rv_safetensors.h"
 #include "rv_weights.h"
 #ifdef RV_HAVE_CUDA
@@ -282,8 +284,9 @@ static int cmd_init(int argc, char **argv)
     fprintf(stderr, "%s: RepVGG-%s, %d blocks: random weights, calibrating BN...\n", argv[0],
             arch.name, n);
     st = rv_net_init_random(&net, specs, n, classes, &rng, RV_CPU);
-    if (st == RV_OK) st = rv_tensor_alloc4(&x, RV_CPU, 2, 3, 128, 128, "calibration images");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&x, &rng, -1.0f, 1.0f);
+    if (st == RV_OK)
+        st = rv_tensor_random(&x, RV_CPU, 4, (const int64_t[]){2, 3, 128, 128}, &rng, -1.0f, 1.0f,
+                              "calibration images");
     if (st == RV_OK) st = rv_net_calibrate_bn(&net, &x, &rng);
     if (st == RV_OK) st = rv_net_to_weights(&net, layout, &ts, &count);
     if (st == RV_OK) st = rv_safetensors_write(pos[0], ts, count);
@@ -397,28 +400,28 @@ static int cmd_run(int argc, char **argv)
 }
 
 typedef struct {
-    rv_net *net;
+    rv_plan *plan;
     rv_tensor *x, *y;
 } forward_ctx;
 
 static rv_status forward(void *ctx)
 {
     forward_ctx *f = ctx;
-    return rv_net_forward(f->net, f->x, f->y);
+    return rv_plan_forward(f->plan, f->x, f->y);
 }
 
 #ifdef RV_HAVE_CUDA
 static rv_status replay(void *ctx) { return rv_cuda_graph_launch(ctx); }
 
-/* --tf32: one FP32 forward as the reference, then cuBLAS's TF32 tensor-core
- * mode on; prints TF32's error against FP32 (TF32 rounds each product's
- * inputs to 10 mantissa bits, so it is not held to the FP32 tolerance). */
-static rv_status tf32_against_fp32(forward_ctx *f)
+/* --tf32: one FP32 forward (a plan of the default options) as the
+ * reference, then the TF32 plan's; prints TF32's error against FP32 (TF32
+ * rounds each product's inputs to 10 mantissa bits, so it is not held to
+ * the FP32 tolerance). */
+static rv_status tf32_against_fp32(const rv_net *net, forward_ctx *f)
 {
     rv_tensor ref = {0}, got = {0};
-    rv_status st = forward(f);
+    rv_status st = rv_net_forward(net, f->x, f->y);
     if (st == RV_OK) st = rv_tensor_clone(&ref, f->y, RV_CPU, "FP32 output");
-    if (st == RV_OK) st = rv_cuda_set_tf32(1);
     if (st == RV_OK) st = forward(f);
     if (st == RV_OK) st = rv_tensor_clone(&got, f->y, RV_CPU, "TF32 output");
     if (st == RV_OK) {
@@ -474,8 +477,11 @@ static int cmd_bench(int argc, char **argv)
         rv_net_free(&net);
         return EXIT_USAGE;
     }
-    rv_winograd_enabled = !no_winograd;
-    rv_gemm_enabled = !openblas;
+    rv_options o = {.no_winograd = no_winograd,
+                    .gemm = openblas ? RV_GEMM_OPENBLAS : RV_GEMM_AUTO,
+                    .tf32 = tf32};
+    rv_plan plan = {0};
+    size_t planned = 0;
     rv_rng rng = rv_rng_seed(1);
     rv_tensor hx = {0}, x = {0}, y = {0};
     int64_t out[4];
@@ -496,17 +502,17 @@ static int cmd_bench(int argc, char **argv)
                       rv_last_error());
     if (st == RV_OK) st = rv_tensor_clone(&x, &hx, dev, "input");
     if (st == RV_OK) st = rv_tensor_alloc(&y, dev, rank, out, "output");
-    forward_ctx f = {&net, &x, &y};
+    /* the peak counts the plan (buffers, prepared weights, workspace) */
+    if (st == RV_OK) st = rv_plan_build_counted(&plan, &net, &x, &o, &planned);
+    forward_ctx f = {&plan, &x, &y};
 #ifdef RV_HAVE_CUDA
-    if (st == RV_OK && tf32) st = tf32_against_fp32(&f);
+    if (st == RV_OK && tf32) st = tf32_against_fp32(&net, &f);
 #endif
-    rv_net_unplan(&net); /* the peak counts the planned buffers */
     if (st == RV_OK && !graph) st = rv_measure_form(forward, &f, dev, warmup, repeat, &r);
 #ifdef RV_HAVE_CUDA
     rv_cuda_graph *g = NULL;
     if (st == RV_OK && graph) { /* (graph is CUDA only, checked above) */
-        /* the first forward plans the buffers and grows the workspace; the
-         * graph holds their addresses, so they stay until it is destroyed */
+        /* the graph holds the plan's addresses: it is destroyed first */
         st = rv_measure_peak(forward, &f, dev, &r.peak_bytes);
         if (st == RV_OK) st = rv_cuda_graph_capture(forward, &f, &g);
         if (st == RV_OK) st = rv_time(replay, g, dev, warmup, repeat, &r.time);
@@ -515,8 +521,7 @@ static int cmd_bench(int argc, char **argv)
 #endif
     if (st == RV_OK) {
         double ms = r.time.median_ms;
-        int wino[2];
-        rv_net_winograd_layers(&net, wino);
+        rv_plan_info info = rv_plan_describe(&plan);
         printf(
             "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
             "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\tactivation_bytes\t"
@@ -530,23 +535,21 @@ static int cmd_bench(int argc, char **argv)
             (long long)shape[2], (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms,
             r.time.mean_ms, shape[0] * 1e3 / ms,
             rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
-            r.peak_bytes, rv_net_buffer_bytes(&net), rv_net_min_activation_bytes(&net, &x),
-            rv_workspace_bytes(dev),
-            dev == RV_CUDA        ? "im2col+cublas"
-            : no_winograd         ? (rv_gemm_available() ? "im2col+packed" : "im2col+openblas")
-            : rv_gemm_available() ? "winograd+packed"
-                                  : "winograd+openblas",
-            wino[0], wino[1], dev == RV_CUDA ? "-" : rv_cpu_isa(), r.time.q1_ms, r.time.q3_ms,
-            rv_busy_verdict(&r.time.busy) ? "no" : "yes", rv_cpu_threads());
+            planned + r.peak_bytes, info.activation_bytes, rv_net_min_activation_bytes(&net, &x),
+            info.workspace_bytes, info.conv, info.by_path[RV_PATH_WINOGRAD_F2X2],
+            info.by_path[RV_PATH_WINOGRAD_F4X4], dev == RV_CUDA ? "-" : rv_cpu_isa(),
+            r.time.q1_ms, r.time.q3_ms, rv_busy_verdict(&r.time.busy) ? "no" : "yes",
+            rv_cpu_threads());
         rv_print_busy(stderr, "repvgg bench: ", &r.time.busy);
     }
+    rv_plan_free(&plan);
     rv_tensor *all[3] = {&hx, &x, &y};
     for (int i = 0; i < 3; i++) rv_tensor_free(all[i]);
     rv_net_free(&net);
     return st == RV_OK ? 0 : fail(argv[0], st);
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     static const struct {
         const char *name;
@@ -569,4 +572,12 @@ int main(int argc, char **argv)
         }
     fprintf(stderr, "repvgg: unknown command '%s' (see repvgg --help)\n", argv[1]);
     return EXIT_USAGE;
+}
+
+/* Results that cannot reach standard output (closed, > /dev/full) are an
+ * error (exit 1), not a silent success. */
+int main(int argc, char **argv)
+{
+    int rc = rv_results_begin("repvgg");
+    return rc >= 0 ? rc : rv_results_end(run_command(argc, argv));
 }

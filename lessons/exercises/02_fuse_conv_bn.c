@@ -17,6 +17,11 @@
  * for every output channel o. So w_out[o][...] = s[o] * w[o][...] (all
  * (C/g)*KH*KW values of output channel o) and b_out[o] = t[o] + s[o] * b[o].
  *
+ * Finding the values: O = w->dim[0]. A tensor's values lie in t->data, row
+ * after row (rv_tensor_numel(t) of them), so output channel o's values are the
+ * n = rv_tensor_numel(w) / O floats from w->data + o * n on; b's value for
+ * channel o is b->data[o].
+ *
  * The BN (rv_bn.h): bn->gamma, bn->beta, bn->mean, bn->var are tensors of
  * bn->channels = O values on the CPU (read bn->gamma.data[o], ...); mean and
  * var are the running statistics kept while training; bn->eps is a double.

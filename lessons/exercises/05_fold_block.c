@@ -16,15 +16,21 @@
  *
  * where branch i is one conv with kernel K_i and bias c_i before its BN (s_i,
  * t_i: that BN's scale and shift; none: s = 1, t = 0), and pad centres K_i in
- * the block's KH x KW. For each branch i of b->spec.n_branches:
- *   - rv_branch_kernel(b, i, &wi, &bi, &bn) gives K_i and c_i as two new host
- *     tensors (free them with rv_tensor_free when done) and its BN, or NULL;
- *   - fold the BN in with rv_fuse_conv_bn(&wi, &bi, bn, &wi, &bi) (step 2);
- *   - centre wi in a tensor of w's shape (rv_tensor_alloc(&t, RV_CPU, 4,
- *     w->dim, "name"), then rv_pad_kernel, step 3);
- *   - add it and bi into w and bias (rv_sum_convs, step 1).
- * Last, if b->spec.post_bn (a BN after the sum, as in QARepVGG), fold b->post
- * into the sum: rv_fuse_conv_bn(w, bias, &b->post, w, bias).
+ * the block's KH x KW. If the block has a BN after the sum
+ * (b->spec.post_bn, as in QARepVGG: b->post), that BN is folded into the
+ * sum last, as into any conv: W, b <- s*W, t + s*b with that BN's s and t.
+ *
+ * The tools, each one rule of steps 1 to 4 (rv_reparam.h and rv_block.h say
+ * what each takes, which arguments may be the same tensor, and who frees
+ * what):
+ *   rv_branch_kernel  branch i of the block (0 .. b->spec.n_branches - 1) as
+ *                     K_i, c_i and its BN (or NULL), in new host tensors;
+ *   rv_fuse_conv_bn   a conv and its BN as one conv (step 2);
+ *   rv_pad_kernel     a kernel centred in a larger one (step 3);
+ *   rv_sum_convs      two convs' kernels and biases summed (step 1);
+ *   rv_tensor_alloc, rv_tensor_free   a tensor of a given shape (w->dim is
+ *                     the block's (O, I/g, KH, KW)) and its release.
+ * Which of them each branch needs, and in which order, is the exercise.
  *
  * What you may assume (the caller, rv_block_switch_to_fast, has checked the
  * spec): w is (O, I/g, KH, KW) with KH = b->spec.kh, KW = b->spec.kw, and

@@ -33,6 +33,9 @@ void rv_free(rv_device dev, void *p, size_t bytes);
 
 rv_mem_stats rv_mem(rv_device dev);
 void rv_mem_reset_peak(rv_device dev); /* peak := current */
+/* The host bytes rv_alloc may hold live (3/4 of what was available at its
+ * first call); 0 where /proc/meminfo cannot be read (no limit). */
+size_t rv_host_budget(void);
 
 /* A scratch buffer of at least `bytes` on `dev`, valid until the next call
  * for the same device; NULL (with rv_error) on failure. */

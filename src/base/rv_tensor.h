@@ -2,7 +2,8 @@
  *
  * Activations are NCHW, conv weights (O, C/groups, KH, KW), per-channel
  * vectors (C). The struct is a plain value; rv_tensor_free() releases the
- * data and is safe on a zeroed or already freed tensor.
+ * data and is safe on a zeroed or already freed tensor. A view
+ * (rv_tensor_view) is the same struct over memory someone else owns.
  */
 #ifndef RV_TENSOR_H
 #define RV_TENSOR_H
@@ -59,6 +60,14 @@ rv_status rv_tensor_clone(rv_tensor *dst, const rv_tensor *src, rv_device dev, c
 rv_status rv_tensor_fill(rv_tensor *t, float value);
 rv_status rv_tensor_fill_uniform(rv_tensor *t, rv_rng *r, float lo, float hi);
 rv_status rv_tensor_fill_int(rv_tensor *t, rv_rng *r, int lo, int hi);
+/* Allocates *t on dev with shape dim and fills it uniform in [lo, hi) from r,
+ * on the host (the same numbers on every device), then moves it to dev. */
+rv_status rv_tensor_random(rv_tensor *t, rv_device dev, int ndim, const int64_t *dim, rv_rng *r,
+                           float lo, float hi, const char *what);
+
+/* A tensor of shape dim (ndim in 1..RV_MAX_DIMS) over memory it does not own,
+ * at data on dev: never rv_tensor_free it; it lives as long as that memory. */
+rv_tensor rv_tensor_view(float *data, rv_device dev, int ndim, const int64_t *dim);
 
 #ifdef __cplusplus
 }

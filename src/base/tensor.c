@@ -1,4 +1,4 @@
-/* tensor.c - tensor allocation, copies between devices, seeded fills. */
+/* tensor.c - tensor allocation, views, copies between devices, seeded fills. */
 #include "rv_tensor.h"
 
 #include <stdio.h>
@@ -151,4 +151,27 @@ rv_status rv_tensor_fill_int(rv_tensor *t, rv_rng *r, int lo, int hi)
     int64_t n = rv_tensor_numel(t);
     for (int64_t i = 0; i < n; i++) t->data[i] = rv_rng_int(r, lo, hi);
     return RV_OK;
+}
+
+rv_status rv_tensor_random(rv_tensor *t, rv_device dev, int ndim, const int64_t *dim, rv_rng *r,
+                           float lo, float hi, const char *what)
+{
+    rv_tensor h = {0};
+    *t = (rv_tensor){0};
+    rv_status st = rv_tensor_alloc(&h, RV_CPU, ndim, dim, what);
+    if (st == RV_OK) st = rv_tensor_fill_uniform(&h, r, lo, hi);
+    if (st == RV_OK && dev == RV_CPU) {
+        *t = h; /* already where it belongs */
+        return RV_OK;
+    }
+    if (st == RV_OK) st = rv_tensor_clone(t, &h, dev, what);
+    rv_tensor_free(&h);
+    return st;
+}
+
+rv_tensor rv_tensor_view(float *data, rv_device dev, int ndim, const int64_t *dim)
+{
+    rv_tensor v = {.data = data, .ndim = ndim, .device = dev};
+    for (int i = 0; i < ndim && i < RV_MAX_DIMS; i++) v.dim[i] = dim[i];
+    return v;
 }

@@ -1,6 +1,7 @@
 /* cli.c - "--name value" parsing with a help table. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,11 @@
 #include <omp.h>
 #endif
 
+#include "rv_alloc.h"
 #include "rv_busy.h"
 #include "rv_cli.h"
+#include "rv_report.h"
+#include "rv_results.h"
 
 /* A usage that opens with "name: " (a lesson's build name) shows the name the
  * program was started by instead: an installed lesson is renamed. */
@@ -145,6 +149,8 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
 {
     enum { COMMON = 5, MAX_EXTRA = 8 };
     *device = "auto";
+    int rc = rv_results_begin(argv[0]);
+    if (rc >= 0) return rc;
     rv_opt opts[COMMON + MAX_EXTRA] = {
         {"device", RV_OPT_STR, device, "auto, cpu or cuda"},
         {"batch", RV_OPT_INT, batch, "images per batch"},
@@ -154,8 +160,9 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
     };
     if (n_extra > MAX_EXTRA) n_extra = MAX_EXTRA;
     for (int i = 0; i < n_extra; i++) opts[COMMON + i] = extra[i];
-    int rc = rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
-    if (rc < 0) rv_cli_timing_threads(argv[0]);
+    rc = rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
+    if (rc >= 0) return rv_results_end(rc); /* --help is a result too */
+    rv_cli_timing_threads(argv[0]);
     return rc;
 }
 
@@ -163,5 +170,24 @@ int rv_cli_at_least(const char *prog, const char *flag, int value, int min, cons
 {
     if (value >= min) return -1;
     fprintf(stderr, "%s: --%s: must be >= %d %s, got %d\n", prog, flag, min, why, value);
+    return 2;
+}
+
+int rv_cli_channels_fit(const char *prog, int channels, double bytes_per_channel, const char *what)
+{
+    size_t budget = rv_host_budget(), limit = RV_LESSON_MAX_INPUT;
+    int by_memory = budget && budget < limit;
+    if (by_memory) limit = budget;
+    double need = channels * bytes_per_channel;
+    if (need <= (double)limit) return -1;
+    char a[32], b[32];
+    fprintf(stderr,
+            "%s: --channels: %d channels need %s for %s, more than the %s %s; at most %.0f "
+            "fit\n",
+            prog, channels, rv_bytes_str((size_t)fmin(need, 0x1p62), a, sizeof a), what,
+            rv_bytes_str(limit, b, sizeof b),
+            by_memory ? "this machine can give (3/4 of the memory available)"
+                      : "a lesson's input images may take",
+            floor((double)limit / bytes_per_channel));
     return 2;
 }

@@ -6,6 +6,7 @@
 #include "rv_check.h"
 #include "rv_lesson.h"
 #include "rv_report.h"
+#include "rv_results.h"
 
 /* Prints text (lines separated by '\n') indented by two spaces. */
 static void print_indented(const char *text)
@@ -111,8 +112,8 @@ int rv_lesson_end(int pass, rv_device dev, const char *holds, const char *fails)
 {
     if (lesson_error[0]) {
         printf("\nFAIL: %s\n", lesson_error);
-        return 1;
+        return rv_results_end(1);
     }
     printf("\n%s: %s on %s\n", pass ? "PASS" : "FAIL", pass ? holds : fails, rv_device_name(dev));
-    return pass ? 0 : 1;
+    return rv_results_end(pass ? 0 : 1);
 }

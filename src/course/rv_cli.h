@@ -50,7 +50,17 @@ int rv_cli_at_least(const char *prog, const char *flag, int value, int min, cons
  * Call it before the first parallel loop. */
 void rv_cli_timing_threads(const char *prog);
 
-/* The options every lesson takes: --device (default auto), --batch,
+/* A lesson's input images are held to the smaller of RV_LESSON_MAX_INPUT
+ * and the host memory rv_alloc may use: -1 when channels * bytes_per_channel
+ * fit, else prints "<prog>: --channels: <channels> channels need <bytes> for
+ * <what>, more than the <limit> ...; at most <n> fit" and returns 2, before
+ * anything is allocated (a lesson given --channels 100000 would otherwise
+ * fill 13 GB of calibration images for a minute before its input failed). */
+#define RV_LESSON_MAX_INPUT ((size_t)4 << 30) /* 4 GiB: the defaults need 1 MB */
+int rv_cli_channels_fit(const char *prog, int channels, double bytes_per_channel, const char *what);
+
+/* The options every lesson takes (called first: it also starts the check
+ * that the lesson's results reach standard output, rv_results.h): --device (default auto), --batch,
  * --channels, --size, --repeat (bound to the caller's variables, which hold
  * the defaults), then the lesson's own `extra` options. Parses them only:
  * *device gets the --device value, so that the lesson checks its own

@@ -52,7 +52,8 @@ void rv_lesson_print_forms(const char *what, const rv_lesson_form forms[2],
 
 /* The last line: "FAIL: <first kept error>" when one was kept, else
  * "PASS: <holds> on <dev>" or "FAIL: <fails> on <dev>". Returns the exit
- * code: 0 for PASS, 1 for FAIL. */
+ * code: 0 for PASS, 1 for FAIL or when the output could not be written
+ * (rv_results_end). */
 int rv_lesson_end(int pass, rv_device dev, const char *holds, const char *fails);
 
 /* A lesson's first error, kept for the FAIL line it ends with:

@@ -11,26 +11,26 @@
 #include "rv_magic.h"
 #include "rv_safetensors.h"
 
-static int looks_like_safetensors(const unsigned char *d, size_t len)
+static int looks_like_safetensors(const unsigned char *d, size_t len, uint64_t file_size)
 {
-    if (len < 10) return 0;
+    if (len < 10 || file_size < len) return 0;
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | d[i];
-    return hlen >= 2 && hlen <= RV_SAFETENSORS_MAX_HEADER && hlen <= len - 8 && d[8] == '{';
+    return hlen >= 2 && hlen <= RV_SAFETENSORS_MAX_HEADER && hlen <= file_size - 8 && d[8] == '{';
 }
 
 /* The first bytes are all printable ASCII or white space (a CSV, a JSON, a
  * script): binary formats have a zero or a high byte within their first 64. */
 static int looks_like_text(const unsigned char *d, size_t len)
 {
-    size_t n = len < 64 ? len : 64;
+    size_t n = len < RV_FILE_KIND_BYTES ? len : RV_FILE_KIND_BYTES;
     for (size_t i = 0; i < n; i++)
         if (!((d[i] >= 0x20 && d[i] < 0x7f) || d[i] == '\n' || d[i] == '\r' || d[i] == '\t'))
             return 0;
     return n > 0;
 }
 
-const char *rv_file_kind(const unsigned char *d, size_t len)
+const char *rv_file_kind(const unsigned char *d, size_t len, uint64_t file_size)
 {
     static const struct {
         const char *magic;
@@ -45,7 +45,7 @@ const char *rv_file_kind(const unsigned char *d, size_t len)
         {"\x1f\x8b", 2, "a gzip-compressed file"},
     };
     /* first: the two-byte gzip magic could also open a valid header length */
-    if (looks_like_safetensors(d, len)) return "a safetensors file";
+    if (looks_like_safetensors(d, len, file_size)) return "a safetensors file";
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (len >= known[i].len && memcmp(d, known[i].magic, known[i].len) == 0)
             return known[i].kind;

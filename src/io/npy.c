@@ -12,7 +12,7 @@
 #include "rv_magic.h"
 #include "rv_npy.h"
 
-#define NPY_MAX_BYTES ((size_t)1 << 36) /* 64 GiB: larger is surely a mistake */
+#define NPY_MAX_HEADER 10000
 static const char magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
 typedef struct {
@@ -135,25 +135,20 @@ static rv_status parse_header(const char *path, const char *h, size_t len, int64
     return RV_OK;
 }
 
-rv_status rv_npy_read(const char *path, rv_tensor *out)
+/* The preamble and the header are checked, and the shape against the
+ * file's size, before the tensor is allocated or its data read: a file that
+ * is not a .npy one is refused from its first bytes, however large. */
+static rv_status parse(const rv_source *src, rv_tensor *out)
 {
-    memset(out, 0, sizeof *out);
-    unsigned char *d;
-    size_t len;
-    rv_status st = rv_read_file(path, NPY_MAX_BYTES, &d, &len);
+    const char *path = src->name;
+    const uint64_t size = src->size;
+    unsigned char d[RV_FILE_KIND_BYTES];
+    size_t len = size < sizeof d ? (size_t)size : sizeof d;
+    rv_status st = rv_source_read(src, 0, d, len);
     if (st != RV_OK) return st;
-    st = rv_npy_parse(d, len, path, out);
-    free(d);
-    return st;
-}
-
-rv_status rv_npy_parse(const unsigned char *d, size_t len, const char *path, rv_tensor *out)
-{
-    memset(out, 0, sizeof *out);
-    rv_status st = RV_OK;
     size_t hlen = 0, start = 0;
     int has_magic = len >= sizeof magic && memcmp(d, magic, sizeof magic) == 0;
-    const char *kind = has_magic ? NULL : rv_file_kind(d, len);
+    const char *kind = has_magic ? NULL : rv_file_kind(d, len, size);
     if (kind)
         st = rv_error(RV_EFORMAT, "%s: not a .npy file: it is %s", path, kind);
     else if (!has_magic)
@@ -168,25 +163,52 @@ rv_status rv_npy_parse(const unsigned char *d, size_t len, const char *path, rv_
         st = rv_error(RV_EFORMAT, "%s: the file ends inside its version %d.0 preamble", path, d[6]);
     else
         hlen = d[8] | (size_t)d[9] << 8 | (size_t)d[10] << 16 | (size_t)d[11] << 24, start = 12;
-    if (st == RV_OK && hlen > len - start)
+    if (st == RV_OK && hlen > size - start)
         st = rv_error(RV_EFORMAT, "%s: the header (%zu bytes) runs past the end of the file", path,
                       hlen);
+    /* numpy's own np.load refuses a header over 10000 bytes (max_header_size) */
+    if (st == RV_OK && hlen > NPY_MAX_HEADER)
+        st = rv_error(RV_EFORMAT,
+                      "%s: the header is %zu bytes, more than the %d a float32 "
+                      "array's needs",
+                      path, hlen, NPY_MAX_HEADER);
+    char header[NPY_MAX_HEADER];
     int64_t dim[8];
     int ndim = 0;
-    if (st == RV_OK) st = parse_header(path, (const char *)d + start, hlen, dim, &ndim);
+    if (st == RV_OK) st = rv_source_read(src, start, header, hlen);
+    if (st == RV_OK) st = parse_header(path, header, hlen, dim, &ndim);
     if (st == RV_OK) {
-        size_t have = len - start - hlen;
-        uint64_t numel = 1;
+        uint64_t have = size - start - hlen, numel = 1;
         for (int i = 0; i < ndim; i++)
             numel = numel > UINT64_MAX / (uint64_t)dim[i] ? UINT64_MAX : numel * (uint64_t)dim[i];
         if (numel > have / 4 || numel * 4 != have)
-            st = rv_error(RV_EFORMAT, "%s: the shape needs %llu bytes of data, the file holds %zu",
+            st = rv_error(RV_EFORMAT, "%s: the shape needs %llu bytes of data, the file holds %llu",
                           path, numel > UINT64_MAX / 4 ? UINT64_MAX : (unsigned long long)numel * 4,
-                          have);
+                          (unsigned long long)have);
     }
     if (st == RV_OK) st = rv_tensor_alloc(out, RV_CPU, ndim, dim, path);
-    if (st == RV_OK) memcpy(out->data, d + start + hlen, rv_tensor_bytes(out));
+    if (st == RV_OK) st = rv_source_read(src, start + hlen, out->data, rv_tensor_bytes(out));
+    if (st != RV_OK) rv_tensor_free(out);
     return st;
+}
+
+rv_status rv_npy_read(const char *path, rv_tensor *out)
+{
+    memset(out, 0, sizeof *out);
+    rv_source src;
+    rv_status st = rv_source_open(&src, path);
+    if (st != RV_OK) return st;
+    st = parse(&src, out);
+    rv_source_close(&src);
+    return st;
+}
+
+rv_status rv_npy_parse(const unsigned char *d, size_t len, const char *path, rv_tensor *out)
+{
+    memset(out, 0, sizeof *out);
+    rv_source src;
+    rv_source_memory(&src, d, len, path);
+    return parse(&src, out);
 }
 
 rv_status rv_npy_write(const char *path, const rv_tensor *t)

@@ -6,7 +6,6 @@
 #include "rv_file.h"
 #include "rv_magic.h"
 #include "rv_safetensors.h"
-#define ST_MAX_BYTES ((size_t)1 << 36)
 
 /* Where one entry's bytes lie in the data buffer; name points into the JSON. */
 typedef struct {
@@ -193,45 +192,74 @@ static rv_status parse_header(const char *path, const char *h, uint64_t hlen, cJ
                     path, (size_t)(end - h));
 }
 
-static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_named **out, int *n,
-                       int *skipped)
+/* An F32 entry of the header: a tensor allocated for it, its bytes read
+ * from the data buffer (which begins at byte `data` of the file). */
+static rv_status read_tensor(const rv_source *src, uint64_t data, const cJSON *e, rv_named *t)
 {
+    int64_t dim[8];
+    int ndim = 0, is_f32 = 0;
+    span sp;
+    /* checked already: this only fetches the shape and the span again */
+    rv_status st = check_entry(src->name, e, src->size - data, dim, &ndim, &sp, &is_f32);
+    snprintf(t->name, sizeof t->name, "%s", e->string);
+    if (st == RV_OK) st = rv_tensor_alloc(&t->t, RV_CPU, ndim, dim, e->string);
+    if (st == RV_OK) st = rv_source_read(src, data + sp.begin, t->t.data, rv_tensor_bytes(&t->t));
+    if (st != RV_OK) rv_tensor_free(&t->t); /* freeing a tensor never allocated is fine */
+    return st;
+}
+
+/* The whole header is checked against the file's size (every entry, the
+ * names unique, the spans tiling the data buffer) before any tensor is
+ * allocated or any of its bytes read: what the header promises is then at
+ * most what the file holds, and a file that is not a safetensors one is
+ * refused from its first bytes, however large it is. */
+static rv_status parse(const rv_source *src, rv_named **out, int *n, int *skipped)
+{
+    const char *path = src->name;
+    const uint64_t size = src->size;
     *out = NULL;
     *n = 0;
     if (skipped) *skipped = 0;
+    unsigned char d[RV_FILE_KIND_BYTES];
+    size_t len = size < sizeof d ? (size_t)size : sizeof d;
+    rv_status st = rv_source_read(src, 0, d, len);
+    if (st != RV_OK) return st;
     uint64_t hlen = 0;
     for (int i = 7; i >= 0 && len >= 8; i--) hlen = hlen << 8 | d[i];
     /* A file that does not open like one is named, if its kind is known,
      * rather than described by a header length read from the wrong place. */
     const char *kind = NULL;
-    if (len < 9 || hlen > RV_SAFETENSORS_MAX_HEADER || hlen > len - 8 || d[8] != '{')
-        kind = rv_file_kind(d, len);
+    if (size < 9 || hlen > RV_SAFETENSORS_MAX_HEADER || hlen > size - 8 || d[8] != '{')
+        kind = rv_file_kind(d, len, size);
     if (kind) return rv_error(RV_EFORMAT, "%s: not a safetensors file: it is %s", path, kind);
-    if (len < 8)
+    if (size < 8)
         return rv_error(RV_EFORMAT,
-                        "%s: too short for a safetensors file (%zu bytes; its header length "
+                        "%s: too short for a safetensors file (%llu bytes; its header length "
                         "alone takes 8)",
-                        path, len);
+                        path, (unsigned long long)size);
     if (hlen > RV_SAFETENSORS_MAX_HEADER)
         return rv_error(RV_EFORMAT,
                         "%s: not a safetensors file: its first 8 bytes, read as the header "
                         "length, say %llu bytes, over the 100 MB limit",
                         path, (unsigned long long)hlen);
-    if (hlen > len - 8)
+    if (hlen > size - 8)
         return rv_error(RV_EFORMAT,
-                        "%s: the header (%llu bytes) runs past the end of the file (%zu bytes): "
-                        "the file is cut short, or not a safetensors file",
-                        path, (unsigned long long)hlen, len);
-    cJSON *root;
-    rv_status st = parse_header(path, (const char *)d + 8, hlen, &root);
+                        "%s: the header (%llu bytes) runs past the end of the file (%llu "
+                        "bytes): the file is cut short, or not a safetensors file",
+                        path, (unsigned long long)hlen, (unsigned long long)size);
+    char *h = malloc(hlen ? (size_t)hlen : 1); /* bookkeeping, not a tensor */
+    if (!h)
+        return rv_error(RV_ENOMEM, "%s: no memory for its %llu-byte header", path,
+                        (unsigned long long)hlen);
+    cJSON *root = NULL;
+    st = rv_source_read(src, 8, h, (size_t)hlen);
+    if (st == RV_OK) st = parse_header(path, h, hlen, &root);
+    free(h);
     if (st != RV_OK) return st;
-    uint64_t data_len = len - 8 - hlen;
-    int count = cJSON_GetArraySize(root);
-    /* bookkeeping arrays, not tensors */
+    uint64_t data_len = size - 8 - hlen;
+    int count = cJSON_GetArraySize(root), used = 0, f32 = 0;
     span *spans = calloc((size_t)count + 1, sizeof *spans);
-    *out = calloc((size_t)count + 1, sizeof **out);
-    if (!spans || !*out) st = rv_error(RV_ENOMEM, "%s: no memory", path);
-    int used = 0;
+    if (!spans) st = rv_error(RV_ENOMEM, "%s: no memory", path);
     const cJSON *e;
     cJSON_ArrayForEach(e, root)
     {
@@ -247,31 +275,34 @@ static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_
             st = rv_error(RV_EFORMAT, "%s: tensor name '%.40s...' is too long", path, e->string);
         if (st != RV_OK) break;
         used++;
+        f32 += is_f32;
         if (!is_f32) { /* only BN's step counter may be an integer: it is skipped */
             static const char counter[] = "num_batches_tracked";
             size_t ln = strlen(e->string), lc = sizeof counter - 1;
-            if (ln < lc || strcmp(e->string + ln - lc, counter) != 0) {
+            if (ln < lc || strcmp(e->string + ln - lc, counter) != 0)
                 st = rv_error(RV_EFORMAT,
                               "%s: tensor '%s' has dtype %s; tensors must be F32 (only a "
                               "BN's num_batches_tracked may be an integer)",
                               path, e->string,
                               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "dtype")));
-                break;
-            }
-            if (skipped) (*skipped)++;
-            continue;
+            else if (skipped)
+                (*skipped)++;
         }
-        rv_named *t = &(*out)[*n];
-        snprintf(t->name, sizeof t->name, "%s", e->string);
-        st = rv_tensor_alloc(&t->t, RV_CPU, ndim, dim, e->string);
-        if (st != RV_OK) break;
-        memcpy(t->t.data, d + 8 + hlen + spans[used - 1].begin, rv_tensor_bytes(&t->t));
-        (*n)++;
     }
     if (st == RV_OK) st = check_unique(path, spans, used);
     if (st == RV_OK) st = check_coverage(path, spans, used, data_len);
-    if (st == RV_OK && *n == 0) st = rv_error(RV_EFORMAT, "%s: no F32 tensors", path);
+    if (st == RV_OK && f32 == 0) st = rv_error(RV_EFORMAT, "%s: no F32 tensors", path);
     free(spans);
+    if (st == RV_OK && !(*out = calloc((size_t)f32, sizeof **out)))
+        st = rv_error(RV_ENOMEM, "%s: no memory", path);
+    cJSON_ArrayForEach(e, root)
+    {
+        if (st != RV_OK) break;
+        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+        if (strcmp(e->string, "__metadata__") == 0 || strcmp(dt->valuestring, "F32") != 0) continue;
+        st = read_tensor(src, 8 + hlen, e, &(*out)[*n]);
+        if (st == RV_OK) (*n)++;
+    }
     cJSON_Delete(root);
     return st;
 }
@@ -279,7 +310,9 @@ static rv_status parse(const char *path, const unsigned char *d, size_t len, rv_
 rv_status rv_safetensors_parse(const unsigned char *d, size_t len, const char *name, rv_named **out,
                                int *n, int *skipped)
 {
-    rv_status st = parse(name, d, len, out, n, skipped);
+    rv_source src;
+    rv_source_memory(&src, d, len, name);
+    rv_status st = parse(&src, out, n, skipped);
     if (st != RV_OK) {
         rv_named_free(*out, *n);
         *out = NULL;
@@ -292,12 +325,16 @@ rv_status rv_safetensors_read(const char *path, rv_named **out, int *n, int *ski
 {
     *out = NULL;
     *n = 0;
-    unsigned char *d;
-    size_t len;
-    rv_status st = rv_read_file(path, ST_MAX_BYTES, &d, &len);
+    rv_source src;
+    rv_status st = rv_source_open(&src, path);
     if (st != RV_OK) return st;
-    st = rv_safetensors_parse(d, len, path, out, n, skipped);
-    free(d);
+    st = parse(&src, out, n, skipped);
+    rv_source_close(&src);
+    if (st != RV_OK) {
+        rv_named_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
     return st;
 }
 

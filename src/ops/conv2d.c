@@ -76,6 +76,12 @@ rv_conv_geom rv_conv_geom_of(const rv_tensor *x, int64_t kh, int64_t kw, const r
 rv_status rv_conv2d(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, rv_conv_params p,
                     rv_tensor *y)
 {
+    return rv_conv2d_run(x, w, b, p, NULL, y);
+}
+
+rv_status rv_conv2d_run(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                        rv_conv_params p, const rv_conv_exec *e, rv_tensor *y)
+{
     int64_t out[4] = {0};
     rv_status st = rv_conv2d_shape(x, w, b, p, out);
     if (st != RV_OK) return st;
@@ -88,7 +94,7 @@ rv_status rv_conv2d(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, 
     }
     if (w->device != x->device || y->device != x->device || (b && b->device != x->device))
         return rv_error(RV_EINVAL, "conv2d: input, weight, bias and output must be on one device");
-    return RV_DISPATCH(x->device, rv_conv2d, x, w, b, p, y);
+    return RV_DISPATCH(x->device, rv_conv2d, x, w, b, p, e, y);
 }
 
 rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
@@ -172,17 +178,22 @@ static void gemm_epilogue(int64_t rows, int64_t cols, int64_t K, const float *W,
 
 /* im2col floats per column block (1 MiB): a thread's block (K x columns)
  * stays in an L2 cache of 1 MiB from im2col to the product; with 512 KiB
- * of L2 (Zen 3) smaller blocks were no faster (bench/cpu_steps.md). */
+ * of L2 (Zen 3) smaller blocks were no faster (docs/performance.md). */
 #define COL_BLOCK_FLOATS (256 * 1024)
 /* im2col floats of a group of images in the few-positions path (8 MiB) */
 #define GROUP_COL_FLOATS (2 * 1024 * 1024)
 
-rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, rv_tensor *packed)
+static int is_depthwise(const rv_tensor *w, rv_conv_params p, int64_t C)
+{
+    return p.groups > 1 && p.groups == C && w->dim[0] == p.groups && w->dim[1] == 1;
+}
+
+rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, const rv_gemm_kernel *k,
+                         rv_tensor *packed)
 {
     *packed = (rv_tensor){0};
     int64_t O = w->dim[0], Ig = w->dim[1], G = p.groups;
-    if (w->device != RV_CPU || !rv_gemm_available() || (p.winograd && rv_winograd_applies(w, p)) ||
-        (G > 1 && Ig == 1 && O == G)) /* Winograd's or depthwise: not im2col */
+    if (w->device != RV_CPU || !k || is_depthwise(w, p, G * Ig)) /* depthwise: not im2col */
         return RV_OK;
     int64_t Og = O / G, K = Ig * w->dim[2] * w->dim[3], per_group = rv_gemm_packed_floats(Og, K);
     rv_status st = rv_tensor_alloc1(packed, RV_CPU, G * per_group, "packed weights");
@@ -191,41 +202,97 @@ rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, rv_tensor *packed
     return st;
 }
 
-rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
-                        rv_conv_params p, rv_tensor *y)
+/* How the im2col path splits a conv: column blocks over the batch, each
+ * thread with its own im2col buffer (nb == 0), or few output positions
+ * sharing one im2col of nb images; and the workspace floats that takes. */
+typedef struct {
+    int pointwise;
+    int64_t N, O, G, PQ, Og, K, nt, cblocks, bc, blocks, nb, floats;
+} im2col_layout;
+
+static im2col_layout im2col_layout_of(int64_t N, rv_conv_geom g, const rv_tensor *w,
+                                      rv_conv_params p, int packed)
 {
-    if (p.winograd && rv_winograd_applies(w, p))
-        return rv_conv2d_winograd(x, p.winograd, b, p.relu, y);
-    if (p.groups > 1 && p.groups == x->dim[1] && w->dim[0] == p.groups) /* depthwise */
-        return rv_conv2d_depthwise_cpu(x, w, b, p, y);
-    rv_cpu_threads_init();
-    rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], y, p);
-    int64_t N = x->dim[0], O = w->dim[0], G = p.groups, CHW = g.C * g.H * g.W;
-    int64_t PQ = g.P * g.Q, Og = O / G, K = w->dim[1] * g.KH * g.KW, nt = rv_cpu_threads();
-    int pointwise = g.KH == 1 && g.KW == 1 && p.stride == 1 && p.pad_h == 0 && p.pad_w == 0;
-    const float *bias = b ? b->data : NULL;
-    /* the weight packed once (rv_conv2d_pack), when planned and still wanted */
-    const float *pk = p.packed && p.packed->data && rv_gemm_available() ? p.packed->data : NULL;
-    int64_t per_group = rv_gemm_packed_floats(Og, K);
-    int64_t per = N * G,
-            cblocks = rv_ceil_div(PQ, COL_BLOCK_FLOATS / K > 0 ? COL_BLOCK_FLOATS / K : 1);
-    if (per * cblocks < 8 * nt) /* few blocks: whole rounds of nt, so no thread waits long */
-        cblocks = rv_ceil_div(rv_ceil_div(per * cblocks, nt) * nt, per);
-    int64_t bc = rv_ceil_div(PQ, cblocks);
-    cblocks = rv_ceil_div(PQ, bc);
-    int64_t blocks = per * cblocks;
+    im2col_layout l = {.N = N, .O = w->dim[0], .G = p.groups};
+    l.pointwise = rv_conv_is_pointwise(g);
+    l.PQ = g.P * g.Q;
+    l.Og = l.O / l.G;
+    l.K = w->dim[1] * g.KH * g.KW;
+    l.nt = rv_cpu_threads();
+    int64_t per = N * l.G, fit = COL_BLOCK_FLOATS / l.K > 0 ? COL_BLOCK_FLOATS / l.K : 1;
+    l.cblocks = rv_ceil_div(l.PQ, fit);
+    if (per * l.cblocks < 8 * l.nt) /* few blocks: whole rounds of nt, so no thread waits long */
+        l.cblocks = rv_ceil_div(rv_ceil_div(per * l.cblocks, l.nt) * l.nt, per);
+    l.bc = rv_ceil_div(l.PQ, l.cblocks);
+    l.cblocks = rv_ceil_div(l.PQ, l.bc);
+    l.blocks = per * l.cblocks;
     /* Column blocks read all the weights once per block. OpenBLAS also packs
      * them again for each, so its blocks need 64 columns or more; ours are
      * packed once, and one kernel block (48 columns) is enough. So A0's last
      * layer at batch 8 (49 columns an image) no longer takes the shared
      * im2col below, 2.7 MB that every panel of weights read again from the
-     * L3 cache (bench/cpu_steps.md, step 21) */
-    if (blocks >= nt && bc >= (pk ? 48 : 64)) {
+     * L3 cache (docs/performance.md) */
+    if (l.blocks >= l.nt && l.bc >= (packed ? 48 : 64)) {
+        l.floats = l.pointwise ? 0 : l.nt * l.K * l.bc;
+        return l;
+    }
+    l.nb = GROUP_COL_FLOATS / (l.G * l.K * l.PQ);
+    l.nb = l.nb < 1 ? 1 : l.nb > N ? N : l.nb;
+    l.floats = (l.G * l.K + l.O) * l.nb * l.PQ;
+    return l;
+}
+
+size_t rv_conv2d_workspace_bytes(const rv_tensor *x, const rv_tensor *w, rv_conv_params p,
+                                 const rv_conv_exec *e)
+{
+    int64_t out[4] = {0};
+    if (rv_conv2d_shape(x, w, NULL, p, out) != RV_OK) return 0;
+    rv_tensor y = {.ndim = 4, .dim = {out[0], out[1], out[2], out[3]}, .device = x->device};
+    rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], &y, p);
+    if (x->device == RV_CUDA) { /* kernels/conv2d.cu: the columns of a chunk of images */
+        int64_t col_per_img = g.C * g.KH * g.KW * g.P * g.Q;
+        return rv_conv_is_pointwise(g)
+                   ? 0
+                   : (size_t)(rv_cuda_col_chunk(x->dim[0], col_per_img, e ? e->cuda_col_bytes : 0) *
+                              col_per_img) *
+                         sizeof(float);
+    }
+    rv_cpu_threads_init();
+    if (e && e->winograd && rv_winograd_applies(w, p))
+        return rv_winograd_workspace_bytes(x->dim, out[1], e->winograd, e);
+    if (is_depthwise(w, p, x->dim[1])) return rv_conv2d_depthwise_workspace_bytes(g);
+    im2col_layout l = im2col_layout_of(x->dim[0], g, w, p, e && e->packed);
+    return (size_t)l.floats * sizeof(float);
+}
+
+rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                        rv_conv_params p, const rv_conv_exec *e, rv_tensor *y)
+{
+    if (e && e->winograd && rv_winograd_applies(w, p))
+        return rv_conv2d_winograd(x, e->winograd, b, p.relu, e, y);
+    if (is_depthwise(w, p, x->dim[1])) return rv_conv2d_depthwise_cpu(x, w, b, p, e, y);
+    rv_cpu_threads_init();
+    rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], y, p);
+    /* the weight packed once (rv_conv2d_pack) for the plan's kernel */
+    const rv_gemm_kernel *kern = e && e->packed ? e->gemm : NULL;
+    if (e && e->packed && !kern)
+        return rv_error(RV_EINVAL, "conv2d: packed weights need the kernel they were packed for");
+    const float *pk = kern ? e->packed->data : NULL;
+    im2col_layout l = im2col_layout_of(x->dim[0], g, w, p, pk != NULL);
+    int64_t N = l.N, O = l.O, G = l.G, CHW = g.C * g.H * g.W, PQ = l.PQ, Og = l.Og, K = l.K;
+    int64_t cblocks = l.cblocks, bc = l.bc, blocks = l.blocks;
+    int pointwise = l.pointwise;
+    const float *bias = b ? b->data : NULL;
+    int64_t per_group = rv_gemm_packed_floats(Og, K);
+    float *ws = NULL;
+    if (l.floats) {
+        rv_status st = rv_exec_workspace(e, RV_CPU, (size_t)l.floats * sizeof(float), &ws);
+        if (st != RV_OK) return st;
+    }
+    if (!l.nb) {
         /* Column blocks over the batch: each thread runs im2col of its block
          * into its own buffer, the product, the epilogue. */
-        float *col = NULL;
-        if (!pointwise && !(col = rv_workspace(RV_CPU, (size_t)(nt * K * bc) * sizeof(float))))
-            return RV_ENOMEM;
+        float *col = ws;
 #pragma omp parallel
         {
 #ifdef _OPENMP
@@ -246,7 +313,7 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                 }
                 float *yb = y->data + (n * O + grp * Og) * PQ + i0;
                 if (pk) /* bias and ReLU in the kernel's stores */
-                    rv_gemm_rows(pk + grp * per_group, K, 0, Og, B, ldb, i1 - i0, yb, PQ, 0,
+                    rv_gemm_rows(kern, pk + grp * per_group, K, 0, Og, B, ldb, i1 - i0, yb, PQ, 0,
                                  bias ? bias + grp * Og : NULL, p.relu);
                 else
                     gemm_epilogue(Og, i1 - i0, K, w->data + grp * Og * K, B, ldb,
@@ -260,10 +327,8 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
      * channels: one product per thread and group, so each thread packs its
      * part of the weights once per group rather than once per image. The
      * product goes to a buffer; the epilogue moves it into y per image. */
-    int64_t nb = GROUP_COL_FLOATS / (G * K * PQ);
-    nb = nb < 1 ? 1 : nb > N ? N : nb;
-    float *col = rv_workspace(RV_CPU, (size_t)((G * K + O) * nb * PQ) * sizeof(float));
-    if (!col) return RV_ENOMEM;
+    int64_t nb = l.nb, nt = l.nt;
+    float *col = ws;
     float *out = col + G * K * nb * PQ;
     /* parts of whole panels of 8 rows for the packed kernel */
     int64_t unit = pk ? RV_GEMM_MR : 1, units = rv_ceil_div(Og, unit);
@@ -290,8 +355,8 @@ rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor 
                 r1 = r1 < Og ? r1 : Og;
                 int64_t o0 = grp * Og + r0, o1 = grp * Og + r1;
                 if (pk)
-                    rv_gemm_rows(pk + grp * per_group, K, r0, r1 - r0, col + grp * K * cols, cols,
-                                 cols, out + o0 * cols, cols, 0, NULL, 0);
+                    rv_gemm_rows(kern, pk + grp * per_group, K, r0, r1 - r0, col + grp * K * cols,
+                                 cols, cols, out + o0 * cols, cols, 0, NULL, 0);
                 else
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0),
                                 (int)cols, (int)K, 1.0f, w->data + o0 * K, (int)K,

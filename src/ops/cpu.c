@@ -8,12 +8,14 @@
  * starts at load, but it gave wrong products when called from two threads
  * at once here: it is not built thread-safe.)
  *
- * Kernels: OpenBLAS picks its kernels from the CPU model at load time, and a
- * model newer than the library falls back to its oldest x86-64 kernels
- * (OpenBLAS 0.3.21 runs "Prescott", SSE3, on this workplace's AVX-512 Xeons:
- * bench/cpu_steps.md has the cost). The environment variable
- * OPENBLAS_CORETYPE overrides the choice, and must be set before the program
- * starts; rv_cpu_threads_init says so once when it would help.
+ * Kernels: OpenBLAS picks its kernels from the CPU's model when it loads; a
+ * model newer than the library gets its oldest x86-64 kernels (OpenBLAS
+ * 0.3.21 runs "Prescott", SSE3, on an AVX-512 Xeon of family 6 model 207),
+ * a known AVX-512 model whose OS does not enable AVX-512 gets "Haswell". The
+ * environment variable OPENBLAS_CORETYPE overrides the choice, and must be
+ * set before the program starts; rv_cpu_threads_init says once which value
+ * to set when OpenBLAS's choice is older than the CPU's widest vectors
+ * (docs/performance.md has the rule and what the fallback cost).
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -60,10 +62,13 @@ static void init_once(void)
     const char *hint = blas_coretype_hint();
     if (hint)
         fprintf(stderr,
-                "note: OpenBLAS runs its %s kernels on this CPU; set OPENBLAS_CORETYPE=%s "
-                "before starting for its %s\n",
-                openblas_get_corename(), hint,
-                RV_AVX512_ALLOWED ? "faster ones" : "AVX2 ones (this build uses no AVX-512)");
+                "note: OpenBLAS runs its %s kernels, %s: set OPENBLAS_CORETYPE=%s before "
+                "starting for its %s ones\n",
+                openblas_get_corename(),
+                !RV_AVX512_ALLOWED         ? "and this build uses no AVX-512"
+                : strcmp(hint, "SkylakeX") ? "older than this CPU's AVX2"
+                                           : "older than this CPU's AVX-512",
+                hint, RV_AVX512_ALLOWED ? "faster" : "AVX2");
 }
 
 void rv_cpu_threads_init(void)
@@ -83,12 +88,13 @@ int rv_cpu_threads(void)
 
 void rv_cpu_blas_describe(char *buf, int len)
 {
-    const char *packed = rv_gemm_kernel_name();
+    const rv_gemm_kernel *k; /* the default options' kernel (rv_exec.h) */
+    rv_gemm_kernel_for(RV_GEMM_AUTO, &k);
     snprintf(buf, (size_t)len,
              "%d threads (OpenMP; OpenBLAS one thread in each), %s, %s kernels; "
              "products with packed weights: %s%s; widest vector code %s%s",
              rv_cpu_threads(), openblas_get_config(), openblas_get_corename(),
-             packed ? "our kernel, " : "OpenBLAS", packed ? packed : "", rv_cpu_isa(),
+             k ? "our kernel, " : "OpenBLAS", k ? rv_gemm_kernel_name(k) : "", rv_cpu_isa(),
              RV_AVX512_ALLOWED ? "" : " (built without AVX-512)");
 }
 

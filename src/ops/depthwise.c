@@ -200,8 +200,14 @@ RV_SIMD_CLONES static void depthwise_plane(const float *restrict x, phased ph,
         plane_taps(buf, ph, k, KH, KW, bias, relu, P, Q, y);
 }
 
+size_t rv_conv2d_depthwise_workspace_bytes(rv_conv_geom g)
+{
+    phased ph = phased_of(&g);
+    return (size_t)(rv_cpu_threads() * phased_floats(&ph)) * sizeof(float);
+}
+
 rv_status rv_conv2d_depthwise_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
-                                  rv_conv_params p, rv_tensor *y)
+                                  rv_conv_params p, const rv_conv_exec *e, rv_tensor *y)
 {
     int64_t N = x->dim[0], C = x->dim[1], O = w->dim[0];
     if (p.groups != C || O != C || w->dim[1] != 1 || y->dim[1] != C)
@@ -211,8 +217,9 @@ rv_status rv_conv2d_depthwise_cpu(const rv_tensor *x, const rv_tensor *w, const 
     rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], y, p);
     phased ph = phased_of(&g);
     int64_t per = phased_floats(&ph), nt = rv_cpu_threads(), HW = g.H * g.W, PQ = g.P * g.Q;
-    float *bufs = rv_workspace(RV_CPU, (size_t)(nt * per) * sizeof(float));
-    if (!bufs) return RV_ENOMEM;
+    float *bufs;
+    rv_status st = rv_exec_workspace(e, RV_CPU, (size_t)(nt * per) * sizeof(float), &bufs);
+    if (st != RV_OK) return st;
 #pragma omp parallel
     {
 #ifdef _OPENMP

@@ -22,8 +22,6 @@
 #include "rv_gemm.h"
 #include "rv_simd.h"
 
-int rv_gemm_enabled = 1;
-
 int64_t rv_gemm_packed_floats(int64_t M, int64_t K)
 {
     return (M + RV_GEMM_MR - 1) / RV_GEMM_MR * K * RV_GEMM_MR;
@@ -112,9 +110,8 @@ RV_BLOCK16(block16_3, 3)
  * reads the panel from memory where the weights do not stay in the caches
  * (A0's larger layers), the second from L1: so the second (the _next
  * kernels) fetches the next panel into L2 meanwhile, and memory stays busy
- * throughout (A0 at batch 1 about 7 % faster with these kernels on Zen 4;
- * the AVX-512 kernel, one pass per panel, gained nothing from it:
- * bench/cpu_steps.md, step 24). AVX2's masked load is slow (microcoded on
+ * throughout; the AVX-512 kernel reads each panel in one pass and has no such
+ * idle half (what each measured: docs/performance.md). AVX2's masked load is slow (microcoded on
  * AMD's CPUs), so the columns past the last whole vector, and a block of one
  * vector (two halves of only 4 chains each), run as cols below. */
 #define RV_DECL8(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, c##r##2 = c##r##0;
@@ -174,7 +171,7 @@ RV_BLOCK8(block8_3_next, 3, 1)
  * multiply-adds. With 1 to 6 columns, S sets of accumulators take turns
  * over k (summed at the end), so that 8 or more chains run at once where
  * the registers allow: one chain waits for each multiply-add's result
- * before its next (bench/cpu_steps.md). One expansion per nb, so that the
+ * before its next (docs/performance.md). One expansion per nb, so that the
  * accumulators are named registers. */
 #define RV_COLS8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
 #define RV_DECLC(j) __m256 s0##j = zero, s1##j = zero, s2##j = zero, s3##j = zero;
@@ -193,7 +190,8 @@ RV_BLOCK8(block8_3_next, 3, 1)
 #define RV_STORESC(j)                                                                              \
     if (j < NB) {                                                                                  \
         float v[RV_GEMM_MR];                                                                       \
-        _mm256_storeu_ps(v, _mm256_add_ps(_mm256_add_ps(s0##j, s1##j), _mm256_add_ps(s2##j, s3##j))); \
+        _mm256_storeu_ps(v,                                                                        \
+                         _mm256_add_ps(_mm256_add_ps(s0##j, s1##j), _mm256_add_ps(s2##j, s3##j))); \
         for (int r = 0; r < rows; r++) {                                                           \
             float y = v[r] + (accumulate ? c[r * ldc + j] : 0.0f) + (bias ? bias[r] : 0.0f);       \
             c[r * ldc + j] = relu && y < 0.0f ? 0.0f : y;                                          \
@@ -263,48 +261,39 @@ block_avx2(const float *ap, int64_t K, const float *b, int64_t ldb, int64_t nb, 
 
 #endif
 
-static block_fn kernel;
-static int64_t kernel_nb; /* columns per block */
-static const char *kernel_name;
-static int kernel_by_block; /* rv_gemm_rows's order of loops for AVX2 (there) */
-static int chosen;          /* rv_gemm_select has run: rv_gemm_available keeps its choice */
+struct rv_gemm_kernel {
+    block_fn block;
+    int64_t nb;       /* columns per block */
+    const char *name; /* in words */
+    int by_block;     /* rv_gemm_rows's order of loops for AVX2 (there) */
+};
 
-int rv_gemm_select(const char *isa)
-{
-    chosen = 1;
-    kernel = NULL;
-    kernel_name = NULL;
-    kernel_by_block = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    int any = !isa;
-    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if ((any || strcmp(isa, "avx512") == 0) && avx2 && RV_AVX512_ALLOWED &&
-        __builtin_cpu_supports("avx512f")) {
-        kernel = block_avx512;
-        kernel_nb = 48;
-        kernel_name = "AVX-512, 8 x 48 blocks";
-    } else if ((any || strcmp(isa, "avx2") == 0) && avx2) {
-        kernel = block_avx2;
-        kernel_nb = 24;
-        kernel_name = "AVX2 + FMA, 8 x 24 blocks";
-        kernel_by_block = 1;
-    }
-#else
-    (void)isa;
+static const rv_gemm_kernel avx512 = {block_avx512, 48, "AVX-512, 8 x 48 blocks", 0};
+static const rv_gemm_kernel avx2 = {block_avx2, 24, "AVX2 + FMA, 8 x 24 blocks", 1};
 #endif
-    return kernel != NULL;
+
+rv_status rv_gemm_kernel_for(rv_gemm_choice c, const rv_gemm_kernel **k)
+{
+    *k = NULL;
+    if (c == RV_GEMM_OPENBLAS) return RV_OK;
+    if (c != RV_GEMM_AUTO && c != RV_GEMM_AVX2 && c != RV_GEMM_AVX512)
+        return rv_error(RV_EINVAL, "gemm: no such kernel choice (%d)", (int)c);
+#if defined(__x86_64__) && defined(__GNUC__)
+    int has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int has_avx512 = has_avx2 && RV_AVX512_ALLOWED && __builtin_cpu_supports("avx512f");
+    if (c != RV_GEMM_AVX2 && has_avx512)
+        *k = &avx512;
+    else if (c != RV_GEMM_AVX512 && has_avx2)
+        *k = &avx2;
+#endif
+    if (!*k && c != RV_GEMM_AUTO)
+        return rv_error(RV_EINVAL, "gemm: this CPU (or this build) cannot run the %s kernel",
+                        c == RV_GEMM_AVX2 ? "AVX2 + FMA" : "AVX-512");
+    return RV_OK;
 }
 
-int rv_gemm_available(void)
-{
-    if (!chosen) rv_gemm_select(NULL);
-    return rv_gemm_enabled && kernel;
-}
-
-const char *rv_gemm_kernel_name(void)
-{
-    return rv_gemm_available() ? kernel_name : NULL;
-}
+const char *rv_gemm_kernel_name(const rv_gemm_kernel *k) { return k ? k->name : "OpenBLAS"; }
 
 /* B's last columns are copied side by side (rv_gemm_rows) into at most
  * TAIL_FLOATS floats of the stack (64 KiB), when B is more than L1_FLOATS
@@ -315,20 +304,19 @@ enum { TAIL_FLOATS = 16 * 1024, L1_FLOATS = 8 * 1024 };
  * panel's chunk of A (3 KiB) and its blocks of C */
 enum { KC = 96 };
 
-void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
-                  int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate, const float *bias,
-                  int relu)
+void rv_gemm_rows(const rv_gemm_kernel *kern, const float *packed, int64_t K, int64_t r0,
+                  int64_t rows, const float *b, int64_t ldb, int64_t N, float *c, int64_t ldc,
+                  int accumulate, const float *bias, int relu)
 {
     /* The columns past the last whole block, when at most 8 (cols): read
-     * down a column they cost a cache line per k, in every panel, slow once
-     * B has left the L1 cache (the 49th column of A0's last layer, 7x7, took
-     * 9 % of that layer); so when several panels read them from a B larger
-     * than L1 they are first copied side by side, K x tail, once. */
-    int64_t tail = N % kernel_nb, body = N - tail, ldt = ldb;
+     * down a column they cost a cache line per k, in every panel, once B has
+     * left the L1 cache (a 7x7 map's 49th column); so when several panels
+     * read them from a B larger than L1 they are first copied side by side,
+     * K x tail, once. */
+    int64_t tail = N % kern->nb, body = N - tail, ldt = ldb;
     const float *bt = b + body;
     float side[TAIL_FLOATS];
-    if (tail && tail <= 8 && rows > RV_GEMM_MR && K * ldb > L1_FLOATS &&
-        K * tail <= TAIL_FLOATS) {
+    if (tail && tail <= 8 && rows > RV_GEMM_MR && K * ldb > L1_FLOATS && K * tail <= TAIL_FLOATS) {
         for (int64_t k = 0; k < K; k++)
             for (int64_t j = 0; j < tail; j++) side[k * tail + j] = bt[k * ldb + j];
         bt = side;
@@ -339,15 +327,14 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
      * once per half panel, so where B is larger than L1 and K more than one
      * chunk it takes a group of two blocks of columns at a time, in chunks
      * of KC steps of k that stay in L1 while every panel passes over them
-     * (the order of BLIS's loops), adding each chunk's products to the last:
-     * A0's stride-2 layers 48 -> 48 and 96 -> 192 in 0.86 of the time. All
-     * of A passes once per group, so groups are two blocks wide and the
-     * tail joins the last: A0's last layer (49 columns, 8.8 MB of weights
-     * read from L3) reads A once, not three times (0.92 of its time). With K
+     * (the order of BLIS's loops), adding each chunk's products to the last.
+     * All of A passes once per group, so groups are two blocks wide and the
+     * tail joins the last: a product of few columns and large weights (A0's
+     * last layer: 49 columns, 8.8 MB of weights in L3) reads A once. With K
      * in one chunk (the stem: 27) the panel order, which stores C row after
-     * row, stayed faster (bench/cpu_steps.md, steps 25 and 27). */
-    int by_block = kernel_by_block && K * ldb > L1_FLOATS && K > KC;
-    int64_t kc = by_block ? KC : K, group = by_block ? 2 * kernel_nb : N; /* columns at a time */
+     * row, is kept (the measurements: docs/performance.md). */
+    int by_block = kern->by_block && K * ldb > L1_FLOATS && K > KC;
+    int64_t kc = by_block ? KC : K, group = by_block ? 2 * kern->nb : N; /* columns at a time */
     for (int64_t g0 = 0, g1; g0 < N; g0 = g1) {
         /* A is read once per group: the tail joins the last one */
         g1 = g0 + group < body ? g0 + group : N;
@@ -360,11 +347,11 @@ void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, cons
                 float *ci = c + (i - r0) * ldc;
                 const float *bi = bias && last ? bias + i : NULL,
                             *next = i + RV_GEMM_MR < r0 + rows ? ap + K * RV_GEMM_MR : NULL;
-                for (int64_t n0 = g0; n0 < g1; n0 += kernel_nb) {
-                    int tl = n0 == body; /* the tail: at most kernel_nb - 1 columns */
+                for (int64_t n0 = g0; n0 < g1; n0 += kern->nb) {
+                    int tl = n0 == body; /* the tail: at most nb - 1 columns */
                     const float *bb = tl ? bt + k0 * ldt : b + k0 * ldb + n0;
-                    kernel(ap, kn, bb, tl ? ldt : ldb, tl ? tail : kernel_nb, ci + n0, ldc, pr,
-                           accumulate || k0 > 0, bi, relu && last, next);
+                    kern->block(ap, kn, bb, tl ? ldt : ldb, tl ? tail : kern->nb, ci + n0, ldc, pr,
+                                accumulate || k0 > 0, bi, relu && last, next);
                 }
             }
         }

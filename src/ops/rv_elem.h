@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "rv_exec.h"
 #include "rv_quant.h"
 
 #ifdef __CUDACC__
@@ -32,6 +33,22 @@ typedef struct {
     int64_t C, H, W, KH, KW, P, Q;
     int64_t stride, pad_h, pad_w;
 } rv_conv_geom;
+
+/* A 1x1, stride-1, unpadded conv: the image is its own im2col matrix. */
+RV_HD int rv_conv_is_pointwise(rv_conv_geom g)
+{
+    return g.KH == 1 && g.KW == 1 && g.stride == 1 && g.pad_h == 0 && g.pad_w == 0;
+}
+
+/* Images per chunk of a GPU's im2col (kernels/conv2d.cu): as many whose
+ * columns (col_per_img floats each) fit in budget bytes (0: the default),
+ * at least one, at most n; the workspace is the chunk's columns. */
+RV_HD int64_t rv_cuda_col_chunk(int64_t n, int64_t col_per_img, size_t budget)
+{
+    int64_t fit =
+        (int64_t)((budget ? budget : RV_CUDA_COL_BYTES) / ((size_t)col_per_img * sizeof(float)));
+    return fit < 1 ? 1 : fit < n ? fit : n;
+}
 
 /* im2col: the column matrix of one image, (C*KH*KW) rows by (P*Q) columns,
  * row-major. Row r = (c*KH + kh)*KW + kw holds, for every output pixel (p, q),

@@ -4,7 +4,7 @@
  * OpenBLAS packs both operands into its own layout on every call; for a
  * network's weights that is the same work at every forward (13 of
  * RepVGG-A0's layers hold 31 MB of Winograd-domain weights, packed again
- * each time: bench/cpu_steps.md). Here A (M x K) is packed when the layer is
+ * each time: docs/performance.md). Here A (M x K) is packed when the layer is
  * planned, in panels of RV_GEMM_MR rows, k-major:
  *
  *     panel p, element (k, r) = A[p MR + r][k]      at packed[(p K + k) MR + r]
@@ -16,17 +16,17 @@
  * each of the panel's MR values of column k, broadcast: MR NR / VL fused
  * multiply-adds per k (VL: floats per vector). One kernel for AVX-512 (VL
  * 16, NR 48) and one for AVX2 + FMA (VL 8, two halves of 4 rows, NR 24),
- * chosen when the library first runs one; a block of at most 8 columns runs
+ * chosen by the plan (rv_gemm_kernel_for); a block of at most 8 columns runs
  * with its vectors along the panel's 8 rows instead (when it is B's last
  * block and B is larger than L1, its columns are first copied side by
  * side, so that the panels do not each read them down B). Other CPUs (and
- * rv_gemm_enabled = 0) keep OpenBLAS, which stays the reference every test
+ * RV_GEMM_OPENBLAS) keep OpenBLAS, which stays the reference every test
  * compares with.
  */
 #ifndef RV_GEMM_H
 #define RV_GEMM_H
 
-#include "rv_tensor.h"
+#include "rv_exec.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,21 +34,15 @@ extern "C" {
 
 #define RV_GEMM_MR 8
 
-/* 1 when this CPU has one of the kernels (AVX-512, or AVX2 with FMA) and
- * rv_gemm_enabled is set: only then do the planners pack weights for it. */
-int rv_gemm_available(void);
-/* 0 keeps every product on OpenBLAS (tests, and to measure what packing
- * buys); read when a layer is planned. */
-extern int rv_gemm_enabled;
-/* Picks the kernel: "avx512", "avx2", or NULL for the best this CPU runs
- * (the default); returns 1 when this CPU runs the one asked for (never
- * AVX-512's in a build with REPVGG_CPU_ISA=avx2). For tests that cover both
- * on an AVX-512 machine. */
-int rv_gemm_select(const char *isa);
+/* The kernel for choice c (rv_exec.h), into *k: NULL for OpenBLAS (asked
+ * for, or AUTO on a CPU with neither kernel); RV_EINVAL naming the kernel
+ * when this CPU (or a build with REPVGG_CPU_ISA=avx2) cannot run the one
+ * asked for. A kernel is a constant: choosing one changes nothing else. */
+rv_status rv_gemm_kernel_for(rv_gemm_choice c, const rv_gemm_kernel **k);
 
-/* The kernel rv_gemm_available runs, in words ("AVX-512, 8 x 48 blocks"), or
- * NULL when none runs: for the benchmarks' records. */
-const char *rv_gemm_kernel_name(void);
+/* The kernel in words ("AVX-512, 8 x 48 blocks"); "OpenBLAS" for NULL: for
+ * the benchmarks' records and a plan's description. */
+const char *rv_gemm_kernel_name(const rv_gemm_kernel *k);
 
 /* Floats of A (M x K) packed: ceil(M / MR) K MR. */
 int64_t rv_gemm_packed_floats(int64_t M, int64_t K);
@@ -58,14 +52,15 @@ int64_t rv_gemm_packed_floats(int64_t M, int64_t K);
  * cs = M for A stored transposed. */
 void rv_gemm_pack(const float *a, int64_t rs, int64_t cs, int64_t M, int64_t K, float *packed);
 
-/* Rows [r0, r0 + rows) of C = A B, r0 a multiple of RV_GEMM_MR: C row i at
+/* Rows [r0, r0 + rows) of C = A B by kernel kern (not NULL), r0 a multiple of
+ * RV_GEMM_MR: C row i at
  * c + (i - r0) * ldc, N floats; A (M x K) packed by rv_gemm_pack at packed;
  * B (K x N) row k at b + k * ldb. With accumulate, C += A B; then + bias[i]
  * (bias of M, or NULL) and ReLU when relu, as the conv's epilogue. Needs
- * rv_gemm_available. */
-void rv_gemm_rows(const float *packed, int64_t K, int64_t r0, int64_t rows, const float *b,
-                  int64_t ldb, int64_t N, float *c, int64_t ldc, int accumulate, const float *bias,
-                  int relu);
+ */
+void rv_gemm_rows(const rv_gemm_kernel *kern, const float *packed, int64_t K, int64_t r0,
+                  int64_t rows, const float *b, int64_t ldb, int64_t N, float *c, int64_t ldc,
+                  int accumulate, const float *bias, int relu);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 
 #include "rv_bn.h"
 #include "rv_elem.h"
+#include "rv_exec.h"
 #include "rv_tensor.h"
 
 #ifdef __cplusplus
@@ -25,14 +26,6 @@ typedef struct {
     int pad_h, pad_w; /* zeros added above and below, left and right */
     int groups;
     int relu; /* apply ReLU after the bias (the fused deploy-time layer) */
-    /* The weight in the Winograd domain (rv_winograd.h), or NULL: the CPU
-     * then runs the layer as Winograd F(2x2, 3x3) or F(4x4, 3x3), the tile u
-     * was made for, where it applies. */
-    const rv_tensor *winograd;
-    /* The weight packed for rv_gemm (rv_gemm.h), group after group, or NULL:
-     * the CPU's im2col path then multiplies with it instead of OpenBLAS,
-     * which would pack the weight again at every call (rv_conv2d_pack). */
-    const rv_tensor *packed;
 } rv_conv_params;
 
 /* The geometry of a kh x kw window of x (N, C, H, W) giving y (N, O, P, Q)
@@ -50,6 +43,16 @@ rv_status rv_conv2d_shape(const rv_tensor *x, const rv_tensor *w, const rv_tenso
  * Multiply-adds: N*O*P*Q*(C/groups)*KH*KW. */
 rv_status rv_conv2d(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b, rv_conv_params p,
                     rv_tensor *y);
+/* The same conv run the way its plan prepared (rv_exec.h): Winograd or the
+ * packed-weights kernel on the CPU, the plan's workspace and budgets; e
+ * NULL is rv_conv2d. */
+rv_status rv_conv2d_run(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
+                        rv_conv_params p, const rv_conv_exec *e, rv_tensor *y);
+/* Bytes of workspace rv_conv2d_run needs for an input of x's shape on x's
+ * device (x's data unused), with this thread count; 0 when the shapes do
+ * not fit. */
+size_t rv_conv2d_workspace_bytes(const rv_tensor *x, const rv_tensor *w, rv_conv_params p,
+                                 const rv_conv_exec *e);
 rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y);
 /* CPU threads (src/ops/cpu.c): OpenMP's (OMP_NUM_THREADS, default one per
@@ -64,28 +67,28 @@ void rv_cpu_blas_describe(char *buf, int len);
  * "baseline"; the CPU's limit, or the build's with REPVGG_CPU_ISA=avx2. */
 const char *rv_cpu_isa(void);
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
-                        rv_conv_params p, rv_tensor *y);
+                        rv_conv_params p, const rv_conv_exec *e, rv_tensor *y);
+/* On a GPU the batch runs in chunks of images whose im2col columns (C*KH*KW
+ * x P*Q floats an image) fit in e->cuda_col_bytes (rv_exec.h), at least one
+ * image a chunk (so one image whose columns alone are larger gets a
+ * workspace of that size). */
 rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
-                         rv_conv_params p, rv_tensor *y);
-/* rv_conv2d_cuda runs the batch in chunks of images whose im2col columns
- * (C*KH*KW x P*Q floats an image) fit in this many bytes of workspace, at
- * least one image a chunk (so one image whose columns alone are larger gets a
- * workspace of that size). 512 MiB: a small part of a GPU's memory, yet the
- * largest layer of RepVGG-A0 at 224x224 (5.4 MB of columns an image) runs 99
- * images a chunk. Tests lower it to cover several chunks. CUDA backend only. */
-extern size_t rv_conv2d_cuda_col_bytes;
+                         rv_conv_params p, const rv_conv_exec *e, rv_tensor *y);
 
-/* packed = w (O, C/g, KH, KW) packed for rv_gemm, group by group (each
- * group's O/g x (C/g) KH KW matrix), when rv_gemm is available and the conv
- * runs im2col on the CPU (not Winograd for p, not depthwise); else packed is
- * left empty and RV_OK. */
-rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, rv_tensor *packed);
+/* packed = w (O, C/g, KH, KW) packed for kernel k (rv_gemm.h), group by
+ * group (each group's O/g x (C/g) KH KW matrix), for a conv that runs
+ * im2col on the CPU; left empty (and RV_OK) when k is NULL (OpenBLAS), w is
+ * not on the CPU or the conv is depthwise. */
+rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, const rv_gemm_kernel *k,
+                         rv_tensor *packed);
 
 /* The depthwise conv (p.groups == C == O, w (C, 1, KH, KW)) on the CPU,
  * direct: threads over the (image, channel) planes, bias and ReLU fused
  * (src/ops/depthwise.c). rv_conv2d_cpu runs every such conv through it. */
 rv_status rv_conv2d_depthwise_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
-                                  rv_conv_params p, rv_tensor *y);
+                                  rv_conv_params p, const rv_conv_exec *e, rv_tensor *y);
+/* Its workspace for one conv of geometry g, with this thread count. */
+size_t rv_conv2d_depthwise_workspace_bytes(rv_conv_geom g);
 
 /* y = (x - mean) / sqrt(var + eps) * gamma + beta per channel, with the
  * running statistics (bn->scale, bn->shift on x's device; see rv_bn.h). */
@@ -114,7 +117,7 @@ rv_status rv_pad_border_cuda(const rv_tensor *x, int pad_h, int pad_w, const rv_
                              rv_tensor *y);
 
 /* y (N, C, P, Q) = the kh x kw average of x (N, C, H, W) at stride and
- * padding p (p.groups, p.relu and p.winograd unused), the zeros of the
+ * padding p (p.groups and p.relu unused), the zeros of the
  * padding counted (PyTorch's AvgPool2d, count_include_pad). */
 rv_status rv_avgpool2d(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y);
 rv_status rv_avgpool2d_cpu(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y);

@@ -9,13 +9,15 @@
  * Summed over input channels, the element-wise product becomes (m + 2)^2
  * matrix products, one per tile position xi = (i, j):
  *   M_xi (O x T) = U_xi (O x C) * V_xi (C x T),  U = G g G^T,  V = B^T d B,
- * with T the number of tiles; those run through cblas_sgemm (U_xi stored
- * transposed). F(2x2)'s transforms only add and subtract (G's halves are
- * exact in binary), so it rounds like a direct conv; F(4x4)'s multiply by up
- * to 8 and divide by 24, so it rounds several times worse (test_conv2d's
- * 16-channel 14x14 case: relative L2 error 9.8e-7 against 1.6e-7), still
- * inside RV_TOL_FP32 (1e-5), which the tests hold both to. Which m a layer
- * uses is rv_winograd_tile's choice.
+ * with T the number of tiles; those run through our packed-weights product
+ * (rv_gemm.h: U_xi packed once, when the layer is planned), or through
+ * cblas_sgemm (U_xi stored transposed) where that product is unavailable (no
+ * AVX2, or repvgg bench --openblas). F(2x2)'s transforms only add and
+ * subtract (G's halves are exact in binary), so it rounds like a direct
+ * conv; F(4x4)'s multiply by up to 8 and divide by 24, so it rounds several
+ * times worse (test_conv2d's 16-channel 14x14 case: relative L2 error 9.8e-7
+ * against 1.6e-7), still inside RV_TOL_FP32 (1e-5), which the tests hold
+ * both to. Which m a layer uses is rv_winograd_tile's choice.
  */
 #include <cblas.h>
 #include <stdint.h>
@@ -34,22 +36,19 @@
 #include "rv_simd.h"
 #include "rv_winograd.h"
 
-size_t rv_winograd_chunk_bytes = 0; /* see rv_winograd.h */
-int rv_winograd_enabled = 1;
-
 int rv_winograd_applies(const rv_tensor *w, rv_conv_params p)
 {
     return w->ndim == 4 && w->dim[2] == 3 && w->dim[3] == 3 && p.stride == 1 && p.pad_h == 1 &&
            p.pad_w == 1 && p.groups == 1;
 }
 
-int rv_winograd_tile(int64_t n, int64_t h, int64_t w)
+int rv_winograd_tile(int64_t n, int64_t h, int64_t w, const rv_gemm_kernel *k)
 {
     /* multiplications per image and channel pair, 36 per 4x4 tile against 16
      * per 2x2 tile; and the columns of F(4x4)'s products */
     int64_t t4 = rv_ceil_div(h, 4) * rv_ceil_div(w, 4), t2 = rv_ceil_div(h, 2) * rv_ceil_div(w, 2);
     if (h * w >= INT32_MAX) return 2; /* F(4x4)'s gather index is 32-bit */
-    if (rv_gemm_available()) return 4 * 36 * t4 <= 3 * 16 * t2 ? 4 : 2;
+    if (k) return 4 * 36 * t4 <= 3 * 16 * t2 ? 4 : 2;
     return 3 * 36 * t4 <= 2 * 16 * t2 && n * t4 >= RV_WINOGRAD_F4_TILES ? 4 : 2;
 }
 
@@ -59,7 +58,7 @@ int rv_winograd_tile_of(const rv_tensor *u)
     return u->dim[0] == 16 ? 2 : u->dim[0] == 36 ? 4 : 0; /* (m + 2)^2 planes */
 }
 
-rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u)
+rv_status rv_winograd_weights(const rv_tensor *w, int m, const rv_gemm_kernel *k, rv_tensor *u)
 {
     if (w->device != RV_CPU) return rv_error(RV_EINVAL, "winograd: weights must be on the CPU");
     if (m != 2 && m != 4) return rv_error(RV_EINVAL, "winograd: tile %d is not 2 or 4", m);
@@ -71,7 +70,7 @@ rv_status rv_winograd_weights(const rv_tensor *w, int m, rv_tensor *u)
                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                     {0, 0, 1}};
     const double(*G)[3] = m == 2 ? G2 : G4;
-    int a = m + 2, packed = rv_gemm_available();
+    int a = m + 2, packed = k != NULL;
     int64_t O = w->dim[0], C = w->dim[1], panels = rv_ceil_div(O, RV_GEMM_MR);
     /* each U_xi (O x C) packed for rv_gemm (rv_gemm.h), written in place:
      * ((m+2)^2, panels of O, C, MR), rows past O zero; else U_xi transposed
@@ -363,7 +362,7 @@ transpose4_halves(const __m256 r[4], __m256 c[4])
  * with P[16] and P[17] last. Each 128-bit half of a vector holds one tile
  * row, so one in-lane transpose serves two. AVX-512 CPUs run it too: there
  * it beat a form with one 16-float vector per tile row and a permute
- * (bench/cpu_steps.md, step 23). */
+ * (docs/performance.md). */
 __attribute__((target("avx2"))) static void input_transform_16(const float *restrict xc, int64_t H,
                                                                int64_t W, float *restrict d,
                                                                float *restrict v, int64_t plane)
@@ -468,12 +467,61 @@ RV_SIMD_CLONES static void output_transform_plane(const float *restrict mm, int6
  * multiple of 1024 (4 KiB) */
 static int64_t plane_stride(int64_t n) { return rv_ceil_div(n, 1024) * 1024 + 16; }
 
+/* How a Winograd conv of x (N, C, H, W) into O channels with u runs: its
+ * chunk of images, its tiling and the floats of each part of its workspace. */
+typedef struct {
+    int m, packed;
+    tiling g;
+    int64_t chunk, per_thread, sf, vs, ms, table, nt;
+} wino_layout;
+
+static wino_layout layout_of(const int64_t x[4], int64_t O, const rv_tensor *u,
+                             const rv_conv_exec *e)
+{
+    wino_layout l = {.m = rv_winograd_tile_of(u), .packed = u->ndim == 4};
+    int64_t N = x[0], C = x[1], P = u->dim[0]; /* (m + 2)^2 planes */
+    l.g = tiling_of(l.m, x[2], x[3]);
+    size_t per_image = (size_t)(P * (C + O) * l.g.tiles) * sizeof(float);
+    size_t budget = e && e->winograd_chunk_bytes ? e->winograd_chunk_bytes
+                    : l.packed                   ? RV_WINOGRAD_PACKED_CHUNK_BYTES
+                                                 : RV_WINOGRAD_BLAS_CHUNK_BYTES;
+    l.chunk = (int64_t)(budget / per_image);
+    if (l.chunk < 1) l.chunk = 1;
+    if (l.chunk > N) l.chunk = N;
+    l.nt = rv_cpu_threads();
+    l.sf = split_floats(l.g);
+    l.per_thread = l.sf + l.m * l.m * l.g.tiles; /* split rows, outputs */
+    /* The planes of V (and of M) are written and read side by side: their
+     * stride is 64 bytes past a multiple of 4 KiB, so they fall in different
+     * cache sets (at 64 channels 56x56 the stride was exactly 49 x 4 KiB,
+     * and the input transform's stores all fell in one L1 set). */
+    l.vs = plane_stride(C * l.chunk * l.g.tiles);
+    l.ms = plane_stride(O * l.chunk * l.g.tiles);
+    l.table = l.m == 4 ? 36 * l.g.tiles : 0; /* F(4x4)'s gather index, after the scratch */
+    return l;
+}
+
+static size_t layout_bytes(const wino_layout *l, int64_t P)
+{
+    return (size_t)(P * (l->vs + l->ms) + l->nt * l->per_thread + l->table) * sizeof(float);
+}
+
+size_t rv_winograd_workspace_bytes(const int64_t x[4], int64_t O, const rv_tensor *u,
+                                   const rv_conv_exec *e)
+{
+    if (!rv_winograd_tile_of(u)) return 0;
+    rv_cpu_threads_init();
+    wino_layout l = layout_of(x, O, u, e);
+    return layout_bytes(&l, u->dim[0]);
+}
+
 rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_tensor *b, int relu,
-                             rv_tensor *y)
+                             const rv_conv_exec *e, rv_tensor *y)
 {
     int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], O = y->dim[1];
     int64_t P = u->dim[0];                                 /* (m + 2)^2 planes */
     int m = rv_winograd_tile_of(u), packed = u->ndim == 4; /* for rv_gemm, else OpenBLAS's */
+    const rv_gemm_kernel *k = e ? e->gemm : NULL;
     if (!m ||
         (packed ? u->dim[2] != C || u->dim[1] * RV_GEMM_MR < O ||
                       u->dim[1] * RV_GEMM_MR >= O + RV_GEMM_MR
@@ -483,30 +531,18 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
     if (m == 4 && H * W >= INT32_MAX) /* f4_gather_index's entries are 32-bit */
         return rv_error(RV_EINVAL, "winograd: a %lld x %lld plane is too large for F(4x4)",
                         (long long)H, (long long)W);
-    if (packed && !rv_gemm_available())
-        return rv_error(RV_EINVAL, "winograd: the weights were packed for a kernel now off");
+    if (packed != (k != NULL))
+        return rv_error(RV_EINVAL, "winograd: the weights were made for %s, the conv runs %s",
+                        packed ? "a packed-weights kernel" : "OpenBLAS", rv_gemm_kernel_name(k));
     rv_cpu_threads_init();
-    tiling g = tiling_of(m, H, W);
-    int64_t tiles = g.tiles;
-    size_t per_image = (size_t)(P * (C + O) * tiles) * sizeof(float);
-    size_t budget = rv_winograd_chunk_bytes  ? rv_winograd_chunk_bytes
-                    : packed ? RV_WINOGRAD_PACKED_CHUNK_BYTES
-                             : RV_WINOGRAD_BLAS_CHUNK_BYTES;
-    int64_t chunk = (int64_t)(budget / per_image);
-    if (chunk < 1) chunk = 1;
-    if (chunk > N) chunk = N;
-    int64_t nt = rv_cpu_threads(), sf = split_floats(g),
-            per_thread = sf + m * m * tiles; /* split rows, outputs */
-    /* The planes of V (and of M) are written and read side by side: their
-     * stride is 64 bytes past a multiple of 4 KiB, so they fall in different
-     * cache sets (at 64 channels 56x56 the stride was exactly 49 x 4 KiB,
-     * and the input transform's stores all fell in one L1 set). */
-    int64_t vs = plane_stride(C * chunk * tiles), ms = plane_stride(O * chunk * tiles);
-    int64_t table = m == 4 ? 36 * tiles : 0; /* F(4x4)'s gather index, after the scratch */
-    float *ws = rv_workspace(RV_CPU, (size_t)(P * (vs + ms) + nt * per_thread + table) *
-                                         sizeof(float));
-    if (!ws) return RV_ENOMEM;
-    int32_t *idx = (int32_t *)(ws + P * (vs + ms) + nt * per_thread);
+    wino_layout l = layout_of(x->dim, O, u, e);
+    tiling g = l.g;
+    int64_t tiles = g.tiles, chunk = l.chunk, sf = l.sf, per_thread = l.per_thread, vs = l.vs,
+            ms = l.ms;
+    float *ws;
+    rv_status st = rv_exec_workspace(e, RV_CPU, layout_bytes(&l, P), &ws);
+    if (st != RV_OK) return st;
+    int32_t *idx = (int32_t *)(ws + P * (vs + ms) + l.nt * per_thread);
 #ifdef RV_F4_16
     int in16 = m == 4 && g.TH == 4 && g.TW == 4 && __builtin_cpu_supports("avx2");
 #else
@@ -538,8 +574,8 @@ rv_status rv_conv2d_winograd(const rv_tensor *x, const rv_tensor *u, const rv_te
 #pragma omp for schedule(static)
             for (int64_t xi = 0; xi < P; xi++) { /* M_xi = U_xi V_xi */
                 if (packed)
-                    rv_gemm_rows(u->data + xi * rv_gemm_packed_floats(O, C), C, 0, O, V + xi * vs,
-                                 T, T, M + xi * ms, T, 0, NULL, 0);
+                    rv_gemm_rows(k, u->data + xi * rv_gemm_packed_floats(O, C), C, 0, O,
+                                 V + xi * vs, T, T, M + xi * ms, T, 0, NULL, 0);
                 else
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)O, (int)T, (int)C,
                                 1.0f, u->data + xi * O * C, (int)O, V + xi * vs, (int)T, 0.0f,

@@ -1,6 +1,6 @@
-/* fold.c - a block's branches as one conv: each branch's kernel, and the
- * switch to the deploy-time block (rv_block.h; the fold itself is the step
- * rv_step_fold_block, rv_steps.h). */
+/* fold.c - a block's branches as one conv: each branch's kernel (alone, or
+ * with its BN folded in), and the switch to the deploy-time block
+ * (rv_block.h; the fold itself is the step rv_step_fold_block, rv_steps.h). */
 #include "rv_block.h"
 #include "rv_reparam.h"
 #include "rv_steps.h"
@@ -63,6 +63,18 @@ rv_status rv_branch_kernel(const rv_block *b, int i, rv_tensor *w, rv_tensor *bi
     if (st == RV_OK && bs->kind == RV_BRANCH_AVGPOOL) st = rv_avgpool_kernel(s->groups, w);
     if (st == RV_OK && (bs->kind == RV_BRANCH_1X1_KXK || bs->kind == RV_BRANCH_1X1_AVG))
         st = merged_1x1_kxk(b, i, w, bias);
+    if (st != RV_OK) {
+        rv_tensor_free(w);
+        rv_tensor_free(bias);
+    }
+    return st;
+}
+
+rv_status rv_branch_kernel_fused(const rv_block *b, int i, rv_tensor *w, rv_tensor *bias)
+{
+    const rv_bn *bn;
+    rv_status st = rv_branch_kernel(b, i, w, bias, &bn);
+    if (st == RV_OK && bn) st = rv_fuse_conv_bn(w, bias, bn, w, bias);
     if (st != RV_OK) {
         rv_tensor_free(w);
         rv_tensor_free(bias);

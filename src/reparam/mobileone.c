@@ -38,15 +38,18 @@ rv_status rv_mobileone_specs(rv_mobileone m, rv_block_spec *dw, rv_block_spec *p
 rv_status rv_mobileone_pair_train(void *ctx)
 {
     rv_mobileone_pair *p = ctx;
-    rv_status st = rv_block_forward(&p->train[0], &p->x, &p->tmp[0], &p->mid);
-    return st == RV_OK ? rv_block_forward(&p->train[1], &p->mid, &p->tmp[1], &p->y) : st;
+    rv_status st = rv_block_run(&p->train[0], &p->plan[0][0], NULL, &p->x, &p->tmp[0], &p->mid);
+    return st == RV_OK
+               ? rv_block_run(&p->train[1], &p->plan[1][0], NULL, &p->mid, &p->tmp[1], &p->y)
+               : st;
 }
 
 rv_status rv_mobileone_pair_fast(void *ctx)
 {
     rv_mobileone_pair *p = ctx;
-    rv_status st = rv_block_forward(&p->fast[0], &p->x, NULL, &p->midf);
-    return st == RV_OK ? rv_block_forward(&p->fast[1], &p->midf, NULL, &p->yf) : st;
+    rv_status st = rv_block_run(&p->fast[0], &p->plan[0][1], NULL, &p->x, NULL, &p->midf);
+    return st == RV_OK ? rv_block_run(&p->fast[1], &p->plan[1][1], NULL, &p->midf, NULL, &p->yf)
+                       : st;
 }
 
 rv_status rv_mobileone_pair_build(rv_mobileone_pair *p, rv_mobileone m, rv_device dev, int n, int s,
@@ -55,7 +58,6 @@ rv_status rv_mobileone_pair_build(rv_mobileone_pair *p, rv_mobileone m, rv_devic
     *p = (rv_mobileone_pair){.m = m};
     rv_rng rng = rv_rng_seed(seed);
     rv_block_spec spec[2];
-    rv_tensor hx = {0};
     int64_t in[4] = {n, m.in_ch, s, s}, mid[4], out[4];
     size_t held[2][2] = {{0}};
     rv_status st = rv_mobileone_specs(m, &spec[0], &spec[1]);
@@ -63,16 +65,13 @@ rv_status rv_mobileone_pair_build(rv_mobileone_pair *p, rv_mobileone m, rv_devic
         st = rv_block_init_random(&p->train[i], spec[i], &rng, dev);
         if (st == RV_OK) st = rv_block_switch_to_fast(&p->train[i], &p->fast[i]);
     }
-    if (st == RV_OK) st = rv_tensor_alloc4(&hx, RV_CPU, n, m.in_ch, s, s, "x");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&hx, &rng, -1.0f, 1.0f);
-    if (st == RV_OK) st = rv_tensor_clone(&p->x, &hx, dev, "x");
-    rv_tensor_free(&hx);
+    if (st == RV_OK) st = rv_tensor_random(&p->x, dev, 4, in, &rng, -1.0f, 1.0f, "x");
     if (st == RV_OK) st = rv_block_out_shape(&spec[0], &p->x, mid);
     rv_tensor mid_shape = {.ndim = 4, .dim = {mid[0], mid[1], mid[2], mid[3]}};
     if (st == RV_OK) st = rv_block_out_shape(&spec[1], &mid_shape, out);
     for (int i = 0; i < 2 && st == RV_OK; i++) {
-        st = rv_block_plan(&p->train[i], i ? mid : in);
-        if (st == RV_OK) st = rv_block_plan(&p->fast[i], i ? mid : in);
+        st = rv_block_plan_build(&p->plan[i][0], &p->train[i], i ? mid : in, NULL);
+        if (st == RV_OK) st = rv_block_plan_build(&p->plan[i][1], &p->fast[i], i ? mid : in, NULL);
     }
     rv_tensor *const o_mid[3] = {&p->tmp[0], &p->mid, &p->midf};
     rv_tensor *const o_out[3] = {&p->tmp[1], &p->y, &p->yf};
@@ -86,6 +85,8 @@ rv_status rv_mobileone_pair_build(rv_mobileone_pair *p, rv_mobileone m, rv_devic
 void rv_mobileone_pair_free(rv_mobileone_pair *p)
 {
     for (int i = 0; i < 2; i++) {
+        rv_block_plan_free(&p->plan[i][0]);
+        rv_block_plan_free(&p->plan[i][1]);
         rv_block_free(&p->train[i]);
         rv_block_free(&p->fast[i]);
     }

@@ -1,10 +1,11 @@
-/* net.c - a RepVGG network: init, switch, planned buffers, forward. */
+/* net.c - a RepVGG network: its parameters (init, switch, counts) and the
+ * passes that need no plan of the caller's: a one-off forward, calibration. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rv_net.h"
 #include "rv_steps.h"
-#include "rv_winograd.h"
+#include "rv_plan.h"
 
 const rv_block_spec *rv_net_spec(const rv_net *net, int i) { return &net->blocks[i].spec; }
 
@@ -60,7 +61,6 @@ rv_status rv_net_init_random(rv_net *net, const rv_block_spec *specs, int n, int
 
 void rv_net_free(rv_net *net)
 {
-    rv_net_unplan(net);
     for (int i = 0; i < net->n_blocks; i++) rv_block_free(&net->blocks[i]);
     free(net->blocks);
     rv_tensor_free(&net->head_w);
@@ -120,105 +120,50 @@ rv_status rv_net_out_shape(const rv_net *net, const rv_tensor *x, int64_t out[4]
 
 static int64_t numel4(const int64_t *s) { return s[0] * s[1] * s[2] * s[3]; }
 
-static rv_status plan(rv_net *net, const rv_tensor *x, int64_t shapes[][4])
+rv_status rv_net_block_shapes(const rv_net *net, const rv_tensor *x, int64_t shapes[][4])
 {
-    rv_status st = walk_shapes(net, x, shapes);
-    if (st != RV_OK || memcmp(net->planned, x->dim, sizeof net->planned) == 0) return st;
-    int64_t need[3] = {0, 0, 0};
-    for (int i = 0; i < net->n_blocks; i++) {
-        int64_t n = numel4(shapes[i]);
-        if (n > need[i % 2]) need[i % 2] = n;
-        if (!rv_block_is_fused(rv_net_spec(net, i)) && n > need[2])
-            need[2] = n; /* the branch buffer */
-    }
-    if (net->head_w.data) { /* pooled features */
-        int64_t pooled = shapes[net->n_blocks - 1][0] * shapes[net->n_blocks - 1][1];
-        if (pooled > need[2]) need[2] = pooled;
-    }
-    const char *what[3] = {"activations (even blocks)", "activations (odd blocks)",
-                           "branch scratch"};
-    rv_net_unplan(net);
-    for (int i = 0; i < 3; i++) {
-        if (need[i] &&
-            (st = rv_tensor_alloc1(&net->buf[i], net->device, need[i], what[i])) != RV_OK) {
-            rv_net_unplan(net);
-            return st;
-        }
-    }
-    for (int i = 0; i < net->n_blocks && st == RV_OK; i++) {
-        const int64_t *in = i ? shapes[i - 1] : x->dim;
-        st = rv_block_plan(&net->blocks[i], in);
-    }
-    if (st != RV_OK) {
-        rv_net_unplan(net);
-        return st;
-    }
-    memcpy(net->planned, x->dim, sizeof net->planned);
-    return RV_OK;
+    return walk_shapes(net, x, shapes);
 }
 
-/* A tensor of shape s over buffer b's memory (no ownership). */
-static rv_tensor view(const rv_tensor *b, int ndim, const int64_t *s)
+rv_status rv_net_forward(const rv_net *net, const rv_tensor *x, rv_tensor *y)
 {
-    rv_tensor v = {.data = b->data, .ndim = ndim, .device = b->device};
-    memcpy(v.dim, s, (size_t)ndim * sizeof *s);
-    return v;
-}
-
-/* Runs the blocks (and the head) on planned buffers. With y == NULL the last
- * block writes into a buffer and the head is skipped; with r != NULL every
- * train-time block calibrates its BN statistics on the way. */
-static rv_status run(rv_net *net, const rv_tensor *x, rv_tensor *y, rv_rng *r)
-{
-    int64_t shapes[RV_MAX_BLOCKS][4];
-    rv_status st = plan(net, x, shapes);
-    if (st != RV_OK) return st;
-    rv_tensor cur = *x;
-    int last = net->n_blocks - 1, head = y && net->head_w.data;
-    for (int i = 0; i <= last && st == RV_OK; i++) {
-        rv_tensor next = (i == last && y && !head) ? *y : view(&net->buf[i % 2], 4, shapes[i]);
-        rv_tensor tmp = view(&net->buf[2], 4, shapes[i]);
-        rv_tensor *t = rv_block_is_fused(rv_net_spec(net, i)) ? NULL : &tmp;
-        st = r ? rv_block_calibrate_bn(&net->blocks[i], &cur, t, &next, r)
-               : rv_block_forward(&net->blocks[i], &cur, t, &next);
-        cur = next;
-    }
-    if (st == RV_OK && head) {
-        int64_t pooled[2] = {shapes[last][0], shapes[last][1]};
-        rv_tensor feat = view(&net->buf[2], 2, pooled);
-        st = rv_global_avgpool(&cur, &feat);
-        if (st == RV_OK) st = rv_linear(&feat, &net->head_w, &net->head_b, y);
-    }
+    rv_plan plan;
+    rv_status st = rv_plan_build(&plan, net, x->dim, x->device, NULL);
+    if (st == RV_OK) st = rv_plan_forward(&plan, x, y);
+    rv_plan_free(&plan);
     return st;
 }
 
-rv_status rv_net_forward(rv_net *net, const rv_tensor *x, rv_tensor *y)
-{
-    int64_t out[4];
-    int rank;
-    rv_status st = rv_net_out_shape(net, x, out, &rank);
-    if (st != RV_OK) return st;
-    rv_tensor expect = {.ndim = rank, .dim = {out[0], out[1], out[2], out[3]}};
-    if (!rv_tensor_same_shape(y, &expect) || y->device != net->device || x->device != net->device)
-        return rv_error(RV_EINVAL, "forward: input and output must be on the net's device, "
-                                   "output shaped as rv_net_out_shape says");
-    return run(net, x, y, NULL);
-}
-
-void rv_net_unplan(rv_net *net)
-{
-    for (int i = 0; i < 3; i++) rv_tensor_free(&net->buf[i]);
-    for (int i = 0; i < net->n_blocks; i++) rv_block_unplan(&net->blocks[i]);
-    memset(net->planned, 0, sizeof net->planned);
-}
-
+/* Block by block, each on its own plan and buffers, freed as it goes: a
+ * pass that changes the BNs only, so it owns the net (not a forward). */
 rv_status rv_net_calibrate_bn(rv_net *net, const rv_tensor *x, rv_rng *r)
 {
     if (rv_net_is_deploy(net))
         return rv_error(RV_EINVAL, "calibrate_bn: the net is deploy-time (no BN)");
     if (x->device != net->device)
         return rv_error(RV_EINVAL, "calibrate_bn: input on another device");
-    return run(net, x, NULL, r);
+    int64_t shapes[RV_MAX_BLOCKS][4];
+    rv_status st = walk_shapes(net, x, shapes);
+    rv_tensor in = {0}, out = {0}, tmp = {0};
+    const rv_tensor *cur = x;
+    for (int i = 0; i < net->n_blocks && st == RV_OK; i++) {
+        rv_block_plan bp;
+        st = rv_block_plan_build(&bp, &net->blocks[i], cur->dim, NULL);
+        if (st == RV_OK)
+            st = rv_tensor_alloc(&out, net->device, 4, shapes[i], "calibration output");
+        if (st == RV_OK)
+            st = rv_tensor_alloc(&tmp, net->device, 4, shapes[i], "calibration branch");
+        if (st == RV_OK) st = rv_block_calibrate_bn(&net->blocks[i], &bp, cur, &tmp, &out, r);
+        rv_block_plan_free(&bp);
+        rv_tensor_free(&tmp);
+        rv_tensor_free(&in);
+        in = out; /* the next block's input */
+        out = (rv_tensor){0};
+        cur = &in;
+    }
+    rv_tensor_free(&in);
+    rv_tensor_free(&out);
+    return st;
 }
 
 int64_t rv_net_params(const rv_net *net)
@@ -251,31 +196,4 @@ size_t rv_net_min_activation_bytes(const rv_net *net, const rv_tensor *x)
         if (pair > most) most = pair;
     }
     return (size_t)most * sizeof(float);
-}
-
-size_t rv_net_buffer_bytes(const rv_net *net)
-{
-    size_t b = 0;
-    for (int i = 0; i < 3; i++) b += rv_tensor_bytes(&net->buf[i]);
-    return b;
-}
-
-void rv_net_winograd_layers(const rv_net *net, int layers[2])
-{
-    layers[0] = layers[1] = 0;
-    for (int i = 0; i < net->n_blocks; i++)
-        for (int k = 0; k < net->blocks[i].spec.n_branches; k++) {
-            int m = rv_winograd_tile_of(&net->blocks[i].branch[k].u);
-            if (m) layers[m == 4]++;
-        }
-}
-
-size_t rv_net_planned_weight_bytes(const rv_net *net)
-{
-    size_t b = 0;
-    for (int i = 0; i < net->n_blocks; i++)
-        for (int k = 0; k < net->blocks[i].spec.n_branches; k++)
-            b += rv_tensor_bytes(&net->blocks[i].branch[k].u) +
-                 rv_tensor_bytes(&net->blocks[i].branch[k].packed);
-    return b;
 }

@@ -37,9 +37,7 @@ static rv_status copy_bn(const rv_bn *src, rv_bn *dst)
 static rv_status quantized_branch(const rv_block *b, int i, rv_quant_grain g, rv_block *out)
 {
     rv_tensor w = {0}, bias = {0};
-    const rv_bn *bn;
-    rv_status st = rv_branch_kernel(b, i, &w, &bias, &bn);
-    if (st == RV_OK && bn) st = rv_fuse_conv_bn(&w, &bias, bn, &w, &bias);
+    rv_status st = rv_branch_kernel_fused(b, i, &w, &bias);
     if (st == RV_OK) st = quantize_kernel(&w, g);
     if (st == RV_OK) st = rv_tensor_copy(&out->branch[i].w, &w);
     if (st == RV_OK) st = rv_tensor_copy(&out->branch[i].b, &bias);
@@ -172,12 +170,6 @@ rv_status rv_net_quant_error(const rv_net *net, const float *scales, rv_quant_gr
     return st;
 }
 
-rv_tap_kind rv_tap_kind_of(const rv_tensor *w, int64_t o, int64_t c, int64_t r, int64_t k)
-{
-    if (r != w->dim[2] / 2 || k != w->dim[3] / 2) return RV_TAP_OUTER;
-    return c == o % w->dim[1] ? RV_TAP_IDENTITY : RV_TAP_CENTRE;
-}
-
 /* 1 when s is RepVGG's block for its channels, stride and groups. */
 static int is_repvgg(const rv_block_spec *s)
 {
@@ -232,12 +224,8 @@ rv_status rv_net_to_qarepvgg(const rv_net *net, rv_rng *r, rv_net *qa)
 static rv_status random_batch(rv_tensor *t, rv_device dev, int64_t n, int64_t c, int64_t s,
                               rv_rng *r)
 {
-    rv_tensor h = {0};
-    rv_status st = rv_tensor_alloc4(&h, RV_CPU, n, c, s, s, "random batch");
-    if (st == RV_OK) st = rv_tensor_fill_uniform(&h, r, -1.0f, 1.0f);
-    if (st == RV_OK) st = rv_tensor_clone(t, &h, dev, "random batch");
-    rv_tensor_free(&h);
-    return st;
+    return rv_tensor_random(t, dev, 4, (const int64_t[]){n, c, s, s}, r, -1.0f, 1.0f,
+                            "random batch");
 }
 
 rv_status rv_quant_nets_build(rv_quant_nets *q, const rv_block_spec *specs, int n, rv_device dev,

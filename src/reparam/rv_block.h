@@ -34,6 +34,7 @@
 #define RV_BLOCK_H
 
 #include "rv_bn.h"
+#include "rv_exec.h"
 #include "rv_ops.h"
 
 #ifdef __cplusplus
@@ -75,20 +76,19 @@ typedef struct {
 
 /* One branch's parameters, on the block's device (BN statistics on the CPU). */
 typedef struct {
-    rv_tensor w;      /* CONV (O, I/g, kh, kw); 1X1_KXK: the kxk (O, M/g, kh, kw) */
-    rv_tensor b;      /* CONV with bias: (O) */
-    rv_bn bn;         /* with spec.bn */
-    rv_tensor w1;     /* 1X1_KXK, 1X1_AVG: the 1x1 (M, I/g, 1, 1) */
-    rv_bn bn1;        /* 1X1_KXK, 1X1_AVG: the BN between */
-    rv_tensor u;      /* w in the Winograd domain: planned on the CPU, or empty */
-    rv_tensor packed; /* else w packed for rv_gemm (rv_conv2d_pack): planned, or empty */
+    rv_tensor w;  /* CONV (O, I/g, kh, kw); 1X1_KXK: the kxk (O, M/g, kh, kw) */
+    rv_tensor b;  /* CONV with bias: (O) */
+    rv_bn bn;     /* with spec.bn */
+    rv_tensor w1; /* 1X1_KXK, 1X1_AVG: the 1x1 (M, I/g, 1, 1) */
+    rv_bn bn1;    /* 1X1_KXK, 1X1_AVG: the BN between */
 } rv_branch;
 
+/* A block is its spec and its parameters: how it runs is a plan's
+ * (rv_block_plan below, rv_plan.h for a network). */
 typedef struct {
     rv_block_spec spec;
     rv_branch branch[RV_MAX_BRANCHES];
-    rv_bn post;        /* with spec.post_bn */
-    rv_tensor scratch; /* planned for 1X1_KXK and 1X1_AVG branches: the middle, padded */
+    rv_bn post; /* with spec.post_bn */
     rv_device device;
 } rv_block;
 
@@ -128,6 +128,17 @@ int rv_block_is_fused(const rv_block_spec *s);
 rv_status rv_block_check(const rv_block_spec *s);
 /* Index of the first branch of this kind, or -1. */
 int rv_block_find_branch(const rv_block_spec *s, rv_branch_kind kind);
+/* 1 for a branch that starts with a 1x1 conv and its BN (1X1_KXK, 1X1_AVG). */
+int rv_branch_has_middle(const rv_branch_spec *b);
+/* The channels between such a branch's 1x1 conv and its k x k step. */
+int64_t rv_branch_mid_channels(const rv_block_spec *s, const rv_branch_spec *b);
+/* The conv (or pool) of branch b: its padding, the block's stride and
+ * groups; a 1X1_KXK's kxk conv and a 1X1_AVG's pool read a middle already
+ * padded with the BN's shift (so no padding) unless zero_border. */
+rv_conv_params rv_branch_conv_params(const rv_block_spec *s, const rv_branch_spec *b);
+/* The 1x1 conv a middle branch starts with: stride 1 (the k x k step
+ * strides), no padding, the block's groups. */
+rv_conv_params rv_branch_1x1_params(const rv_block_spec *s);
 
 /* Weights uniform in +-1/sqrt(fan_in) (PyTorch's conv init, biases too), BN
  * statistics from rv_bn_randomize; all from `r`, branch by branch, then put
@@ -139,21 +150,10 @@ rv_status rv_block_alloc(rv_block *b, rv_block_spec spec);
 /* Moves the block's weights to dev (BN scale and shift prepared there). */
 rv_status rv_block_to(rv_block *b, rv_device dev);
 void rv_block_free(rv_block *b);
-/* Gives every BN of the block statistics calibrated on its input when the
- * block runs on x (rv_bn_calibrate), then runs the block: y = block(x); tmp
- * is scratch of y's shape. */
-rv_status rv_block_calibrate_bn(rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y,
-                                rv_rng *r);
-
 /* Output shape of the block for input x (checked against the spec). */
 rv_status rv_block_out_shape(const rv_block_spec *spec, const rv_tensor *x, int64_t out[4]);
-/* The conv parameters of the folded conv (no Winograd). */
+/* The conv parameters of the folded conv. */
 rv_conv_params rv_block_conv_params(const rv_block_spec *s);
-
-/* y = block(x); tmp is scratch of y's shape (unused by a deploy-time block,
- * may then be NULL). A block with 1X1_KXK or 1X1_AVG branches must be planned
- * for x. */
-rv_status rv_block_forward(const rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y);
 
 /* Branch i as one conv with bias before its own BN, on the host: CONV its
  * weight and bias (zeros if none); IDENTITY the identity kernel of the
@@ -169,17 +169,59 @@ rv_status rv_branch_kernel(const rv_block *b, int i, rv_tensor *w, rv_tensor *bi
  * is rv_steps.h's rv_step_fold_block. */
 rv_status rv_block_switch_to_fast(const rv_block *b, rv_block *out);
 
-/* Planning a block for its forward passes on inputs of shape in (N, C, H,
- * W): on the CPU, each stride-1 3x3 conv's weight is transformed into the
- * Winograd domain once (rv_winograd.h), so the forward runs Winograd F(2x2,
- * 3x3) or F(4x4, 3x3) for it (rv_winograd_tile picks by the shape; any shape
- * still runs), and each other conv's weight is packed for rv_gemm
- * (rv_conv2d_pack); branches with a middle get its buffer. Unplan frees them
- * all (free does too). Change a weight only unplanned. */
-rv_status rv_block_plan(rv_block *b, const int64_t in[4]);
-void rv_block_unplan(rv_block *b);
-/* Bytes the plan holds: Winograd-domain and packed weights, middle buffers. */
-size_t rv_block_planned_bytes(const rv_block *b);
+/* How each conv of a block runs, the way rv_plan_build chose for one
+ * input shape and set of options (rv_exec.h). */
+typedef enum {
+    RV_PATH_NONE = 0,      /* no conv of its own (identity, average pool) */
+    RV_PATH_IM2COL,        /* im2col + OpenBLAS, the plain path */
+    RV_PATH_IM2COL_PACKED, /* im2col + the packed-weights kernel (rv_gemm.h) */
+    RV_PATH_WINOGRAD_F2X2, /* Winograd F(2x2, 3x3), rv_winograd.h */
+    RV_PATH_WINOGRAD_F4X4, /* Winograd F(4x4, 3x3) */
+    RV_PATH_DEPTHWISE,     /* the direct depthwise loop (src/ops/depthwise.c) */
+    RV_PATH_GPU            /* im2col + cuBLAS on a GPU */
+} rv_conv_path;
+/* "winograd F(4x4)", "im2col + packed", ...: for a plan's description. */
+const char *rv_conv_path_name(rv_conv_path path);
+
+/* What a block's forward needs for inputs of one shape (N, C, H, W): each
+ * branch's conv weight prepared for its path once (Winograd-domain or
+ * packed, on the CPU) and the middle buffer of 1X1_KXK and 1X1_AVG
+ * branches. The block itself is not touched: build as many plans of one
+ * block as there are shapes or options. */
+typedef struct {
+    rv_options opt;
+    const rv_gemm_kernel *gemm; /* opt.gemm's kernel; NULL: OpenBLAS */
+    int64_t in[4];
+    rv_conv_path path[RV_MAX_BRANCHES];  /* branch i's conv (a middle branch's k x k one) */
+    rv_tensor prepared[RV_MAX_BRANCHES]; /* its weight as that path takes it, or empty */
+    rv_tensor middle;                    /* the middles, each followed by its padded copy */
+} rv_block_plan;
+
+rv_status rv_block_plan_build(rv_block_plan *bp, const rv_block *b, const int64_t in[4],
+                              const rv_options *opt);
+void rv_block_plan_free(rv_block_plan *bp);
+/* Bytes the plan holds: prepared weights and middles. */
+size_t rv_block_plan_bytes(const rv_block_plan *bp);
+/* The most workspace any one conv of the block takes under this plan. */
+size_t rv_block_plan_workspace_bytes(const rv_block_plan *bp, const rv_block *b);
+/* How branch i's conv runs under bp (NULL: the plain path), with workspace
+ * ws (NULL: the shared one). */
+rv_conv_exec rv_block_conv_exec(const rv_block_plan *bp, int i, const rv_tensor *ws);
+
+/* y = block(x) the way bp says (bp NULL: every conv on the plain path; a
+ * block with 1X1_KXK or 1X1_AVG branches then needs a plan), with
+ * workspace ws (at least rv_block_plan_workspace_bytes; NULL: the library's
+ * shared one, grown on demand). tmp is scratch of y's shape (unused by a
+ * deploy-time block, may then be NULL). */
+rv_status rv_block_run(const rv_block *b, const rv_block_plan *bp, const rv_tensor *ws,
+                       const rv_tensor *x, rv_tensor *tmp, rv_tensor *y);
+/* rv_block_run(b, NULL, NULL, ...): the plain path. */
+rv_status rv_block_forward(const rv_block *b, const rv_tensor *x, rv_tensor *tmp, rv_tensor *y);
+/* A pass of its own that gives every BN of the block statistics calibrated
+ * on its input as the block runs on x (rv_bn_calibrate: each BN in turn,
+ * before it is applied), leaving y = the calibrated block(x). */
+rv_status rv_block_calibrate_bn(rv_block *b, const rv_block_plan *bp, const rv_tensor *x,
+                                rv_tensor *tmp, rv_tensor *y, rv_rng *r);
 
 /* Learnable parameters, as PyTorch's parameters() counts them (conv weights
  * and biases, BN gamma and beta; running statistics are buffers). */
@@ -193,6 +235,7 @@ double rv_block_macs(const rv_block_spec *s, int64_t n, int64_t h, int64_t w);
 typedef struct {
     rv_block train;
     rv_block fast;
+    rv_block_plan plan[2]; /* train's and fast's, for x */
     rv_tensor x, tmp, y, yf;
     size_t held[2]; /* activation bytes of each form: tmp and y, and yf */
 } rv_block_pair;
@@ -203,6 +246,13 @@ void rv_block_pair_free(rv_block_pair *p);
 /* The two forms, as rv_fn (ctx: rv_block_pair *). */
 rv_status rv_block_pair_train(void *ctx);
 rv_status rv_block_pair_fast(void *ctx);
+
+/* Branch i as rv_branch_kernel gives it, with the branch's own BN folded in
+ * (rv_fuse_conv_bn): the conv the branch is. Summed over the branches,
+ * centred by rv_pad_kernel, then the BN after the sum folded in once, they
+ * are the folded conv. On the host; allocates w (O, I/g, kh', kw') and bias
+ * (O), the caller frees them. */
+rv_status rv_branch_kernel_fused(const rv_block *b, int i, rv_tensor *w, rv_tensor *bias);
 
 #ifdef __cplusplus
 }

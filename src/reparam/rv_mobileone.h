@@ -47,9 +47,10 @@ rv_status rv_mobileone_specs(rv_mobileone m, rv_block_spec *dw, rv_block_spec *p
  * the train-time ones. */
 typedef struct {
     rv_mobileone m;
-    rv_block train[2]; /* [0] the depthwise part, [1] the pointwise part */
-    rv_block fast[2];  /* the same parts, each folded into one conv */
-    rv_tensor x;       /* (N, C, S, S) */
+    rv_block train[2];        /* [0] the depthwise part, [1] the pointwise part */
+    rv_block fast[2];         /* the same parts, each folded into one conv */
+    rv_block_plan plan[2][2]; /* [part][0 train-time, 1 deploy-time], for x */
+    rv_tensor x;              /* (N, C, S, S) */
     /* train-time: the depthwise part's output mid (N, C, P, P), the block's
      * y (N, O, P, P), branch scratch of each shape; deploy-time: midf, yf */
     rv_tensor tmp[2], mid, y;

@@ -27,6 +27,7 @@
 
 #include "rv_net.h"
 #include "rv_quant.h"
+#include "rv_taps.h" /* where a folded kernel's weights sit, which both measure */
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,13 +74,6 @@ rv_status rv_net_quant_error(const rv_net *net, const float *scales, rv_quant_gr
  * rv_bn_randomize(r), the head copied. Two structures on one set of kernels,
  * for comparing them; calibrate its BNs (rv_net_calibrate_bn) before use. */
 rv_status rv_net_to_qarepvgg(const rv_net *net, rv_rng *r, rv_net *qa);
-
-/* Where weight (o, c, r, k) of a folded kernel w (O, I/g, KH, KW) sits: on
- * the identity's tap (the centre of input channel o % (I/g), where an
- * identity branch lands: rv_identity_kernel), on another centre tap (where a
- * 1x1 branch lands), or on an outer tap (the kxk branch's alone). */
-typedef enum { RV_TAP_IDENTITY, RV_TAP_CENTRE, RV_TAP_OUTER, RV_TAP_KINDS } rv_tap_kind;
-rv_tap_kind rv_tap_kind_of(const rv_tensor *w, int64_t o, int64_t c, int64_t r, int64_t k);
 
 /* What lesson 10 and the bench measure: RepVGG and QARepVGG of one
  * architecture on the same kernels, each in both forms, their inputs' INT8

@@ -2,12 +2,14 @@
 
 Usage: check_family.py TEST_BRANCHES_BINARY WORK_DIR [cpu|cuda]
 
-`test_branches --dump WORK_DIR --device D` writes, as .npy files, ACNet and DBB
-blocks of seeded random weights and BN statistics (odd sizes, batch > 1,
-stride 1 and 2, groups, DBB's depthwise form), an input for each, the output
-of our multi-branch block, the output of our folded conv and the folded
-kernel and bias, with a list of the blocks (cases.txt). This script builds each
-block in PyTorch from the papers' equations (below), gives it the same
+`test_branches --dump WORK_DIR --device D` writes, as .npy files, blocks of
+every family in its table (ACNet's and DBB's) of seeded random weights and BN
+statistics (odd sizes, batch > 1, stride 1 and 2, groups, DBB's depthwise
+form), an input for each, the output of our multi-branch block, the output of
+our folded conv and the folded kernel and bias, with a list of the blocks
+(cases.txt: family, channels, stride, groups, the folded conv's kernel size
+and padding). This script builds each block in PyTorch from the papers'
+equations (below; FAMILIES holds one row per family), gives it the same
 weights and input, runs it in float64 (so that the reference carries no
 float32 rounding of its own) and checks, per block:
   - our multi-branch output against PyTorch's multi-branch output;
@@ -16,10 +18,10 @@ float32 rounding of its own) and checks, per block:
     same (the fold checked apart from our conv);
   - our folded kernel and bias against the papers' transforms computed here
     in PyTorch (DBB's transforms I to VI);
-  - for DBB, that the data make the border matter: PyTorch's block with its
-    middles padded with zeros instead of the BN's shift differs from the right
-    one by more than 1e-2 on the output's border, so a fold that padded with
-    zeros could not pass.
+  - for a family whose middles pad with the BN's shift (DBB), that the data
+    make the border matter: PyTorch's block with its middles padded with zeros
+    instead differs from the right one by more than 1e-2 on the output's
+    border, so a fold that padded with zeros could not pass.
 
 ACNet ("ACNet: Strengthening the Kernel Skeletons for Powerful CNN via
 Asymmetric Convolution Blocks", Ding et al., ICCV 2019):
@@ -46,6 +48,7 @@ Exit: 0 pass, 1 fail, 77 skipped (no torch or numpy; no CUDA device for cuda).
 """
 import os
 import sys
+from collections import namedtuple
 
 try:
     import numpy as np
@@ -195,48 +198,61 @@ def merge_1x1_kxk(k1, b1, k2, b2, groups):  # III, group by group, concatenated 
     return torch.cat(ks), torch.cat(bs) + b2
 
 
-def avg_kernel(channels, groups):  # V: 1/9 on the matching channel of its group
-    k = torch.zeros(channels, channels // groups, 3, 3, dtype=torch.float64)
-    k[torch.arange(channels), torch.arange(channels) % (channels // groups)] = 1.0 / 9
+def avg_kernel(channels, groups, size):  # V: 1/size^2 on the matching channel of its group
+    k = torch.zeros(channels, channels // groups, size, size, dtype=torch.float64)
+    k[torch.arange(channels), torch.arange(channels) % (channels // groups)] = 1.0 / size**2
     return k
 
 
-def pad_to_3x3(k):  # VI: centred in zeros
-    return F.pad(k, [(3 - k.shape[3]) // 2] * 2 + [(3 - k.shape[2]) // 2] * 2)
+def pad_to(k, kh, kw):  # VI: centred in zeros, to kh x kw
+    return F.pad(k, [(kw - k.shape[3]) // 2] * 2 + [(kh - k.shape[2]) // 2] * 2)
 
 
-def branch_kernel(branch, cout, groups):
-    """One branch of a block as one 3x3 kernel and bias."""
+def branch_kernel(branch, cout, groups, kh, kw):
+    """One branch of a block as one kh x kw kernel and bias."""
     convs = [m for m in branch if isinstance(m, (nn.Conv2d, IdentityBasedConv1x1))]
     bns = [m for m in branch if isinstance(m, (nn.BatchNorm2d, BNAndPad))]
-    pooled = any(isinstance(m, nn.AvgPool2d) for m in branch)
+    pools = [m.kernel_size for m in branch if isinstance(m, nn.AvgPool2d)]
     weight = [c.kernel() if isinstance(c, IdentityBasedConv1x1) else c.weight for c in convs]
-    if pooled and not convs:  # a pool of x itself
-        return fuse_bn(avg_kernel(cout, groups), bns[0])
-    if len(weight) == 1 and not pooled:  # one conv: I then VI
+    if pools and not convs:  # a pool of x itself
+        k, b = fuse_bn(avg_kernel(cout, groups, pools[0]), bns[0])
+    elif len(weight) == 1 and not pools:  # one conv: I (then VI)
         k, b = fuse_bn(weight[0], bns[0])
-        return pad_to_3x3(k), b
-    k1, b1 = fuse_bn(weight[0], bns[0])
-    k2, b2 = fuse_bn(avg_kernel(cout, groups) if pooled else weight[1], bns[1])
-    return merge_1x1_kxk(k1, b1, k2, b2, groups)
+    else:  # a 1x1 then a conv or a pool: III
+        k1, b1 = fuse_bn(weight[0], bns[0])
+        k2, b2 = fuse_bn(avg_kernel(cout, groups, pools[0]) if pools else weight[1], bns[1])
+        k, b = merge_1x1_kxk(k1, b1, k2, b2, groups)
+    return pad_to(k, kh, kw), b
 
 
-def fold(block, cout, groups):  # II: the branches summed
-    parts = [branch_kernel(b, cout, groups) for b in block.branches]
+def fold(block, cout, groups, kh, kw):  # II: the branches summed
+    parts = [branch_kernel(b, cout, groups, kh, kw) for b in block.branches]
     return sum(k for k, _ in parts), sum(b for _, b in parts)
+
+
+# --- the families: one row each, as test_branches.c's table of families has one ---------------
+# title: the paper's name for it; make(cin, cout, stride, groups): the block from the paper's
+# equations, its branches in our order in .branches; a block with BN-and-pad middles also
+# takes zero_border=True (those middles padded with zeros), for the border check.
+Family = namedtuple("Family", "title make")
+FAMILIES = {
+    "acnet": Family("ACNet", ACBlock),
+    "dbb": Family("DBB", DBB),
+}
 
 
 # --- the cases ------------------------------------------------------------------------------
 def check_case(work, line):
-    name, family, cin, cout, stride, groups, n, size, branches = line.split()
-    cin, cout, stride, groups, n, size, branches = map(int, (cin, cout, stride, groups, n, size,
-                                                             branches))
+    name, family, *numbers = line.split()
+    cin, cout, stride, groups, n, size, branches, kh, kw, pad_h, pad_w = map(int, numbers)
 
     def f(key):
         return np.load(os.path.join(work, f"{name}.{key}.npy"))
 
-    make = ACBlock if family == "acnet" else DBB
+    make = FAMILIES[family].make
     block = make(cin, cout, stride, groups).double().eval()
+    # how far into the output the BN-and-pad middles' border reaches (0: none)
+    border = max((m.pad for m in block.modules() if isinstance(m, BNAndPad)), default=0)
     check(f"{name}: {family} block with {len(block.branches)} branches",
           len(block.branches) == branches, f"ours has {branches}")
     if len(block.branches) != branches:
@@ -251,17 +267,17 @@ def check_case(work, line):
     agree(f"{name}: our multi-branch block vs PyTorch's", f("y"), ref)
     agree(f"{name}: our folded conv vs PyTorch's multi-branch block", f("yf"), ref)
     agree(f"{name}: PyTorch's conv2d with our folded kernel vs its multi-branch block",
-          F.conv2d(x, w, b, stride, 1, 1, groups), ref)
-    kw, kb = fold(block, cout, groups)
-    agree(f"{name}: our folded kernel vs the papers' transforms", w, kw)
-    agree(f"{name}: our folded bias vs the papers' transforms", b, kb)
-    if family == "dbb":
+          F.conv2d(x, w, b, stride, (pad_h, pad_w), 1, groups), ref)
+    fw, fb = fold(block, cout, groups, kh, kw)
+    agree(f"{name}: our folded kernel vs the papers' transforms", w, fw)
+    agree(f"{name}: our folded bias vs the papers' transforms", b, fb)
+    if border:
         wrong = make(cin, cout, stride, groups, zero_border=True).double().eval()
         wrong.load_state_dict(block.state_dict())
-        d = (wrong(x) - ref).abs()
-        inside = d[:, :, 1:-1, 1:-1].max().item()
-        ring = max(d[:, :, 0].max().item(), d[:, :, -1].max().item(),
-                   d[:, :, :, 0].max().item(), d[:, :, :, -1].max().item())
+        d, r = (wrong(x) - ref).abs(), border
+        inside = d[:, :, r:-r, r:-r].max().item()
+        ring = max(d[:, :, :r].max().item(), d[:, :, -r:].max().item(),
+                   d[:, :, :, :r].max().item(), d[:, :, :, -r:].max().item())
         check(f"{name}: the border matters (zero padding in place of BN-and-pad)",
               ring > 1e-2 and inside == 0,
               f"max |difference| {ring:.3g} on the border ring, {inside:.3g} inside")
@@ -279,17 +295,22 @@ def main():
     with open(os.path.join(work, "cases.txt")) as listing:
         lines = [ln for ln in listing.read().splitlines() if ln.strip()]
     families = sorted({ln.split()[1] for ln in lines})
-    check("the blocks: ACNet and DBB, batch > 1, stride 1 and 2, groups",
-          families == ["acnet", "dbb"] and all(int(ln.split()[6]) > 1 for ln in lines) and
+    check(f"the blocks: {' and '.join(f.title for f in FAMILIES.values())}, batch > 1, "
+          "stride 1 and 2, groups",
+          families == sorted(FAMILIES) and all(int(ln.split()[6]) > 1 for ln in lines) and
           {int(ln.split()[4]) for ln in lines} == {1, 2} and
           any(int(ln.split()[5]) > 1 for ln in lines),
           f"{len(lines)} blocks")
     torch.set_grad_enabled(False)
     for line in lines:
+        name, family = line.split()[:2]
+        if family not in FAMILIES:
+            check(f"{name}: a {family} block", False, "no such family in FAMILIES")
+            continue
         try:
             check_case(work, line)
         except FileNotFoundError as e:
-            check(f"{line.split()[0]}: its tensors", False, str(e))
+            check(f"{name}: its tensors", False, str(e))
     print(f"check_family ({device}, torch {torch.__version__}): {tally.failures} failed check(s)")
     return 1 if tally.failures else 0
 

@@ -1,0 +1,15 @@
+/* Attack: every loop runs i <= numel, one element too far, reading and
+ * writing past the end of every tensor.
+ * expect: FAIL exercise 1, case 1, [^:]*: a memory fault
+ * expect: loop_le_numel\.c:1[23]
+ */
+#include "rv_steps.h"
+
+rv_status rv_step_sum_convs(const rv_tensor *w1, const rv_tensor *b1, const rv_tensor *w2,
+                            const rv_tensor *b2, rv_tensor *w, rv_tensor *b)
+{
+    int64_t nw = rv_tensor_numel(w), nb = rv_tensor_numel(b);
+    for (int64_t i = 0; i <= nw; i++) w->data[i] = w1->data[i] + w2->data[i];
+    for (int64_t o = 0; o <= nb; o++) b->data[o] = b1->data[o] + b2->data[o];
+    return RV_OK;
+}
