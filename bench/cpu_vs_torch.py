@@ -47,7 +47,8 @@ try:
     from pybench import (also_builds, build_a0, commit, cpu_isa, cpu_name, machine_name, ours_env,
                          ours_row, run)
 except ImportError as e:
-    print(f"skipped: {e}")
+    print(f"skipped: {e} (in {sys.executable}); this script needs numpy and torch: run it with "
+          "/usr/bin/python3, Debian's (apt-get install python3-numpy python3-torch)")
     sys.exit(77)
 
 # the goals set for ours before the work of docs/performance.md: ours / PyTorch at most this
