@@ -25,6 +25,7 @@
 #include <omp.h>
 #endif
 
+#include "rv_cpu.h"
 #include "rv_gemm.h"
 #include "rv_ops.h"
 #include "rv_simd.h"
