@@ -7,8 +7,9 @@
  * grid thread by thread, at both widths, and compares each body with a loop
  * nest written from the definition, on shapes where a swapped index or an
  * off-by-one shows: batched im2col (odd sizes, stride 2, padding 2, C=3,
- * K=5), the channel of the BN/bias epilogue, border padding and average
- * pooling.
+ * K=5), the channel of the BN/bias epilogue, border padding, average
+ * pooling, and the flat bodies (ReLU, add, the head's pool, per-channel
+ * fake quantization).
  * It also checks that the grid covers every element exactly once, and that
  * the 32-bit bound leaves room for the last block's spare threads.
  * The bodies are internal to the library; CMakeLists.txt gives this test,
@@ -63,21 +64,22 @@ static void test_grid_coverage(void)
     }
 }
 
-/* A launch indexes in 32 bits only when its last thread, n rounded up to a
- * whole block, is still an int32_t: checked at the bound and around it. */
+/* A launch indexes in 32 bits exactly when its every index is an int32_t,
+ * its grid's last thread (n rounded up to a whole block) included: checked
+ * around the bound, which must also not refuse a size that fits. */
 static void test_width_bound(void)
 {
-    int64_t bound = 0;
-    for (int64_t s = (int64_t)INT32_MAX - 4 * RV_BLOCK; s <= (int64_t)INT32_MAX + 1; s++) {
+    for (int64_t s = (int64_t)INT32_MAX - 4 * RV_BLOCK; s <= (int64_t)INT32_MAX + 4 * RV_BLOCK;
+         s++) {
         if (!rv_index_fits32(s)) continue;
-        bound = s;
         int64_t last = rv_ceil_div(s, RV_BLOCK) * RV_BLOCK - 1;
-        CHECK(last <= INT32_MAX, "32-bit indices allowed for %lld elements, yet thread %lld of "
-              "the grid does not fit in 32 bits", (long long)s, (long long)last);
+        CHECK(s <= INT32_MAX && last <= INT32_MAX,
+              "32-bit indices allowed for %lld elements (the grid's last thread: %lld), not "
+              "both an int32_t",
+              (long long)s, (long long)last);
     }
-    CHECK(bound >= (int64_t)INT32_MAX - 2 * RV_BLOCK && !rv_index_fits32(bound + 1) &&
-              !rv_index_fits32((int64_t)1 << 40),
-          "32-bit indices refused below %lld elements, or allowed above it", (long long)bound);
+    CHECK(rv_index_fits32(INT32_MAX) && !rv_index_fits32((int64_t)INT32_MAX + 1),
+          "32-bit indices refused for 2^31 - 1 elements, or allowed for 2^31");
 }
 
 static void test_im2col(int64_t N, rv_conv_geom g)
@@ -127,6 +129,32 @@ static void test_channel_bodies(void)
     CHECK_WIDTHS("bias + relu epilogue channel index", n,
                  rv_bias_act_elem(src, shift, 1, C, HW, i),
                  rv_bias_act_elem32(src, shift, 1, (int32_t)C, (int32_t)HW, i));
+}
+
+/* The bodies over flat or per-plane indices: ReLU, add, the head's global
+ * average pool (plane i of HW values), per-channel fake quantization
+ * (channel i / inner; the value itself is rv_fake_quant's, tested in
+ * test_quant). */
+static void test_flat_bodies(void)
+{
+    int64_t planes = 6, HW = 35, n = planes * HW;
+    float scales[6] = {0.5f, 0.25f, 1.0f, 2.0f, 0.125f, 4.0f};
+    for (int64_t i = 0; i < n; i++) src[i] = (float)(i % 17) - 8.0f;
+    for (int64_t i = 0; i < n; i++) expect[i] = src[i] < 0.0f ? 0.0f : src[i];
+    CHECK_WIDTHS("relu", n, rv_relu_elem(src, i), rv_relu_elem32(src, i));
+    for (int64_t i = 0; i < n; i++) expect[i] = 2.0f * src[i];
+    CHECK_WIDTHS("add", n, rv_add_elem(src, src, i), rv_add_elem32(src, src, i));
+    for (int64_t p = 0; p < planes; p++) {
+        double sum = 0.0;
+        for (int64_t k = 0; k < HW; k++) sum += src[p * HW + k];
+        expect[p] = (float)(sum / (double)HW);
+    }
+    CHECK_WIDTHS("global average pool plane index", planes, rv_avgpool_elem(src, HW, i),
+                 rv_avgpool_elem32(src, (int32_t)HW, i));
+    for (int64_t i = 0; i < n; i++) expect[i] = rv_fake_quant(src[i], scales[i / HW]);
+    CHECK_WIDTHS("per-channel fake quantization channel index", n,
+                 rv_fake_quant_channel_elem(src, scales, HW, i),
+                 rv_fake_quant_channel_elem32(src, scales, (int32_t)HW, i));
 }
 
 static void test_pad_pool_bodies(int64_t N, rv_conv_geom g)
@@ -188,6 +216,7 @@ int main(int argc, char **argv)
     test_im2col(2, GEOM(3, 6, 7, 1, 3, 6, 7, 1, 0, 1)); /* ACNet's 1x3 */
     test_im2col(1, GEOM(2, 7, 6, 3, 1, 4, 3, 2, 1, 0)); /* its 3x1, stride 2 */
     test_channel_bodies();
+    test_flat_bodies();
     test_pad_pool_bodies(2, GEOM(3, 5, 6, 3, 3, 5, 6, 1, 1, 1));
     test_pad_pool_bodies(1, GEOM(4, 7, 5, 3, 3, 4, 3, 2, 1, 1));
     test_pad_pool_bodies(2, GEOM(2, 6, 6, 2, 2, 3, 3, 2, 0, 0));

@@ -37,9 +37,10 @@
 RV_HD int64_t rv_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Whether a kernel whose indices all stay below `span` (its element count,
- * and every offset into its inputs) can index in 32 bits: the grid's last
- * thread, n rounded up to a whole block, must fit in an int32_t too. */
-RV_HD int rv_index_fits32(int64_t span) { return span <= (int64_t)INT32_MAX - RV_BLOCK; }
+ * and every offset into its inputs) can index in 32 bits. The grid's last
+ * thread, n rounded up to a whole block, is then an int32_t too: RV_BLOCK
+ * divides 2^31, so the blocks of n <= 2^31 - 1 elements end at 2^31 - 1. */
+RV_HD int rv_index_fits32(int64_t span) { return span <= (int64_t)INT32_MAX; }
 
 /* Conv epilogue of one value: y + bias, then ReLU when relu != 0 (a NaN
  * stays NaN, as in PyTorch). */
