@@ -1,5 +1,5 @@
 /* cuda_check.h - checking every CUDA and cuBLAS call (C++ side only;
- * internal to the library: kernels/ and src/).
+ * internal to the library: the .cu files of kernels/ only).
  *
  * CUDA_CHECK / CUBLAS_CHECK return from the enclosing function with
  * "file:line: call: error name (error string)" as the message: RV_ENOMEM for

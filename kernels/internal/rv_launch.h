@@ -15,7 +15,12 @@
  * the index type and calls the lambda with the grid's blocks and n in that
  * type: int32_t when rv_index_fits32(span) (every index then fits, the last
  * block's spare threads included), int64_t above. The lambda casts the op's
- * other sizes to n's type (decltype(n)) and its geometry with rv_geom_as.
+ * other sizes to the type of the n it is given (decltype) and its geometry
+ * with rv_geom_as:
+ *
+ *     return rv_launch_1d("relu", n, n, [&](unsigned blocks, auto n_) {
+ *         relu_kernel<<<RV_GRID(blocks)>>>(x->data, n_, y->data);
+ *     });
  */
 #ifndef RV_LAUNCH_H
 #define RV_LAUNCH_H
