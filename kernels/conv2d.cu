@@ -59,11 +59,10 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
         const float *xn = x->data + n0 * g.C * g.H * g.W;
         if (!pointwise) {
             int64_t total = nb * col_per_img;
-            st = rv_launch_1d("conv2d im2col", total, nb * g.C * g.H * g.W,
-                              [&](unsigned blocks, auto n_) {
-                                  im2col_kernel<<<RV_GRID(blocks)>>>(xn, rv_geom_as(g, n_), n_,
-                                                                     col);
-                              });
+            st = rv_launch_1d(
+                "conv2d im2col", total, nb * g.C * g.H * g.W, [&](unsigned blocks, auto n_) {
+                    im2col_kernel<<<RV_GRID(blocks)>>>(xn, rv_geom_as(g, n_), n_, col);
+                });
             if (st != RV_OK) return st;
         }
         const float *cn = pointwise ? xn : col;

@@ -188,9 +188,10 @@ extern "C" rv_status rv_cuda_memcpy(void *dst, int dst_dev, const void *src, int
     int captured = 0;
     CUDA_CHECK(capturing(&captured));
     if (captured)
-        return rv_error(RV_EINVAL, "copy: %zu bytes between host and GPU memory inside a CUDA "
-                                   "Graph capture (a copy from or to the host waits for the "
-                                   "GPU, which a capture cannot)",
+        return rv_error(RV_EINVAL,
+                        "copy: %zu bytes between host and GPU memory inside a CUDA "
+                        "Graph capture (a copy from or to the host waits for the "
+                        "GPU, which a capture cannot)",
                         bytes);
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, rv_cuda_stream()));
     CUDA_CHECK(cudaStreamSynchronize(rv_cuda_stream()));

@@ -104,8 +104,7 @@ static void test_im2col(int64_t N, rv_conv_geom g)
              (long long)N, (long long)g.C, (long long)g.H, (long long)g.W, (long long)g.KH,
              (long long)g.KW, (long long)g.stride, (long long)g.pad_h, (long long)g.pad_w);
     rv_conv_geom32 g32 = rv_conv_geom_narrow(g);
-    CHECK_WIDTHS(what, n, rv_im2col_batched_elem(src, g, i),
-                 rv_im2col_batched_elem32(src, g32, i));
+    CHECK_WIDTHS(what, n, rv_im2col_batched_elem(src, g, i), rv_im2col_batched_elem32(src, g32, i));
 }
 
 static void test_channel_bodies(void)
@@ -126,8 +125,7 @@ static void test_channel_bodies(void)
                 float v = src[k] + shift[c];
                 expect[k] = v > 0 ? v : 0;
             }
-    CHECK_WIDTHS("bias + relu epilogue channel index", n,
-                 rv_bias_act_elem(src, shift, 1, C, HW, i),
+    CHECK_WIDTHS("bias + relu epilogue channel index", n, rv_bias_act_elem(src, shift, 1, C, HW, i),
                  rv_bias_act_elem32(src, shift, 1, (int32_t)C, (int32_t)HW, i));
 }
 
@@ -187,8 +185,7 @@ static void test_pad_pool_bodies(int64_t N, rv_conv_geom g)
                     }
                 expect[k] = (float)(sum / (double)(g.KH * g.KW));
             }
-    CHECK_WIDTHS("average pool", n, rv_avgpool2d_elem(src, g, i),
-                 rv_avgpool2d_elem32(src, g32, i));
+    CHECK_WIDTHS("average pool", n, rv_avgpool2d_elem(src, g, i), rv_avgpool2d_elem32(src, g32, i));
 }
 
 int main(int argc, char **argv)

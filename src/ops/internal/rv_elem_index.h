@@ -98,8 +98,8 @@ RV_HD float RV_ELEM(rv_avgpool2d_elem)(const float *x /* (N, C, H, W) */, RV_GEO
 }
 
 /* Element i of a per-channel fake quantization of w (O, inner): channel i / inner. */
-RV_HD float RV_ELEM(rv_fake_quant_channel_elem)(const float *w, const float *scales,
-                                                RV_IDX inner, RV_IDX i)
+RV_HD float RV_ELEM(rv_fake_quant_channel_elem)(const float *w, const float *scales, RV_IDX inner,
+                                                RV_IDX i)
 {
     return rv_fake_quant(w[i], scales[i / inner]);
 }
