@@ -40,6 +40,7 @@
 
 #include "bench.h"
 #include "rv_cli.h"
+#include "rv_cpu.h"
 #include "rv_machine.h"
 #include "rv_ops.h"
 #include "rv_results.h"

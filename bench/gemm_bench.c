@@ -25,6 +25,7 @@
 
 #include "rv_check.h"
 #include "rv_cli.h"
+#include "rv_cpu.h"
 #include "rv_gemm.h"
 #include "rv_ops.h"
 #include "rv_report.h"

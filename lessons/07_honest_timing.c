@@ -47,6 +47,7 @@
 
 #include "rv_check.h"
 #include "rv_cli.h"
+#include "rv_cpu.h"
 #include "rv_lesson.h"
 #include "rv_notebook.h"
 #include "rv_ops.h"

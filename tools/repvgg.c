@@ -29,6 +29,7 @@
 #include "rv_alloc.h"
 #include "rv_check.h"
 #include "rv_cli.h"
+#include "rv_cpu.h"
 #include "rv_npy.h"
 #include "rv_ops.h"
 #include "rv_plan.h"

@@ -21,6 +21,7 @@
 #endif
 
 #include "rv_alloc.h"
+#include "rv_cpu.h"
 #include "rv_elem.h"
 #include "rv_grad.h"
 
