@@ -45,7 +45,7 @@ typedef struct {
 /* One step of the update above at learning rate lr (>= 0) over the n
  * parameters ps, then opt->steps + 1. On RV_EINVAL (a bad setting or a
  * shape, device or buffer that does not fit, named) nothing has changed. */
-rv_status rv_sgd_step(rv_sgd *opt, float lr, rv_sgd_param *ps, int n);
+rv_status rv_sgd_step(rv_sgd *opt, float lr, const rv_sgd_param *ps, int n);
 
 #ifdef __cplusplus
 }

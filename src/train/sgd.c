@@ -32,7 +32,7 @@ static rv_status check_param(const rv_sgd *opt, const rv_sgd_param *q, int i)
     return RV_OK;
 }
 
-rv_status rv_sgd_step(rv_sgd *opt, float lr, rv_sgd_param *ps, int n)
+rv_status rv_sgd_step(rv_sgd *opt, float lr, const rv_sgd_param *ps, int n)
 {
     if (!(opt->momentum >= 0.0f && opt->momentum < 1.0f))
         return rv_error(RV_EINVAL, "SGD: momentum %g is not in [0, 1)", opt->momentum);
