@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 typedef struct {
-    int pad;    /* border on each side, >= 0: 2 pixels */
+    int pad;    /* border on each side, 0..4096: 2 pixels */
     int flip;   /* 1: mirror left to right with probability 1/2; 0: never */
     float fill; /* the border's value, in the units of x */
 } rv_augment_params;
