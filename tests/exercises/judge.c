@@ -543,11 +543,26 @@ static void show_output(const run *r)
     }
 }
 
+/* 1 when this program is built with AddressSanitizer: so is every runner of
+ * its build (the asan preset's flags are the whole build's), whatever the
+ * command line says */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUILT_WITH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUILT_WITH_ASAN 1
+#endif
+#endif
+#ifndef BUILT_WITH_ASAN
+#define BUILT_WITH_ASAN 0
+#endif
+
 int main(int argc, char **argv)
 {
-    int sanitized = argc > 1 && strcmp(argv[1], "--sanitized") == 0;
-    int n = argc == 3 + sanitized ? atoi(argv[2 + sanitized]) : 0, count = 0;
-    const char *runner = argc == 3 + sanitized ? argv[1 + sanitized] : NULL;
+    int flag = argc > 1 && strcmp(argv[1], "--sanitized") == 0;
+    int sanitized = flag || BUILT_WITH_ASAN;
+    int n = argc == 3 + flag ? atoi(argv[2 + flag]) : 0, count = 0;
+    const char *runner = argc == 3 + flag ? argv[1 + flag] : NULL;
     const grade_case *c = n >= 1 && n <= N_EXERCISES ? exercise_cases(n, &count) : NULL;
     if (!c || access(runner, X_OK) != 0) {
         fprintf(stderr,

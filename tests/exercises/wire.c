@@ -257,10 +257,12 @@ void wire_input(wire *w, const rv_tensor *t, const char *name)
             if (first < 0) first = i;
             diff++;
         }
+    float now = 0.0f; /* v is the wire's: not aligned for a float */
+    if (diff) memcpy(&now, &v[first], sizeof now);
     if (diff)
         snprintf(w->changed, sizeof w->changed,
                  "its input %s %s is a const input, but %lld of %lld values changed; first at "
                  "flat index %lld: was %.7g, now %.7g",
                  name, rv_tensor_shape_str(t, s, sizeof s), (long long)diff, (long long)n,
-                 (long long)first, t->data[first], v[first]);
+                 (long long)first, t->data[first], now);
 }
