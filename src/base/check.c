@@ -30,6 +30,18 @@ rv_cmp rv_compare(const float *a, const float *ref, int64_t n, rv_tol tol)
     return c;
 }
 
+rv_cmp rv_compare_masked(const float *a, const float *ref, int64_t n, const unsigned char *mask,
+                         int which, rv_tol tol, float *a_sel, float *ref_sel)
+{
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (mask[i] == which) {
+            a_sel[k] = a[i];
+            ref_sel[k++] = ref[i];
+        }
+    return rv_compare(a_sel, ref_sel, k, tol);
+}
+
 static rv_status host_view(const rv_tensor *t, rv_tensor *host)
 {
     if (t->device == RV_CPU) {
