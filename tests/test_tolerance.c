@@ -91,5 +91,16 @@ int main(int argc, char **argv)
     CHECK(!c.pass && c.n == 666 && c.failures == 1 && c.worst == 200 && a_sel[200] == a[301],
           "an error inside the mask missed (n %lld, worst %lld)", (long long)c.n,
           (long long)c.worst);
+    /* the same on tensors, printed: 1 agree, 0 differ (as expected or not), -1 not compared */
+    const int64_t n = N, half = N / 2;
+    rv_tensor ta = rv_tensor_view(a, RV_CPU, 1, &n), tr = rv_tensor_view(ref, RV_CPU, 1, &n);
+    rv_tensor short_r = rv_tensor_view(ref, RV_CPU, 1, &half);
+    CHECK(rv_expect_close_masked(stdout, "  mask 1s", &ta, &tr, mask, 1, fp32, 1) == 1,
+          "tensors: an error outside the mask counted");
+    CHECK(rv_expect_close_masked(stdout, "  mask 0s (expected to differ)", &ta, &tr, mask, 0, fp32,
+                                 0) == 0,
+          "tensors: an error inside the mask missed");
+    CHECK(rv_expect_close_masked(stdout, "  shapes differ", &ta, &short_r, mask, 0, fp32, 0) == -1,
+          "tensors: shapes that differ compared");
     return rv_test_finish("test_tolerance");
 }

@@ -84,6 +84,13 @@ void rv_cmp_print_expecting(FILE *f, const char *what, const rv_cmp *c, rv_tol t
  * the comparison cannot be made, with the reason printed). */
 int rv_expect_close(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
                     rv_tol tol);
+/* The same on the elements i with mask[i] == which (mask: one byte per
+ * element of a, on the host; rv_compare_masked), printed as
+ * rv_cmp_print_expecting does with want_pass. Returns 1 when they agree, 0
+ * when they differ, -1 when the comparison cannot be made (the reason
+ * printed): an expected difference is 0, never -1. */
+int rv_expect_close_masked(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
+                           const unsigned char *mask, int which, rv_tol tol, int want_pass);
 
 #ifdef __cplusplus
 }
