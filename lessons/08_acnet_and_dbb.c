@@ -37,22 +37,6 @@
 #include "rv_lesson.h"
 #include "rv_reparam.h"
 
-/* ---- blocks as lists of branches: both forms, compared ------------------------- */
-
-/* Builds the block, runs both forms, compares; 1 when they agree. */
-static int check(const char *what, rv_block_spec spec, rv_device dev, int n, int s, uint64_t seed)
-{
-    rv_block_pair p;
-    int ok = 0;
-    if (rv_block_pair_build(&p, spec, dev, n, s, seed) != RV_OK ||
-        rv_block_pair_train(&p) != RV_OK || rv_block_pair_fast(&p) != RV_OK)
-        printf("  %s: error: %s\n", what, rv_lesson_keep_error());
-    else
-        ok = rv_expect_close(stdout, what, &p.yf, &p.y, RV_TOL_FP32);
-    rv_block_pair_free(&p);
-    return ok;
-}
-
 /* "  C -> O channels, stride s, groups g" */
 static const char *shape(char *buf, size_t len, const rv_block_spec *s)
 {
@@ -123,7 +107,8 @@ static int part_acnet(rv_device dev, int n, int s, int64_t C)
     for (int i = 0; i < 3; i++) {
         char what[96];
         rv_block_spec spec = rv_acnet_block_spec(C, out[i], stride[i], groups[i]);
-        pass &= check(shape(what, sizeof what, &spec), spec, dev, n, s, 80 + (uint64_t)i);
+        pass &= rv_lesson_check_block(shape(what, sizeof what, &spec), spec, dev, n, s,
+                                      80 + (uint64_t)i);
     }
     return pass;
 }
@@ -194,7 +179,8 @@ static int part_one_then_three(rv_device dev, int n, int s, int64_t C)
     for (int i = 0; i < 3; i++) {
         char what[96];
         rv_block_spec spec = one_then_three(C, stride[i], groups[i], 0);
-        pass &= check(shape(what, sizeof what, &spec), spec, dev, n, s, 85 + (uint64_t)i);
+        pass &= rv_lesson_check_block(shape(what, sizeof what, &spec), spec, dev, n, s,
+                                      85 + (uint64_t)i);
     }
     printf("With the middle padded with zeros, as a plain 3x3 conv after the BN would pad it,\n"
            "the branch sees 0 where the fused conv sees t1: an output pixel differs by\n"
@@ -237,7 +223,8 @@ static int part_avgpool(rv_device dev, int n, int s, int64_t C)
         char what[96];
         rv_block_spec spec = rv_block_spec_list(C, C, stride[i], groups[i], 3, 1, &pool);
         spec.no_relu = 1;
-        pass &= check(shape(what, sizeof what, &spec), spec, dev, n, s, 95 + (uint64_t)i);
+        pass &= rv_lesson_check_block(shape(what, sizeof what, &spec), spec, dev, n, s,
+                                      95 + (uint64_t)i);
     }
     return pass;
 }
@@ -291,47 +278,12 @@ static int part_dbb(rv_device dev, int n, int s, int64_t C)
         rv_block_spec spec = rv_dbb_block_spec(C, out[i], stride[i], groups[i]);
         snprintf(what, sizeof what, "%s, %d branches", shape(head, sizeof head, &spec),
                  spec.n_branches);
-        pass &= check(what, spec, dev, n, s, 110 + (uint64_t)i);
+        pass &= rv_lesson_check_block(what, spec, dev, n, s, 110 + (uint64_t)i);
     }
     return pass;
 }
 
 /* ---- 6: the blocks timed -------------------------------------------------------- */
-
-static void time_block(const char *name, rv_block_spec spec, rv_device dev, int n, int s,
-                       int warmup, int repeat)
-{
-    rv_block_pair l;
-    if (rv_block_pair_build(&l, spec, dev, n, s, 120) != RV_OK) {
-        rv_lesson_keep_error();
-        return;
-    }
-    char train[64], what[128];
-    snprintf(train, sizeof train, "train-time (%d branches)", spec.n_branches);
-    /* the middles of 1x1-then-3x3 and 1x1-then-average branches live in the
-     * block plan's buffer: activations too */
-    size_t middle = rv_tensor_bytes(&l.plan[0].middle);
-    rv_lesson_form forms[2] = {
-        {.name = train, .fn = rv_block_pair_train, .ctx = &l, .activations = l.held[0] + middle},
-        {.name = "deploy-time (1 conv)",
-         .fn = rv_block_pair_fast,
-         .ctx = &l,
-         .activations = l.held[1]},
-    };
-    snprintf(what, sizeof what, "%s, %lld -> %lld channels, stride 1, %dx%lldx%dx%d input", name,
-             (long long)spec.in_ch, (long long)spec.out_ch, n, (long long)spec.in_ch, s, s);
-    rv_lesson_compare(dev, what, forms, warmup, repeat,
-                      middle ? "memory = activations (the output and branch buffers the form "
-                               "keeps between calls, with\n"
-                               "         the middles of the 1x1-then-3x3 and "
-                               "1x1-then-average branches, padded)\n"
-                               "       + scratch (what one call allocates while it runs: the "
-                               "im2col or Winograd\n"
-                               "         workspace); the input and the weights are not counted."
-                             : NULL,
-                      NULL);
-    rv_block_pair_free(&l);
-}
 
 int main(int argc, char **argv)
 {
@@ -389,9 +341,11 @@ int main(int argc, char **argv)
            "DBB's with a 1x1 conv and a padded copy before their 3x3 step; the deploy-time\n"
            "form runs one 3x3 conv, the same for both blocks.\n");
     if (!rv_lesson_error()[0])
-        time_block("ACNet", rv_acnet_block_spec(C, C, 1, 1), dev, batch, size, warmup, repeat);
+        rv_lesson_time_block("ACNet", rv_acnet_block_spec(C, C, 1, 1), dev, batch, size, 120,
+                             warmup, repeat);
     if (!rv_lesson_error()[0])
-        time_block("DBB", rv_dbb_block_spec(C, C, 1, 1), dev, batch, size, warmup, repeat);
+        rv_lesson_time_block("DBB", rv_dbb_block_spec(C, C, 1, 1), dev, batch, size, 120, warmup,
+                             repeat);
     return rv_lesson_end(pass, dev, "every fused conv matches its multi-branch form",
                          "a fused conv does NOT match its multi-branch form");
 }
