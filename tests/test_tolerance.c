@@ -4,14 +4,17 @@
  * atol + rtol*|r| fails and is reported as the worst; a NaN fails; errors that
  * each pass per element but add up past the relative L2 bound fail; the
  * boundary |a-r| == atol * s + rtol*|r| passes; atol scales with the largest
- * |r| (s), and only with it.
+ * |r| (s), and only with it. A masked comparison sees its own elements
+ * only: an error outside the mask passes, one inside fails, reported at its
+ * place among the compared values.
  */
 #include <math.h>
 
 #include "rv_test.h"
 
 enum { N = 1000 };
-static float ref[N], a[N];
+static float ref[N], a[N], a_sel[N], ref_sel[N];
+static unsigned char mask[N];
 
 static void reset(void)
 {
@@ -76,5 +79,28 @@ int main(int argc, char **argv)
     CHECK(rv_compare(a, ref, N, edge).pass, "an error equal to the bound fails");
     a[0] = nextafterf(a[0], INFINITY);
     CHECK(!rv_compare(a, ref, N, edge).pass, "an error past the bound passes");
+
+    /* the mask: every third element is 1 (334 of them), the others 0 */
+    reset();
+    for (int i = 0; i < N; i++) mask[i] = i % 3 == 0;
+    a[301] = ref[301] + 1e-3f; /* 301 % 3 == 1: outside the mask's 1s, 201st of its 0s */
+    c = rv_compare_masked(a, ref, N, mask, 1, fp32, a_sel, ref_sel);
+    CHECK(c.pass && c.n == 334, "an error outside the mask counted (n %lld)", (long long)c.n);
+    CHECK(a_sel[5] == a[15] && ref_sel[5] == ref[15], "masked values not gathered in order");
+    c = rv_compare_masked(a, ref, N, mask, 0, fp32, a_sel, ref_sel);
+    CHECK(!c.pass && c.n == 666 && c.failures == 1 && c.worst == 200 && a_sel[200] == a[301],
+          "an error inside the mask missed (n %lld, worst %lld)", (long long)c.n,
+          (long long)c.worst);
+    /* the same on tensors, printed: 1 agree, 0 differ (as expected or not), -1 not compared */
+    const int64_t n = N, half = N / 2;
+    rv_tensor ta = rv_tensor_view(a, RV_CPU, 1, &n), tr = rv_tensor_view(ref, RV_CPU, 1, &n);
+    rv_tensor short_r = rv_tensor_view(ref, RV_CPU, 1, &half);
+    CHECK(rv_expect_close_masked(stdout, "  mask 1s", &ta, &tr, mask, 1, fp32, 1) == 1,
+          "tensors: an error outside the mask counted");
+    CHECK(rv_expect_close_masked(stdout, "  mask 0s (expected to differ)", &ta, &tr, mask, 0, fp32,
+                                 0) == 0,
+          "tensors: an error inside the mask missed");
+    CHECK(rv_expect_close_masked(stdout, "  shapes differ", &ta, &short_r, mask, 0, fp32, 0) == -1,
+          "tensors: shapes that differ compared");
     return rv_test_finish("test_tolerance");
 }

@@ -1,5 +1,6 @@
 /* check.c - the tolerance model of rv_check.h. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "rv_check.h"
 
@@ -28,6 +29,18 @@ rv_cmp rv_compare(const float *a, const float *ref, int64_t n, rv_tol tol)
     c.rel_l2 = ref2 > 0 ? sqrt(err2 / ref2) : (err2 > 0 ? INFINITY : 0.0);
     c.pass = c.failures == 0 && c.rel_l2 <= tol.max_rel_l2;
     return c;
+}
+
+rv_cmp rv_compare_masked(const float *a, const float *ref, int64_t n, const unsigned char *mask,
+                         int which, rv_tol tol, float *a_sel, float *ref_sel)
+{
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (mask[i] == which) {
+            a_sel[k] = a[i];
+            ref_sel[k++] = ref[i];
+        }
+    return rv_compare(a_sel, ref_sel, k, tol);
 }
 
 static rv_status host_view(const rv_tensor *t, rv_tensor *host)
@@ -79,25 +92,49 @@ void rv_cmp_print(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const 
     rv_cmp_print_expecting(f, what, c, tol, a, ref, 1);
 }
 
-int rv_expect_close(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref, rv_tol tol)
+/* rv_expect_close and its masked form: 1 agree, 0 differ, -1 not compared. */
+static int expect(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
+                  const unsigned char *mask, int which, rv_tol tol, int want_pass)
 {
     rv_tensor ha, hr;
     if (!rv_tensor_same_shape(a, ref)) {
         fprintf(f, "%s: shapes differ -> FAIL\n", what);
-        return 0;
+        return -1;
     }
     if (host_view(a, &ha) != RV_OK) {
         fprintf(f, "%s: %s -> FAIL\n", what, rv_last_error());
-        return 0;
+        return -1;
     }
     if (host_view(ref, &hr) != RV_OK) {
         fprintf(f, "%s: %s -> FAIL\n", what, rv_last_error());
         drop_view(a, &ha);
-        return 0;
+        return -1;
     }
-    rv_cmp c = rv_compare(ha.data, hr.data, rv_tensor_numel(a), tol);
-    rv_cmp_print(f, what, &c, tol, ha.data, hr.data);
+    int64_t n = rv_tensor_numel(a);
+    float *sel = mask ? malloc(2 * (size_t)n * sizeof *sel) : NULL;
+    int agree = -1;
+    if (mask && !sel) {
+        fprintf(f, "%s: no memory for the %lld values compared -> FAIL\n", what, (long long)n);
+    } else {
+        const float *pa = mask ? sel : ha.data, *pr = mask ? sel + n : hr.data;
+        rv_cmp c = mask ? rv_compare_masked(ha.data, hr.data, n, mask, which, tol, sel, sel + n)
+                        : rv_compare(ha.data, hr.data, n, tol);
+        rv_cmp_print_expecting(f, what, &c, tol, pa, pr, want_pass);
+        agree = c.pass;
+    }
+    free(sel);
     drop_view(a, &ha);
     drop_view(ref, &hr);
-    return c.pass;
+    return agree;
+}
+
+int rv_expect_close(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref, rv_tol tol)
+{
+    return expect(f, what, a, ref, NULL, 0, tol, 1) == 1;
+}
+
+int rv_expect_close_masked(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
+                           const unsigned char *mask, int which, rv_tol tol, int want_pass)
+{
+    return expect(f, what, a, ref, mask, which, tol, want_pass);
 }

@@ -55,6 +55,14 @@ typedef struct {
 } rv_cmp;
 
 rv_cmp rv_compare(const float *a, const float *ref, int64_t n, rv_tol tol);
+/* rv_compare on part of the data: the elements i (of n) with mask[i] ==
+ * which, gathered in order into a_sel and ref_sel (the caller's, n floats
+ * each), so that the result's indices are places among the compared values
+ * and rv_cmp_print shows it with a_sel, ref_sel. One mask of 0s and 1s
+ * splits a tensor into two comparisons (lesson 08: an output's border ring
+ * and its inside). */
+rv_cmp rv_compare_masked(const float *a, const float *ref, int64_t n, const unsigned char *mask,
+                         int which, rv_tol tol, float *a_sel, float *ref_sel);
 
 /* One line: "<what>: n values, relative L2 .. (allowed ..), worst at i = ..:
  * a = .., r = .., |a - r| .. (allowed ..) -> ok|FAIL" (worst: the element
@@ -76,6 +84,13 @@ void rv_cmp_print_expecting(FILE *f, const char *what, const rv_cmp *c, rv_tol t
  * the comparison cannot be made, with the reason printed). */
 int rv_expect_close(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
                     rv_tol tol);
+/* The same on the elements i with mask[i] == which (mask: one byte per
+ * element of a, on the host; rv_compare_masked), printed as
+ * rv_cmp_print_expecting does with want_pass. Returns 1 when they agree, 0
+ * when they differ, -1 when the comparison cannot be made (the reason
+ * printed): an expected difference is 0, never -1. */
+int rv_expect_close_masked(FILE *f, const char *what, const rv_tensor *a, const rv_tensor *ref,
+                           const unsigned char *mask, int which, rv_tol tol, int want_pass);
 
 #ifdef __cplusplus
 }

@@ -8,10 +8,13 @@
  *                     plus the scratch one call allocates
  *   rv_lesson_end     "PASS: <what holds> on <device>", or FAIL with the
  *                     first error kept; returns the exit code
+ *   rv_lesson_check_block, rv_lesson_time_block
+ *                     a block's two forms (rv_block_pair) compared, timed
  */
 #ifndef RV_LESSON_H
 #define RV_LESSON_H
 
+#include "rv_block.h"
 #include "rv_measure.h"
 
 #ifdef __cplusplus
@@ -49,6 +52,18 @@ rv_status rv_lesson_compare(rv_device dev, const char *what, const rv_lesson_for
 /* The table alone, for results measured otherwise. */
 void rv_lesson_print_forms(const char *what, const rv_lesson_form forms[2],
                            const rv_form_result r[2], int warmup, int repeat, const char *legend);
+
+/* Builds spec's block in both forms (rv_block_pair: seeded, an n x C x s x s
+ * input), runs both and prints rv_expect_close's line (RV_TOL_FP32) under
+ * `what`; 1 when they agree. An error is printed and kept for rv_lesson_end. */
+int rv_lesson_check_block(const char *what, rv_block_spec spec, rv_device dev, int n, int s,
+                          uint64_t seed);
+/* rv_lesson_compare of spec's block: "train-time (B branches)" against
+ * "deploy-time (1 conv)" under "<name>, C -> O channels, stride s, <input>",
+ * the middles of 1x1-then-k x k branches counted as activations (the legend
+ * then says so). An error is kept for rv_lesson_end, nothing printed. */
+void rv_lesson_time_block(const char *name, rv_block_spec spec, rv_device dev, int n, int s,
+                          uint64_t seed, int warmup, int repeat);
 
 /* The last line: "FAIL: <first kept error>" when one was kept, else
  * "PASS: <holds> on <dev>" or "FAIL: <fails> on <dev>". Returns the exit
