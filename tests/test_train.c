@@ -11,9 +11,9 @@
  * Finite differences: on a tiny network of every kind of block (RepVGG's
  * with and without its identity, QARepVGG's with its post-sum BN, the
  * plain VGG block, a conv with bias and no BN, stride 2), every parameter
- * tensor's gradient g is checked along a random direction v of +-1 entries,
- * g . v against (L(t + h v) - L(t - h v)) / (2 h), and at two of its
- * elements, with L the loss (in double) of the training-mode forward.
+ * tensor t is moved along its own gradient g, and the derivative of the
+ * loss (in double, of the training-mode forward) there, from central
+ * differences, must be |g| (the tolerance is explained below).
  * Memory: building allocates exactly what the plan says it holds; a step
  * (forward + backward) allocates nothing, not even the library's shared
  * workspace; freeing gives it all back. Repeatability: a second step on the
@@ -76,10 +76,6 @@ static rv_train_param *params_of(rv_train_plan *p, rv_net *net)
 
 /* --- finite differences -------------------------------------------------------- */
 
-/* Central differences of a float32 network with h = 1e-2 along a +-1
- * direction. */
-#define FD_H 1e-2
-
 typedef struct {
     rv_train_plan *plan;
     rv_net *net;
@@ -94,26 +90,30 @@ static double loss_of(const fd_ctx *c)
     return loss;
 }
 
-/* (L(t + h v) - L(t - h v)) / (2 h), t restored; v (numel floats) in {-1, 0, 1}. */
-static double directional(const fd_ctx *c, rv_tensor *t, const float *v)
+/* The derivative of the loss along the unit direction u of parameter t:
+ * central differences at steps h and 2 h, extrapolated (Richardson:
+ * (4 D(h) - D(2 h)) / 3 cancels the h^2 term); t restored. */
+static double directional(const fd_ctx *c, rv_tensor *t, const float *keep, const double *u,
+                          double h)
 {
     int64_t n = rv_tensor_numel(t);
-    float *keep = malloc((size_t)n * sizeof *keep);
-    CHECK(keep != NULL, "cannot copy a parameter");
-    if (!keep) return 0.0;
-    memcpy(keep, t->data, (size_t)n * sizeof *keep);
-    for (int64_t i = 0; i < n; i++) t->data[i] = keep[i] + (float)(FD_H * v[i]);
-    double up = loss_of(c);
-    for (int64_t i = 0; i < n; i++) t->data[i] = keep[i] - (float)(FD_H * v[i]);
-    double down = loss_of(c);
+    double d[2];
+    for (int k = 0; k < 2; k++) {
+        double step = h * (k + 1), l[2];
+        for (int s = 0; s < 2; s++) {
+            for (int64_t i = 0; i < n; i++)
+                t->data[i] = (float)(keep[i] + (s ? -step : step) * u[i]);
+            l[s] = loss_of(c);
+        }
+        d[k] = (l[0] - l[1]) / (2.0 * step);
+    }
     memcpy(t->data, keep, (size_t)n * sizeof *keep);
-    free(keep);
-    return (up - down) / (2.0 * FD_H);
+    return (4.0 * d[0] - d[1]) / 3.0;
 }
 
 /* The tiny network: RepVGG without and with its identity, QARepVGG, the
  * plain block at stride 2, a conv with bias and no BN; 3 images of 1x6x6,
- * 5 classes. */
+ * 5 classes. check_train_net.py checks it against PyTorch too. */
 static rv_status tiny_net(rv_rng *r, rv_net *net)
 {
     rv_block_spec s[5];
@@ -121,15 +121,34 @@ static rv_status tiny_net(rv_rng *r, rv_net *net)
     if (st == RV_OK) st = rv_repvgg_block_spec(4, 4, 1, 1, &s[1]);
     if (st == RV_OK) st = rv_qarepvgg_block_spec(4, 4, 1, 1, &s[2]);
     s[3] = rv_vgg_block_spec(4, 6, 2, 1);
-    s[4] = rv_fused_block_spec(&(rv_block_spec){
-        .in_ch = 6, .out_ch = 6, .stride = 1, .groups = 1, .kh = 3, .kw = 3, .pad_h = 1,
-        .pad_w = 1});
+    s[4] = rv_fused_block_spec(&(rv_block_spec){.in_ch = 6,
+                                                .out_ch = 6,
+                                                .stride = 1,
+                                                .groups = 1,
+                                                .kh = 3,
+                                                .kw = 3,
+                                                .pad_h = 1,
+                                                .pad_w = 1});
     return st == RV_OK ? rv_net_init_random(net, s, 5, 5, r, RV_CPU) : st;
 }
 
-/* The errors observed (h = 1e-2, float32 forwards): directional derivatives
- * within a relative 1e-4 of g . v; see the note in main for the mutation. */
-#define FD_REL 2e-3
+/* Each parameter tensor t is moved along its own gradient, u = g / |g|:
+ * the derivative there is |g|. The step makes the loss move by 3e-5,
+ * (h = 3e-5 / |g|): the loss of a float32 forward is rounded at about 1e-7,
+ * so the differences carry about 1 % of noise, and the first blocks'
+ * gradients (|g| ~ 1e-3) can be checked no closer: the largest relative error
+ * observed is 3.5e-2 (blocks.1.branches.0.bn.weight, |g| = 1.6e-3), 3.1e-2
+ * next; smaller steps give more noise, larger ones more curvature. PyTorch's
+ * autograd, not these, is the precise check (check_train_net.py: 1e-6 on
+ * this net). A mistake in the chain rule is far larger: with the identity
+ * branch's dx dropped, 14 checks fail, by relative errors of 0.8 to 1.2.
+ * Gradients that are zero in real arithmetic (a BN's beta before another BN;
+ * a 1x1 conv of one channel before its BN, which undoes its scale but for
+ * eps) are checked to be so: the derivative along a random unit direction
+ * is then within noise of 0. */
+#define FD_REL 5e-2
+#define FD_LOSS_STEP 3e-5
+#define FD_ZERO 1e-5 /* a gradient norm below this is "zero" */
 
 static void test_finite_differences(rv_rng *r)
 {
@@ -145,55 +164,57 @@ static void test_finite_differences(rv_rng *r)
     double loss = 0.0;
     CHECK_OK(rv_train_forward(&p, &net, &x, labels, &loss));
     CHECK_OK(rv_train_backward(&p));
-    /* the gradients before any finite difference overwrites them */
-    rv_tensor *g = calloc((size_t)p.n_params, sizeof *g);
-    for (int i = 0; i < p.n_params; i++)
-        CHECK_OK(rv_tensor_clone(&g[i], ps[i].grad, RV_CPU, "gradient"));
     fd_ctx c = {.plan = &p, .net = &net, .x = &x, .labels = labels};
-    int kinds[4] = {0};
+    int kinds[4] = {0}, zeros = 0;
     double worst = 0.0;
+    /* the finite differences' forwards overwrite the gradients: each is read first */
     for (int i = 0; i < p.n_params; i++) {
         rv_tensor *t = ps[i].param;
         int64_t n = rv_tensor_numel(t);
-        float *v = calloc((size_t)n, sizeof *v);
-        double gv = 0.0, gnorm = 0.0;
+        float *keep = malloc((size_t)n * sizeof *keep);
+        double *u = malloc((size_t)n * sizeof *u), norm = 0.0;
+        memcpy(keep, t->data, (size_t)n * sizeof *keep);
+        for (int64_t j = 0; j < n; j++) norm += (double)ps[i].grad->data[j] * ps[i].grad->data[j];
+        norm = sqrt(norm);
+        int zero = norm < FD_ZERO;
+        double rn = 0.0;
         for (int64_t j = 0; j < n; j++) {
-            v[j] = rv_rng_uniform(r, 0, 1) < 0.5f ? -1.0f : 1.0f;
-            gv += (double)v[j] * g[i].data[j];
-            gnorm += fabs(g[i].data[j]);
+            u[j] =
+                zero ? (rv_rng_uniform(r, 0, 1) < 0.5f ? -1.0 : 1.0) : ps[i].grad->data[j] / norm;
+            rn += u[j] * u[j];
         }
-        double fd = directional(&c, t, v);
-        /* relative to the sum of |g|: g . v of random signs may cancel */
-        double err = fabs(fd - gv) / (gnorm > 1e-12 ? gnorm : 1e-12);
-        worst = err > worst ? err : worst;
-        CHECK(err <= FD_REL, "%s: g . v = %.9g, finite differences %.9g (error %.3g of sum |g|)",
-              ps[i].name, gv, fd, err);
-        for (int e = 0; e < 2; e++) { /* two elements alone: the first and the last */
-            int64_t j = e ? n - 1 : 0;
-            memset(v, 0, (size_t)n * sizeof *v);
-            v[j] = 1.0f;
-            double fe = directional(&c, t, v), ge = g[i].data[j];
-            double scale = gnorm / (double)n > fabs(ge) ? gnorm / (double)n : fabs(ge);
-            CHECK(fabs(fe - ge) <= FD_REL * 10 * scale + 1e-6,
-                  "%s[%lld]: gradient %.9g, finite differences %.9g", ps[i].name, (long long)j,
-                  ge, fe);
+        for (int64_t j = 0; zero && j < n; j++) u[j] /= sqrt(rn);
+        double h = zero ? 1e-2 : FD_LOSS_STEP / norm;
+        double fd = directional(&c, t, keep, u, h > 0.5 ? 0.5 : h);
+        if (zero) {
+            zeros++;
+            CHECK(fabs(fd) <= 1e-4,
+                  "%s: gradient |g| = %.3g (zero), finite differences along a "
+                  "random direction %.3g",
+                  ps[i].name, norm, fd);
+        } else {
+            double err = fabs(fd - norm) / norm;
+            worst = err > worst ? err : worst;
+            CHECK(err <= FD_REL,
+                  "%s: |g| = %.9g, finite differences along g %.9g (relative "
+                  "error %.3g)",
+                  ps[i].name, norm, fd, err);
         }
         kinds[ps[i].kind]++;
-        free(v);
+        free(keep);
+        free(u);
     }
-    printf("finite differences: %d parameter tensors (%d weights, %d BN, %d biases), largest "
-           "error of a directional derivative %.3g of sum |g| (allowed %.3g)\n",
-           p.n_params, kinds[RV_PARAM_WEIGHT], kinds[RV_PARAM_BN], kinds[RV_PARAM_BIAS], worst,
-           FD_REL);
+    printf("finite differences: %d parameter tensors (%d weights, %d BN, %d biases; %d with "
+           "gradient 0), largest relative error %.3g (allowed %.3g)\n",
+           p.n_params, kinds[RV_PARAM_WEIGHT], kinds[RV_PARAM_BN], kinds[RV_PARAM_BIAS], zeros,
+           worst, FD_REL);
     /* every parameter the net has, each listed once */
-    CHECK(p.n_params > 0 && kinds[RV_PARAM_BIAS] >= 2 && kinds[RV_PARAM_BN] > 0,
+    CHECK(kinds[RV_PARAM_WEIGHT] > 0 && kinds[RV_PARAM_BIAS] >= 2 && kinds[RV_PARAM_BN] > 0,
           "the list misses a kind of parameter");
     int64_t listed = 0;
     for (int i = 0; i < p.n_params; i++) listed += rv_tensor_numel(ps[i].param);
     CHECK(listed == rv_net_params(&net), "%lld parameters listed, the net has %lld",
           (long long)listed, (long long)rv_net_params(&net));
-    for (int i = 0; i < p.n_params; i++) rv_tensor_free(&g[i]);
-    free(g);
     free(ps);
     rv_train_plan_free(&p);
     rv_tensor_free(&x);
@@ -289,8 +310,7 @@ static rv_status save(const char *dir, const char *fam, const char *name, const 
 }
 
 /* Every BN of the net's running statistics, suffixed (before, after). */
-static rv_status save_running(const char *dir, const char *fam, const rv_net *net,
-                              const char *when)
+static rv_status save_running(const char *dir, const char *fam, const rv_net *net, const char *when)
 {
     rv_status st = RV_OK;
     char name[160];
@@ -301,8 +321,10 @@ static rv_status save_running(const char *dir, const char *fam, const rv_net *ne
             if (post ? !b->spec.post_bn : !b->spec.branch[k].bn) continue;
             const rv_bn *bn = post ? &b->post : &b->branch[k].bn;
             char at[64];
-            if (post) snprintf(at, sizeof at, "blocks.%d.post_bn", i);
-            else snprintf(at, sizeof at, "blocks.%d.branches.%d.bn", i, k);
+            if (post)
+                snprintf(at, sizeof at, "blocks.%d.post_bn", i);
+            else
+                snprintf(at, sizeof at, "blocks.%d.branches.%d.bn", i, k);
             snprintf(name, sizeof name, "%s.running_mean.%s", at, when);
             st = save(dir, fam, name, &bn->mean);
             snprintf(name, sizeof name, "%s.running_var.%s", at, when);
@@ -326,8 +348,8 @@ static rv_status save_spec(const char *dir, const char *fam, const rv_net *net)
         const rv_block_spec *s = &net->blocks[i].spec;
         for (int k = 0; k < s->n_branches; k++, row += COLS) {
             const rv_branch_spec *b = &s->branch[k];
-            const float r[COLS] = {i,         b->kind,   b->kh,      b->kw,    b->pad_h,
-                                   b->pad_w,  b->bn,     b->bias,    s->stride, s->groups,
+            const float r[COLS] = {i,          b->kind,  b->kh,    b->kw,     b->pad_h,
+                                   b->pad_w,   b->bn,    b->bias,  s->stride, s->groups,
                                    s->post_bn, s->in_ch, s->out_ch};
             memcpy(row, r, sizeof r);
         }
@@ -338,32 +360,30 @@ static rv_status save_spec(const char *dir, const char *fam, const rv_net *net)
     return st;
 }
 
-static rv_status dump_family(const char *dir, family f, rv_rng *r)
+/* One step of net on a batch of shape in, everything written as "fam.NAME.npy". */
+static rv_status dump_net(const char *dir, const char *fam, rv_net *net, const int64_t in[4],
+                          rv_rng *r)
 {
-    const char *fam = family_name[f];
-    rv_net net;
-    rv_status st = small_net(f, r, &net);
-    if (st != RV_OK) return st;
-    const int64_t in[4] = {4, 1, 16, 16};
     rv_tensor x;
     int32_t labels[4];
-    batch(r, in, 10, &x, labels);
+    batch(r, in, net->head_w.dim[0], &x, labels);
+    rv_status st;
     rv_train_plan p;
-    st = rv_train_plan_build(&p, &net, in);
-    rv_train_param *ps = st == RV_OK ? params_of(&p, &net) : NULL;
+    st = rv_train_plan_build(&p, net, in);
+    rv_train_param *ps = st == RV_OK ? params_of(&p, net) : NULL;
     if (st == RV_OK) st = save(dir, fam, "x", &x);
     float flabels[4];
-    for (int n = 0; n < 4; n++) flabels[n] = (float)labels[n];
-    rv_tensor tl = rv_tensor_view(flabels, RV_CPU, 1, (const int64_t[]){4});
+    for (int n = 0; n < in[0]; n++) flabels[n] = (float)labels[n];
+    rv_tensor tl = rv_tensor_view(flabels, RV_CPU, 1, (const int64_t[]){in[0]});
     if (st == RV_OK) st = save(dir, fam, "labels", &tl);
-    if (st == RV_OK) st = save_spec(dir, fam, &net);
+    if (st == RV_OK) st = save_spec(dir, fam, net);
     for (int i = 0; ps && i < p.n_params && st == RV_OK; i++)
         st = save(dir, fam, ps[i].name, ps[i].param);
-    if (st == RV_OK) st = save_running(dir, fam, &net, "before");
+    if (st == RV_OK) st = save_running(dir, fam, net, "before");
     double loss = 0.0;
-    if (st == RV_OK) st = rv_train_forward(&p, &net, &x, labels, &loss);
+    if (st == RV_OK) st = rv_train_forward(&p, net, &x, labels, &loss);
     if (st == RV_OK) st = rv_train_backward(&p);
-    if (st == RV_OK) st = save_running(dir, fam, &net, "after");
+    if (st == RV_OK) st = save_running(dir, fam, net, "after");
     float floss = (float)loss;
     rv_tensor tloss = rv_tensor_view(&floss, RV_CPU, 1, (const int64_t[]){1});
     if (st == RV_OK) st = save(dir, fam, "loss", &tloss);
@@ -375,7 +395,6 @@ static rv_status dump_family(const char *dir, family f, rv_rng *r)
     free(ps);
     rv_train_plan_free(&p);
     rv_tensor_free(&x);
-    rv_net_free(&net);
     return st;
 }
 
@@ -384,15 +403,26 @@ static rv_status dump(const char *dir, rv_device dev)
     (void)dev;
     rv_rng r = rv_rng_seed(3434);
     rv_status st = RV_OK;
-    for (int f = 0; f < 3 && st == RV_OK; f++) st = dump_family(dir, (family)f, &r);
+    rv_net net;
+    for (int f = 0; f < 3 && st == RV_OK; f++) {
+        st = small_net((family)f, &r, &net);
+        if (st == RV_OK)
+            st = dump_net(dir, family_name[f], &net, (const int64_t[]){4, 1, 16, 16}, &r);
+        rv_net_free(&net);
+    }
+    /* the finite differences' tiny net of every kind of block */
+    if (st == RV_OK) st = tiny_net(&r, &net);
+    if (st == RV_OK) st = dump_net(dir, "mixed", &net, (const int64_t[]){3, 1, 6, 6}, &r);
+    rv_net_free(&net);
     return st;
 }
 
 int main(int argc, char **argv)
 {
     rv_device dev;
-    int rc = rv_test_init_dump(argc, argv, "test_train [--device cpu] [--dump DIR]: the training "
-                                           "plan",
+    int rc = rv_test_init_dump(argc, argv,
+                               "test_train [--device cpu] [--dump DIR]: the training "
+                               "plan",
                                &dev, dump);
     if (rc >= 0) return rc;
     if (dev != RV_CPU) {

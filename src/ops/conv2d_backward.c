@@ -152,8 +152,8 @@ static int64_t scratch_per_thread(const rv_tensor *x, const rv_tensor *w, int64_
     return (want_dw ? KT * PQ + OK : 0) + (want_dx ? KT * PQ : 0);
 }
 
-size_t rv_conv2d_backward_workspace_bytes(const rv_tensor *x, const rv_tensor *w,
-                                          rv_conv_params p, int want_dx, int want_dw)
+size_t rv_conv2d_backward_workspace_bytes(const rv_tensor *x, const rv_tensor *w, rv_conv_params p,
+                                          int want_dx, int want_dw)
 {
     int64_t out[4];
     if (rv_conv2d_shape(x, w, NULL, p, out) != RV_OK) return 0;

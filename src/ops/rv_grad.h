@@ -48,8 +48,8 @@ rv_status rv_conv2d_backward_run(const rv_tensor *x, const rv_tensor *w, const r
 /* Bytes of workspace the fast backward takes for x's shape (its data
  * unused) with this thread count, computing dx when want_dx and dw when
  * want_dw; 0 when the shapes do not fit. */
-size_t rv_conv2d_backward_workspace_bytes(const rv_tensor *x, const rv_tensor *w,
-                                          rv_conv_params p, int want_dx, int want_dw);
+size_t rv_conv2d_backward_workspace_bytes(const rv_tensor *x, const rv_tensor *w, rv_conv_params p,
+                                          int want_dx, int want_dw);
 rv_status rv_conv2d_backward_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
                                  rv_conv_params p, rv_tensor *dx, rv_tensor *dw, rv_tensor *db);
 /* Per image: col = im2col(x), dw_g += dy_g col_g^T, dcol_g = w_g^T dy_g,

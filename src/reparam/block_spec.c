@@ -1,7 +1,8 @@
 /* block_spec.c - a block's spec: the families' branch lists (RepVGG,
- * QARepVGG, the plain VGG block, ACNet, DBB, the deploy-time block), the check that every branch
- * lines up with the folded conv, and the geometry a spec alone gives (output
- * shape, multiply-adds, each branch's conv parameters). rv_block.h. */
+ * QARepVGG, the plain VGG block, ACNet, DBB, the deploy-time block), the
+ * check that every branch lines up with the folded conv, and the geometry a
+ * spec alone gives (output shape, multiply-adds, each branch's conv
+ * parameters). rv_block.h. */
 #include <string.h>
 
 #include "rv_block.h"

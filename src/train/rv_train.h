@@ -80,10 +80,10 @@ typedef struct {
 
 typedef struct {
     rv_train_branch branch[RV_MAX_BRANCHES];
-    rv_tensor sum;                       /* post_bn: the sum of the branches (N, O, P, Q) */
-    rv_tensor post_mean, post_invstd;    /* post_bn: its batch statistics (O) */
-    rv_tensor post_dgamma, post_dbeta;   /* post_bn */
-    rv_tensor out;                       /* the block's output, after ReLU (N, O, P, Q) */
+    rv_tensor sum;                     /* post_bn: the sum of the branches (N, O, P, Q) */
+    rv_tensor post_mean, post_invstd;  /* post_bn: its batch statistics (O) */
+    rv_tensor post_dgamma, post_dbeta; /* post_bn */
+    rv_tensor out;                     /* the block's output, after ReLU (N, O, P, Q) */
 } rv_train_block;
 
 /* Where parameter i and its gradient are (plan-internal: rv_train_params
@@ -126,8 +126,8 @@ size_t rv_train_plan_bytes(const rv_train_plan *p);
  * the CPU) with labels[n] in [0, classes): *loss = the mean over the batch
  * of the softmax cross-entropy (rv_softmax_xent), the logits in p->logits;
  * every BN's running statistics updated. net is the plan's own. */
-rv_status rv_train_forward(rv_train_plan *p, rv_net *net, const rv_tensor *x,
-                           const int32_t *labels, double *loss);
+rv_status rv_train_forward(rv_train_plan *p, rv_net *net, const rv_tensor *x, const int32_t *labels,
+                           double *loss);
 /* The gradient of that loss with respect to every parameter, into the
  * plan's gradients (overwritten). Reads the net's weights as the forward
  * left them: update the parameters after the backward, not between. */

@@ -27,8 +27,7 @@ static rv_status alloc(rv_train_plan *p, rv_tensor *t, int ndim, const int64_t *
     return st;
 }
 
-static rv_status alloc_like(rv_train_plan *p, rv_tensor *t, const rv_tensor *like,
-                            const char *what)
+static rv_status alloc_like(rv_train_plan *p, rv_tensor *t, const rv_tensor *like, const char *what)
 {
     return alloc(p, t, like->ndim, like->dim, what);
 }
@@ -51,7 +50,8 @@ static rv_conv_exec exec_of(const rv_train_plan *p)
 
 /* --- where each parameter and its gradient are ---------------------------------- */
 
-#define BRANCH_AT(k, member) (offsetof(rv_block, branch) + (size_t)(k) * sizeof(rv_branch) + (member))
+#define BRANCH_AT(k, member)                                                                       \
+    (offsetof(rv_block, branch) + (size_t)(k) * sizeof(rv_branch) + (member))
 #define TBRANCH_AT(k, member)                                                                      \
     (offsetof(rv_train_block, branch) + (size_t)(k) * sizeof(rv_train_branch) +                    \
      offsetof(rv_train_branch, member))
@@ -77,8 +77,8 @@ static void list_slots(rv_train_plan *p)
         for (int k = 0; k < s->n_branches; k++) {
             const rv_branch_spec *bs = &s->branch[k];
             if (bs->kind == RV_BRANCH_CONV) {
-                slot(p, i, BRANCH_AT(k, offsetof(rv_branch, w)), TBRANCH_AT(k, dw),
-                     RV_PARAM_WEIGHT, "blocks.%d.branches.%d.conv.weight", i, k);
+                slot(p, i, BRANCH_AT(k, offsetof(rv_branch, w)), TBRANCH_AT(k, dw), RV_PARAM_WEIGHT,
+                     "blocks.%d.branches.%d.conv.weight", i, k);
                 if (bs->bias)
                     slot(p, i, BRANCH_AT(k, offsetof(rv_branch, b)), TBRANCH_AT(k, db),
                          RV_PARAM_BIAS, "blocks.%d.branches.%d.conv.bias", i, k);
@@ -212,10 +212,10 @@ rv_status rv_train_plan_build(rv_train_plan *p, const rv_net *net, const int64_t
     int64_t N = in[0], C = p->shapes[last][1];
     p->classes = net->head_w.dim[0];
     if (net->head_w.ndim != 2 || net->head_w.dim[1] != C)
-        return rv_error(RV_EINVAL, "training plan: the head takes %lld features, the last block "
-                                   "gives %lld",
-                        (long long)(net->head_w.ndim == 2 ? net->head_w.dim[1] : -1),
-                        (long long)C);
+        return rv_error(RV_EINVAL,
+                        "training plan: the head takes %lld features, the last block "
+                        "gives %lld",
+                        (long long)(net->head_w.ndim == 2 ? net->head_w.dim[1] : -1), (long long)C);
     p->blocks = calloc((size_t)net->n_blocks, sizeof *p->blocks);
     /* at most 4 a branch and 2 a post-sum BN a block, and the head's 2 */
     p->slots = calloc((size_t)net->n_blocks * (4 * RV_MAX_BRANCHES + 2) + 2, sizeof *p->slots);
@@ -284,9 +284,8 @@ rv_status rv_train_params(rv_train_plan *p, rv_net *net, rv_train_param *out)
                                    "built from");
     for (int i = 0; i < p->n_params; i++) {
         const rv_train_slot *s = &p->slots[i];
-        out[i] = (rv_train_param){.param = param_in_writable(net, s),
-                                  .grad = grad_in(p, s),
-                                  .kind = s->kind};
+        out[i] = (rv_train_param){
+            .param = param_in_writable(net, s), .grad = grad_in(p, s), .kind = s->kind};
         memcpy(out[i].name, s->name, sizeof out[i].name);
     }
     return RV_OK;
@@ -322,8 +321,9 @@ static rv_status block_forward(rv_train_plan *p, rv_net *net, int i)
             st = rv_bn_train_forward(term, &br->bn, RV_BN_MOMENTUM, dst, &tb->mean, &tb->invstd);
             term = dst;
         }
-        if (st == RV_OK) st = k == 0 ? (term == acc ? RV_OK : rv_tensor_copy(acc, term))
-                                     : rv_add(acc, term, acc);
+        if (st == RV_OK)
+            st =
+                k == 0 ? (term == acc ? RV_OK : rv_tensor_copy(acc, term)) : rv_add(acc, term, acc);
     }
     if (st == RV_OK && s->post_bn)
         st = rv_bn_train_forward(&t->sum, &b->post, RV_BN_MOMENTUM, &t->out, &t->post_mean,
@@ -332,14 +332,15 @@ static rv_status block_forward(rv_train_plan *p, rv_net *net, int i)
     return st;
 }
 
-rv_status rv_train_forward(rv_train_plan *p, rv_net *net, const rv_tensor *x,
-                           const int32_t *labels, double *loss)
+rv_status rv_train_forward(rv_train_plan *p, rv_net *net, const rv_tensor *x, const int32_t *labels,
+                           double *loss)
 {
     if (net != p->net)
         return rv_error(RV_EINVAL, "training forward: not the net the plan was built from");
     if (x->ndim != 4 || memcmp(x->dim, p->in, sizeof p->in) != 0 || x->device != RV_CPU)
-        return rv_error(RV_EINVAL, "training forward: the batch is not shaped as the plan's "
-                                   "(%lld, %lld, %lld, %lld), on the CPU",
+        return rv_error(RV_EINVAL,
+                        "training forward: the batch is not shaped as the plan's "
+                        "(%lld, %lld, %lld, %lld), on the CPU",
                         (long long)p->in[0], (long long)p->in[1], (long long)p->in[2],
                         (long long)p->in[3]);
     p->forward_done = 0;

@@ -7,7 +7,9 @@ Usage: check_train_net.py TEST_TRAIN_BINARY WORK_DIR
 depths 1, 2, 2, 1, on a batch of 4 images of 1x16x16, 10 classes): RepVGG's blocks, QARepVGG's
 blocks and plain VGG blocks (one 3x3 conv-BN-ReLU), and writes as .npy each network's block
 table, its weights, BN running statistics, the batch and its labels, then, after one step of
-our training plan, the loss, every parameter's gradient and the running statistics.
+our training plan (and the same for test_train's finite-difference network, 3 images of 1x6x6,
+5 classes: RepVGG blocks without and with the identity, a QARepVGG block, a VGG block at
+stride 2, a 3x3 conv with bias and no BN), the loss, every parameter's gradient and the running statistics.
 
 Here each network is built as PyTorch modules (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, a linear
 head after global average pooling) from the block table, which is first checked against each
@@ -39,7 +41,9 @@ except ImportError as e:
     sys.exit(77)
 
 tally = Tally()
-FAMILIES = ("repvgg", "qarepvgg", "vgg")
+FAMILIES = ("repvgg", "qarepvgg", "vgg", "mixed")
+# test_train's finite-difference network: one block of each kind (the last, a conv with bias)
+MIXED = ("repvgg", "repvgg", "qarepvgg", "vgg", "bias")
 CONV, IDENTITY = 1, 2
 GRAD_REL_L2 = 1e-4  # the issue's bound for a whole network's parameter gradients
 LOSS_REL = 1e-5
@@ -84,9 +88,11 @@ class Net(nn.Module):
         return self.head(x.mean(dim=(2, 3)))
 
 
-def family_ok(fam, spec):
-    """The block table is the family's definition (not merely whatever the C side built)."""
+def family_ok(net, spec):
+    """The block table is each block's family's definition (not merely whatever the C side
+    built)."""
     for i in range(int(spec[:, 0].max()) + 1):
+        fam = MIXED[i] if net == "mixed" else net
         rows = spec[spec[:, 0] == i]
         stride, _, post_bn, in_ch, out_ch = (int(v) for v in rows[0][8:13])
         got = [tuple(int(v) for v in r[1:8]) for r in rows]
@@ -96,10 +102,12 @@ def family_ok(fam, spec):
             want = [conv3 + (1, 0), conv1 + (1, 0)] + [(IDENTITY, 0, 0, 0, 0, 1, 0)] * identity
         elif fam == "qarepvgg":
             want = [conv3 + (1, 0), conv1 + (0, 0)] + [(IDENTITY, 0, 0, 0, 0, 0, 0)] * identity
-        else:
+        elif fam == "vgg":
             want = [conv3 + (1, 0)]
+        else:  # a conv with bias and no BN
+            want = [conv3 + (0, 1)]
         if got != want or post_bn != (fam == "qarepvgg"):
-            print(f"{fam} block {i}: branches {got}, post-sum BN {post_bn}; expected {want}")
+            print(f"{net} block {i}: branches {got}, post-sum BN {post_bn}; expected {want}")
             return False
     return True
 
