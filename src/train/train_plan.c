@@ -337,6 +337,8 @@ rv_status rv_train_forward(rv_train_plan *p, rv_net *net, const rv_tensor *x, co
 {
     if (net != p->net)
         return rv_error(RV_EINVAL, "training forward: not the net the plan was built from");
+    if (!labels || !loss)
+        return rv_error(RV_EINVAL, "training forward: the labels and the loss are needed");
     if (x->ndim != 4 || memcmp(x->dim, p->in, sizeof p->in) != 0 || x->device != RV_CPU)
         return rv_error(RV_EINVAL,
                         "training forward: the batch is not shaped as the plan's "
