@@ -40,6 +40,7 @@
 
 #include "bench.h"
 #include "rv_cli.h"
+#include "rv_cpu.h"
 #include "rv_machine.h"
 #include "rv_ops.h"
 #include "rv_results.h"
@@ -149,7 +150,8 @@ static int describe_run(const char *prog, const char *device, rv_device dev, con
     }
     rv_device_describe(RV_CPU, run->cpu, sizeof run->cpu);
     run->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    rv_cpu_threads_init(); /* before describing: it sets OpenBLAS to one thread */
+    rv_cli_timing_threads(prog); /* before describing: the threads the TSVs name */
+    rv_cpu_threads_init();       /* before describing: it sets OpenBLAS to one thread */
     rv_cpu_blas_describe(run->threads, sizeof run->threads);
     snprintf(run->gpu, sizeof run->gpu, "none");
     if (dev == RV_CUDA) rv_device_describe(RV_CUDA, run->gpu, sizeof run->gpu);
@@ -206,6 +208,7 @@ static int bench_main(int argc, char **argv)
     }
     fprintf(stderr, "rv_bench: done in %.0f s; results in %s\n", (rv_now_ms() - run.t0_ms) / 1e3,
             run.dir);
+    bench_busy_summary();
     return 0;
 }
 

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "rv_busy.h"
 #include "rv_device.h"
 #include "rv_measure.h"
 #include "rv_status.h"
@@ -76,6 +77,11 @@ rv_status bench_measure_pair(rv_fn fa, void *a, rv_fn fb, void *b, rv_device dev
                              rv_form_result r[2]);
 rv_status bench_record_speedup(bench_run *run, const char *name, rv_device dev, double train_ms,
                                double deploy_ms);
+/* A timing counted in the next file's header ("# machine quiet: k of n
+ * timings ran while it was not"); bench_measure_pair counts its own. */
+void bench_count_busy(const rv_busy *b);
+/* On stderr, when any timing of the run was not quiet: how many, the worst. */
+void bench_busy_summary(void);
 /* Writes OUT/<machine>/file atomically: the `#` header (what, then the
  * machine, date, commit, build, threads, mode and timing method), the line
  * of column names, the rows of t. */

@@ -44,10 +44,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 try:
     import numpy as np
     import torch
-    from pybench import (build_a0, commit, cpu_isa, cpu_name, machine_name, ours_env, ours_row,
-                         run)
+    from pybench import (also_builds, build_a0, commit, cpu_isa, cpu_name, machine_name, ours_env,
+                         ours_row, run)
 except ImportError as e:
-    print(f"skipped: {e}")
+    print(f"skipped: {e} (in {sys.executable}); this script needs numpy and torch: run it with "
+          "/usr/bin/python3, Debian's (apt-get install python3-numpy python3-torch)")
     sys.exit(77)
 
 # the goals set for ours before the work of docs/performance.md: ours / PyTorch at most this
@@ -88,12 +89,7 @@ def main():
     ap.add_argument("--also", action="append", default=[], metavar="NAME=REPVGG",
                     help="another build of repvgg, timed in the same rounds as variant NAME")
     args = ap.parse_args()
-    also = []
-    for a in args.also:
-        name, _, tool = a.partition("=")
-        if name in ("torch", "ours", "im2col", "blas-default") or not os.access(tool, os.X_OK):
-            sys.exit(f"cpu_vs_torch: --also {a}: want NAME=REPVGG, an executable")
-        also.append((name, tool))
+    also = also_builds(args.also, ("torch", "ours", "im2col", "blas-default"))
     for opt in ("threads", "rounds", "repeat"):
         if getattr(args, opt) < 1:
             sys.exit(f"cpu_vs_torch: --{opt} {getattr(args, opt)}: want at least 1")

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cuda_check.h"
 #include "cudnn_conv.h"
 #include "rv_alloc.h"
+#include "rv_cuda.h"
 
 #define CUDNN_CHECK(call)                                                                          \
     do {                                                                                           \

@@ -106,6 +106,7 @@ static rv_status run_naive(bench_run *run, bench_output out[BENCH_MAX_FILES])
             void *const ctxs[2] = {&tb, &tb};
             st = rv_time_forms(2, fns, ctxs, dev, 10, 100, ab);
             rv_two_branch_free(&tb);
+            if (st == RV_OK) bench_count_busy(&ab[0].busy);
             if (st == RV_OK)
                 bench_row(t, "%s\thonest_median\t1\t%.6f\t%.6f\t%.3f\n", rv_device_name(dev),
                           ab[0].median_ms, ab[1].median_ms, ab[0].median_ms / ab[1].median_ms);

@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "rv_file.h"
+#include "rv_report.h"
 
 void bench_row(bench_table *t, const char *fmt, ...)
 {
@@ -37,22 +38,54 @@ void bench_time_row(bench_table *t, const rv_form_result *r)
               r->peak_bytes);
 }
 
+/* The timings of the table being filled, and how many of them ran while the
+ * machine was not quiet (rv_busy.h): its header says so, and the run's last
+ * line on stderr warns when any did. */
+static int timings, busy_timings, busy_total;
+static rv_busy worst_busy;
+
+void bench_count_busy(const rv_busy *b)
+{
+    timings++;
+    if (rv_busy_verdict(b)) {
+        busy_timings++;
+        busy_total++;
+        rv_busy_worst(&worst_busy, b);
+    }
+}
+
+void bench_busy_summary(void)
+{
+    if (!busy_total) return;
+    fprintf(stderr,
+            "rv_bench: %d timings ran while the machine was not quiet (each TSV's header counts "
+            "its own); the worst:\n",
+            busy_total);
+    rv_print_busy(stderr, "  ", &worst_busy);
+}
+
 rv_status bench_write_tsv(const bench_run *run, const char *file, const char *what,
                           const char *columns, const bench_table *t)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", run->dir, file);
     bench_table head = {0};
+    char quiet[160] = "";
+    if (timings > 0)
+        snprintf(quiet, sizeof quiet,
+                 "# machine quiet: %d of %d timings ran while it was not (docs/busy_machine.md)\n",
+                 busy_timings, timings);
+    timings = busy_timings = 0;
     bench_row(&head,
               "# %s\n# machine: %s\n# cpu: %s (%d cores)\n# gpu: %s\n# date: %s\n# commit: %s\n"
               "# build: %s\n# cpu threads: %s\n# mode: %s\n# cuda math: FP32 (TF32 off)\n"
               "# timing: warm-up, synchronised, the two forms of a row pair run by turns, median "
               "with min and max; peak = bytes allocated while one forward runs (tracking "
-              "allocator)\n%s\n",
+              "allocator)\n%s%s\n",
               what, run->machine, run->cpu, run->cores, run->gpu, run->date, run->commit,
               RV_BUILD_TYPE, run->threads,
               run->quick ? "quick (tiny sizes, few repetitions: for testing the pipeline)" : "full",
-              columns);
+              quiet, columns);
     rv_atomic_file af;
     rv_status st = rv_atomic_open(&af, path);
     if (st == RV_OK) st = rv_atomic_write(&af, head.buf, head.len);
@@ -76,7 +109,9 @@ void bench_progress(const bench_run *run, const char *fmt, ...)
 rv_status bench_measure_pair(rv_fn fa, void *a, rv_fn fb, void *b, rv_device dev, int repeat,
                              rv_form_result r[2])
 {
-    return rv_measure_pair(fa, a, fb, b, dev, repeat > 3 ? 3 : 1, repeat, &r[0], &r[1]);
+    rv_status st = rv_measure_pair(fa, a, fb, b, dev, repeat > 3 ? 3 : 1, repeat, &r[0], &r[1]);
+    if (st == RV_OK) bench_count_busy(&r[0].time.busy);
+    return st;
 }
 
 rv_status bench_record_speedup(bench_run *run, const char *name, rv_device dev, double train_ms,

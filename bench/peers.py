@@ -2,7 +2,7 @@
 
 Usage: /usr/bin/python3 bench/peers.py --repvgg BUILD/bin/repvgg [--venv DIR] [--offline]
            [--setup-only] [--out bench/results] [--machine NAME] [--threads 2]
-           [--rounds 20] [--repeat 20] [--warmup 3] [--batches 1,8]
+           [--rounds 20] [--repeat 20] [--warmup 3] [--batches 1,8] [--also NAME=REPVGG ...]
 
 The peers come from PyPI, into a Python virtual environment of their own
 (default: peers-venv beside the build's bin/, i.e. build/peers-venv), made on
@@ -23,7 +23,9 @@ recorded; above 1e-4 the run stops with an error: they must compute the same
 function before their times mean anything).
 
 Each runtime runs in its own process (bench/peers_worker.py in the
-environment; ours: `repvgg bench`): load, W warm-up forwards, R timed ones,
+environment; ours: `repvgg bench`; --also NAME=REPVGG adds another build of
+ours, an earlier commit's say, as runtime NAME: so two builds are compared in
+the same rounds, each against the same peers): load, W warm-up forwards, R timed ones,
 their median. Each round runs every runtime once, in an order rotated from
 round to round, so that a slow phase of a shared machine falls on all of them.
 Reported per runtime and batch: the median over rounds of those medians and
@@ -62,10 +64,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 try:
     import numpy as np
     import torch
-    from pybench import (build_a0, commit, cpu_flags, cpu_isa, cpu_name, machine_name, ours_env,
-                         ours_row, run)
+    from pybench import (also_builds, build_a0, commit, cpu_flags, cpu_isa, cpu_name,
+                         machine_name, ours_env, ours_row, run)
 except ImportError as e:
-    print(f"skipped: {e}")
+    print(f"skipped: {e} (in {sys.executable}); this script needs numpy and torch: run it with "
+          "/usr/bin/python3, Debian's (apt-get install python3-numpy python3-torch)")
     sys.exit(77)
 
 REQUIREMENTS = os.path.join(HERE, "peers-requirements.txt")
@@ -197,7 +200,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=3,
                     help="untimed runs before the timed ones (default 3)")
     ap.add_argument("--batches", default="1,8", help="batch sizes, comma-separated (default 1,8)")
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=REPVGG",
+                    help="another build of repvgg (an earlier commit's, say), timed in the same "
+                         "rounds as runtime NAME")
     args = ap.parse_args()
+    args.also = also_builds(args.also, RUNTIMES + ["python"])
     for opt in ("threads", "rounds", "repeat"):
         if getattr(args, opt) < 1:
             usage(f"--{opt} {getattr(args, opt)}: want at least 1")
@@ -256,13 +263,16 @@ def measure(args, batches, python, work):
         peer_env["ONEDNN_MAX_CPU_ISA"] = "AVX2"
     machine = args.machine or machine_name(args.repvgg) + ("-avx2-stand-in" if held else "")
 
+    tools = dict([("ours", args.repvgg)] + args.also)  # our builds: the tool, and --also's
+    runtimes = RUNTIMES + [name for name, _ in args.also]
+
     def command(name, xpath, repeat, warmup, output=None):
-        if name == "ours":
+        if name in tools:
             if output:
-                return [args.repvgg, "run", "--weights", fast_w, "--input", xpath, "--output",
+                return [tools[name], "run", "--weights", fast_w, "--input", xpath, "--output",
                         output, "--device", "cpu"], tuned
-            return [args.repvgg, "bench", "--weights", fast_w, "--input", xpath, "--device", "cpu",
-                    "--repeat", str(repeat), "--warmup", str(warmup)], tuned
+            return [tools[name], "bench", "--weights", fast_w, "--input", xpath, "--device",
+                    "cpu", "--repeat", str(repeat), "--warmup", str(warmup)], tuned
         return [python, WORKER, name, models.get(name, "-"), xpath, "--threads",
                 str(args.threads), "--repeat", str(repeat), "--warmup", str(warmup)] + \
             (["--output", output] if output else []), peer_env
@@ -275,11 +285,11 @@ def measure(args, batches, python, work):
         np.save(inputs[b], x.numpy())
         with torch.no_grad():
             want = fast(x).numpy()
-        for name in RUNTIMES:
+        for name in runtimes:
             y = os.path.join(work, f"y_{name}_{b}.npy")
-            out, _ = measured(*command(name, inputs[b], 0 if name != "ours" else 1, 0, y),
+            out, _ = measured(*command(name, inputs[b], 0 if name not in tools else 1, 0, y),
                               f"{name} (batch {b})", work)
-            if name != "ours":
+            if name not in tools:
                 info[name] = json.loads(out)
             errors[(name, b)] = rel_l2(np.load(y), want)
             print(f"  batch {b}: {name:<12} relative L2 to PyTorch {errors[(name, b)]:.3g}",
@@ -290,17 +300,17 @@ def measure(args, batches, python, work):
                  f"{'; '.join(bad)}")
     _, floor = measured(*command("python", inputs[batches[0]], 1, 0), "python alone", work)
 
-    total = len(batches) * args.rounds * len(RUNTIMES)
+    total = len(batches) * args.rounds * len(runtimes)
     done, rows, load = 0, [], [os.getloadavg()[0]]
     for config, b in enumerate(batches):
-        times = {n: [] for n in RUNTIMES}
-        rss = {n: [] for n in RUNTIMES}
+        times = {n: [] for n in runtimes}
+        rss = {n: [] for n in runtimes}
         for r in range(args.rounds):
-            k = r % len(RUNTIMES)
-            for name in RUNTIMES[k:] + RUNTIMES[:k]:
+            k = r % len(runtimes)
+            for name in runtimes[k:] + runtimes[:k]:
                 out, mib = measured(*command(name, inputs[b], args.repeat, args.warmup),
                                     f"{name} (batch {b})", work)
-                ms = float(ours_row(out)["median_ms"]) if name == "ours" else \
+                ms = float(ours_row(out)["median_ms"]) if name in tools else \
                     statistics.median(json.loads(out)["times_ms"])
                 times[name].append(ms)
                 rss[name].append(mib)
@@ -308,7 +318,7 @@ def measure(args, batches, python, work):
                 print(f"[{done}/{total}] batch {b} round {r + 1}/{args.rounds}: {name} "
                       f"{ms:.2f} ms, peak {mib:.0f} MiB", file=sys.stderr, flush=True)
         fastest = [min(times[p][r] for p in PEERS) for r in range(args.rounds)]
-        for name in RUNTIMES:
+        for name in runtimes:
             t = times[name]
             q1, med, q3 = quartiles(t)
             ratios = [a / f for a, f in zip(t, fastest)]
@@ -316,7 +326,7 @@ def measure(args, batches, python, work):
             rows.append([config, b, name, f"{med:.3f}", f"{q1:.3f}", f"{q3:.3f}", f"{min(t):.3f}",
                          f"{max(t):.3f}", f"{ratio:.3f}", f"{r1:.3f}", f"{r3:.3f}",
                          f"{statistics.median(rss[name]):.1f}",
-                         f"{floor:.1f}" if name != "ours" else "", f"{errors[(name, b)]:.3g}"])
+                         f"{floor:.1f}" if name not in tools else "", f"{errors[(name, b)]:.3g}"])
     load.append(os.getloadavg()[0])
     write(args, machine, hint, probe.get("cpu_isa", "unknown"), held, python, info, floor, load,
           rows)
@@ -345,6 +355,7 @@ def write(args, machine, hint, isa, held, python, info, floor, load, rows):
             f"# models: ONNX opset 13 from torch.onnx.export (onnxruntime, openvino); "
             f"ncnn from that ONNX by pnnx, fp16=0; ours: repvgg convert's safetensors\n" +
             "".join(f"# {n}: {info[n]['settings']}\n" for n in PEERS) +
+            "".join(f"# also: {n} = {t}\n" for n, t in args.also) +
             f"# ours: repvgg bench, OMP_NUM_THREADS={args.threads}, {blas}; build {build}; "
             f"widest vector code {isa}\n" +
             ("# held to AVX2: ours (built with REPVGG_CPU_ISA=avx2) and OpenVINO "

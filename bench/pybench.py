@@ -37,6 +37,18 @@ def run(cmd, env=None):
     return p
 
 
+def also_builds(specs, taken):
+    """--also NAME=REPVGG, each: [(NAME, REPVGG)]; exits on a NAME already taken (by a
+    variant of the script's own) or a REPVGG that is not an executable."""
+    also = []
+    for a in specs:
+        name, _, tool = a.partition("=")
+        if not name or name in taken or name in dict(also) or not os.access(tool, os.X_OK):
+            sys.exit(f"{PROG}: --also {a}: want NAME=REPVGG, NAME new, REPVGG an executable")
+        also.append((name, tool))
+    return also
+
+
 def build_a0(tool, work, gen):
     """The train-time A0 and its fast form, with their safetensors files in work."""
     print("building RepVGG-A0 (notebook classes), calibrating BN ...", file=sys.stderr)

@@ -21,7 +21,8 @@ try:
     import torch
     from check_repvgg import RepVGG
 except ImportError as e:
-    print(f"skipped: {e}")
+    print(f"skipped: {e} (in {sys.executable}); this script needs numpy and torch: run it with "
+          "/usr/bin/python3, Debian's (apt-get install python3-numpy python3-torch)")
     sys.exit(77)
 
 PRESETS = {"A0": (0.75, 2.5, [2, 4, 14, 1]), "A1": (1.0, 2.5, [2, 4, 14, 1]),

@@ -7,12 +7,13 @@
 # programs keep every core busy a spinning thread can hold the core its partner
 # needs. This script times `repvgg bench` (RepVGG-A0, deploy-time, batch 1,
 # 224x224, random weights from `repvgg init`, median of 20 forwards per run)
-# with the default policy and with passive, run by turns, ROUNDS times (default
-# 8) on the machine as it is, then again beside one busy process per core
-# (`yes`), and prints each setting's median, fastest and slowest run in ms.
+# on one thread per core, with the default policy and with passive, run by
+# turns, ROUNDS times (default 8) on the machine as it is, then again beside
+# one busy process per core (`yes`), and prints each setting's median, fastest
+# and slowest run in ms.
 set -euo pipefail
 if [ $# -lt 1 ] || [ "$1" = --help ] || [ "$1" = -h ]; then
-    sed -n '2,12p' "$0" | cut -c3-
+    sed -n '2,13p' "$0" | cut -c3-
     [ $# -ge 1 ] && exit 0 || exit 2
 fi
 tool=$1
@@ -23,11 +24,13 @@ work=$(mktemp -d)
 busy=()
 cleanup() { [ ${#busy[@]} -eq 0 ] || kill "${busy[@]}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+cores=$(nproc)
 "$tool" init --arch A0 "$work/t.safetensors" >/dev/null 2>&1
 "$tool" convert "$work/t.safetensors" "$work/d.safetensors" >/dev/null 2>&1
-one() { # env settings... -> the median ms of one run
-    env "$@" "$tool" bench --weights "$work/d.safetensors" --shape 1,3,224,224 --device cpu \
-        --repeat 20 --warmup 3 2>/dev/null |
+one() { # env settings... -> the median ms of one run, on one thread per core (the
+    # programs would otherwise take fewer beside busy processes: docs/busy_machine.md)
+    env OMP_NUM_THREADS="$cores" "$@" "$tool" bench --weights "$work/d.safetensors" \
+        --shape 1,3,224,224 --device cpu --repeat 20 --warmup 3 2>/dev/null |
         awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i } NR == 2 { print $c["median_ms"] }'
 }
 summary() { # label, then the runs' medians
@@ -37,7 +40,6 @@ summary() { # label, then the runs' medians
         awk -v l="$label" '{ v[NR] = $1 } END { printf "  %-58s %8.2f %8.2f %8.2f\n", l,
             (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
 }
-cores=$(nproc)
 echo "RepVGG-A0 deploy-time, batch 1, 224x224, $rounds runs of 20 forwards per setting, by turns"
 echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $cores cores," \
      "$(date -u '+%Y-%m-%d %H:%M UTC'))"

@@ -1,7 +1,10 @@
 /* conv2d.cu - conv2d on the GPU: im2col kernel + cuBLAS SGEMM + bias/ReLU epilogue.
  *
  * Same algorithm and arguments as rv_conv2d_cpu (src/ops/conv2d.c); the
- * im2col index arithmetic is the shared rv_im2col_elem (src/ops/rv_elem.h).
+ * im2col index arithmetic is the shared rv_im2col_elem
+ * (src/ops/internal/rv_elem.h), in 32 bits when a chunk's columns and images
+ * allow it (rv_launch_1d). Every size handed to cuBLAS as an int is checked
+ * first (rv_cublas_fits).
  *
  * Row-major onto column-major cuBLAS. For one image and group g we want
  *   Y_g (Og x PQ) = W_g (Og x K) * col_g (K x PQ),   all row-major.
@@ -17,15 +20,15 @@
  * image's columns, larger than the budget (the budget sets the chunk, not a
  * cap).
  */
-#include "cuda_check.h"
 #include "rv_alloc.h"
-#include "rv_elem.h"
+#include "rv_launch.h"
 #include "rv_ops.h"
 
 /* col (n_img, C*KH*KW, P*Q) from x (n_img, C, H, W); n = n_img * C*KH*KW*P*Q */
-__global__ void im2col_kernel(const float *x, rv_conv_geom g, int64_t n, float *col)
+template <typename I, typename G>
+__global__ void im2col_kernel(const float *x, G g, I n, float *col)
 {
-    int64_t i = RV_THREAD_INDEX;
+    I i = rv_thread_index<I>();
     if (i < n) col[i] = rv_im2col_batched_elem(x, g, i);
 }
 
@@ -40,7 +43,8 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
 
     int64_t chunk = N;
     float *col = NULL;
-    rv_status st = RV_OK;
+    rv_status st = rv_cublas_fits("conv2d", PQ, Og, K, N);
+    if (st != RV_OK) return st;
     if (!pointwise) {
         chunk = rv_cuda_col_chunk(N, col_per_img, e ? e->cuda_col_bytes : 0);
         st = rv_exec_workspace(e, RV_CUDA, (size_t)(chunk * col_per_img) * sizeof(float), &col);
@@ -55,8 +59,11 @@ extern "C" rv_status rv_conv2d_cuda(const rv_tensor *x, const rv_tensor *w, cons
         const float *xn = x->data + n0 * g.C * g.H * g.W;
         if (!pointwise) {
             int64_t total = nb * col_per_img;
-            im2col_kernel<<<RV_GRID(total)>>>(xn, g, total, col);
-            CUDA_CHECK_LAUNCH();
+            st = rv_launch_1d(
+                "conv2d im2col", total, nb * g.C * g.H * g.W, [&](unsigned blocks, auto n_) {
+                    im2col_kernel<<<RV_GRID(blocks)>>>(xn, rv_geom_as(g, n_), n_, col);
+                });
+            if (st != RV_OK) return st;
         }
         const float *cn = pointwise ? xn : col;
         for (int64_t grp = 0; grp < G; grp++) {

@@ -55,6 +55,18 @@ rv_status rv_cublas_fail(const char *file, int line, const char *call, cublasSta
                     api.status_string(st));
 }
 
+rv_status rv_cublas_fits(const char *op, int64_t m, int64_t n, int64_t k, int64_t batch)
+{
+    int64_t most = m > n ? m : n;
+    most = most > k ? most : k;
+    most = most > batch ? most : batch;
+    if (most <= INT32_MAX) return RV_OK;
+    return rv_error(RV_EINVAL,
+                    "%s: a product of sizes m %lld, n %lld, k %lld, batch %lld: cuBLAS takes "
+                    "each as an int, at most %d",
+                    op, (long long)m, (long long)n, (long long)k, (long long)batch, INT32_MAX);
+}
+
 static cublasHandle_t handle;
 
 rv_status rv_cublas(cublasHandle_t *out)

@@ -37,6 +37,17 @@ cudaError_t rv_cuda_defer(const char *file, int line, const char *call, cudaErro
 
 static long launches;
 
+/* *on := whether the library's stream is being captured into a CUDA Graph:
+ * then nothing may wait for it (a synchronisation would end the capture
+ * with an error). */
+static cudaError_t capturing(int *on)
+{
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    cudaError_t err = cudaStreamIsCapturing(rv_cuda_stream(), &status);
+    *on = status != cudaStreamCaptureStatusNone;
+    return err;
+}
+
 void rv_cuda_count_launch(void) { launches++; }
 
 extern "C" long rv_cuda_launches(void) { return launches; }
@@ -50,12 +61,9 @@ rv_status rv_cuda_launch_check(const char *file, int line)
     }
     launches++;
     cudaError_t err = cudaGetLastError();
-    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
-    if (err == cudaSuccess && sync_each) {
-        err = cudaStreamIsCapturing(rv_cuda_stream(), &capturing);
-        if (err == cudaSuccess && capturing == cudaStreamCaptureStatusNone)
-            err = cudaStreamSynchronize(rv_cuda_stream());
-    }
+    int captured = 0;
+    if (err == cudaSuccess && sync_each) err = capturing(&captured);
+    if (err == cudaSuccess && sync_each && !captured) err = cudaStreamSynchronize(rv_cuda_stream());
     return err == cudaSuccess ? RV_OK : rv_cuda_fail(file, line, "kernel launch", err);
 }
 
@@ -169,6 +177,22 @@ extern "C" rv_status rv_cuda_memcpy(void *dst, int dst_dev, const void *src, int
 {
     cudaMemcpyKind kind = dst_dev ? (src_dev ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
                                   : (src_dev ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
+    /* GPU to GPU: queued on the stream like a kernel, so the next op sees
+     * it without a wait, and a graph capture records it as a copy. With host
+     * memory on one side the host reads or reuses its buffer next: it waits,
+     * which a capture cannot. */
+    if (kind == cudaMemcpyDeviceToDevice) {
+        CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, rv_cuda_stream()));
+        return RV_OK;
+    }
+    int captured = 0;
+    CUDA_CHECK(capturing(&captured));
+    if (captured)
+        return rv_error(RV_EINVAL,
+                        "copy: %zu bytes between host and GPU memory inside a CUDA "
+                        "Graph capture (a copy from or to the host waits for the "
+                        "GPU, which a capture cannot)",
+                        bytes);
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, rv_cuda_stream()));
     CUDA_CHECK(cudaStreamSynchronize(rv_cuda_stream()));
     return RV_OK;

@@ -27,7 +27,10 @@ int rv_cuda_probe(char *why, int len);
 rv_status rv_cuda_malloc(size_t bytes, void **out);
 /* A failed free is reported by the next rv_cuda_sync (it cannot return it). */
 void rv_cuda_free(void *p);
-/* dst_dev / src_dev: 1 for device memory, 0 for host memory. */
+/* dst_dev / src_dev: 1 for device memory, 0 for host memory. A copy from
+ * GPU to GPU is queued on the library's stream and returns (the ops after it
+ * see it; a CUDA Graph captures it); one with host memory on a side returns
+ * once done, and is refused inside a graph capture. */
 rv_status rv_cuda_memcpy(void *dst, int dst_dev, const void *src, int src_dev, size_t bytes);
 /* Waits for the device; also reports the first error of a free or destroy
  * since the last call. */
@@ -53,5 +56,14 @@ void rv_cuda_graph_destroy(rv_cuda_graph *g);
 
 #ifdef __cplusplus
 }
+#endif
+
+#ifdef __CUDACC__
+#include <cuda_runtime.h>
+/* For CUDA code beside the library (the benchmark's cuDNN conv): the stream
+ * all library work is queued on, and the count of a launch the library did
+ * not make itself (kernels/runtime.cu). */
+cudaStream_t rv_cuda_stream(void);
+void rv_cuda_count_launch(void);
 #endif
 #endif

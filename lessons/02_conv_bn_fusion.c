@@ -85,7 +85,7 @@ static int expect_far(const char *what, const rv_tensor *a, const rv_tensor *ref
         rv_cmp c = rv_compare(ha.data, hr.data, rv_tensor_numel(a), RV_TOL_FP32);
         far = c.rel_l2 >= FAR_REL_L2;
         printf("%s: %lld of %lld values outside the tolerance, relative L2 %.2g (far: at least "
-               "%g), worst [%lld] a = %.6g, r = %.6g -> %s\n",
+               "%g), worst at i = %lld: a = %.6g, r = %.6g -> %s\n",
                what, (long long)c.failures, (long long)c.n, c.rel_l2, FAR_REL_L2,
                (long long)c.worst, ha.data[c.worst], hr.data[c.worst],
                far ? "far, as expected" : "FAIL: too close");

@@ -40,14 +40,18 @@
 #include <math.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "rv_check.h"
 #include "rv_cli.h"
+#include "rv_cpu.h"
 #include "rv_lesson.h"
 #include "rv_notebook.h"
+#include "rv_ops.h"
+#include "rv_report.h"
 #include "rv_two_branch.h" /* lesson 01's forms */
 
 extern char **environ;
@@ -95,6 +99,11 @@ static rv_status first_calls_swapped(rv_device dev, int batch, int channels, int
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len < 0) return rv_error(RV_EIO, "readlink /proc/self/exe: %s", strerror(errno));
     exe[len] = '\0';
+    /* the child runs on as many threads as this process, and so chooses none
+     * nor says so again */
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", rv_cpu_threads());
+    setenv("OMP_NUM_THREADS", threads, 0);
     int fd[2];
     if (pipe(fd) != 0) return rv_error(RV_EIO, "pipe: %s", strerror(errno));
     posix_spawn_file_actions_t fa;
@@ -218,6 +227,7 @@ int main(int argc, char **argv)
     snprintf(honest, sizeof honest, "honest medians (%d warm-up runs, synchronised)", warmup);
     printf("  %-51s %10.6f s %10.6f s %7.1fx\n", honest, t_two->median_ms / 1e3,
            t_fused->median_ms / 1e3, t_two->median_ms / t_fused->median_ms);
+    rv_print_busy(stdout, "  ", &t_two->busy);
     /* Each form's first call against its call after the other form's. */
     double two_x = two_first / two_second, fused_x = fused_first_ms / fused_second;
     printf("  Run first, each form took %.1fx (two branches) and %.1fx (fused) its time when run\n"
@@ -236,6 +246,10 @@ int main(int argc, char **argv)
            warmup);
     printf("  two branches %.4f ms without, %.4f ms with; fused %.4f ms without, %.4f ms with\n",
            q_two.median_ms, t_two->median_ms, q_fused.median_ms, t_fused->median_ms);
+    rv_busy seen = q_two.busy;
+    rv_busy_worst(&seen, &q_fused.busy);
+    rv_busy_worst(&seen, &t_two->busy);
+    rv_print_busy(stdout, "  ", &seen);
     if (dev == RV_CUDA) {
         printf("  Without the sync the clock stops when the kernels are queued: it times the "
                "launch,\n  not the work.\n");

@@ -82,6 +82,7 @@ static rv_status sweep(rv_device dev, int n, int s, int warmup, int repeat)
     printf("  %8s %3s %14s %15s %9s %14s %15s\n", "channels", "k", "train-time ms",
            "deploy-time ms", "speed-up", "train memory", "deploy memory");
     rv_status st = RV_OK;
+    rv_busy seen = {.waited = -1.0, .others = -1.0};
     for (int w = 0; w < 3 && st == RV_OK; w++)
         for (int i = 0; i < 3 && st == RV_OK; i++) {
             rv_mobileone m = {.in_ch = widths[w], .out_ch = widths[w], .stride = 1, .k = ks[i]};
@@ -97,9 +98,11 @@ static rv_status sweep(rv_device dev, int n, int s, int warmup, int repeat)
                        r[0].time.median_ms / r[1].time.median_ms,
                        rv_bytes_str(p.held[0] + r[0].peak_bytes, a, sizeof a),
                        rv_bytes_str(p.held[1] + r[1].peak_bytes, b, sizeof b));
+                rv_busy_worst(&seen, &r[0].time.busy);
             }
             rv_mobileone_pair_free(&p);
         }
+    if (st == RV_OK) rv_print_busy(stdout, "  ", &seen);
     if (st != RV_OK) rv_lesson_keep_error();
     return st;
 }
@@ -126,6 +129,7 @@ static rv_status where_the_time_goes(rv_mobileone_pair *p, rv_device dev, int n,
     for (int f = 0; f < 2; f++)
         printf("  %-20s %10.4f %18.3f %20.2f\n", name[f], r[f].time.median_ms, macs[f] / 1e6,
                macs[f] / (r[f].time.median_ms * 1e6));
+    rv_print_busy(stdout, "  ", &r[0].time.busy);
     printf("  The depthwise conv does 9 multiply-adds per output value, the 1x1 conv does C =\n"
            "  %lld: each value the depthwise conv loads serves at most 9 multiply-adds, so\n"
            "  moving data bounds its rate, where the 1x1 conv is one matrix product that\n"

@@ -4,7 +4,9 @@
 # every lesson, renamed repvgg-course-NN-name, into prefix/bin and nothing
 # else there; the installed copies must name no path of the build tree and
 # run from another directory with only prefix/bin (and the system's) on the
-# PATH: `repvgg --help`, each lesson's --help, and lesson 01 in full on the CPU.
+# PATH: `repvgg --help`, each lesson's --help (which names the lesson as
+# installed), and lesson 01 in full on the CPU; none may need the shared
+# CUDA runtime (libcudart.so), which a machine without the toolkit lacks.
 set -u
 cmake=$1
 build=$2
@@ -38,6 +40,12 @@ for prog in "${want[@]}"; do
     fi
 done
 
+# a CPU user's machine has no CUDA toolkit: the CUDA runtime is linked in
+# statically (cuBLAS is opened only when a GPU is used)
+if command -v ldd >/dev/null && ldd "$prefix/bin/repvgg" | grep -q "libcudart"; then
+    fail "installed repvgg needs the shared CUDA runtime: $(ldd "$prefix/bin/repvgg" | grep libcudart)"
+fi
+
 cd "$work/elsewhere" || exit 1
 run() { # run COMMAND...: by name, through a PATH of the prefix and the system only
     env PATH="$prefix/bin:/usr/bin:/bin" "$@" >run.log 2>&1
@@ -47,8 +55,9 @@ if run repvgg --help && grep -q "^commands:" run.log; then
 else
     fail "installed repvgg --help: $(cat run.log)"
 fi
-for prog in "${want[@]:1}"; do
+for prog in "${want[@]:1}"; do # a lesson's help names it as installed
     run "$prog" --help || fail "installed $prog --help: $(cat run.log)"
+    head -1 run.log | grep -q "^$prog: " || fail "installed $prog --help begins: $(head -1 run.log)"
 done
 lesson01=$(printf "%s\n" "${want[@]}" | grep -m1 -- "^repvgg-course-01-")
 if run "$lesson01" --device cpu && tail -1 run.log | grep -q "^PASS"; then

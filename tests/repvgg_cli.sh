@@ -103,6 +103,8 @@ expect 1 "a0.safetensors: not a .npy file: it is a safetensors file" -- "$tool" 
 printf 'PK\003\004\000\000\010\000\000\000archive/data.pkl' >model.pt
 expect 1 "model.pt: not a safetensors file: it is a zip archive (PyTorch's torch.save" -- "$tool" convert model.pt bad.safetensors
 expect 2 "unexpected argument 'a0.safetensors' (did you mean --weights a0.safetensors?)" -- "$tool" run a0.safetensors --input x.npy --output bad.npy --device cpu
+expect 2 "repvgg run: --output is required" -- "$tool" run --weights a0.safetensors --input x.npy --device cpu
+expect 2 "repvgg run: --input is required" -- "$tool" run --weights a0.safetensors --output bad.npy --device cpu
 expect 2 "unexpected argument 'a0d.safetensors' (did you mean --weights a0d.safetensors?)" -- "$tool" bench a0d.safetensors --shape 1,3,32,32 --device cpu
 absent bad.safetensors
 expect 1 "x5.npy: input: block 0 expects 3 channels, got 5" -- "$tool" run --weights a0.safetensors --input x5.npy --output bad.npy --device cpu
@@ -131,7 +133,9 @@ expect 0 "median_ms" -- "$tool" bench --weights a0d.safetensors --shape 1,3,32,3
 "$tool" bench --weights a0d.safetensors --shape 5,3,32,32 --repeat 2 --device cpu >bench.tsv 2>/dev/null
 if awk -F'\t' 'NR == 1 { n = NF; for (i = 1; i <= NF; i++) col[$i] = i }
                 NR == 2 { exit !(NF == n && $col["batch"] == 5 && $col["graph"] == "no" &&
-                                 $col["math"] == "fp32" && $col["cpu_isa"] ~ /^(avx512|avx2|baseline)$/) }' bench.tsv; then
+                                 $col["math"] == "fp32" && $col["cpu_isa"] ~ /^(avx512|avx2|baseline)$/ &&
+                                 $col["quiet"] ~ /^(yes|no)$/ && $col["threads"] >= 1 &&
+                                 $col["q1_ms"] <= $col["median_ms"] && $col["median_ms"] <= $col["q3_ms"]) }' bench.tsv; then
     echo "ok:   bench TSV: header and row agree"
 else
     echo "FAIL: bench TSV: header and row disagree: $(cat bench.tsv)"

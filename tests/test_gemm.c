@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "rv_cpu.h"
 #include "rv_gemm.h"
 #include "rv_ops.h"
 #include "rv_test.h"

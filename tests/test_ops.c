@@ -98,7 +98,7 @@ static void test_pad_pool(rv_device dev, rv_rng *rng)
                                      : hx.data[((n * C + c) * H + h) * W + w];
     CHECK_OK(rv_pad_border(&x, 1, 2, &v, &padded));
     CHECK_CLOSE("pad border 1 x 2 with per-channel values", &padded, &ep, RV_TOL_EXACT);
-    rv_conv_params p = {.stride = 2, .pad_h = 1, .pad_w = 1};
+    rv_pool_params p = {.kh = 3, .kw = 3, .stride = 2, .pad_h = 1, .pad_w = 1};
     int64_t P = (H + 2 - 3) / 2 + 1, Q = (W + 2 - 3) / 2 + 1;
     CHECK_OK(rv_tensor_alloc4(&pooled, dev, N, C, P, Q, "pooled"));
     CHECK_OK(rv_tensor_alloc4(&eq, RV_CPU, N, C, P, Q, "expect pooled"));
@@ -112,9 +112,9 @@ static void test_pad_pool(rv_device dev, rv_rng *rng)
                             sum += hx.data[(nc * H + h) * W + w];
                 eq.data[k] = sum / 9.0f;
             }
-    CHECK_OK(rv_avgpool2d(&x, 3, 3, p, &pooled));
+    CHECK_OK(rv_avgpool2d(&x, p, &pooled));
     CHECK_CLOSE("3x3 average pool, stride 2, padding counted", &pooled, &eq, RV_TOL_FP32);
-    CHECK(rv_avgpool2d(&x, 3, 3, p, &padded) == RV_EINVAL, "a wrongly shaped pool output accepted");
+    CHECK(rv_avgpool2d(&x, p, &padded) == RV_EINVAL, "a wrongly shaped pool output accepted");
     CHECK(rv_pad_border(&x, 1, 1, &v, &padded) == RV_EINVAL, "a wrongly shaped border accepted");
     rv_tensor *all[8] = {&hx, &hv, &x, &v, &padded, &pooled, &ep, &eq};
     for (int i = 0; i < 8; i++) rv_tensor_free(all[i]);

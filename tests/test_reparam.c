@@ -154,7 +154,8 @@ static void test_avgpool(rv_device dev, int stride, int groups, rv_rng *rng)
     int64_t P = (7 - 1) / stride + 1, Q = (6 - 1) / stride + 1;
     CHECK_OK(rv_tensor_alloc4(&yp, dev, 2, 4, P, Q, "pooled"));
     CHECK_OK(rv_tensor_alloc4(&yc, dev, 2, 4, P, Q, "conv"));
-    CHECK_OK(rv_avgpool2d(&x, 3, 3, p, &yp));
+    rv_pool_params pool = {.kh = 3, .kw = 3, .stride = stride, .pad_h = 1, .pad_w = 1};
+    CHECK_OK(rv_avgpool2d(&x, pool, &yp));
     CHECK_OK(rv_conv2d(&x, &w, NULL, p, &yc));
     char what[64];
     snprintf(what, sizeof what, "3x3 average pool == conv, stride %d, groups %d", stride, groups);

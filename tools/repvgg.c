@@ -29,6 +29,7 @@
 #include "rv_alloc.h"
 #include "rv_check.h"
 #include "rv_cli.h"
+#include "rv_cpu.h"
 #include "rv_npy.h"
 #include "rv_ops.h"
 #include "rv_plan.h"
@@ -365,7 +366,10 @@ static int cmd_run(int argc, char **argv)
     if (rc >= 0) return rc;
     if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
     if (!input || !output) {
-        fprintf(stderr, "%s: --input and --output are required (see --help)\n", argv[0]);
+        fprintf(stderr, "%s: %s required (see --help)\n", argv[0],
+                input    ? "--output is"
+                : output ? "--input is"
+                         : "--input and --output are");
         return EXIT_USAGE;
     }
     rv_device dev;
@@ -448,6 +452,7 @@ static int cmd_bench(int argc, char **argv)
                                opts, 10, pos, 1, &npos);
     if (rc >= 0) return rc;
     if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
+    rv_cli_timing_threads("repvgg bench");
     int64_t shape[4];
     if (!shape_arg == !input) {
         fprintf(stderr, "%s: give one of --shape and --input (see --help)\n", argv[0]);
@@ -510,10 +515,11 @@ static int cmd_bench(int argc, char **argv)
         printf(
             "form\tdevice\tmath\tgraph\tbatch\tchannels\theight\twidth\trepeat\tmedian_ms\tmin_ms\t"
             "max_ms\tmean_ms\timages_per_s\tgmacs\tparams\tpeak_bytes\tactivation_bytes\t"
-            "min_activation_bytes\tworkspace_bytes\tconv\twinograd_f2x2\twinograd_f4x4\tcpu_isa\n");
+            "min_activation_bytes\tworkspace_bytes\tconv\twinograd_f2x2\twinograd_f4x4\tcpu_isa\t"
+            "q1_ms\tq3_ms\tquiet\tthreads\n");
         printf(
             "%s\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%lld\t"
-            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\t%s\n",
+            "%zu\t%zu\t%zu\t%zu\t%s\t%d\t%d\t%s\t%.4f\t%.4f\t%s\t%d\n",
             rv_net_is_deploy(&net) ? "deploy" : "train", rv_device_name(dev),
             tf32 ? "tf32" : "fp32", graph ? "yes" : "no", (long long)shape[0], (long long)shape[1],
             (long long)shape[2], (long long)shape[3], repeat, ms, r.time.min_ms, r.time.max_ms,
@@ -521,7 +527,10 @@ static int cmd_bench(int argc, char **argv)
             rv_net_macs(&net, shape[0], shape[2], shape[3]) / 1e9, (long long)rv_net_params(&net),
             planned + r.peak_bytes, info.activation_bytes, rv_net_min_activation_bytes(&net, &x),
             info.workspace_bytes, info.conv, info.by_path[RV_PATH_WINOGRAD_F2X2],
-            info.by_path[RV_PATH_WINOGRAD_F4X4], dev == RV_CUDA ? "-" : rv_cpu_isa());
+            info.by_path[RV_PATH_WINOGRAD_F4X4], dev == RV_CUDA ? "-" : rv_cpu_isa(),
+            r.time.q1_ms, r.time.q3_ms, rv_busy_verdict(&r.time.busy) ? "no" : "yes",
+            rv_cpu_threads());
+        rv_print_busy(stderr, "repvgg bench: ", &r.time.busy);
     }
     rv_plan_free(&plan);
     rv_tensor *all[3] = {&hx, &x, &y};

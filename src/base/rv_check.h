@@ -56,12 +56,20 @@ typedef struct {
 
 rv_cmp rv_compare(const float *a, const float *ref, int64_t n, rv_tol tol);
 
-/* One line: "<what>: n values, relative L2 .. (allowed ..), worst [i] a = ..,
- * r = .., |a - r| .. (allowed ..) -> ok|FAIL" (worst: the element nearest
- * its bound, or furthest past it);
- * on failure also the first few failing pairs. a/ref are host arrays. */
+/* One line: "<what>: n values, relative L2 .. (allowed ..), worst at i = ..:
+ * a = .., r = .., |a - r| .. (allowed ..) -> ok|FAIL" (worst: the element
+ * nearest its bound, or furthest past it; i: its place among the n values
+ * compared, from 0, in memory order); on failure also the first few failing
+ * pairs, each as "i = ..: a = .., r = ..", under a line that says what i is.
+ * a/ref are host arrays. */
 void rv_cmp_print(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const float *a,
                   const float *ref);
+/* The same for a comparison that is meant to fail when want_pass is 0 (a
+ * lesson showing where a rewrite breaks): its verdict reads "differs, as
+ * expected" (or "agrees: NOT as expected"), never FAIL; `what` should say
+ * beforehand that a difference is expected. want_pass 1: rv_cmp_print. */
+void rv_cmp_print_expecting(FILE *f, const char *what, const rv_cmp *c, rv_tol tol, const float *a,
+                            const float *ref, int want_pass);
 
 /* Compares tensors on any device (copied to the host when needed) and prints
  * the rv_cmp_print line; returns 1 when they agree, 0 otherwise (also when

@@ -2,7 +2,8 @@
  *
  * Honest: `warmup` untimed calls, then `repeat` timed calls, each followed by
  * a device sync before the clock is read (a CUDA launch returns before the
- * GPU has done the work); median, min, max and mean of the samples.
+ * GPU has done the work); median, quartiles, min, max and mean of the
+ * samples, and whether the machine was quiet meanwhile (rv_busy.h).
  * Naive (the notebook's cell): the host clock around one call, no warm-up, no
  * sync; on a GPU it measures the launch, and the first call also pays for
  * context, handle and module set-up.
@@ -10,6 +11,7 @@
 #ifndef RV_TIMING_H
 #define RV_TIMING_H
 
+#include "rv_busy.h"
 #include "rv_device.h"
 
 #ifdef __cplusplus
@@ -19,11 +21,16 @@ extern "C" {
 typedef rv_status (*rv_fn)(void *ctx);
 
 typedef struct {
-    double median_ms, min_ms, max_ms, mean_ms;
+    double median_ms, q1_ms, q3_ms, min_ms, max_ms, mean_ms; /* q1, q3: the quartiles */
     int repeat;
+    rv_busy busy; /* the same for all the forms timed together (spread: their largest) */
 } rv_timing;
 
 double rv_now_ms(void); /* monotonic clock */
+
+/* The statistics of n >= 1 samples (ms; sorted in place) into *out: busy
+ * holds only the spread, (q3 - q1) / median, the other signs unknown (-1). */
+void rv_timing_stats(double *samples, int n, rv_timing *out);
 
 rv_status rv_time(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat, rv_timing *out);
 /* n forms timed interleaved: each round runs every form once, starting with

@@ -1,4 +1,5 @@
-/* timing.c - warm-up, sync, repetitions, median/min/max; and the naive version. */
+/* timing.c - warm-up, sync, repetitions, median, quartiles, min, max, and a
+ * look at how busy the machine was; and the naive version. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -11,10 +12,35 @@ double rv_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
+/* The p-quantile of n sorted samples, linear between neighbours (p = 0.5: the
+ * median, the mean of the middle two when n is even). */
+static double quantile(const double *s, int n, double p)
+{
+    double at = p * (n - 1);
+    int i = (int)at;
+    return i + 1 < n ? s[i] + (at - i) * (s[i + 1] - s[i]) : s[n - 1];
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+void rv_timing_stats(double *s, int n, rv_timing *out)
+{
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += s[i];
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    *out = (rv_timing){.median_ms = quantile(s, n, 0.5),
+                       .q1_ms = quantile(s, n, 0.25),
+                       .q3_ms = quantile(s, n, 0.75),
+                       .min_ms = s[0],
+                       .max_ms = s[n - 1],
+                       .mean_ms = sum / n,
+                       .repeat = n,
+                       .busy = {.waited = -1.0, .others = -1.0}};
+    if (out->median_ms > 0) out->busy.spread = (out->q3_ms - out->q1_ms) / out->median_ms;
 }
 
 rv_status rv_time_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device dev, int warmup,
@@ -30,6 +56,9 @@ rv_status rv_time_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device de
      * keeps them out of the tracking allocator's counts. */
     double *t = malloc((size_t)n * (size_t)repeat * sizeof *t);
     if (!t) return rv_error(RV_ENOMEM, "timing: cannot hold %d samples", n * repeat);
+    rv_busy_probe probe;
+    rv_busy busy;
+    rv_busy_begin(&probe);
     for (int i = 0; i < repeat && st == RV_OK; i++)
         for (int k = 0; k < n && st == RV_OK; k++) {
             int f = (i + k) % n;
@@ -38,16 +67,13 @@ rv_status rv_time_forms(int n, const rv_fn *fns, void *const *ctxs, rv_device de
             if (st == RV_OK) st = rv_device_sync(dev);
             t[f * repeat + i] = rv_now_ms() - t0;
         }
+    rv_busy_end(&probe, &busy);
+    busy.spread = 0.0;
     for (int f = 0; f < n && st == RV_OK; f++) {
-        double *s = t + f * repeat, sum = 0.0;
-        for (int i = 0; i < repeat; i++) sum += s[i];
-        qsort(s, (size_t)repeat, sizeof *s, cmp_double);
-        out[f].median_ms = repeat % 2 ? s[repeat / 2] : 0.5 * (s[repeat / 2 - 1] + s[repeat / 2]);
-        out[f].min_ms = s[0];
-        out[f].max_ms = s[repeat - 1];
-        out[f].mean_ms = sum / repeat;
-        out[f].repeat = repeat;
+        rv_timing_stats(t + f * repeat, repeat, &out[f]);
+        if (out[f].busy.spread > busy.spread) busy.spread = out[f].busy.spread;
     }
+    for (int f = 0; f < n && st == RV_OK; f++) out[f].busy = busy;
     free(t);
     return st;
 }

@@ -6,14 +6,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "rv_alloc.h"
+#include "rv_busy.h"
 #include "rv_cli.h"
 #include "rv_report.h"
 #include "rv_results.h"
 
-static void print_help(const char *usage, const rv_opt *opts, int nopts)
+/* A usage that opens with "name: " (a lesson's build name) shows the name the
+ * program was started by instead: an installed lesson is renamed. */
+static void print_usage(const char *prog, const char *usage)
 {
-    printf("%s\n\noptions:\n", usage);
+    size_t name = strcspn(usage, ": \n");
+    const char *base = strrchr(prog, '/');
+    if (usage[name] == ':' && usage[name + 1] == ' ')
+        printf("%s%s\n", base ? base + 1 : prog, usage + name);
+    else
+        printf("%s\n", usage);
+}
+
+static void print_help(const char *prog, const char *usage, const rv_opt *opts, int nopts)
+{
+    print_usage(prog, usage);
+    printf("\noptions:\n");
     for (int i = 0; i < nopts; i++) {
         char left[48];
         rv_opt_type t = opts[i].type;
@@ -66,7 +84,7 @@ int rv_parse_args_pos(int argc, char **argv, const char *usage, const rv_opt *op
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            print_help(usage, opts, nopts);
+            print_help(prog, usage, opts, nopts);
             return 0;
         }
         if (strncmp(arg, "--", 2) != 0) {
@@ -108,6 +126,24 @@ int rv_cli_device(const char *prog, const char *arg, rv_device *out)
     return 2;
 }
 
+void rv_cli_timing_threads(const char *prog)
+{
+#ifdef _OPENMP
+    const char *set = getenv("OMP_NUM_THREADS");
+    if (set && *set) return;
+    int all = omp_get_max_threads(), free_cores = rv_busy_free_cores();
+    if (free_cores >= all) return;
+    omp_set_num_threads(free_cores);
+    const char *base = strrchr(prog, '/');
+    fprintf(stderr,
+            "note: other programs keep %d of this machine's %d cores busy; %s times on %d "
+            "thread%s, whose ratios they disturb the least (OMP_NUM_THREADS sets the number)\n",
+            all - free_cores, all, base ? base + 1 : prog, free_cores, free_cores > 1 ? "s" : "");
+#else
+    (void)prog;
+#endif
+}
+
 int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int *channels,
                       int *size, int *repeat, const rv_opt *extra, int n_extra, const char **device)
 {
@@ -125,7 +161,9 @@ int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int 
     if (n_extra > MAX_EXTRA) n_extra = MAX_EXTRA;
     for (int i = 0; i < n_extra; i++) opts[COMMON + i] = extra[i];
     rc = rv_parse_args(argc, argv, usage, opts, COMMON + n_extra);
-    return rc >= 0 ? rv_results_end(rc) : rc; /* --help is a result too */
+    if (rc >= 0) return rv_results_end(rc); /* --help is a result too */
+    rv_cli_timing_threads(argv[0]);
+    return rc;
 }
 
 int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why)

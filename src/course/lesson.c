@@ -31,7 +31,9 @@ void rv_lesson_agree_heading(const char *a_is, const char *r_is)
     rv_tol t = RV_TOL_FP32;
     printf("\nDo the two forms agree? a: %s value, r: %s.\n"
            "They agree when every |a - r| <= %g s + %g |r|, with s the largest |r| (at least 1),\n"
-           "and the relative L2 error ||a - r|| / ||r|| <= %g; bit-exact means a = r everywhere.\n",
+           "and the relative L2 error ||a - r|| / ||r|| <= %g; bit-exact means a = r everywhere.\n"
+           "i: a value's place among those compared, from 0, in the order image, channel, row,\n"
+           "column.\n",
            a_is, r_is, t.atol, t.rtol, t.max_rel_l2);
 }
 
@@ -76,6 +78,7 @@ void rv_lesson_print_forms(const char *what, const rv_lesson_form forms[2],
         printf(";\n  it needs %.2fx the memory.\n", (double)total[1] / (double)total[0]);
     else
         printf(".\n");
+    rv_print_busy(stdout, "  ", &r[0].time.busy);
     print_indented(legend ? legend : usual_legend);
 }
 

@@ -1,4 +1,4 @@
-/* report.c - printing bytes and the device line. */
+/* report.c - printing bytes, the device line and the busy-machine warning. */
 #include <stdio.h>
 
 #include "rv_report.h"
@@ -21,4 +21,10 @@ void rv_print_device(rv_device dev)
     char desc[256];
     rv_device_describe(dev, desc, sizeof desc);
     printf("device: %s (%s)\n", rv_device_name(dev), desc);
+}
+
+void rv_print_busy(FILE *f, const char *indent, const rv_busy *b)
+{
+    char note[640];
+    if (*rv_busy_note(b, note, sizeof note)) fprintf(f, "%s%s\n", indent, note);
 }

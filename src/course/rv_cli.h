@@ -41,6 +41,15 @@ int rv_cli_device(const char *prog, const char *arg, rv_device *out);
  * "<prog>: --<flag>: must be >= <min> <why>, got <value>" and returns 2. */
 int rv_cli_at_least(const char *prog, const char *flag, int value, int min, const char *why);
 
+/* The CPU threads of a program that times: unless OMP_NUM_THREADS says how
+ * many, one per core that other programs leave free (rv_busy_free_cores),
+ * with a note on stderr when that is fewer than the cores. Threads that
+ * meet at the end of every parallel loop lose the most when one of them
+ * waits for a core, so on a busy machine fewer threads keep the ratio of two
+ * forms nearer its quiet value (docs/busy_machine.md has the measurements).
+ * Call it before the first parallel loop. */
+void rv_cli_timing_threads(const char *prog);
+
 /* A lesson's input images are held to the smaller of RV_LESSON_MAX_INPUT
  * and the host memory rv_alloc may use: -1 when channels * bytes_per_channel
  * fit, else prints "<prog>: --channels: <channels> channels need <bytes> for
@@ -56,7 +65,8 @@ int rv_cli_channels_fit(const char *prog, int channels, double bytes_per_channel
  * the defaults), then the lesson's own `extra` options. Parses them only:
  * *device gets the --device value, so that the lesson checks its own
  * constraints before rv_cli_device selects the device (a usage error is then
- * one line, with no device note before it). Returns -1 to go on, or the exit
+ * one line, with no device note before it). When the options parse, it sets
+ * the threads (rv_cli_timing_threads). Returns -1 to go on, or the exit
  * code. */
 int rv_lesson_options(int argc, char **argv, const char *usage, int *batch, int *channels,
                       int *size, int *repeat, const rv_opt *extra, int n_extra,

@@ -20,6 +20,7 @@
 #endif
 
 #include "rv_alloc.h"
+#include "rv_cpu.h"
 #include "rv_dispatch.h"
 #include "rv_elem.h"
 #include "rv_gemm.h"

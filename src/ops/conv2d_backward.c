@@ -20,6 +20,7 @@
 #include <omp.h>
 #endif
 
+#include "rv_cpu.h"
 #include "rv_elem.h"
 #include "rv_grad.h"
 

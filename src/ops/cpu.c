@@ -25,8 +25,8 @@
 #include <omp.h>
 #endif
 
+#include "rv_cpu.h"
 #include "rv_gemm.h"
-#include "rv_ops.h"
 #include "rv_simd.h"
 
 static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};

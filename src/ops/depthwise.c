@@ -42,6 +42,7 @@
 #endif
 
 #include "rv_alloc.h"
+#include "rv_cpu.h"
 #include "rv_elem.h"
 #include "rv_ops.h"
 #include "rv_simd.h"

@@ -65,30 +65,36 @@ rv_status rv_pad_border(const rv_tensor *x, int pad_h, int pad_w, const rv_tenso
     return RV_DISPATCH(x->device, rv_pad_border, x, pad_h, pad_w, value, y);
 }
 
-rv_status rv_avgpool2d_cpu(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y)
+rv_conv_geom rv_pool_geom_of(const rv_tensor *x, rv_pool_params p, const rv_tensor *y)
 {
-    rv_conv_geom g = rv_conv_geom_of(x, kh, kw, y, p);
+    rv_conv_params window = {.stride = p.stride, .pad_h = p.pad_h, .pad_w = p.pad_w};
+    return rv_conv_geom_of(x, p.kh, p.kw, y, window);
+}
+
+rv_status rv_avgpool2d_cpu(const rv_tensor *x, rv_pool_params p, rv_tensor *y)
+{
+    rv_conv_geom g = rv_pool_geom_of(x, p, y);
     int64_t n = rv_tensor_numel(y);
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) y->data[i] = rv_avgpool2d_elem(x->data, g, i);
     return RV_OK;
 }
 
-rv_status rv_avgpool2d(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y)
+rv_status rv_avgpool2d(const rv_tensor *x, rv_pool_params p, rv_tensor *y)
 {
-    if (x->ndim != 4 || y->ndim != 4 || kh < 1 || kw < 1 || p.stride < 1 || p.pad_h < 0 ||
-        p.pad_w < 0 || 2 * p.pad_h > kh || 2 * p.pad_w > kw || x->dim[2] + 2 * p.pad_h < kh ||
-        x->dim[3] + 2 * p.pad_w < kw)
+    if (x->ndim != 4 || y->ndim != 4 || p.kh < 1 || p.kw < 1 || p.stride < 1 || p.pad_h < 0 ||
+        p.pad_w < 0 || 2 * p.pad_h > p.kh || 2 * p.pad_w > p.kw || x->dim[2] + 2 * p.pad_h < p.kh ||
+        x->dim[3] + 2 * p.pad_w < p.kw)
         return rv_error(RV_EINVAL,
                         "avgpool2d: need x (N, C, H, W), a %dx%d window that fits "
-                        "the padded input, padding at most half the window",
-                        kh, kw);
-    int64_t P = (x->dim[2] + 2 * p.pad_h - kh) / p.stride + 1;
-    int64_t Q = (x->dim[3] + 2 * p.pad_w - kw) / p.stride + 1;
+                        "the padded input, stride >= 1, padding at most half the window",
+                        p.kh, p.kw);
+    int64_t P = (x->dim[2] + 2 * p.pad_h - p.kh) / p.stride + 1;
+    int64_t Q = (x->dim[3] + 2 * p.pad_w - p.kw) / p.stride + 1;
     if (y->dim[0] != x->dim[0] || y->dim[1] != x->dim[1] || y->dim[2] != P || y->dim[3] != Q)
         return rv_error(RV_EINVAL, "avgpool2d: output must be (N, C, %lld, %lld)", (long long)P,
                         (long long)Q);
     if (x->device != y->device)
         return rv_error(RV_EINVAL, "avgpool2d: tensors on different devices");
-    return RV_DISPATCH(x->device, rv_avgpool2d, x, kh, kw, p, y);
+    return RV_DISPATCH(x->device, rv_avgpool2d, x, p, y);
 }

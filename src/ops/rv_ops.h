@@ -11,7 +11,6 @@
 #define RV_OPS_H
 
 #include "rv_bn.h"
-#include "rv_elem.h"
 #include "rv_exec.h"
 #include "rv_tensor.h"
 
@@ -28,10 +27,14 @@ typedef struct {
     int relu; /* apply ReLU after the bias (the fused deploy-time layer) */
 } rv_conv_params;
 
-/* The geometry of a kh x kw window of x (N, C, H, W) giving y (N, O, P, Q)
- * with p's stride and padding: what the im2col and pooling bodies take. */
-rv_conv_geom rv_conv_geom_of(const rv_tensor *x, int64_t kh, int64_t kw, const rv_tensor *y,
-                             rv_conv_params p);
+/* An average pool's window, kh x kw, moved by stride, over an input padded
+ * with pad_h rows and pad_w columns of zeros on each side. Designated
+ * initialisers too (.kh = 3, .kw = 3, .stride = 1, ...). */
+typedef struct {
+    int kh, kw;
+    int stride; /* the same along height and width */
+    int pad_h, pad_w;
+} rv_pool_params;
 
 /* Output shape of conv2d, after checking x (N, C, H, W), w (O, C/groups, KH, KW)
  * and b (O) or NULL against each other and p. */
@@ -55,17 +58,6 @@ size_t rv_conv2d_workspace_bytes(const rv_tensor *x, const rv_tensor *w, rv_conv
                                  const rv_conv_exec *e);
 rv_status rv_conv2d_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, rv_tensor *y);
-/* CPU threads (src/ops/cpu.c): OpenMP's (OMP_NUM_THREADS, default one per
- * core), OpenBLAS set to one thread inside them by rv_cpu_threads_init
- * (once; it also notes on stderr, with the OPENBLAS_CORETYPE to set, when
- * OpenBLAS chose kernels older than the CPU). */
-void rv_cpu_threads_init(void);
-int rv_cpu_threads(void);
-/* "2 threads (OpenMP; ...), OpenBLAS 0.3.21 ..., SkylakeX kernels" */
-void rv_cpu_blas_describe(char *buf, int len);
-/* The widest vector instructions the CPU code runs here: "avx512", "avx2" or
- * "baseline"; the CPU's limit, or the build's with REPVGG_CPU_ISA=avx2. */
-const char *rv_cpu_isa(void);
 rv_status rv_conv2d_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                         rv_conv_params p, const rv_conv_exec *e, rv_tensor *y);
 /* On a GPU the batch runs in chunks of images whose im2col columns (C*KH*KW
@@ -87,8 +79,6 @@ rv_status rv_conv2d_pack(const rv_tensor *w, rv_conv_params p, const rv_gemm_ker
  * (src/ops/depthwise.c). rv_conv2d_cpu runs every such conv through it. */
 rv_status rv_conv2d_depthwise_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *b,
                                   rv_conv_params p, const rv_conv_exec *e, rv_tensor *y);
-/* Its workspace for one conv of geometry g, with this thread count. */
-size_t rv_conv2d_depthwise_workspace_bytes(rv_conv_geom g);
 
 /* y = (x - mean) / sqrt(var + eps) * gamma + beta per channel, with the
  * running statistics (bn->scale, bn->shift on x's device; see rv_bn.h). */
@@ -116,12 +106,12 @@ rv_status rv_pad_border_cpu(const rv_tensor *x, int pad_h, int pad_w, const rv_t
 rv_status rv_pad_border_cuda(const rv_tensor *x, int pad_h, int pad_w, const rv_tensor *value,
                              rv_tensor *y);
 
-/* y (N, C, P, Q) = the kh x kw average of x (N, C, H, W) at stride and
- * padding p (p.groups and p.relu unused), the zeros of the
- * padding counted (PyTorch's AvgPool2d, count_include_pad). */
-rv_status rv_avgpool2d(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y);
-rv_status rv_avgpool2d_cpu(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y);
-rv_status rv_avgpool2d_cuda(const rv_tensor *x, int kh, int kw, rv_conv_params p, rv_tensor *y);
+/* y (N, C, P, Q) = the p.kh x p.kw average of x (N, C, H, W) at p's stride
+ * and padding, the zeros of the padding counted (PyTorch's AvgPool2d,
+ * count_include_pad); P = (H + 2 pad_h - kh) / stride + 1, Q likewise. */
+rv_status rv_avgpool2d(const rv_tensor *x, rv_pool_params p, rv_tensor *y);
+rv_status rv_avgpool2d_cpu(const rv_tensor *x, rv_pool_params p, rv_tensor *y);
+rv_status rv_avgpool2d_cuda(const rv_tensor *x, rv_pool_params p, rv_tensor *y);
 
 /* The classification head. y (N, C) = mean of x (N, C, H, W) over H and W. */
 rv_status rv_global_avgpool(const rv_tensor *x, rv_tensor *y);

@@ -31,6 +31,7 @@
 #endif
 
 #include "rv_alloc.h"
+#include "rv_cpu.h"
 #include "rv_elem.h"
 #include "rv_gemm.h"
 #include "rv_simd.h"

@@ -66,7 +66,7 @@ static rv_status one_then_k(const walk *w, int i, const rv_tensor *x, rv_tensor 
     const rv_tensor *in_k = bs->zero_border ? &mid : &padded;
     rv_conv_params pk = rv_branch_conv_params(s, bs);
     if (st == RV_OK && bs->kind == RV_BRANCH_1X1_AVG)
-        return rv_avgpool2d(in_k, bs->kh, bs->kw, pk, out);
+        return rv_avgpool2d(in_k, rv_branch_pool_params(s, bs), out);
     return st == RV_OK ? rv_conv2d_run(in_k, &br->w, NULL, pk, &e, out) : st;
 }
 
@@ -86,7 +86,7 @@ static rv_status branch_forward(const walk *w, int i, const rv_tensor *x, rv_ten
     case RV_BRANCH_IDENTITY: /* its BN straight from x: no copy of x first */
         return bs->bn ? bn_step(w, i, BN_BRANCH, x, out) : rv_tensor_copy(out, x);
     case RV_BRANCH_AVGPOOL:
-        st = rv_avgpool2d(x, bs->kh, bs->kw, rv_branch_conv_params(s, bs), out);
+        st = rv_avgpool2d(x, rv_branch_pool_params(s, bs), out);
         break;
     default:
         st = one_then_k(w, i, x, out);

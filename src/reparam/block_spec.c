@@ -252,6 +252,13 @@ rv_conv_params rv_branch_conv_params(const rv_block_spec *s, const rv_branch_spe
                             .groups = s->groups};
 }
 
+rv_pool_params rv_branch_pool_params(const rv_block_spec *s, const rv_branch_spec *b)
+{
+    rv_conv_params c = rv_branch_conv_params(s, b);
+    return (rv_pool_params){
+        .kh = b->kh, .kw = b->kw, .stride = c.stride, .pad_h = c.pad_h, .pad_w = c.pad_w};
+}
+
 double rv_block_macs(const rv_block_spec *s, int64_t n, int64_t h, int64_t w)
 {
     int64_t P = (h + 2 * s->pad_h - s->kh) / s->stride + 1;

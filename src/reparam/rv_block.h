@@ -136,13 +136,16 @@ int rv_block_find_branch(const rv_block_spec *s, rv_branch_kind kind);
 int rv_branch_has_middle(const rv_branch_spec *b);
 /* The channels between such a branch's 1x1 conv and its k x k step. */
 int64_t rv_branch_mid_channels(const rv_block_spec *s, const rv_branch_spec *b);
-/* The conv (or pool) of branch b: its padding, the block's stride and
- * groups; a 1X1_KXK's kxk conv and a 1X1_AVG's pool read a middle already
- * padded with the BN's shift (so no padding) unless zero_border. */
+/* The conv of branch b: its padding, the block's stride and groups; a
+ * 1X1_KXK's kxk conv and a 1X1_AVG's pool read a middle already padded
+ * with the BN's shift (so no padding) unless zero_border. */
 rv_conv_params rv_branch_conv_params(const rv_block_spec *s, const rv_branch_spec *b);
 /* The 1x1 conv a middle branch starts with: stride 1 (the k x k step
  * strides), no padding, the block's groups. */
 rv_conv_params rv_branch_1x1_params(const rv_block_spec *s);
+/* The average pool of an AVGPOOL or 1X1_AVG branch b: its kh x kw window,
+ * with the stride and padding rv_branch_conv_params gives. */
+rv_pool_params rv_branch_pool_params(const rv_block_spec *s, const rv_branch_spec *b);
 
 /* Weights uniform in +-1/sqrt(fan_in) (PyTorch's conv init, biases too), BN
  * statistics from rv_bn_randomize; all from `r`, branch by branch, then put

@@ -1,4 +1,5 @@
-/* cuda_check.h - checking every CUDA and cuBLAS call (C++ side only).
+/* cuda_check.h - checking every CUDA and cuBLAS call (C++ side only;
+ * internal to the library: the .cu files of kernels/ only).
  *
  * CUDA_CHECK / CUBLAS_CHECK return from the enclosing function with
  * "file:line: call: error name (error string)" as the message: RV_ENOMEM for
@@ -20,6 +21,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "rv_cuda.h"
 #include "rv_status.h"
 
 rv_status rv_cuda_fail(const char *file, int line, const char *call, cudaError_t err);
@@ -40,10 +42,11 @@ typedef struct {
     decltype(&cublasGetStatusString) status_string;
 } rv_cublas_api;
 const rv_cublas_api *rv_cublas_fn(void);
-/* The stream all library work is queued on. */
-cudaStream_t rv_cuda_stream(void);
-/* Counts a launch that CUDA_CHECK_LAUNCH does not see (a cuBLAS call). */
-void rv_cuda_count_launch(void);
+/* RV_OK when a product of m x k by k x n matrices, batch of them, fits
+ * cuBLAS's int sizes (every leading dimension and batch stride of ours is
+ * one of m, n, k or a product of them held in a long long); else RV_EINVAL
+ * naming op and the sizes, instead of a size that wraps. */
+rv_status rv_cublas_fits(const char *op, int64_t m, int64_t n, int64_t k, int64_t batch);
 
 #define CUDA_CHECK(call)                                                                           \
     do {                                                                                           \
@@ -64,14 +67,5 @@ void rv_cuda_count_launch(void);
         rv_status ls_ = rv_cuda_launch_check(__FILE__, __LINE__);                                  \
         if (ls_ != RV_OK) return ls_;                                                              \
     } while (0)
-
-/* 1-D launches (RV_BLOCK, rv_ceil_div in rv_elem.h): kernel<<<RV_GRID(n)>>>(...)
- * on the library's stream, and in the kernel `if (i < n)` with i = RV_THREAD_INDEX. */
-#define RV_GRID(n) (unsigned)rv_ceil_div((n), RV_BLOCK), RV_BLOCK, 0, rv_cuda_stream()
-#define RV_THREAD_INDEX ((int64_t)blockIdx.x * blockDim.x + threadIdx.x)
-
-/* The epilogue shared by conv2d and linear: y (n elements, channel-major in
- * blocks of HW) := y + bias[c] (bias may be NULL), then ReLU if relu. */
-rv_status rv_bias_act_cuda(float *y, const float *bias, int relu, int64_t C, int64_t HW, int64_t n);
 
 #endif
