@@ -419,16 +419,9 @@ static rv_status dump(const char *dir, rv_device dev)
 
 int main(int argc, char **argv)
 {
-    rv_device dev;
-    int rc = rv_test_init_dump(argc, argv,
-                               "test_train [--device cpu] [--dump DIR]: the training "
-                               "plan",
-                               &dev, dump);
+    int rc = rv_test_init_dump_cpu(
+        argc, argv, "test_train [--device cpu] [--dump DIR]: the training plan", "training", dump);
     if (rc >= 0) return rc;
-    if (dev != RV_CPU) {
-        fprintf(stderr, "test_train: training runs on the CPU only\n");
-        return 2;
-    }
     rv_rng r = rv_rng_seed(34);
     test_finite_differences(&r);
     for (int f = 0; f < 3; f++) test_step((family)f, &r);
