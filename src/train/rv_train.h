@@ -6,7 +6,7 @@
  * touches besides the weights and the batch:
  *   - what the backward reads, saved by the forward: a copy of the batch
  *     (each block's input is the previous block's output), each conv
- *     branch's output before its BN, the post-sum before a post-sum BN
+ *     branch's output before its BN, the sum before a post-sum BN
  *     (QARepVGG), every BN's batch mean and 1 / sqrt(var + eps), each
  *     block's output after ReLU, the pooled features and the logits;
  *   - one gradient per parameter (conv weights, conv biases, BN gamma and
@@ -72,7 +72,7 @@ typedef struct {
 
 /* What the forward saves for one branch, and that branch's gradients. */
 typedef struct {
-    rv_tensor conv;          /* CONV: conv(x) (+ bias), before its BN (N, O, P, Q) */
+    rv_tensor conv;          /* CONV with a BN: conv(x) (+ bias), before the BN (N, O, P, Q) */
     rv_tensor mean, invstd;  /* with a BN: its batch statistics (O) */
     rv_tensor dw, db;        /* CONV: weight's gradient, bias's (with bias) */
     rv_tensor dgamma, dbeta; /* with a BN */

@@ -157,7 +157,7 @@ static rv_status build_block(rv_train_plan *p, int i)
     for (int k = 0; k < s->n_branches && st == RV_OK; k++) {
         const rv_branch_spec *bs = &s->branch[k];
         rv_train_branch *tb = &t->branch[k];
-        if (bs->kind == RV_BRANCH_CONV)
+        if (bs->kind == RV_BRANCH_CONV && bs->bn) /* what its BN's backward reads */
             st = alloc(p, &tb->conv, 4, p->shapes[i], "branch conv output (training)");
         if (bs->bn && st == RV_OK) st = alloc_vec(p, &tb->mean, O, "BN batch mean");
         if (bs->bn && st == RV_OK) st = alloc_vec(p, &tb->invstd, O, "BN batch 1/std");
@@ -311,12 +311,13 @@ static rv_status block_forward(rv_train_plan *p, rv_net *net, int i)
         rv_branch *br = &b->branch[k];
         rv_train_branch *tb = &t->branch[k];
         const rv_tensor *term = x; /* the branch's output: x itself for a bare identity */
-        if (bs->kind == RV_BRANCH_CONV) {
-            st = rv_conv2d_run(x, &br->w, bs->bias ? &br->b : NULL, rv_branch_conv_params(s, bs),
-                               &e, &tb->conv);
-            term = &tb->conv;
-        }
         rv_tensor *dst = k == 0 ? acc : &tmp;
+        if (bs->kind == RV_BRANCH_CONV) { /* a conv with no BN: nothing of it is saved */
+            rv_tensor *out = bs->bn ? &tb->conv : dst;
+            st = rv_conv2d_run(x, &br->w, bs->bias ? &br->b : NULL, rv_branch_conv_params(s, bs),
+                               &e, out);
+            term = out;
+        }
         if (st == RV_OK && bs->bn) {
             st = rv_bn_train_forward(term, &br->bn, RV_BN_MOMENTUM, dst, &tb->mean, &tb->invstd);
             term = dst;
