@@ -41,6 +41,20 @@ static inline int rv_test_init_dump(int argc, char **argv, const char *usage, rv
     return st == RV_OK ? 0 : 1;
 }
 
+/* rv_test_init_dump for a test of code that runs on the CPU only (`what`
+ * names it): another device is exit 2, saying so. */
+static inline int rv_test_init_dump_cpu(int argc, char **argv, const char *usage, const char *what,
+                                        rv_status (*dump)(const char *dir, rv_device dev))
+{
+    rv_device dev = RV_CPU;
+    int rc = rv_test_init_dump(argc, argv, usage, &dev, dump);
+    if (rc < 0 && dev != RV_CPU) {
+        fprintf(stderr, "%s: %s runs on the CPU only\n", argv[0], what);
+        return 2;
+    }
+    return rc;
+}
+
 /* Counts failed checks; CHECK_OK also prints the error of a failed call. */
 static int rv_test_failures;
 #define CHECK(cond, ...)                                                                           \

@@ -270,16 +270,11 @@ static rv_status dump(const char *dir, rv_device dev)
 
 int main(int argc, char **argv)
 {
-    rv_device dev;
-    int rc = rv_test_init_dump(argc, argv,
-                               "test_optim [--device cpu] [--dump DIR]: SGD and the learning-rate "
-                               "schedule",
-                               &dev, dump);
+    int rc = rv_test_init_dump_cpu(argc, argv,
+                                   "test_optim [--device cpu] [--dump DIR]: SGD and the "
+                                   "learning-rate schedule",
+                                   "the optimizer", dump);
     if (rc >= 0) return rc;
-    if (dev != RV_CPU) {
-        fprintf(stderr, "test_optim: the optimizer runs on the CPU only\n");
-        return 2;
-    }
     test_sgd_by_hand(1, 1);
     test_sgd_by_hand(1, 0);
     test_sgd_by_hand(0, 1);

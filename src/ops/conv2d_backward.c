@@ -20,7 +20,6 @@
 #include <omp.h>
 #endif
 
-#include "rv_alloc.h"
 #include "rv_cpu.h"
 #include "rv_elem.h"
 #include "rv_grad.h"
@@ -45,11 +44,18 @@ static rv_status check_shapes(const rv_tensor *x, const rv_tensor *w, const rv_t
     return RV_OK;
 }
 
+rv_status rv_conv2d_backward_run(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
+                                 rv_conv_params p, const rv_conv_exec *e, rv_tensor *dx,
+                                 rv_tensor *dw, rv_tensor *db)
+{
+    rv_status st = check_shapes(x, w, dy, p, dx, dw, db);
+    return st == RV_OK ? rv_conv2d_backward_cpu(x, w, dy, p, e, dx, dw, db) : st;
+}
+
 rv_status rv_conv2d_backward(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
                              rv_conv_params p, rv_tensor *dx, rv_tensor *dw, rv_tensor *db)
 {
-    rv_status st = check_shapes(x, w, dy, p, dx, dw, db);
-    return st == RV_OK ? rv_conv2d_backward_cpu(x, w, dy, p, dx, dw, db) : st;
+    return rv_conv2d_backward_run(x, w, dy, p, NULL, dx, dw, db);
 }
 
 /* db: the same sum in both versions, in double. */
@@ -134,21 +140,42 @@ static void col2im(const float *dcol, rv_conv_geom g, float *dx)
     }
 }
 
-rv_status rv_conv2d_backward_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
-                                 rv_conv_params p, rv_tensor *dx, rv_tensor *dw, rv_tensor *db)
+/* The threads of the fast backward (one image each at least), and the
+ * floats each one's scratch takes: col and dcol (KT x PQ each), a partial
+ * dW (O x K). One formula for the backward and its workspace's size. */
+static int64_t scratch_per_thread(const rv_tensor *x, const rv_tensor *w, int64_t PQ, int groups,
+                                  int want_dx, int want_dw, int *nt)
 {
     rv_cpu_threads_init();
+    int64_t K = w->dim[1] * w->dim[2] * w->dim[3], KT = groups * K, OK = w->dim[0] * K;
+    *nt = rv_cpu_threads();
+    if (*nt > x->dim[0]) *nt = (int)x->dim[0];
+    return (want_dw ? KT * PQ + OK : 0) + (want_dx ? KT * PQ : 0);
+}
+
+size_t rv_conv2d_backward_workspace_bytes(const rv_tensor *x, const rv_tensor *w, rv_conv_params p,
+                                          int want_dx, int want_dw)
+{
+    int64_t out[4];
+    if (rv_conv2d_shape(x, w, NULL, p, out) != RV_OK) return 0;
+    int nt;
+    int64_t per = scratch_per_thread(x, w, out[2] * out[3], p.groups, want_dx, want_dw, &nt);
+    return (size_t)(nt * per) * sizeof(float);
+}
+
+rv_status rv_conv2d_backward_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
+                                 rv_conv_params p, const rv_conv_exec *e, rv_tensor *dx,
+                                 rv_tensor *dw, rv_tensor *db)
+{
     rv_conv_geom g = rv_conv_geom_of(x, w->dim[2], w->dim[3], dy, p);
     int64_t N = x->dim[0], O = w->dim[0], G = p.groups, Og = O / G, PQ = g.P * g.Q;
     int64_t K = w->dim[1] * g.KH * g.KW, KT = G * K, CHW = g.C * g.H * g.W;
-    int nt = rv_cpu_threads();
-    if (nt > N) nt = (int)N;
-    /* per thread: col and dcol (KT x PQ each), a partial dW (O x K) */
-    int64_t per = (dw ? KT * PQ + O * K : 0) + (dx ? KT * PQ : 0);
+    int nt;
+    int64_t per = scratch_per_thread(x, w, PQ, p.groups, dx != NULL, dw != NULL, &nt);
     float *ws = NULL;
     if (per) {
-        ws = rv_workspace(RV_CPU, (size_t)(nt * per) * sizeof(float));
-        if (!ws) return RV_ENOMEM;
+        rv_status st = rv_exec_workspace(e, RV_CPU, (size_t)(nt * per) * sizeof(float), &ws);
+        if (st != RV_OK) return st;
     }
     if (db) bias_grad(dy, db);
     for (int t = 0; dw && t < nt; t++)

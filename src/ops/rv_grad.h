@@ -38,12 +38,25 @@ extern "C" {
  * dw like w, db (O). */
 rv_status rv_conv2d_backward(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
                              rv_conv_params p, rv_tensor *dx, rv_tensor *dw, rv_tensor *db);
+/* The same with e's workspace (e->workspace, at least
+ * rv_conv2d_backward_workspace_bytes; e NULL or its workspace NULL: the
+ * library's shared one, grown on demand), so that a training plan's step
+ * allocates nothing. Only e->workspace is read. */
+rv_status rv_conv2d_backward_run(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
+                                 rv_conv_params p, const rv_conv_exec *e, rv_tensor *dx,
+                                 rv_tensor *dw, rv_tensor *db);
+/* Bytes of workspace the fast backward takes for x's shape (its data
+ * unused) with this thread count, computing dx when want_dx and dw when
+ * want_dw; 0 when the shapes do not fit. */
+size_t rv_conv2d_backward_workspace_bytes(const rv_tensor *x, const rv_tensor *w, rv_conv_params p,
+                                          int want_dx, int want_dw);
 rv_status rv_conv2d_backward_ref(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
                                  rv_conv_params p, rv_tensor *dx, rv_tensor *dw, rv_tensor *db);
 /* Per image: col = im2col(x), dw_g += dy_g col_g^T, dcol_g = w_g^T dy_g,
  * dx = col2im(dcol) (src/ops/conv2d_backward.c). */
 rv_status rv_conv2d_backward_cpu(const rv_tensor *x, const rv_tensor *w, const rv_tensor *dy,
-                                 rv_conv_params p, rv_tensor *dx, rv_tensor *dw, rv_tensor *db);
+                                 rv_conv_params p, const rv_conv_exec *e, rv_tensor *dx,
+                                 rv_tensor *dw, rv_tensor *db);
 
 /* PyTorch's BatchNorm2d default: running = (1 - momentum) running + momentum batch */
 #define RV_BN_MOMENTUM 0.1

@@ -1,7 +1,8 @@
 /* block_spec.c - a block's spec: the families' branch lists (RepVGG,
- * QARepVGG, ACNet, DBB, the deploy-time block), the check that every branch
- * lines up with the folded conv, and the geometry a spec alone gives (output
- * shape, multiply-adds, each branch's conv parameters). rv_block.h. */
+ * QARepVGG, the plain VGG block, ACNet, DBB, the deploy-time block), the
+ * check that every branch lines up with the folded conv, and the geometry a
+ * spec alone gives (output shape, multiply-adds, each branch's conv
+ * parameters). rv_block.h. */
 #include <string.h>
 
 #include "rv_block.h"
@@ -54,6 +55,13 @@ rv_status rv_qarepvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int 
     for (int i = 1; i < spec->n_branches; i++) spec->branch[i].bn = 0;
     spec->post_bn = 1;
     return RV_OK;
+}
+
+rv_block_spec rv_vgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups)
+{
+    const rv_branch_spec conv3 = {
+        .kind = RV_BRANCH_CONV, .kh = 3, .kw = 3, .pad_h = 1, .pad_w = 1, .bn = 1};
+    return rv_block_spec_list(in_ch, out_ch, stride, groups, 3, 1, &conv3);
 }
 
 rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups)

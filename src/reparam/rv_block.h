@@ -111,6 +111,10 @@ rv_status rv_repvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int gr
  *     y = ReLU( BN( BN3(conv3x3(x)) + conv1x1(x) + x ) ) */
 rv_status rv_qarepvgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups,
                                  rv_block_spec *spec);
+/* The plain VGG block with BN the paper compares against: one 3x3 conv-BN
+ * (pad 1), no other branch, then ReLU: what the same network is without
+ * re-parameterization. */
+rv_block_spec rv_vgg_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
 /* ACNet's asymmetric block: 3x3, 1x3 (pad 0, 1) and 3x1 (pad 1, 0), each conv-BN. */
 rv_block_spec rv_acnet_block_spec(int64_t in_ch, int64_t out_ch, int stride, int groups);
 /* DBB's block as its authors' code builds it for a 3x3 conv: 3x3 conv-BN, 1x1
