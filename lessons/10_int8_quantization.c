@@ -36,14 +36,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_lesson.h"
-#include "rv_plan.h"
 #include "rv_quant_net.h"
-#include "rv_reparam.h"
 
 enum { NETS = 2, FORMS = 2, GRAINS = 2 };
 static const char *const net_name[NETS] = {"RepVGG", "QARepVGG"};
@@ -52,86 +49,10 @@ static const char *const grain_name[GRAINS] = {"per tensor", "per channel"};
 
 typedef struct {
     rv_quant_nets q;
-    int n;              /* blocks */
-    rv_tensor y[NETS];  /* the deploy-time outputs, for the timing */
-    rv_plan plan[NETS]; /* the deploy-time forms' runs, for the timing */
+    int n; /* blocks */
 } lesson;
 
-static void destroy(lesson *l)
-{
-    for (int k = 0; k < NETS; k++) rv_plan_free(&l->plan[k]);
-    rv_quant_nets_free(&l->q);
-    for (int k = 0; k < NETS; k++) rv_tensor_free(&l->y[k]);
-}
-
 /* ---- the weights, up close ---------------------------------------------- */
-
-/* Largest |w|, and the smallest non-zero |w|, over a host tensor. */
-static void magnitude_range(const rv_tensor *w, double *largest, double *smallest)
-{
-    *largest = 0.0;
-    *smallest = INFINITY;
-    for (int64_t j = 0; j < rv_tensor_numel(w); j++) {
-        double a = fabs(w->data[j]);
-        if (a > *largest) *largest = a;
-        if (a > 0.0 && a < *smallest) *smallest = a;
-    }
-}
-
-/* A folded kernel's taps by kind (rv_taps.h): how large, and how they fall
- * on the grids. */
-typedef struct {
-    double max[RV_TAP_KINDS], rms[RV_TAP_KINDS];
-    double step;           /* the per-tensor grid's: max |W| / 127.5 */
-    double zero[GRAINS];   /* share of the outer taps below half a step: they round to 0 */
-    double ch_min, ch_med; /* a channel's max |W_o| over the kernel's max |W| */
-} tap_stats;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* What kernel_taps adds up, weight by weight (rv_kernel_taps) */
-typedef struct {
-    tap_stats *t;
-    double sq[RV_TAP_KINDS], outer, *ch; /* ch (O): each channel's max |W_o| / max |W| */
-    int64_t count[RV_TAP_KINDS], zero[GRAINS];
-} tap_sums;
-
-static void add_tap(void *ctx, const rv_tap *p)
-{
-    tap_sums *s = ctx;
-    if (p->j == 0) s->ch[p->o] = p->ch_max / (p->max > 0 ? p->max : 1.0);
-    if (p->j == 0 && p->o == 0) s->t->step = rv_quant_scale((float)p->max);
-    s->t->max[p->kind] = fmax(s->t->max[p->kind], p->a);
-    s->sq[p->kind] += p->a * p->a;
-    s->count[p->kind]++;
-    if (p->kind != RV_TAP_OUTER) return;
-    s->outer++;
-    s->zero[0] += p->a < s->t->step / 2;
-    s->zero[1] += p->a < rv_quant_scale((float)p->ch_max) / 2;
-}
-
-static rv_status kernel_taps(const rv_tensor *w, tap_stats *t)
-{
-    const int64_t O = w->dim[0];
-    tap_sums s = {.t = t, .ch = malloc((size_t)O * sizeof *s.ch)};
-    if (!s.ch) return rv_error(RV_ENOMEM, "no memory for %lld channels", (long long)O);
-    memset(t, 0, sizeof *t);
-    rv_status st = rv_kernel_taps(w, add_tap, &s);
-    for (int c = 0; c < RV_TAP_KINDS; c++)
-        t->rms[c] = s.count[c] ? sqrt(s.sq[c] / s.count[c]) : 0.0;
-    for (int g = 0; g < GRAINS; g++) t->zero[g] = s.outer > 0 ? s.zero[g] / s.outer : 0.0;
-    if (st == RV_OK) {
-        qsort(s.ch, (size_t)O, sizeof *s.ch, cmp_double);
-        t->ch_min = s.ch[0];
-        t->ch_med = s.ch[O / 2];
-    }
-    free(s.ch);
-    return st;
-}
 
 /* One block of both networks, weights first: what each branch puts into
  * the folded kernel, the folded kernel's taps, then the block's errors. */
@@ -144,26 +65,17 @@ static rv_status up_close(const lesson *l, int k)
            k, (long long)s->in_ch, (long long)s->out_ch, s->stride);
     static const char *const branch_is[NETS][3] = {{"s3*W3", "s1*W1", "sid"},
                                                    {"sp*s3*W3", "sp*W1", "sp"}};
-    tap_stats t[NETS];
+    rv_tap_stats t[NETS];
     rv_status st = RV_OK;
     for (int n = 0; n < NETS && st == RV_OK; n++) {
         const rv_block *b = &l->q.net[n][RV_FORM_TRAIN].blocks[k];
         double hi[3], lo[3];
-        for (int i = 0; i < 3 && st == RV_OK; i++) {
-            rv_tensor w = {0}, bias = {0};
-            st = rv_branch_kernel_fused(b, i, &w, &bias);
-            /* QARepVGG's BN after the sum scales every branch's share (sp) */
-            if (st == RV_OK && b->spec.post_bn)
-                st = rv_fuse_conv_bn(&w, &bias, &b->post, &w, &bias);
-            if (st == RV_OK) magnitude_range(&w, &hi[i], &lo[i]);
-            rv_tensor_free(&w);
-            rv_tensor_free(&bias);
-        }
+        for (int i = 0; i < 3 && st == RV_OK; i++) st = rv_branch_share_range(b, i, &hi[i], &lo[i]);
         rv_tensor wf = {0};
         if (st == RV_OK)
             st = rv_tensor_clone(&wf, &l->q.net[n][RV_FORM_DEPLOY].blocks[k].branch[0].w, RV_CPU,
                                  "folded kernel");
-        if (st == RV_OK) st = kernel_taps(&wf, &t[n]);
+        if (st == RV_OK) st = rv_kernel_tap_stats(&wf, &t[n]);
         rv_tensor_free(&wf);
         if (st == RV_OK)
             printf("  %-8s  3x3 branch %s: |w| up to %.3f; 1x1 branch %s (centre): up to %.3f;\n"
@@ -207,20 +119,11 @@ static rv_status up_close(const lesson *l, int k)
 
 /* ---- every block, end to end ---------------------------------------------- */
 
-/* The median over the blocks with an identity branch (where the fold puts
- * the identity on the centre tap) of the weights' (part 0) or the output's
- * alone (part 1) SQNR in dB. */
+/* The median over the blocks with an identity branch of the weights' (part
+ * 0) or the output's alone (part 1) SQNR in dB (rv_quant_nets_median_db). */
 static double median_db(const lesson *l, int n, int f, int g, int part)
 {
-    double v[RV_MAX_BLOCKS];
-    int m = 0;
-    for (int i = 0; i < l->n; i++) {
-        const rv_quant_block_err *e = &l->q.err[n][f][g][i];
-        if (rv_block_find_branch(&l->q.net[0][0].blocks[i].spec, RV_BRANCH_IDENTITY) >= 0)
-            v[m++] = part ? e->alone.sqnr_db : e->weights.sqnr_db;
-    }
-    qsort(v, (size_t)m, sizeof *v, cmp_double);
-    return m ? (m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2) : NAN;
+    return rv_quant_nets_median_db(&l->q, n, f, (rv_quant_grain)(g + 1), part);
 }
 
 static void per_block(const lesson *l)
@@ -406,60 +309,24 @@ static int checks(lesson *l)
 
 /* ---- timing: the remedy at inference ---------------------------------------- */
 
-typedef struct {
-    lesson *l;
-    int n;
-} net_run;
-
-static rv_status deploy_forward(void *ctx)
-{
-    net_run *r = ctx;
-    return rv_plan_forward(&r->l->plan[r->n], &r->l->q.x, &r->l->y[r->n]);
-}
-
 static void timing(lesson *l, rv_device dev, const char *arch, int warmup, int repeat)
 {
-    net_run runs[NETS] = {{l, 0}, {l, 1}};
-    int64_t out[4];
-    int rank;
-    size_t planned[NETS] = {0}; /* each form's memory: its plan, then what a forward adds */
-    rv_status st = rv_net_out_shape(&l->q.net[0][RV_FORM_DEPLOY], &l->q.x, out, &rank);
-    for (int n = 0; n < NETS && st == RV_OK; n++) {
-        st = rv_tensor_alloc(&l->y[n], dev, rank, out, "deploy-time output");
-        if (st == RV_OK)
-            st = rv_plan_build_counted(&l->plan[n], &l->q.net[n][RV_FORM_DEPLOY], &l->q.x, NULL,
-                                       &planned[n]);
-    }
-    rv_form_result r[NETS];
-    if (st == RV_OK)
-        st = rv_measure_pair(deploy_forward, &runs[0], deploy_forward, &runs[1], dev, warmup,
-                             repeat, &r[0], &r[1]);
-    if (st != RV_OK) {
-        rv_lesson_keep_error();
-        return;
-    }
-    printf("\nWhat the remedy costs at inference: QARepVGG changes the block during training; "
-           "both\ndeploy-time networks are the same stack of 3x3 convs with bias and ReLU, of "
-           "the same shapes.\n");
-    rv_lesson_form forms[2] = {
-        {.name = "RepVGG deploy-time",
-         .activations = rv_plan_describe(&l->plan[0]).activation_bytes},
-        {.name = "QARepVGG deploy-time",
-         .activations = rv_plan_describe(&l->plan[1]).activation_bytes},
-    };
-    for (int n = 0; n < NETS; n++) /* the rest of the plan is scratch: weights, workspace */
-        r[n].peak_bytes += planned[n] - forms[n].activations;
+    const rv_net *const nets[NETS] = {&l->q.net[0][RV_FORM_DEPLOY], &l->q.net[1][RV_FORM_DEPLOY]};
+    static const char *const names[NETS] = {"RepVGG deploy-time", "QARepVGG deploy-time"};
     char what[128];
     snprintf(what, sizeof what, "RepVGG-%s and QARepVGG-%s in float32, %lldx%lldx%lldx%lld input",
              arch, arch, (long long)l->q.x.dim[0], (long long)l->q.x.dim[1],
              (long long)l->q.x.dim[2], (long long)l->q.x.dim[3]);
-    rv_lesson_print_forms(what, forms, r, warmup, repeat,
-                          "memory = activations (the buffers planned for the blocks' outputs, "
-                          "two that take turns)\n"
-                          "       + scratch (on the CPU the 3x3 weights transformed for "
-                          "Winograd, and the conv\n"
-                          "         workspace); the input, the output and the weights are not "
-                          "counted.");
+    rv_lesson_time_nets(what, nets, names, &l->q.x, dev, warmup, repeat,
+                        "\nWhat the remedy costs at inference: QARepVGG changes the block during "
+                        "training; both\ndeploy-time networks are the same stack of 3x3 convs "
+                        "with bias and ReLU, of the same shapes.\n",
+                        "memory = activations (the buffers planned for the blocks' outputs, "
+                        "two that take turns)\n"
+                        "       + scratch (on the CPU the 3x3 weights transformed for "
+                        "Winograd, and the conv\n"
+                        "         workspace); the input, the output and the weights are not "
+                        "counted.");
 }
 
 int main(int argc, char **argv)
@@ -565,7 +432,7 @@ int main(int argc, char **argv)
     } else {
         rv_lesson_keep_error();
     }
-    destroy(l);
+    rv_quant_nets_free(&l->q);
     free(l);
     return rv_lesson_end(pass, dev, "the float32 forms agree and every INT8 check above holds",
                          "a check above failed");

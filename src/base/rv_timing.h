@@ -32,6 +32,10 @@ double rv_now_ms(void); /* monotonic clock */
  * holds only the spread, (q3 - q1) / median, the other signs unknown (-1). */
 void rv_timing_stats(double *samples, int n, rv_timing *out);
 
+/* Sorts v (n of them, ascending) and returns their median (the mean of the
+ * middle two when n is even); NAN when n is 0. */
+double rv_median(double *v, int n);
+
 rv_status rv_time(rv_fn fn, void *ctx, rv_device dev, int warmup, int repeat, rv_timing *out);
 /* n forms timed interleaved: each round runs every form once, starting with
  * a different one each round, so a slow phase of a shared machine falls on

@@ -1,5 +1,6 @@
 /* timing.c - warm-up, sync, repetitions, median, quartiles, min, max, and a
  * look at how busy the machine was; and the naive version. */
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -25,6 +26,13 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+double rv_median(double *v, int n)
+{
+    if (n < 1) return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return quantile(v, n, 0.5);
 }
 
 void rv_timing_stats(double *s, int n, rv_timing *out)

@@ -10,12 +10,14 @@
  *                     first error kept; returns the exit code
  *   rv_lesson_check_block, rv_lesson_time_block
  *                     a block's two forms (rv_block_pair) compared, timed
+ *   rv_lesson_time_nets two networks' forwards timed, each through its plan
  */
 #ifndef RV_LESSON_H
 #define RV_LESSON_H
 
 #include "rv_block.h"
 #include "rv_measure.h"
+#include "rv_net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +66,16 @@ int rv_lesson_check_block(const char *what, rv_block_spec spec, rv_device dev, i
  * then says so). An error is kept for rv_lesson_end, nothing printed. */
 void rv_lesson_time_block(const char *name, rv_block_spec spec, rv_device dev, int n, int s,
                           uint64_t seed, int warmup, int repeat);
+
+/* Plans nets[0] and nets[1] on x (rv_plan_build_counted), times their
+ * forwards by turns (rv_measure_pair) and, once measured, prints intro (NULL:
+ * nothing) and rv_lesson_print_forms's table under `what`, the forms named
+ * names[]: activations the buffers a plan keeps for the blocks' outputs,
+ * scratch the rest of the plan and what a forward adds. An error is kept for
+ * rv_lesson_end, nothing printed. */
+void rv_lesson_time_nets(const char *what, const rv_net *const nets[2], const char *const names[2],
+                         const rv_tensor *x, rv_device dev, int warmup, int repeat,
+                         const char *intro, const char *legend);
 
 /* The last line: "FAIL: <first kept error>" when one was kept, else
  * "PASS: <holds> on <dev>" or "FAIL: <fails> on <dev>". Returns the exit

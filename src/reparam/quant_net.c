@@ -4,6 +4,7 @@
 
 #include "rv_quant_net.h"
 #include "rv_reparam.h"
+#include "rv_timing.h"
 
 /* w = fake_quant(w) in place, on one grid or on one per output channel. */
 static rv_status quantize_kernel(rv_tensor *w, rv_quant_grain g)
@@ -276,4 +277,29 @@ void rv_quant_nets_free(rv_quant_nets *q)
         for (int f = 0; f < 2; f++) rv_net_free(&q->net[k][f]);
     for (int i = 0; i < RV_QUANT_MAX_CALIB; i++) rv_tensor_free(&q->calib[i]);
     rv_tensor_free(&q->x);
+}
+
+double rv_quant_nets_median_db(const rv_quant_nets *q, int net, int form, rv_quant_grain g,
+                               int alone)
+{
+    double v[RV_MAX_BLOCKS];
+    int m = 0;
+    for (int i = 0; i < q->n_blocks; i++) {
+        const rv_quant_block_err *e = &q->err[net][form][g - 1][i];
+        if (rv_block_find_branch(&q->net[0][0].blocks[i].spec, RV_BRANCH_IDENTITY) >= 0)
+            v[m++] = alone ? e->alone.sqnr_db : e->weights.sqnr_db;
+    }
+    return rv_median(v, m);
+}
+
+rv_status rv_branch_share_range(const rv_block *b, int i, double *largest, double *smallest)
+{
+    rv_tensor w = {0}, bias = {0};
+    rv_status st = rv_branch_kernel_fused(b, i, &w, &bias);
+    /* QARepVGG's BN after the sum scales every branch's share (sp) */
+    if (st == RV_OK && b->spec.post_bn) st = rv_fuse_conv_bn(&w, &bias, &b->post, &w, &bias);
+    if (st == RV_OK) rv_magnitude_range(&w, largest, smallest);
+    rv_tensor_free(&w);
+    rv_tensor_free(&bias);
+    return st;
 }

@@ -105,6 +105,17 @@ rv_status rv_quant_nets_build(rv_quant_nets *q, const rv_block_spec *specs, int 
                               int batch, int size, int n_calib, uint64_t seed);
 void rv_quant_nets_free(rv_quant_nets *q);
 
+/* The median over q's blocks with an identity branch (where the fold puts
+ * the identity on the centre tap) of the SQNR in dB of err[net][form][grain -
+ * 1]: the weights' (alone = 0) or the output's alone (alone = 1). */
+double rv_quant_nets_median_db(const rv_quant_nets *q, int net, int form, rv_quant_grain g,
+                               int alone);
+
+/* What branch i of a train-time block b puts into its folded kernel
+ * (rv_branch_kernel_fused, then a BN after the sum folded in): the largest
+ * and the smallest non-zero |w| of that share (rv_magnitude_range). */
+rv_status rv_branch_share_range(const rv_block *b, int i, double *largest, double *smallest);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,8 @@
  * output channel o (the centre of input channel o % (I/g): rv_identity_kernel),
  * the 1x1 branch on every centre tap, and leaves the outer taps to the kxk
  * branch alone; so a folded kernel's weights come in three kinds of size.
+ * rv_kernel_tap_stats sums them up by kind, against the INT8 grids of
+ * rv_quant.h (one step per kernel, or one per output channel).
  */
 #ifndef RV_TAPS_H
 #define RV_TAPS_H
@@ -35,6 +37,23 @@ typedef struct {
  * output channel by output channel, in memory order. */
 rv_status rv_kernel_taps(const rv_tensor *w, void (*visit)(void *ctx, const rv_tap *tap),
                          void *ctx);
+
+/* Largest |w| and smallest non-zero |w| over a host tensor (INFINITY when
+ * every weight is 0). */
+void rv_magnitude_range(const rv_tensor *w, double *largest, double *smallest);
+
+/* A folded kernel's taps by kind: how large, and how they fall on the INT8
+ * grids. [0] of zero: one grid for the kernel, [1]: one per output channel. */
+typedef struct {
+    double max[RV_TAP_KINDS], rms[RV_TAP_KINDS]; /* largest |w|, root mean square of |w| */
+    double step;           /* the per-kernel grid's: max |W| / 127.5 (rv_quant_scale) */
+    double zero[2];        /* share of the outer taps below half a step: they round to 0 */
+    double ch_min, ch_med; /* a channel's max |W_o| over the kernel's max |W|: the smallest,
+                            * the median over the channels */
+} rv_tap_stats;
+
+/* *t = the statistics of w (O, I/g, KH, KW, on the host). */
+rv_status rv_kernel_tap_stats(const rv_tensor *w, rv_tap_stats *t);
 
 #ifdef __cplusplus
 }
