@@ -268,25 +268,10 @@ static int checks(lesson *l)
     int pass = 1;
     for (int n = 0; n < NETS; n++) {
         char what[96];
-        rv_net *net = l->q.net[n];
-        rv_tensor ya = {0}, yr = {0};
-        int64_t out[4];
-        int rank;
-        rv_status st = rv_net_out_shape(&net[0], &l->q.x, out, &rank);
-        if (st == RV_OK) st = rv_tensor_alloc(&yr, l->q.x.device, rank, out, "train-time output");
-        if (st == RV_OK) st = rv_net_forward(&net[RV_FORM_TRAIN], &l->q.x, &yr);
-        if (st == RV_OK) st = rv_tensor_alloc(&ya, l->q.x.device, rank, out, "deploy-time output");
-        if (st == RV_OK) st = rv_net_forward(&net[RV_FORM_DEPLOY], &l->q.x, &ya);
-        if (st != RV_OK) {
-            printf("  error: %s\n", rv_lesson_keep_error());
-            pass = 0;
-        } else {
-            snprintf(what, sizeof what, "  %s, whole network (held to %g)", net_name[n],
-                     RV_TOL_NET.max_rel_l2);
-            pass &= rv_expect_close(stdout, what, &ya, &yr, RV_TOL_NET);
-        }
-        rv_tensor_free(&ya);
-        rv_tensor_free(&yr);
+        snprintf(what, sizeof what, "  %s, whole network (held to %g)", net_name[n],
+                 RV_TOL_NET.max_rel_l2);
+        pass &= rv_lesson_check_nets(what, &l->q.net[n][RV_FORM_DEPLOY],
+                                     &l->q.net[n][RV_FORM_TRAIN], &l->q.x);
     }
     int better = 1, finite = 1;
     for (int n = 0; n < NETS; n++)

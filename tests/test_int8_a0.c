@@ -10,7 +10,10 @@
  *     bound: the fold is exact in real arithmetic;
  *   - rv_kernel_taps, which sorts the folded kernels' weights for the lesson
  *     and the chart int8_weights, on a kernel whose every weight says where
- *     it is, and its counts of each kind on A0's folded kernels.
+ *     it is, and its counts of each kind on A0's folded kernels;
+ *   - what the lesson prints from them, on numbers worked out by hand:
+ *     rv_kernel_tap_stats and rv_magnitude_range on a kernel with one weight
+ *     of each kind, rv_median, and rv_quant_nets_median_db on A0's blocks.
  * A0 on one 3x32x32 image, one calibration image, the lesson's seed.
  */
 #include <math.h>
@@ -18,6 +21,7 @@
 
 #include "rv_quant_net.h"
 #include "rv_test.h"
+#include "rv_timing.h"
 
 enum { NETS = 2, FORMS = 2, GRAINS = 2 };
 static const char *const net_name[NETS] = {"RepVGG", "QARepVGG"};
@@ -140,6 +144,68 @@ static void test_taps_by_hand(void)
     rv_tensor_free(&w);
 }
 
+static int near(double a, double b) { return fabs(a - b) <= 1e-6 * fmax(1.0, fabs(b)); }
+
+/* A (2, 2, 3, 3) kernel, zero but for: channel 0's identity tap 127.5 (so
+ * the kernel's grid has step 1); channel 1's identity tap 0.5, its other
+ * centre tap 12.75 (its own grid: step 0.1) and one outer tap 0.375, which
+ * rounds to 0 on the kernel's grid (< 1/2) but not on its channel's. */
+static void test_tap_stats_by_hand(void)
+{
+    rv_tensor w = {0};
+    CHECK_OK(rv_tensor_alloc4(&w, RV_CPU, 2, 2, 3, 3, "kernel"));
+    for (int64_t j = 0; j < 36; j++) w.data[j] = 0.0f;
+    w.data[4] = 127.5f;        /* (0, 0, 1, 1) */
+    w.data[18 + 9 + 4] = 0.5f; /* (1, 1, 1, 1) */
+    w.data[18 + 4] = -12.75f;  /* (1, 0, 1, 1) */
+    w.data[18] = 0.375f;       /* (1, 0, 0, 0) */
+    rv_tap_stats t;
+    CHECK_OK(rv_kernel_tap_stats(&w, &t));
+    CHECK(near(t.step, 1.0), "tap stats: step %g (expected 1)", t.step);
+    CHECK(near(t.max[RV_TAP_IDENTITY], 127.5) && near(t.max[RV_TAP_CENTRE], 12.75) &&
+              near(t.max[RV_TAP_OUTER], 0.375),
+          "tap stats: largest |w| %g, %g, %g by kind (expected 127.5, 12.75, 0.375)",
+          t.max[RV_TAP_IDENTITY], t.max[RV_TAP_CENTRE], t.max[RV_TAP_OUTER]);
+    CHECK(near(t.rms[RV_TAP_IDENTITY], sqrt((127.5 * 127.5 + 0.25) / 2)) &&
+              near(t.rms[RV_TAP_CENTRE], 12.75 / sqrt(2.0)) &&
+              near(t.rms[RV_TAP_OUTER], 0.375 / sqrt(32.0)),
+          "tap stats: rms %g, %g, %g by kind", t.rms[RV_TAP_IDENTITY], t.rms[RV_TAP_CENTRE],
+          t.rms[RV_TAP_OUTER]);
+    CHECK(near(t.zero[0], 1.0) && near(t.zero[1], 31.0 / 32),
+          "tap stats: %g and %g of the outer taps round to 0 (expected 1 per kernel, 31/32 per "
+          "channel)",
+          t.zero[0], t.zero[1]);
+    CHECK(near(t.ch_min, 0.1) && near(t.ch_med, 0.55),
+          "tap stats: channels' max over the kernel's: smallest %g, median %g (expected 0.1, "
+          "0.55)",
+          t.ch_min, t.ch_med);
+    double hi, lo;
+    rv_magnitude_range(&w, &hi, &lo);
+    CHECK(hi == 127.5 && lo == 0.375, "magnitude range %g .. %g (expected 0.375 .. 127.5)", lo,
+          hi);
+    rv_tensor_free(&w);
+    double odd[3] = {3, 1, 2}, even[4] = {4, 1, 3, 2};
+    CHECK(rv_median(odd, 3) == 2.0 && rv_median(even, 4) == 2.5 && isnan(rv_median(odd, 0)),
+          "rv_median: of 3 1 2, of 4 1 3 2, of nothing (expected 2, 2.5, NAN)");
+}
+
+/* A0's blocks with an identity branch (stride 1) are 2, 4-6 and 8-20: with
+ * block i's SQNR set to i (weights) and -i (output alone), and 1000 at the
+ * others, the medians are 12 and -12. Run last: it overwrites q's errors. */
+static void test_median_db(rv_quant_nets *q)
+{
+    for (int i = 0; i < q->n_blocks; i++) {
+        int id = rv_block_find_branch(&q->net[0][0].blocks[i].spec, RV_BRANCH_IDENTITY) >= 0;
+        q->err[1][1][1][i].weights.sqnr_db = id ? i : 1000;
+        q->err[1][1][1][i].alone.sqnr_db = id ? -i : 1000;
+    }
+    double w = rv_quant_nets_median_db(q, 1, 1, RV_QUANT_PER_CHANNEL, 0),
+           a = rv_quant_nets_median_db(q, 1, 1, RV_QUANT_PER_CHANNEL, 1);
+    CHECK(w == 12.0 && a == -12.0,
+          "rv_quant_nets_median_db over A0's identity blocks: %g and %g (expected 12, -12)", w,
+          a);
+}
+
 /* On each deploy-time kernel of A0: O identity taps, O (I - 1) other centre
  * taps, O I (KH KW - 1) outer ones. */
 static void test_taps_counts(const rv_quant_nets *q)
@@ -168,6 +234,7 @@ int main(int argc, char **argv)
                           &dev);
     if (rc >= 0) return rc;
     test_taps_by_hand();
+    test_tap_stats_by_hand();
     rv_arch arch;
     rv_block_spec specs[RV_MAX_BLOCKS];
     int n = 0;
@@ -180,6 +247,7 @@ int main(int argc, char **argv)
         for (int m = 0; m < NETS; m++)
             for (int k = 0; k < q->n_blocks; k++) test_block_alone(q->net[m], k, m, dev);
         test_taps_counts(q);
+        test_median_db(q);
         rv_quant_nets_free(q);
     } else {
         CHECK(0, "rv_quant_nets_build: %s", rv_last_error());

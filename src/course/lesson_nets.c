@@ -1,12 +1,34 @@
-/* lesson_nets.c - two networks' forwards timed and printed the way the
- * lessons print them (rv_lesson.h): each net run through its own plan
+/* lesson_nets.c - two networks compared and timed the way the lessons print
+ * them (rv_lesson.h). The comparison runs rv_net_forward, the reference
+ * path; the timing runs each net through its own plan
  * (rv_plan.h), so a forward allocates nothing and the memory columns read
  * activations = the buffers a plan keeps for the blocks' outputs, scratch =
  * the rest of the plan (Winograd weights, workspace) and what a forward adds. */
 #include <stdio.h>
 
+#include "rv_check.h"
+
 #include "rv_lesson.h"
 #include "rv_plan.h"
+
+int rv_lesson_check_nets(const char *what, const rv_net *a, const rv_net *r, const rv_tensor *x)
+{
+    rv_tensor ya = {0}, yr = {0};
+    int64_t out[4];
+    int rank, ok = 0;
+    rv_status st = rv_net_out_shape(r, x, out, &rank);
+    if (st == RV_OK) st = rv_tensor_alloc(&yr, x->device, rank, out, "reference output");
+    if (st == RV_OK) st = rv_net_forward(r, x, &yr);
+    if (st == RV_OK) st = rv_tensor_alloc(&ya, x->device, rank, out, "output");
+    if (st == RV_OK) st = rv_net_forward(a, x, &ya);
+    if (st != RV_OK)
+        printf("  error: %s\n", rv_lesson_keep_error());
+    else
+        ok = rv_expect_close(stdout, what, &ya, &yr, RV_TOL_NET);
+    rv_tensor_free(&ya);
+    rv_tensor_free(&yr);
+    return ok;
+}
 
 void rv_lesson_time_nets(const char *what, const rv_net *const nets[2], const char *const names[2],
                          const rv_tensor *x, rv_device dev, int warmup, int repeat,

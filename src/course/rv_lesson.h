@@ -10,7 +10,9 @@
  *                     first error kept; returns the exit code
  *   rv_lesson_check_block, rv_lesson_time_block
  *                     a block's two forms (rv_block_pair) compared, timed
- *   rv_lesson_time_nets two networks' forwards timed, each through its plan
+ *   rv_lesson_check_nets, rv_lesson_time_nets
+ *                     two networks compared; their forwards timed, each
+ *                     through its plan
  */
 #ifndef RV_LESSON_H
 #define RV_LESSON_H
@@ -66,6 +68,11 @@ int rv_lesson_check_block(const char *what, rv_block_spec spec, rv_device dev, i
  * then says so). An error is kept for rv_lesson_end, nothing printed. */
 void rv_lesson_time_block(const char *name, rv_block_spec spec, rv_device dev, int n, int s,
                           uint64_t seed, int warmup, int repeat);
+
+/* Runs net a and the reference net r on x (rv_net_forward) and prints
+ * rv_expect_close's line (RV_TOL_NET: a network's rounding adds up) under
+ * `what`; 1 when they agree. An error is printed and kept for rv_lesson_end. */
+int rv_lesson_check_nets(const char *what, const rv_net *a, const rv_net *r, const rv_tensor *x);
 
 /* Plans nets[0] and nets[1] on x (rv_plan_build_counted), times their
  * forwards by turns (rv_measure_pair) and, once measured, prints intro (NULL:
