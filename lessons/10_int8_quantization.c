@@ -47,18 +47,13 @@ static const char *const net_name[NETS] = {"RepVGG", "QARepVGG"};
 static const char *const form_name[FORMS] = {"train-time", "deploy-time"};
 static const char *const grain_name[GRAINS] = {"per tensor", "per channel"};
 
-typedef struct {
-    rv_quant_nets q;
-    int n; /* blocks */
-} lesson;
-
 /* ---- the weights, up close ---------------------------------------------- */
 
 /* One block of both networks, weights first: what each branch puts into
  * the folded kernel, the folded kernel's taps, then the block's errors. */
-static rv_status up_close(const lesson *l, int k)
+static rv_status up_close(const rv_quant_nets *q, int k)
 {
-    const rv_block_spec *s = &l->q.net[0][RV_FORM_TRAIN].blocks[k].spec;
+    const rv_block_spec *s = &q->net[0][RV_FORM_TRAIN].blocks[k].spec;
     printf("\nOne block up close: block %d, %lld -> %lld channels, stride %d, three branches.\n"
            "What each branch puts into the folded kernel W, and the kernel's taps by where they "
            "sit\n(|w|: a weight's magnitude; rms: the root mean square of the |w| of a kind):\n",
@@ -68,12 +63,12 @@ static rv_status up_close(const lesson *l, int k)
     rv_tap_stats t[NETS];
     rv_status st = RV_OK;
     for (int n = 0; n < NETS && st == RV_OK; n++) {
-        const rv_block *b = &l->q.net[n][RV_FORM_TRAIN].blocks[k];
+        const rv_block *b = &q->net[n][RV_FORM_TRAIN].blocks[k];
         double hi[3], lo[3];
         for (int i = 0; i < 3 && st == RV_OK; i++) st = rv_branch_share_range(b, i, &hi[i], &lo[i]);
         rv_tensor wf = {0};
         if (st == RV_OK)
-            st = rv_tensor_clone(&wf, &l->q.net[n][RV_FORM_DEPLOY].blocks[k].branch[0].w, RV_CPU,
+            st = rv_tensor_clone(&wf, &q->net[n][RV_FORM_DEPLOY].blocks[k].branch[0].w, RV_CPU,
                                  "folded kernel");
         if (st == RV_OK) st = rv_kernel_tap_stats(&wf, &t[n]);
         rv_tensor_free(&wf);
@@ -106,8 +101,8 @@ static rv_status up_close(const lesson *l, int k)
         for (int g = 0; g < GRAINS; g++) {
             printf("  %-12s %-24s", form_name[f], grain_name[g]);
             for (int n = 0; n < NETS; n++)
-                printf("%s %8.1f %7.1f", n ? "    " : "", l->q.err[n][f][g][k].weights.sqnr_db,
-                       l->q.err[n][f][g][k].alone.sqnr_db);
+                printf("%s %8.1f %7.1f", n ? "    " : "", q->err[n][f][g][k].weights.sqnr_db,
+                       q->err[n][f][g][k].alone.sqnr_db);
             printf("\n");
         }
     printf("  weights: the kernel each form computes with (the train-time form's branches, each\n"
@@ -121,12 +116,12 @@ static rv_status up_close(const lesson *l, int k)
 
 /* The median over the blocks with an identity branch of the weights' (part
  * 0) or the output's alone (part 1) SQNR in dB (rv_quant_nets_median_db). */
-static double median_db(const lesson *l, int n, int f, int g, int part)
+static double median_db(const rv_quant_nets *q, int n, int f, int g, int part)
 {
-    return rv_quant_nets_median_db(&l->q, n, f, (rv_quant_grain)(g + 1), part);
+    return rv_quant_nets_median_db(q, n, f, (rv_quant_grain)(g + 1), part);
 }
 
-static void per_block(const lesson *l)
+static void per_block(const rv_quant_nets *q)
 {
     printf("\nEvery block: SQNR in dB of the weights (as above) and of the block's output alone "
            "(on the\nfloat32 network's input to it); T: one weight scale per tensor, C: one per "
@@ -139,8 +134,8 @@ static void per_block(const lesson *l)
            "RepVGG QARepVGG\n"
            "  block in->out   s   T   C   T   C   T   C   T   C   T   C   T   C   T   C   T   "
            "C\n");
-    for (int i = 0; i < l->n; i++) {
-        const rv_block_spec *s = &l->q.net[0][0].blocks[i].spec;
+    for (int i = 0; i < q->n_blocks; i++) {
+        const rv_block_spec *s = &q->net[0][0].blocks[i].spec;
         char io[16];
         snprintf(io, sizeof io, "%lld->%lld", (long long)s->in_ch, (long long)s->out_ch);
         printf("  %5d %-9s %d", i, io, s->stride);
@@ -148,26 +143,26 @@ static void per_block(const lesson *l)
             for (int n = 0; n < NETS; n++)
                 for (int f = 0; f < FORMS; f++)
                     for (int g = 0; g < GRAINS; g++) {
-                        const rv_quant_block_err *e = &l->q.err[n][f][g][i];
+                        const rv_quant_block_err *e = &q->err[n][f][g][i];
                         printf(" %3.0f", part ? e->alone.sqnr_db : e->weights.sqnr_db);
                     }
-        printf(" %6.1f %8.1f\n", l->q.scales[0][i] * RV_QINT8_HALF_RANGE,
-               l->q.scales[1][i] * RV_QINT8_HALF_RANGE);
+        printf(" %6.1f %8.1f\n", q->scales[0][i] * RV_QINT8_HALF_RANGE,
+               q->scales[1][i] * RV_QINT8_HALF_RANGE);
     }
     printf("  median, stride 1  ");
     for (int part = 0; part < 2; part++)
         for (int n = 0; n < NETS; n++)
             for (int f = 0; f < FORMS; f++)
-                for (int g = 0; g < GRAINS; g++) printf(" %3.0f", median_db(l, n, f, g, part));
+                for (int g = 0; g < GRAINS; g++) printf(" %3.0f", median_db(q, n, f, g, part));
     printf("\n  (median: over the blocks with an identity branch, those at stride 1)\n");
 }
 
-static double end_db(const lesson *l, int n, int f, int g)
+static double end_db(const rv_quant_nets *q, int n, int f, int g)
 {
-    return l->q.err[n][f][g][l->n - 1].chain.sqnr_db;
+    return q->err[n][f][g][q->n_blocks - 1].chain.sqnr_db;
 }
 
-static void end_to_end(const lesson *l)
+static void end_to_end(const rv_quant_nets *q)
 {
     printf("\nEnd to end: the network's output simulated in INT8 against float32, every block's "
            "error\npassed on through every later block:\n");
@@ -176,14 +171,14 @@ static void end_to_end(const lesson *l)
         for (int f = 0; f < FORMS; f++)
             for (int g = 0; g < GRAINS; g++)
                 printf("  %-9s %-12s %-14s %8.2f %8.3f\n", net_name[n], form_name[f], grain_name[g],
-                       end_db(l, n, f, g), l->q.err[n][f][g][l->n - 1].chain.rel_l2);
+                       end_db(q, n, f, g), q->err[n][f][g][q->n_blocks - 1].chain.rel_l2);
     double worst = INFINITY;
-    for (int i = 0; i < l->n; i++) worst = fmin(worst, l->q.err[0][0][0][i].alone.sqnr_db);
+    for (int i = 0; i < q->n_blocks; i++) worst = fmin(worst, q->err[0][0][0][i].alone.sqnr_db);
     printf("  Every RepVGG block alone stays above %.1f dB (train-time, per tensor), yet the chain "
            "ends\n  at %.1f dB: these random networks pass an error on and grow it, and the "
            "end-to-end\n  figures depend on that gain as much as on the quantization. Compare "
            "the rows.\n",
-           worst, end_db(l, 0, 0, 0));
+           worst, end_db(q, 0, 0, 0));
 
     /* the remedies against RepVGG's deploy-time form with one scale per tensor */
     static const int remedy[4][3] = {{0, 1, 1}, {1, 1, 0}, {1, 1, 1}, {0, 0, 0}};
@@ -195,12 +190,12 @@ static void end_to_end(const lesson *l)
            "alone):\n");
     printf("                                        per block   end to end\n");
     printf("  RepVGG deploy-time, per tensor        %7.1f dB   %7.1f dB\n",
-           median_db(l, 0, 1, 0, 1), end_db(l, 0, 1, 0));
+           median_db(q, 0, 1, 0, 1), end_db(q, 0, 1, 0));
     for (int r = 0; r < 4; r++) {
         const int *x = remedy[r];
         printf("  %-36s %+7.1f dB   %+7.1f dB\n", remedy_is[r],
-               median_db(l, x[0], x[1], x[2], 1) - median_db(l, 0, 1, 0, 1),
-               end_db(l, x[0], x[1], x[2]) - end_db(l, 0, 1, 0));
+               median_db(q, x[0], x[1], x[2], 1) - median_db(q, 0, 1, 0, 1),
+               end_db(q, x[0], x[1], x[2]) - end_db(q, 0, 1, 0));
     }
     printf("  (the last is the train-time form, per tensor: not what a deploy-time network "
            "runs)\n");
@@ -208,15 +203,15 @@ static void end_to_end(const lesson *l)
 
 /* ---- what random weights can show ------------------------------------------- */
 
-static void honesty(const lesson *l, uint64_t seed)
+static void honesty(const rv_quant_nets *q, uint64_t seed)
 {
-    double fold = median_db(l, 0, 0, 0, 0) - median_db(l, 0, 1, 0, 0);
-    double chan = median_db(l, 0, 1, 1, 1) - median_db(l, 0, 1, 0, 1);
-    double qa = median_db(l, 1, 1, 0, 1) - median_db(l, 0, 1, 0, 1);
+    double fold = median_db(q, 0, 0, 0, 0) - median_db(q, 0, 1, 0, 0);
+    double chan = median_db(q, 0, 1, 1, 1) - median_db(q, 0, 1, 0, 1);
+    double qa = median_db(q, 1, 1, 0, 1) - median_db(q, 0, 1, 0, 1);
     float amax[NETS] = {0};
     for (int n = 0; n < NETS; n++)
-        for (int i = 0; i < l->n; i++)
-            amax[n] = fmaxf(amax[n], l->q.scales[n][i] * RV_QINT8_HALF_RANGE);
+        for (int i = 0; i < q->n_blocks; i++)
+            amax[n] = fmaxf(amax[n], q->scales[n][i] * RV_QINT8_HALF_RANGE);
     printf("\nWhat random weights can show, and what they cannot.\n"
            "  These weights are random (seed %llu), not trained on ImageNet, and the images are "
            "noise;\n  the BN statistics are made trained-like by calibrating them on such "
@@ -261,7 +256,7 @@ static void honesty(const lesson *l, uint64_t seed)
 
 /* ---- the checks -------------------------------------------------------------- */
 
-static int checks(lesson *l)
+static int checks(const rv_quant_nets *q)
 {
     printf("\nChecks.\n");
     rv_lesson_agree_heading("the deploy-time form's", "the train-time form's, on the same input");
@@ -270,16 +265,16 @@ static int checks(lesson *l)
         char what[96];
         snprintf(what, sizeof what, "  %s, whole network (held to %g)", net_name[n],
                  RV_TOL_NET.max_rel_l2);
-        pass &= rv_lesson_check_nets(what, &l->q.net[n][RV_FORM_DEPLOY],
-                                     &l->q.net[n][RV_FORM_TRAIN], &l->q.x);
+        pass &= rv_lesson_check_nets(what, &q->net[n][RV_FORM_DEPLOY], &q->net[n][RV_FORM_TRAIN],
+                                     &q->x);
     }
     int better = 1, finite = 1;
     for (int n = 0; n < NETS; n++)
-        for (int i = 0; i < l->n; i++) {
-            better &= l->q.err[n][1][1][i].weights.sqnr_db >= l->q.err[n][1][0][i].weights.sqnr_db;
+        for (int i = 0; i < q->n_blocks; i++) {
+            better &= q->err[n][1][1][i].weights.sqnr_db >= q->err[n][1][0][i].weights.sqnr_db;
             for (int f = 0; f < FORMS; f++)
                 for (int g = 0; g < GRAINS; g++) {
-                    const rv_quant_block_err *e = &l->q.err[n][f][g][i];
+                    const rv_quant_block_err *e = &q->err[n][f][g][i];
                     const rv_quant_err *all[3] = {&e->weights, &e->alone, &e->chain};
                     for (int j = 0; j < 3; j++)
                         finite &= isfinite(all[j]->sqnr_db) && isfinite(all[j]->rel_l2);
@@ -294,15 +289,15 @@ static int checks(lesson *l)
 
 /* ---- timing: the remedy at inference ---------------------------------------- */
 
-static void timing(lesson *l, rv_device dev, const char *arch, int warmup, int repeat)
+static void timing(const rv_quant_nets *q, rv_device dev, const char *arch, int warmup, int repeat)
 {
-    const rv_net *const nets[NETS] = {&l->q.net[0][RV_FORM_DEPLOY], &l->q.net[1][RV_FORM_DEPLOY]};
+    const rv_net *const nets[NETS] = {&q->net[0][RV_FORM_DEPLOY], &q->net[1][RV_FORM_DEPLOY]};
     static const char *const names[NETS] = {"RepVGG deploy-time", "QARepVGG deploy-time"};
     char what[128];
     snprintf(what, sizeof what, "RepVGG-%s and QARepVGG-%s in float32, %lldx%lldx%lldx%lld input",
-             arch, arch, (long long)l->q.x.dim[0], (long long)l->q.x.dim[1],
-             (long long)l->q.x.dim[2], (long long)l->q.x.dim[3]);
-    rv_lesson_time_nets(what, nets, names, &l->q.x, dev, warmup, repeat,
+             arch, arch, (long long)q->x.dim[0], (long long)q->x.dim[1], (long long)q->x.dim[2],
+             (long long)q->x.dim[3]);
+    rv_lesson_time_nets(what, nets, names, &q->x, dev, warmup, repeat,
                         "\nWhat the remedy costs at inference: QARepVGG changes the block during "
                         "training; both\ndeploy-time networks are the same stack of 3x3 convs "
                         "with bias and ReLU, of the same shapes.\n",
@@ -349,23 +344,24 @@ int main(int argc, char **argv)
         return rc;
     rv_arch arch;
     rv_block_spec specs[RV_MAX_BLOCKS];
-    lesson *l = calloc(1, sizeof *l);
-    if (!l) {
+    int n = 0;
+    rv_quant_nets *q = calloc(1, sizeof *q);
+    if (!q) {
         fprintf(stderr, "%s: out of memory\n", argv[0]);
         return 1;
     }
     if (rv_arch_preset(arch_name, &arch) != RV_OK ||
-        rv_arch_specs(&arch, channels, specs, &l->n) != RV_OK) {
+        rv_arch_specs(&arch, channels, specs, &n) != RV_OK) {
         fprintf(stderr, "%s: %s\n", argv[0], rv_last_error());
-        free(l);
+        free(q);
         return 2;
     }
     if ((rc = rv_cli_device(argv[0], device, &dev)) >= 0) {
-        free(l);
+        free(q);
         return rc;
     }
     int k = -1; /* the block up close: the first with an identity branch */
-    for (int i = 0; i < l->n && k < 0; i++)
+    for (int i = 0; i < n && k < 0; i++)
         if (rv_block_find_branch(&specs[i], RV_BRANCH_IDENTITY) >= 0) k = i;
 
     char algebra[3000];
@@ -397,7 +393,7 @@ int main(int argc, char **argv)
         "%s-%s: %d blocks; its QARepVGG twin has the same 3x3 and 1x1 kernels; weights "
         "random,\nseeded, BN statistics calibrated (lesson 06). Input %dx%dx%dx%d, %d "
         "calibration batch(es)\nof that shape (224x224: the paper's resolution), seed %d.",
-        "RepVGG", arch.name, l->n, batch, channels, size, size, n_calib, seed);
+        "RepVGG", arch.name, n, batch, channels, size, size, n_calib, seed);
     char title[128];
     snprintf(title, sizeof title,
              "Lesson 10: INT8 and re-parameterization, RepVGG-%s against QARepVGG-%s", arch.name,
@@ -405,20 +401,19 @@ int main(int argc, char **argv)
     rv_lesson_begin(title, algebra, dev);
 
     int pass = 0;
-    rv_status st =
-        rv_quant_nets_build(&l->q, specs, l->n, dev, batch, size, n_calib, (uint64_t)seed);
-    if (st == RV_OK && k >= 0) st = up_close(l, k);
+    rv_status st = rv_quant_nets_build(q, specs, n, dev, batch, size, n_calib, (uint64_t)seed);
+    if (st == RV_OK && k >= 0) st = up_close(q, k);
     if (st == RV_OK) {
-        per_block(l);
-        end_to_end(l);
-        honesty(l, (uint64_t)seed);
-        pass = checks(l);
-        timing(l, dev, arch.name, warmup, repeat);
+        per_block(q);
+        end_to_end(q);
+        honesty(q, (uint64_t)seed);
+        pass = checks(q);
+        timing(q, dev, arch.name, warmup, repeat);
     } else {
         rv_lesson_keep_error();
     }
-    rv_quant_nets_free(&l->q);
-    free(l);
+    rv_quant_nets_free(q);
+    free(q);
     return rv_lesson_end(pass, dev, "the float32 forms agree and every INT8 check above holds",
                          "a check above failed");
 }

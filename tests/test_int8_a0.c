@@ -181,8 +181,7 @@ static void test_tap_stats_by_hand(void)
           t.ch_min, t.ch_med);
     double hi, lo;
     rv_magnitude_range(&w, &hi, &lo);
-    CHECK(hi == 127.5 && lo == 0.375, "magnitude range %g .. %g (expected 0.375 .. 127.5)", lo,
-          hi);
+    CHECK(hi == 127.5 && lo == 0.375, "magnitude range %g .. %g (expected 0.375 .. 127.5)", lo, hi);
     rv_tensor_free(&w);
     double odd[3] = {3, 1, 2}, even[4] = {4, 1, 3, 2};
     CHECK(rv_median(odd, 3) == 2.0 && rv_median(even, 4) == 2.5 && isnan(rv_median(odd, 0)),
@@ -202,8 +201,7 @@ static void test_median_db(rv_quant_nets *q)
     double w = rv_quant_nets_median_db(q, 1, 1, RV_QUANT_PER_CHANNEL, 0),
            a = rv_quant_nets_median_db(q, 1, 1, RV_QUANT_PER_CHANNEL, 1);
     CHECK(w == 12.0 && a == -12.0,
-          "rv_quant_nets_median_db over A0's identity blocks: %g and %g (expected 12, -12)", w,
-          a);
+          "rv_quant_nets_median_db over A0's identity blocks: %g and %g (expected 12, -12)", w, a);
 }
 
 /* On each deploy-time kernel of A0: O identity taps, O (I - 1) other centre
