@@ -60,9 +60,14 @@ rv_status rv_loop_init(rv_loop *l, rv_net *net, const rv_fashion *data, double m
     l->aug = (rv_augment_params){.pad = cfg->augment ? LOOP_PAD : 0,
                                  .flip = cfg->augment,
                                  .fill = (float)(-mean / std)};
-    /* two streams from one seed: the second's seed is a fixed odd offset */
-    l->shuffle_rng = rv_rng_seed(cfg->seed);
-    l->augment_rng = rv_rng_seed(cfg->seed ^ 0x9e3779b97f4a7c15ull);
+    /* Two streams from one seed, started at the first two numbers of the
+     * seed's own stream: splitmix64 states far apart, so neither repeats the
+     * other's numbers, nor those of a stream seeded with the seed itself (the
+     * weights', in `repvgg train`). Seeds s and s ^ c would not do: at s = 0
+     * and c = splitmix's increment one stream is the other one step on. */
+    rv_rng root = rv_rng_seed(cfg->seed);
+    l->shuffle_rng = rv_rng_seed(rv_rng_next(&root));
+    l->augment_rng = rv_rng_seed(rv_rng_next(&root));
     rv_status st = rv_schedule_check(&l->schedule);
     const int64_t shape[4] = {cfg->batch, 1, RV_FASHION_SIZE, RV_FASHION_SIZE};
     if (st == RV_OK) st = rv_train_plan_build(&l->plan, net, shape);

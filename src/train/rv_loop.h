@@ -22,8 +22,9 @@
  * grey frame the test images never have).
  *
  * Bit for bit reproducible from the seed at a fixed thread count: the
- * shuffle and the augmentation draw from two rv_rng streams seeded from the
- * seed, and every op sums in a fixed order for a given thread count.
+ * shuffle and the augmentation draw from two rv_rng streams derived from
+ * the seed (loop.c says how, apart from the weights' stream), and every op
+ * sums in a fixed order for a given thread count.
  *
  * Evaluation (rv_loop_evaluate) runs an inference plan (rv_plan.h), so a
  * train-time net's BNs normalise with their running statistics: it first
