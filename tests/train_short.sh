@@ -10,7 +10,8 @@
 # `repvgg convert` of the trained file, and `repvgg eval` of both files must
 # give the same number right and confusion matrices that differ in at most
 # 2 cells by 1 each (at most one prediction moved). Also: missing data, and
-# a bad argument, exit 2 with one line and leave no output behind.
+# a bad argument, exit 2 with one line and leave no output behind; weights
+# of another shape (three input channels) are bad data, exit 1.
 # Skipped (77) where Debian's dataset-fashion-mnist is not installed.
 set -u
 source "$(dirname "${BASH_SOURCE[0]}")/cli_checks.sh"
@@ -31,6 +32,8 @@ failures=0
 expect 2 "dataset-fashion-mnist" -- "$tool" train --data "$work/none" none.safetensors
 expect 2 "--lr" -- "$tool" train --lr fast none.safetensors
 expect 2 "--weights" -- "$tool" eval
+"$tool" init --arch F0 --layout official --classes 10 rgb.safetensors >/dev/null || fail "init"
+expect 1 "not a Fashion-MNIST classifier" -- "$tool" eval --weights rgb.safetensors
 absent none.safetensors
 
 "$tool" train --limit 6000 --epochs 1 --batch 64 --test-limit 2000 --threads 2 \

@@ -725,6 +725,15 @@ static int cmd_eval(int argc, char **argv)
     rv_net net;
     rv_layout layout;
     if ((rc = load(argv[0], weights, RV_CPU, &net, &layout, NULL)) >= 0) return rc;
+    if (net.n_blocks < 1 || rv_net_spec(&net, 0)->in_ch != 1 || !net.head_w.data ||
+        net.head_w.dim[0] != RV_FASHION_CLASSES) {
+        fprintf(stderr,
+                "%s: %s: not a Fashion-MNIST classifier (one input channel and a linear head of "
+                "%d classes, as repvgg train writes)\n",
+                argv[0], weights, RV_FASHION_CLASSES);
+        rv_net_free(&net);
+        return EXIT_DATA;
+    }
     rv_fashion train = {0}, test = {0};
     double mean, std;
     if ((rc = load_fashion(argv[0], data, &train, &test, &mean, &std)) >= 0) {
