@@ -7,10 +7,15 @@
  *   repvgg run     --weights W.safetensors --input X.npy --output Y.npy [--device D]
  *   repvgg bench   --weights W.safetensors --shape N,C,H,W | --input X.npy [--device D]
  *                  [--repeat R] [--warmup K] [--graph] [--tf32] [--no-winograd] [--openblas]
+ *   repvgg train   [--data DIR] [--arch F0] [--epochs E] [--batch B] [--seed S] [--threads T]
+ *                  [--lr LR] [--limit N] [--test-limit N] [--no-augment] OUT.safetensors
+ *   repvgg eval    --weights W.safetensors [--data DIR] [--limit N]
  *
  * Weights are safetensors in either naming layout (src/io/rv_weights.h), in the
  * train-time or the deploy-time form; `convert` is the notebook's
  * switch_to_fast as a tool. Activations are float32 NCHW .npy files.
+ * `train` and `eval` read Fashion-MNIST (src/io/rv_fashion.h; missing, they
+ * name the package to install and exit 2); train's loop is src/train/rv_loop.h.
  * Exit codes: 0 ok, 1 bad data (a file, a tensor), 2 bad usage (an argument,
  * an unavailable device). Outputs are written atomically: on any error
  * nothing is left at the output path (src/io/rv_file.h: an existing device
@@ -25,17 +30,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "rv_alloc.h"
 #include "rv_check.h"
 #include "rv_cli.h"
 #include "rv_cpu.h"
+#include "rv_fashion.h"
+#include "rv_loop.h"
 #include "rv_npy.h"
 #include "rv_ops.h"
 #include "rv_plan.h"
 #include "rv_report.h"
 #include "rv_results.h"
 #include "rv_safetensors.h"
+#include "rv_timing.h"
 #include "rv_weights.h"
 #ifdef RV_HAVE_CUDA
 #include "rv_cuda.h"
@@ -44,7 +56,7 @@
 enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 static const char *const usage_main =
-    "repvgg: convert and run RepVGG weights (safetensors in, .npy activations)\n"
+    "repvgg: convert, run and train RepVGG weights (safetensors in, .npy activations)\n"
     "\n"
     "commands:\n"
     "  info    W.safetensors [--shape N,C,H,W]   what the weights hold\n"
@@ -55,6 +67,9 @@ static const char *const usage_main =
     "  bench   --weights W --shape N,C,H,W | --input X.npy [--device D] [--repeat R]\n"
     "          [--warmup K] [--graph] [--tf32] [--no-winograd] [--openblas]\n"
     "                                            latency and memory of one forward (TSV)\n"
+    "  train   [--data DIR] [--arch F0] [--epochs E] [--batch B] [--seed S] [--threads T]\n"
+    "          [--lr LR] [--limit N] OUT.safetensors   train on Fashion-MNIST (28x28 clothes)\n"
+    "  eval    --weights W [--data DIR]          test accuracy and confusion matrix\n"
     "\n"
     "D is auto, cpu or cuda. `repvgg CMD --help` explains each command's options.\n"
     "Results go to standard output, progress, notes and errors to standard error.\n"
@@ -539,6 +554,221 @@ static int cmd_bench(int argc, char **argv)
     return st == RV_OK ? 0 : fail(argv[0], st);
 }
 
+/* The training and test splits from dir (only the test split's images are
+ * used by eval, but the normalisation is the training split's), with their
+ * mean and std; -1 to go on, else the exit code (missing data: the package
+ * to install, exit 2). */
+static int load_fashion(const char *prog, const char *dir, rv_fashion *train, rv_fashion *test,
+                        double *mean, double *std)
+{
+    rv_status st = rv_fashion_find(dir);
+    if (st != RV_OK) {
+        fprintf(stderr, "%s: %s\n", prog, rv_last_error());
+        return RV_FASHION_MISSING_EXIT;
+    }
+    st = rv_fashion_load(dir, RV_FASHION_TRAIN, train);
+    if (st == RV_OK) st = rv_fashion_load(dir, RV_FASHION_TEST, test);
+    if (st != RV_OK) {
+        rv_fashion_free(train);
+        return fail(prog, st);
+    }
+    rv_fashion_stats(train, mean, std);
+    return -1;
+}
+
+/* The progress line of `repvgg train`: rewritten in place (\r) on a
+ * terminal, else a plain line ten times an epoch (a log stays short). */
+typedef struct {
+    int tty, epochs;
+    int64_t batch, total, done;
+    double t0_ms;
+} train_progress;
+
+static void show_progress(void *ctx, int epoch, int64_t step, int64_t steps, double loss,
+                          double accuracy, double lr)
+{
+    train_progress *p = ctx;
+    p->done++;
+    int64_t every = steps / 10 > 0 ? steps / 10 : 1;
+    if (!p->tty && step % every != 0 && step != steps) return;
+    double s = (rv_now_ms() - p->t0_ms) / 1000;
+    double rate = (double)(p->done * p->batch) / s;
+    double left = s / (double)p->done * (double)(p->total - p->done);
+    fprintf(stderr,
+            "%sepoch %d/%d  step %lld/%lld  loss %.4f  training accuracy %.2f %%  lr %.4g  "
+            "%.0f images/s  %.0f s left%s",
+            p->tty ? "\r" : "", epoch + 1, p->epochs, (long long)step, (long long)steps, loss,
+            100 * accuracy, lr, rate, left, p->tty ? "\033[K" : "\n");
+    if (p->tty && step == steps) fputc('\n', stderr);
+}
+
+/* Writes net's train-time weights to path, atomically, in the official
+ * layout (the one that keeps the linear head). */
+static rv_status write_weights(const rv_net *net, const char *path)
+{
+    rv_named *ts = NULL;
+    int count = 0;
+    rv_status st = rv_net_to_weights(net, RV_LAYOUT_OFFICIAL, &ts, &count);
+    if (st == RV_OK) st = rv_safetensors_write(path, ts, count);
+    rv_named_free(ts, count);
+    return st;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    const char *data = RV_FASHION_DIR, *arch_name = "F0", *lr_arg = "0.1", *pos[2];
+    int epochs = 10, batch = 128, seed = 1, threads = 0 /* not given */, limit = 0,
+        test_limit = 0, no_augment = 0, npos, rc;
+    rv_opt opts[] = {
+        {"data", RV_OPT_STR, &data, "folder of the Fashion-MNIST files"},
+        {"arch", RV_OPT_STR, &arch_name, "F0 (0.66 M parameters, made for 28x28 images) or a paper preset"},
+        {"epochs", RV_OPT_INT, &epochs, "passes over the training images"},
+        {"batch", RV_OPT_INT, &batch, "images per step"},
+        {"seed", RV_OPT_COUNT, &seed, "random seed of the weights, the order and the augmentation"},
+        {"threads", RV_OPT_INT, &threads, "CPU threads (default: OMP_NUM_THREADS or all)"},
+        {"lr", RV_OPT_STR, &lr_arg, "peak learning rate"},
+        {"limit", RV_OPT_COUNT, &limit, "train on the first N training images only (0: all 60,000)"},
+        {"test-limit", RV_OPT_COUNT, &test_limit, "test on the first N test images only (0: all 10,000)"},
+        {"no-augment", RV_OPT_FLAG, &no_augment, "no random crops and flips"},
+    };
+    rc = rv_parse_args_pos(argc, argv,
+                           "repvgg train [--data DIR] [--arch F0] [--epochs E] [--batch B] "
+                           "[--seed S] [--threads T] [--lr LR] [--limit N] [--test-limit N] [--no-augment] "
+                           "OUT.safetensors: "
+                           "trains a train-time RepVGG on Fashion-MNIST and writes its weights "
+                           "(official layout) after every epoch",
+                           opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
+    if (rc >= 0) return rc;
+    if (npos != 1) {
+        fprintf(stderr, "%s: expected one output file (see --help)\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    char *end;
+    errno = 0;
+    double lr = strtod(lr_arg, &end);
+    if (end == lr_arg || *end || errno || !(lr > 0) || lr > 10) {
+        fprintf(stderr, "%s: --lr: expected a number in (0, 10], got '%s'\n", argv[0], lr_arg);
+        return EXIT_USAGE;
+    }
+    rv_arch arch;
+    rv_block_spec specs[RV_MAX_BLOCKS];
+    int n;
+    rv_status st = rv_arch_preset(arch_name, &arch);
+    if (st == RV_OK) st = rv_arch_specs(&arch, 1, specs, &n);
+    if (st != RV_OK) return fail(argv[0], st);
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#endif
+    rv_fashion train = {0}, test = {0};
+    double mean, std;
+    if ((rc = load_fashion(argv[0], data, &train, &test, &mean, &std)) >= 0) return rc;
+    rv_rng rng = rv_rng_seed((uint64_t)seed);
+    rv_net net = {0};
+    rv_loop loop = {0};
+    st = rv_net_init_random(&net, specs, n, RV_FASHION_CLASSES, &rng, RV_CPU);
+    if (st == RV_OK)
+        st = rv_loop_init(&loop, &net, &train, mean, std,
+                          &(rv_loop_config){.batch = batch,
+                                            .epochs = epochs,
+                                            .seed = (uint64_t)seed,
+                                            .lr = lr,
+                                            .limit = limit,
+                                            .augment = !no_augment});
+    if (st == RV_OK)
+        fprintf(stderr,
+                "%s: RepVGG-%s, %lld parameters, %lld training images, %d epochs of %lld "
+                "steps of %d images, %d threads\n",
+                argv[0], arch.name, (long long)rv_net_params(&net), (long long)loop.n, epochs,
+                (long long)loop.steps_per_epoch, batch, rv_cpu_threads());
+    train_progress prog = {.tty = isatty(fileno(stderr)),
+                           .epochs = epochs,
+                           .batch = batch,
+                           .total = loop.steps_per_epoch * epochs,
+                           .t0_ms = rv_now_ms()};
+    for (int e = 0; st == RV_OK && e < epochs; e++) {
+        rv_epoch_stats es;
+        rv_eval ev;
+        st = rv_loop_epoch(&loop, show_progress, &prog, &es);
+        if (st == RV_OK) st = write_weights(&net, pos[0]);
+        if (st == RV_OK) st = rv_loop_evaluate(&net, &test, mean, std, test_limit, &ev);
+        if (st != RV_OK) break;
+        printf("epoch %d/%d: loss %.4f, training accuracy %.2f %%, test accuracy %.2f %% (%lld "
+               "of %lld images); wrote %s\n",
+               e + 1, epochs, es.loss, 100 * es.accuracy,
+               100.0 * (double)ev.correct / (double)ev.count, (long long)ev.correct,
+               (long long)ev.count, pos[0]);
+        fflush(stdout);
+        free(ev.predicted);
+    }
+    rv_loop_free(&loop);
+    rv_net_free(&net);
+    rv_fashion_free(&train);
+    rv_fashion_free(&test);
+    return st == RV_OK ? 0 : fail(argv[0], st);
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    const char *weights = NULL, *data = RV_FASHION_DIR, *pos[1];
+    int limit = 0, npos, rc;
+    rv_opt opts[] = {
+        {"weights", RV_OPT_STR, &weights, "train-time or deploy-time weights, with a head"},
+        {"data", RV_OPT_STR, &data, "folder of the Fashion-MNIST files"},
+        {"limit", RV_OPT_COUNT, &limit, "the first N test images only (0: all 10,000)"},
+    };
+    rc = rv_parse_args_pos(argc, argv,
+                           "repvgg eval --weights W [--data DIR] [--limit N]: test accuracy "
+                           "and confusion matrix on Fashion-MNIST",
+                           opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
+    if (rc >= 0) return rc;
+    if ((rc = no_positional(argv[0], pos, npos)) >= 0) return rc;
+    if (!weights) {
+        fprintf(stderr, "%s: --weights is needed (see --help)\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    rv_net net;
+    rv_layout layout;
+    if ((rc = load(argv[0], weights, RV_CPU, &net, &layout, NULL)) >= 0) return rc;
+    if (net.n_blocks < 1 || rv_net_spec(&net, 0)->in_ch != 1 || !net.head_w.data ||
+        net.head_w.dim[0] != RV_FASHION_CLASSES) {
+        fprintf(stderr,
+                "%s: %s: not a Fashion-MNIST classifier (one input channel and a linear head of "
+                "%d classes, as repvgg train writes)\n",
+                argv[0], weights, RV_FASHION_CLASSES);
+        rv_net_free(&net);
+        return EXIT_DATA;
+    }
+    rv_fashion train = {0}, test = {0};
+    double mean, std;
+    if ((rc = load_fashion(argv[0], data, &train, &test, &mean, &std)) >= 0) {
+        rv_net_free(&net);
+        return rc;
+    }
+    rv_eval ev;
+    rv_status st = rv_loop_evaluate(&net, &test, mean, std, limit, &ev);
+    if (st == RV_OK) {
+        printf("%s: %s weights, test accuracy %.2f %% (%lld of %lld images)\n", weights,
+               rv_net_is_deploy(&net) ? "deploy-time" : "train-time",
+               100.0 * (double)ev.correct / (double)ev.count, (long long)ev.correct,
+               (long long)ev.count);
+        printf("confusion matrix (rows: true class, columns: predicted class, images):\n");
+        printf("%-12s", "");
+        for (int k = 0; k < RV_FASHION_CLASSES; k++) printf(" %5d", k);
+        printf("\n");
+        for (int t = 0; t < RV_FASHION_CLASSES; t++) {
+            printf("%d %-10s", t, rv_fashion_class_name(t));
+            for (int k = 0; k < RV_FASHION_CLASSES; k++)
+                printf(" %5lld", (long long)ev.confusion[t][k]);
+            printf("\n");
+        }
+        free(ev.predicted);
+    }
+    rv_net_free(&net);
+    rv_fashion_free(&train);
+    rv_fashion_free(&test);
+    return st == RV_OK ? 0 : fail(argv[0], st);
+}
+
 static int run_command(int argc, char **argv)
 {
     static const struct {
@@ -548,7 +778,9 @@ static int run_command(int argc, char **argv)
                 {"init", cmd_init},
                 {"convert", cmd_convert},
                 {"run", cmd_run},
-                {"bench", cmd_bench}};
+                {"bench", cmd_bench},
+                {"train", cmd_train},
+                {"eval", cmd_eval}};
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         puts(usage_main);
         return argc < 2 ? EXIT_USAGE : 0;
