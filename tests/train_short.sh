@@ -47,6 +47,8 @@ else
 fi
 
 "$tool" convert t.safetensors d.safetensors >/dev/null || fail "convert"
+# info reads a trained (1-channel) file without being told its input shape
+"$tool" info t.safetensors | grep -q "1x1x224x224 input" || fail "info on the trained file"
 "$tool" eval --weights t.safetensors --limit 2000 >t.eval || fail "eval train-time"
 "$tool" eval --weights d.safetensors --limit 2000 >d.eval || fail "eval deploy-time"
 grep -q "deploy-time weights" d.eval || fail "eval does not call d.safetensors deploy-time"

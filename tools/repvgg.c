@@ -146,10 +146,11 @@ static int load(const char *prog, const char *path, rv_device dev, rv_net *net, 
 
 static int cmd_info(int argc, char **argv)
 {
-    const char *shape_arg = "1,3,224,224", *pos[1];
+    const char *shape_arg = NULL, *pos[1];
     int npos, rc;
-    rv_opt opts[] = {
-        {"shape", RV_OPT_STR, &shape_arg, "input shape N,C,H,W for the multiply-add count"}};
+    rv_opt opts[] = {{"shape", RV_OPT_STR, &shape_arg,
+                      "input shape N,C,H,W for the multiply-add count (default 1,C,224,224, C "
+                      "the stem's channels)"}};
     rc = rv_parse_args_pos(argc, argv,
                            "repvgg info W.safetensors [--shape N,C,H,W]: what the "
                            "weights hold",
@@ -160,11 +161,16 @@ static int cmd_info(int argc, char **argv)
         fprintf(stderr, "%s: expected one weights file (see --help)\n", argv[0]);
         return EXIT_USAGE;
     }
-    if ((rc = parse_shape(argv[0], shape_arg, shape)) >= 0) return rc;
+    if (shape_arg && (rc = parse_shape(argv[0], shape_arg, shape)) >= 0) return rc;
     rv_net net;
     rv_layout layout;
     int skipped;
     if ((rc = load(argv[0], pos[0], RV_CPU, &net, &layout, &skipped)) >= 0) return rc;
+    if (!shape_arg) { /* one 224x224 image of as many channels as the stem takes */
+        shape[0] = 1;
+        shape[1] = rv_net_spec(&net, 0)->in_ch;
+        shape[2] = shape[3] = 224;
+    }
     if (shape[1] != rv_net_spec(&net, 0)->in_ch) {
         fprintf(stderr, "%s: --shape: C = %lld, but the stem of %s takes %lld channels\n", argv[0],
                 (long long)shape[1], pos[0], (long long)rv_net_spec(&net, 0)->in_ch);
